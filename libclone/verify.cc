@@ -1,0 +1,214 @@
+#include "libclone/verify.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "libclone/datadir_lock.h"
+#include "libclone/interrupt.h"
+#include "libclone/read_file.h"
+#include "libclone/tablespace_header.h"
+
+namespace mysqlclone {
+namespace {
+
+constexpr size_t kChunkBytes = 4 << 20;  // a multiple of every physical page size
+
+// One run of consecutive pages of one file.
+struct Chunk {
+  size_t file_index;   // into the job's files
+  uint64_t offset;     // byte offset in the file
+  uint64_t length;     // bytes, a multiple of the page size
+  innodb::PageNo first_page;
+};
+
+// A file being verified and everything needed to judge its pages.
+struct FileJob {
+  std::unique_ptr<ReadFile> file;
+  innodb::TablespaceFormat format;
+  std::optional<innodb::SpaceId> space_id;
+  innodb::PageNo first_page = 0;  // page number of its first page (system tablespace parts)
+  bool system = false;
+  FileReport report;
+  std::mutex mutex;  // guards report while workers merge chunk results
+};
+
+void merge_chunk(FileJob& job, const PageCounts& counts, const std::vector<BadPage>& bad, innodb::Lsn max_lsn) {
+  std::lock_guard lock(job.mutex);
+  job.report.pages.add(counts);
+  job.report.max_lsn = std::max(job.report.max_lsn, max_lsn);
+  for (const auto& b : bad) job.report.bad_pages.push_back(b);
+}
+
+// Checks the pages of one chunk held in `buf`.
+void check_chunk(FileJob& job, const Chunk& c, std::span<const uint8_t> buf) {
+  const uint32_t psize = job.format.physical_size;
+  PageCounts counts;
+  std::vector<BadPage> bad;
+  innodb::Lsn max_lsn = 0;
+  for (size_t off = 0; off + psize <= buf.size(); off += psize) {
+    const innodb::PageNo page_no = c.first_page + innodb::PageNo(off / psize);
+    if (job.system && innodb::in_doublewrite_area(0, page_no, job.format.page_size)) {
+      ++counts.doublewrite;
+      continue;
+    }
+    if (page_no == 0 && c.offset == 0) continue;  // judged when the header was read
+    auto v = innodb::check_page(buf.subspan(off, psize), job.format, page_no, job.space_id);
+    switch (v.status) {
+      case innodb::PageStatus::kValid: ++counts.valid; break;
+      case innodb::PageStatus::kEmpty: ++counts.empty; break;
+      case innodb::PageStatus::kUnverifiable: ++counts.unverifiable; break;
+      case innodb::PageStatus::kCorrupt:
+        ++counts.corrupt;
+        bad.push_back({page_no, v.detail});
+        break;
+    }
+    if (v.status != innodb::PageStatus::kCorrupt) max_lsn = std::max(max_lsn, v.lsn);
+  }
+  merge_chunk(job, counts, bad, max_lsn);
+}
+
+Status worker(std::vector<std::unique_ptr<FileJob>>& jobs, const std::vector<Chunk>& chunks,
+              std::atomic<size_t>& next, VerifyProgress& progress) {
+  std::vector<uint8_t> buf(kChunkBytes);
+  for (size_t i; (i = next.fetch_add(1)) < chunks.size();) {
+    if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted");
+    const Chunk& c = chunks[i];
+    FileJob& job = *jobs[c.file_index];
+    auto n = job.file->read_at(c.offset, std::span<uint8_t>(buf.data(), c.length));
+    if (!n.is_ok()) return n.status();
+    // A file that shrank under us (only possible with --allow-running) is checked as far as
+    // it goes.
+    check_chunk(job, c, std::span<const uint8_t>(buf.data(), *n));
+    progress.done_bytes.fetch_add(c.length, std::memory_order_relaxed);
+  }
+  return Status::ok();
+}
+
+// Opens every file, reads its header, and cuts it into chunks.
+Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instance,
+            std::vector<std::unique_ptr<FileJob>>& jobs, std::vector<Chunk>& chunks) {
+  for (const TablespaceEntry& ts : inv.tablespaces) {
+    if (ts.kind == TablespaceKind::kTemporary) continue;
+    std::optional<TablespaceHeader> header;
+    innodb::PageNo first_page = 0;
+    for (const TablespaceFile& tf : ts.files) {
+      auto file = ReadFile::open(inv.dir + "/" + tf.rel_path);
+      if (!file.is_ok()) return file.status();
+      auto job = std::make_unique<FileJob>();
+      job->file = std::make_unique<ReadFile>(std::move(file).value());
+      job->system = ts.kind == TablespaceKind::kSystem;
+      job->report.rel_path = tf.rel_path;
+      job->report.kind = ts.kind;
+      job->report.bytes = tf.size;
+      if (!header) {  // page 0 is in the first file only
+        auto h = read_tablespace_header(*job->file, inv.flavour, instance);
+        if (!h.is_ok()) return h.status();
+        header = *h;
+        if (h->page0_problem && h->page0_problem->status == innodb::PageStatus::kCorrupt) {
+          job->report.pages.corrupt++;
+          job->report.bad_pages.push_back({0, h->page0_problem->detail});
+        } else if (h->page0_problem) {
+          job->report.file_problem = "page 0 is empty: the file was never initialised";
+        } else {
+          job->report.pages.valid++;
+        }
+      }
+      job->format = header->format;
+      job->space_id = header->space_id;
+      job->first_page = first_page;
+      job->report.space_id = header->space_id;
+      const uint32_t psize = job->format.physical_size;
+      job->report.physical_page_size = psize;
+      if (tf.size % psize != 0)
+        job->report.file_problem = "size " + std::to_string(tf.size) + " is not a multiple of the page size " +
+                                   std::to_string(psize);
+      const uint64_t usable = tf.size - tf.size % psize;
+      for (uint64_t off = 0; off < usable; off += kChunkBytes) {
+        const uint64_t len = std::min<uint64_t>(kChunkBytes, usable - off);
+        chunks.push_back({jobs.size(), off, len, innodb::PageNo(first_page + off / psize)});
+      }
+      first_page += innodb::PageNo(usable / psize);
+      job->file->advise_sequential();
+      jobs.push_back(std::move(job));
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void PageCounts::add(const PageCounts& o) {
+  valid += o.valid;
+  empty += o.empty;
+  unverifiable += o.unverifiable;
+  doublewrite += o.doublewrite;
+  corrupt += o.corrupt;
+}
+
+bool VerifyReport::ok() const { return bad_files() == 0; }
+
+size_t VerifyReport::bad_files() const {
+  return size_t(std::count_if(files.begin(), files.end(), [](const FileReport& f) { return !f.ok(); }));
+}
+
+Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  auto inv = scan_datadir(options.dir);
+  if (!inv.is_ok()) return inv.status();
+
+  auto holder = datadir_lock_holder(options.dir);
+  if (!holder.is_ok()) return holder.status();
+  if (holder->has_value() && !options.allow_running)
+    return Status::error(ExitCode::kPath, options.dir + " is in use by a running server (pid " +
+                                              std::to_string(**holder) +
+                                              "); stop it first, or pass --allow-running to read pages in flight");
+
+  auto ibdata1 = ReadFile::open(options.dir + "/" + inv->tablespaces.front().files.front().rel_path);
+  if (!ibdata1.is_ok()) return ibdata1.status();
+  auto instance = read_instance_format(*ibdata1, inv->flavour);
+  if (!instance.is_ok()) return instance.status();
+  // Other tablespaces inherit the page size and checksum format, never row compression.
+  innodb::TablespaceFormat fallback = innodb::default_format(instance->page_size, inv->flavour);
+  fallback.full_crc32 = instance->full_crc32;
+
+  std::vector<std::unique_ptr<FileJob>> jobs;
+  std::vector<Chunk> chunks;
+  if (Status s = plan(*inv, fallback, jobs, chunks); !s.is_ok()) return s;
+  uint64_t total = 0;
+  for (const Chunk& c : chunks) total += c.length;
+  progress.total_bytes = total;
+
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = unsigned(std::min<size_t>(threads, std::max<size_t>(1, chunks.size())));
+  std::atomic<size_t> next{0};
+  std::vector<Status> results(threads);
+  {
+    std::vector<std::jthread> pool;
+    for (unsigned t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] { results[t] = worker(jobs, chunks, next, progress); });
+  }
+  for (const Status& s : results)
+    if (!s.is_ok()) return s;
+
+  VerifyReport report;
+  report.dir = options.dir;
+  report.flavour = inv->flavour;
+  report.page_size = instance->page_size;
+  report.threads = threads;
+  for (auto& job : jobs) {
+    FileReport& f = job->report;
+    std::sort(f.bad_pages.begin(), f.bad_pages.end(), [](auto& a, auto& b) { return a.page < b.page; });
+    if (f.bad_pages.size() > kMaxBadPagesListed) f.bad_pages.resize(kMaxBadPagesListed);
+    report.pages.add(f.pages);
+    report.bytes += f.bytes;
+    report.max_lsn = std::max(report.max_lsn, f.max_lsn);
+    report.files.push_back(std::move(f));
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace mysqlclone

@@ -1,0 +1,159 @@
+// verify_datadir() over small synthetic data directories: counts, exact bad-page reports,
+// unusable paths and the running-server refusal.
+#include "libclone/verify.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_pages.h"
+
+namespace {
+namespace fs = std::filesystem;
+using testpages::Algo;
+
+void write_file(const fs::path& path, const std::vector<std::vector<uint8_t>>& pages) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  for (const auto& p : pages) out.write(reinterpret_cast<const char*>(p.data()), std::streamsize(p.size()));
+}
+
+// A tablespace of `n` pages: page 0, crc32 pages, and two never-written pages at the end.
+std::vector<std::vector<uint8_t>> tablespace(innodb::SpaceId space, uint32_t n) {
+  testpages::Spec s;
+  s.space_id = space;
+  std::vector<std::vector<uint8_t>> pages{testpages::page0(s, 0, n, false)};
+  for (uint32_t i = 1; i < n - 2; ++i) {
+    s.page_no = i;
+    s.seed = space * 1000 + i;
+    pages.push_back(testpages::legacy_page(s, Algo::kCrc32));
+  }
+  pages.emplace_back(16384, 0);
+  pages.emplace_back(16384, 0);
+  return pages;
+}
+
+class VerifyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("mysqlclone-verify-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    write_file(dir_ / "ibdata1", tablespace(0, 8));
+    write_file(dir_ / "mysql.ibd", tablespace(0xFFFFFFFEu, 6));
+    write_file(dir_ / "db" / "t1.ibd", tablespace(5, 10));
+    write_file(dir_ / "ibtmp1", {std::vector<uint8_t>(16384, 0xAB)});  // temporary: never read
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  mysqlclone::Result<mysqlclone::VerifyReport> run(bool allow_running = false) {
+    mysqlclone::VerifyProgress progress;
+    return mysqlclone::verify_datadir({dir_.string(), 2, allow_running}, progress);
+  }
+
+  void flip(const fs::path& file, uint64_t offset) {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(std::streamoff(offset));
+    char c;
+    f.get(c);
+    f.seekp(std::streamoff(offset));
+    f.put(char(c ^ 0x20));
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(VerifyTest, CleanDatadir) {
+  auto r = run();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(r->flavour, innodb::Flavour::kMysql);
+  EXPECT_EQ(r->page_size, 16384u);
+  ASSERT_EQ(r->files.size(), 3u);
+  EXPECT_EQ(r->pages.total(), 8u + 6u + 10u);
+  EXPECT_EQ(r->pages.empty, 6u);
+  EXPECT_EQ(r->pages.corrupt, 0u);
+  EXPECT_EQ(r->files[0].rel_path, "ibdata1");
+  EXPECT_EQ(r->files[2].rel_path, "db/t1.ibd");
+  EXPECT_EQ(r->files[2].space_id, 5u);
+}
+
+TEST_F(VerifyTest, ReportsExactlyTheFlippedPage) {
+  flip(dir_ / "db" / "t1.ibd", 4 * 16384 + 1000);
+  auto r = run();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_FALSE(r->ok());
+  EXPECT_EQ(r->bad_files(), 1u);
+  EXPECT_EQ(r->pages.corrupt, 1u);
+  const auto& f = r->files[2];
+  ASSERT_EQ(f.bad_pages.size(), 1u);
+  EXPECT_EQ(f.bad_pages[0].page, 4u);
+  EXPECT_EQ(f.bad_pages[0].reason, innodb::PageDetail::kChecksumMismatch);
+}
+
+TEST_F(VerifyTest, BadPageZero) {
+  flip(dir_ / "mysql.ibd", 500);
+  auto r = run();
+  ASSERT_TRUE(r.is_ok());
+  ASSERT_EQ(r->bad_files(), 1u);
+  ASSERT_EQ(r->files[1].bad_pages.size(), 1u);
+  EXPECT_EQ(r->files[1].bad_pages[0].page, 0u);
+}
+
+TEST_F(VerifyTest, TruncatedFile) {
+  fs::resize_file(dir_ / "db" / "t1.ibd", 10 * 16384 - 100);
+  auto r = run();
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_FALSE(r->ok());
+  EXPECT_NE(r->files[2].file_problem.find("not a multiple"), std::string::npos);
+}
+
+TEST_F(VerifyTest, UnusablePaths) {
+  mysqlclone::VerifyProgress progress;
+  auto missing = mysqlclone::verify_datadir({(dir_ / "nope").string(), 1, false}, progress);
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.status().code(), mysqlclone::ExitCode::kPath);
+  auto not_datadir = mysqlclone::verify_datadir({(dir_ / "db").string(), 1, false}, progress);
+  ASSERT_FALSE(not_datadir.is_ok());
+  EXPECT_EQ(not_datadir.status().code(), mysqlclone::ExitCode::kPath);
+}
+
+TEST_F(VerifyTest, RefusesADatadirWhoseIbdataIsLocked) {
+  // A server holds an fcntl write lock on ibdata1; a child process plays the server.
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int fd = ::open((dir_ / "ibdata1").c_str(), O_RDWR);
+    struct flock l {};
+    l.l_type = F_WRLCK;
+    l.l_whence = SEEK_SET;
+    int rc = ::fcntl(fd, F_SETLK, &l);
+    char c = rc == 0 ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto refused = run();
+  auto allowed = run(true);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), mysqlclone::ExitCode::kPath);
+  EXPECT_NE(refused.status().message().find("running server"), std::string::npos);
+  ASSERT_TRUE(allowed.is_ok()) << allowed.status().message();
+  EXPECT_TRUE(allowed->ok());
+}
+
+}  // namespace

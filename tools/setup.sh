@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs everything mysqlclone's build and tests need. Safe to run any number of times:
+# every step checks before it acts, and no system service is ever started.
+#
+#   tools/setup.sh            build deps + MariaDB 10.11 + sysbench + private MySQL 9.7.4 root
+#
+# The private server roots (MySQL 9.7.4, MariaDB 11.8.9) are unpacked under $MYSQLCLONE_ROOTS
+# (default /var/cache/mysqlclone/roots) by tools/servers/build-root.sh; nothing from sid or
+# trixie is ever installed into the system.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libcli11-dev default-libmysqlclient-dev libssl-dev liblz4-dev libzstd-dev libfmt-dev
+  libgtest-dev libgmock-dev nlohmann-json3-dev
+  mariadb-server mariadb-client mariadb-backup sysbench
+  man-db groff-base
+)
+
+log() { printf '%s setup: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: must run as root (it installs Debian packages)" >&2
+  exit 1
+fi
+
+# Debian's packages start their services on install; a test machine must not run a system
+# MariaDB on the default port. policy-rc.d exit 101 = "action forbidden".
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  log "created /usr/sbin/policy-rc.d (no service starts on install)"
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "Debian packages already installed"
+fi
+
+# The package may have started nothing (policy-rc.d), but make sure: a system mariadbd on
+# 3306 would confuse users of the demo.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mariadb 2>/dev/null; then
+  log "note: a system mariadb service is running; mysqlclone's test servers use their own ports"
+fi
+
+"$here/servers/build-root.sh" mysql-9.7
+"$here/servers/build-root.sh" mariadb-11.8
+log "done"
