@@ -4,10 +4,9 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "libclone/datadir_lock.h"
-#include "libclone/interrupt.h"
+#include "libclone/parallel.h"
 #include "libclone/read_file.h"
 #include "libclone/tablespace_header.h"
 
@@ -27,63 +26,24 @@ struct Chunk {
 // A file being verified and everything needed to judge its pages.
 struct FileJob {
   std::unique_ptr<ReadFile> file;
-  innodb::TablespaceFormat format;
-  std::optional<innodb::SpaceId> space_id;
-  innodb::PageNo first_page = 0;  // page number of its first page (system tablespace parts)
-  bool system = false;
+  TablespaceLayout layout;
   FileReport report;
   std::mutex mutex;  // guards report while workers merge chunk results
 };
 
-void merge_chunk(FileJob& job, const PageCounts& counts, const std::vector<BadPage>& bad, innodb::Lsn max_lsn) {
-  std::lock_guard lock(job.mutex);
-  job.report.pages.add(counts);
-  job.report.max_lsn = std::max(job.report.max_lsn, max_lsn);
-  for (const auto& b : bad) job.report.bad_pages.push_back(b);
-}
-
-// Checks the pages of one chunk held in `buf`.
-void check_chunk(FileJob& job, const Chunk& c, std::span<const uint8_t> buf) {
-  const uint32_t psize = job.format.physical_size;
-  PageCounts counts;
-  std::vector<BadPage> bad;
-  innodb::Lsn max_lsn = 0;
-  for (size_t off = 0; off + psize <= buf.size(); off += psize) {
-    const innodb::PageNo page_no = c.first_page + innodb::PageNo(off / psize);
-    if (job.system && innodb::in_doublewrite_area(0, page_no, job.format.page_size)) {
-      ++counts.doublewrite;
-      continue;
-    }
-    if (page_no == 0 && c.offset == 0) continue;  // judged when the header was read
-    auto v = innodb::check_page(buf.subspan(off, psize), job.format, page_no, job.space_id);
-    switch (v.status) {
-      case innodb::PageStatus::kValid: ++counts.valid; break;
-      case innodb::PageStatus::kEmpty: ++counts.empty; break;
-      case innodb::PageStatus::kUnverifiable: ++counts.unverifiable; break;
-      case innodb::PageStatus::kCorrupt:
-        ++counts.corrupt;
-        bad.push_back({page_no, v.detail});
-        break;
-    }
-    if (v.status != innodb::PageStatus::kCorrupt) max_lsn = std::max(max_lsn, v.lsn);
+Status verify_chunk(FileJob& job, const Chunk& c, VerifyProgress& progress) {
+  thread_local std::vector<uint8_t> buf(kChunkBytes);
+  auto n = job.file->read_at(c.offset, std::span<uint8_t>(buf.data(), c.length));
+  if (!n.is_ok()) return n.status();
+  // A file that shrank under us (only possible with --allow-running) is judged as far as it goes.
+  const ChunkScan scan = scan_pages(std::span<const uint8_t>(buf.data(), *n), job.layout, c.first_page, c.offset == 0);
+  {
+    std::lock_guard lock(job.mutex);
+    job.report.pages.add(scan.counts);
+    job.report.max_lsn = std::max(job.report.max_lsn, scan.max_lsn);
+    job.report.bad_pages.insert(job.report.bad_pages.end(), scan.bad.begin(), scan.bad.end());
   }
-  merge_chunk(job, counts, bad, max_lsn);
-}
-
-Status worker(std::vector<std::unique_ptr<FileJob>>& jobs, const std::vector<Chunk>& chunks,
-              std::atomic<size_t>& next, VerifyProgress& progress) {
-  std::vector<uint8_t> buf(kChunkBytes);
-  for (size_t i; (i = next.fetch_add(1)) < chunks.size();) {
-    if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted");
-    const Chunk& c = chunks[i];
-    FileJob& job = *jobs[c.file_index];
-    auto n = job.file->read_at(c.offset, std::span<uint8_t>(buf.data(), c.length));
-    if (!n.is_ok()) return n.status();
-    // A file that shrank under us (only possible with --allow-running) is checked as far as
-    // it goes.
-    check_chunk(job, c, std::span<const uint8_t>(buf.data(), *n));
-    progress.done_bytes.fetch_add(c.length, std::memory_order_relaxed);
-  }
+  progress.done_bytes.fetch_add(c.length, std::memory_order_relaxed);
   return Status::ok();
 }
 
@@ -99,7 +59,6 @@ Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instanc
       if (!file.is_ok()) return file.status();
       auto job = std::make_unique<FileJob>();
       job->file = std::make_unique<ReadFile>(std::move(file).value());
-      job->system = ts.kind == TablespaceKind::kSystem;
       job->report.rel_path = tf.rel_path;
       job->report.kind = ts.kind;
       job->report.bytes = tf.size;
@@ -116,11 +75,9 @@ Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instanc
           job->report.pages.valid++;
         }
       }
-      job->format = header->format;
-      job->space_id = header->space_id;
-      job->first_page = first_page;
+      job->layout = {header->format, header->space_id, ts.kind == TablespaceKind::kSystem};
       job->report.space_id = header->space_id;
-      const uint32_t psize = job->format.physical_size;
+      const uint32_t psize = job->layout.format.physical_size;
       job->report.physical_page_size = psize;
       if (tf.size % psize != 0)
         job->report.file_problem = "size " + std::to_string(tf.size) + " is not a multiple of the page size " +
@@ -139,14 +96,6 @@ Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instanc
 }
 
 }  // namespace
-
-void PageCounts::add(const PageCounts& o) {
-  valid += o.valid;
-  empty += o.empty;
-  unverifiable += o.unverifiable;
-  doublewrite += o.doublewrite;
-  corrupt += o.corrupt;
-}
 
 bool VerifyReport::ok() const { return bad_files() == 0; }
 
@@ -181,17 +130,11 @@ Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress
   for (const Chunk& c : chunks) total += c.length;
   progress.total_bytes = total;
 
-  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = unsigned(std::min<size_t>(threads, std::max<size_t>(1, chunks.size())));
-  std::atomic<size_t> next{0};
-  std::vector<Status> results(threads);
-  {
-    std::vector<std::jthread> pool;
-    for (unsigned t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] { results[t] = worker(jobs, chunks, next, progress); });
-  }
-  for (const Status& s : results)
-    if (!s.is_ok()) return s;
+  const unsigned threads = unsigned(std::min<size_t>(resolve_threads(options.threads), std::max<size_t>(1, chunks.size())));
+  if (Status s = run_parallel(chunks.size(), threads,
+                              [&](size_t i) { return verify_chunk(*jobs[chunks[i].file_index], chunks[i], progress); });
+      !s.is_ok())
+    return s;
 
   VerifyReport report;
   report.dir = options.dir;

@@ -9,6 +9,7 @@
 
 #include "innodb/page_check.h"
 #include "libclone/datadir.h"
+#include "libclone/page_scan.h"
 #include "libclone/status.h"
 
 namespace mysqlclone {
@@ -17,21 +18,6 @@ struct VerifyOptions {
   std::string dir;
   unsigned threads = 0;        // 0: one per CPU
   bool allow_running = false;  // read a live server's files anyway (pages may be in flight)
-};
-
-struct BadPage {
-  innodb::PageNo page;
-  innodb::PageDetail reason;
-};
-
-struct PageCounts {
-  uint64_t valid = 0;
-  uint64_t empty = 0;
-  uint64_t unverifiable = 0;
-  uint64_t doublewrite = 0;  // legacy doublewrite area of the system tablespace, not checked
-  uint64_t corrupt = 0;
-  uint64_t total() const { return valid + empty + unverifiable + doublewrite + corrupt; }
-  void add(const PageCounts& o);
 };
 
 struct FileReport {

@@ -11,45 +11,17 @@
 #include <filesystem>
 #include <fstream>
 
-#include "test_pages.h"
+#include "test_datadir.h"
 
 namespace {
 namespace fs = std::filesystem;
-using testpages::Algo;
-
-void write_file(const fs::path& path, const std::vector<std::vector<uint8_t>>& pages) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  for (const auto& p : pages) out.write(reinterpret_cast<const char*>(p.data()), std::streamsize(p.size()));
-}
-
-// A tablespace of `n` pages: page 0, crc32 pages, and two never-written pages at the end.
-std::vector<std::vector<uint8_t>> tablespace(innodb::SpaceId space, uint32_t n) {
-  testpages::Spec s;
-  s.space_id = space;
-  std::vector<std::vector<uint8_t>> pages{testpages::page0(s, 0, n, false)};
-  for (uint32_t i = 1; i < n - 2; ++i) {
-    s.page_no = i;
-    s.seed = space * 1000 + i;
-    pages.push_back(testpages::legacy_page(s, Algo::kCrc32));
-  }
-  pages.emplace_back(16384, 0);
-  pages.emplace_back(16384, 0);
-  return pages;
-}
 
 class VerifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mysqlclone-verify-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    write_file(dir_ / "ibdata1", tablespace(0, 8));
-    write_file(dir_ / "mysql.ibd", tablespace(0xFFFFFFFEu, 6));
-    write_file(dir_ / "db" / "t1.ibd", tablespace(5, 10));
-    write_file(dir_ / "ibtmp1", {std::vector<uint8_t>(16384, 0xAB)});  // temporary: never read
+    dir_ = scratch_.path;
+    testpages::make_mysql_datadir(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   mysqlclone::Result<mysqlclone::VerifyReport> run(bool allow_running = false) {
     mysqlclone::VerifyProgress progress;
@@ -65,6 +37,7 @@ class VerifyTest : public ::testing::Test {
     f.put(char(c ^ 0x20));
   }
 
+  testpages::ScratchDir scratch_;
   fs::path dir_;
 };
 

@@ -1,0 +1,17 @@
+// Runs fn(i) for i in [0, n) on `threads` worker threads, handing out items in order; stops
+// handing out new items after the first failure or an interrupt, and returns the first failure.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+#include "libclone/status.h"
+
+namespace mysqlclone {
+
+Status run_parallel(size_t n, unsigned threads, const std::function<Status(size_t)>& fn);
+
+// 0 means one thread per CPU.
+unsigned resolve_threads(unsigned requested);
+
+}  // namespace mysqlclone

@@ -1,0 +1,26 @@
+// Incremental SHA-256 (OpenSSL EVP) of each file as it is written: the per-file checksums in
+// mysqlclone.json that `verify` checks a backup against.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace mysqlclone {
+
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::span<const uint8_t> bytes);
+  std::string hex_digest();  // finishes; call once
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+}  // namespace mysqlclone

@@ -1,0 +1,811 @@
+// MariaDB 10.8+ ib_logfile0: header, checkpoint blocks, ring arithmetic, the mini-transaction
+// parser and the restore-side writer. Synthetic mini-transactions cover every parser outcome;
+// the real logs in test/fixtures (MARIADB_REDO.txt) prove the format against mariadbd 10.11.19.
+#include "innodb/redo_mariadb.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "innodb/byte_order.h"
+#include "innodb/crc32c.h"
+
+namespace {
+
+namespace mr = innodb::mariadb_redo;
+using Bytes = std::vector<uint8_t>;
+using namespace std::string_view_literals;
+
+// ---- builders (our own encoder of the mtr0types.h format, independent of the parser) ----
+
+// mtr0log.h variable-length code: 1..5 bytes.
+Bytes varint(uint32_t v) {
+  if (v < 0x80) return {uint8_t(v)};
+  if (v < 0x4080) {
+    v -= 0x80;
+    return {uint8_t(0x80 | v >> 8), uint8_t(v)};
+  }
+  if (v < 0x204080) {
+    v -= 0x4080;
+    return {uint8_t(0xC0 | v >> 16), uint8_t(v >> 8), uint8_t(v)};
+  }
+  if (v < 0x10204080) {
+    v -= 0x204080;
+    return {uint8_t(0xE0 | v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+  }
+  v -= 0x10204080;
+  return {0xF0, uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+}
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+// One record: `type` (same_page bit and type in the high nibble), then the length of the rest
+// in the low nibble (1..15) or as a code after a 0 nibble (rest = code + 15, code included).
+Bytes record(uint8_t type, const Bytes& body) {
+  if (body.size() >= 1 && body.size() <= 15) return cat({{uint8_t(type | body.size())}, body});
+  for (size_t width = 1; width <= 3; ++width) {
+    const Bytes code = varint(uint32_t(width + body.size() - 15));
+    if (code.size() == width) return cat({{type}, code, body});
+  }
+  ADD_FAILURE() << "record body too long for a 3-byte length";
+  return {};
+}
+
+Bytes page_id(uint32_t space, uint32_t page) { return cat({varint(space), varint(page)}); }
+
+// Records, terminator, nonce (encrypted logs), CRC-32C of records + nonce.
+Bytes mtr(const Bytes& records, uint8_t terminator, const Bytes& nonce = {}) {
+  Bytes out = cat({records, {terminator}, nonce, Bytes(4)});
+  uint32_t crc = innodb::crc32c(0, records.data(), records.size());
+  crc = innodb::crc32c(crc, nonce.data(), nonce.size());
+  innodb::write_be32(out.data() + out.size() - 4, crc);
+  return out;
+}
+
+const Bytes kNonce = {1, 2, 3, 4, 5, 6, 7, 8};
+
+// A ring far larger than any test: every LSN below is on the first pass (sequence bit 1).
+constexpr mr::Ring kBigRing{mr::kStartOffset, uint64_t{1} << 30};
+constexpr innodb::Lsn kLsn = 50000;
+
+mr::MiniTransaction parse(const Bytes& b, innodb::Lsn lsn = kLsn, const mr::Ring& ring = kBigRing,
+                          mr::Encryption enc = mr::Encryption::kNone) {
+  return mr::parse_mini_transaction(b, lsn, ring, enc);
+}
+
+Bytes write_record(size_t body_size) {  // a WRITE to page 5:3 with `body_size` bytes after the type byte
+  Bytes body = cat({page_id(5, 3), varint(0x60)});
+  body.resize(body_size, 0xAB);
+  return record(0x30, body);
+}
+
+// ---- ring ----
+
+TEST(MariadbRedoRing, CapacityOffsetAndSequenceBit) {
+  EXPECT_EQ(mr::ring_capacity(128u << 20), (128u << 20) - 12288);
+  EXPECT_EQ(mr::ring_capacity(12288), 0u);
+  const mr::Ring ring{20000, 1000};
+  EXPECT_EQ(mr::file_offset(ring, 20000), 12288u);
+  EXPECT_EQ(mr::file_offset(ring, 20999), 12288u + 999);
+  EXPECT_EQ(mr::file_offset(ring, 21000), 12288u);
+  EXPECT_EQ(mr::file_offset(ring, 23456), 12288u + 456);
+  EXPECT_EQ(mr::sequence_bit(ring, 20000), 1);
+  EXPECT_EQ(mr::sequence_bit(ring, 20999), 1);
+  EXPECT_EQ(mr::sequence_bit(ring, 21000), 0);
+  EXPECT_EQ(mr::sequence_bit(ring, 21999), 0);
+  EXPECT_EQ(mr::sequence_bit(ring, 22000), 1);
+  EXPECT_EQ(mr::sequence_bit(ring, 23000), 0);
+}
+
+// ---- header ----
+
+Bytes reseal(Bytes h) {  // recompute the header CRC after a test edited a field
+  innodb::write_be32(h.data() + 508, innodb::crc32c(0, h.data(), 508));
+  return h;
+}
+
+mr::Header plain_header() {
+  mr::Header h;
+  h.first_lsn = 12288;
+  h.creator = "MariaDB 10.11.19";
+  return h;
+}
+
+mr::Header enc11_header() {
+  mr::Header h = plain_header();
+  h.format = mr::kFormatEnc11;
+  h.encryption_area[3] = 1;  // key id 1
+  h.encryption_area[7] = 1;  // key version 1
+  for (size_t i = 8; i < 28; ++i) h.encryption_area[i] = uint8_t(i * 7);  // message, nonce
+  return h;
+}
+
+void expect_same(const mr::Header& a, const mr::Header& b) {
+  EXPECT_EQ(a.format, b.format);
+  EXPECT_EQ(a.first_lsn, b.first_lsn);
+  EXPECT_EQ(a.creator, b.creator);
+  EXPECT_EQ(a.encryption_area, b.encryption_area);
+}
+
+TEST(MariadbRedoHeader, RoundTrips) {
+  for (const mr::Header& h : {plain_header(), enc11_header()}) {
+    const auto bytes = mr::serialize_header(h);
+    const mr::ParsedHeader p = mr::parse_header(bytes);
+    ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
+    expect_same(p.header, h);
+  }
+}
+
+TEST(MariadbRedoHeader, SerializedFieldsSitWhereTheServerReadsThem) {
+  const auto b = mr::serialize_header(plain_header());
+  EXPECT_EQ(innodb::read_be32(b.data()), 0x50687973u);
+  EXPECT_EQ(innodb::read_be32(b.data() + 4), 0u);
+  EXPECT_EQ(innodb::read_be64(b.data() + 8), 12288u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data() + 16)), "MariaDB 10.11.19");
+  EXPECT_EQ(innodb::read_be32(b.data() + 508), innodb::crc32c(0, b.data(), 508));
+}
+
+TEST(MariadbRedoHeader, CreatorIsCutTo32Bytes) {
+  mr::Header h = plain_header();
+  h.creator = std::string(40, 'x');
+  EXPECT_EQ(mr::parse_header(mr::serialize_header(h)).header.creator, std::string(32, 'x'));
+}
+
+TEST(MariadbRedoHeader, EncryptionFromFormatAndKeyId) {
+  EXPECT_EQ(mr::encryption_of(plain_header()), mr::Encryption::kNone);
+  EXPECT_EQ(mr::encryption_of(enc11_header()), mr::Encryption::kEnc11);
+  mr::Header legacy = enc11_header();
+  legacy.format = mr::kFormat10_8;
+  EXPECT_EQ(mr::encryption_of(legacy), mr::Encryption::kEnc10_8);
+  EXPECT_EQ(mr::parse_header(mr::serialize_header(legacy)).status, mr::HeaderStatus::kValid);
+}
+
+TEST(MariadbRedoHeader, RefusedAsTheServerRefusesThem) {
+  const auto good = mr::serialize_header(plain_header());
+  const Bytes base(good.begin(), good.end());
+  auto status = [](const Bytes& b) { return mr::parse_header(b).status; };
+
+  EXPECT_EQ(status(Bytes(base.begin(), base.end() - 1)), mr::HeaderStatus::kTooShort);
+  Bytes flipped = base;
+  flipped[100] ^= 1;
+  EXPECT_EQ(status(flipped), mr::HeaderStatus::kChecksumMismatch);
+  for (uint32_t format : {0x50485953u /* 10.5 */, 0xD0687973u /* FORMAT_ENC_10_8, memory only */, 0u}) {
+    Bytes b = base;
+    innodb::write_be32(b.data(), format);
+    EXPECT_EQ(status(reseal(b)), mr::HeaderStatus::kUnsupportedFormat) << std::hex << format;
+  }
+  Bytes reserved = base;
+  reserved[6] = 1;
+  EXPECT_EQ(status(reseal(reserved)), mr::HeaderStatus::kReservedNotZero);
+  Bytes low = base;
+  innodb::write_be64(low.data() + 8, 12287);
+  EXPECT_EQ(status(reseal(low)), mr::HeaderStatus::kFirstLsnTooSmall);
+
+  mr::Header no_key = enc11_header();
+  no_key.encryption_area[3] = 0;
+  EXPECT_EQ(mr::parse_header(mr::serialize_header(no_key)).status, mr::HeaderStatus::kBadEncryptionInfo);
+  mr::Header other_key = enc11_header();
+  other_key.format = mr::kFormat10_8;
+  other_key.encryption_area[3] = 2;
+  EXPECT_EQ(mr::parse_header(mr::serialize_header(other_key)).status, mr::HeaderStatus::kBadEncryptionInfo);
+}
+
+// ---- checkpoint blocks ----
+
+Bytes header_area_with(const Bytes& block1, const Bytes& block2) {
+  Bytes area(mr::kStartOffset, 0);
+  std::copy(block1.begin(), block1.end(), area.begin() + mr::kCheckpointBlock1);
+  std::copy(block2.begin(), block2.end(), area.begin() + mr::kCheckpointBlock2);
+  return area;
+}
+
+Bytes block(innodb::Lsn checkpoint, innodb::Lsn end_lsn) {
+  const auto b = mr::serialize_checkpoint_block({checkpoint, end_lsn});
+  return Bytes(b.begin(), b.end());
+}
+
+TEST(MariadbRedoCheckpoint, RoundTripsAndLayout) {
+  const Bytes b = block(44404, 44744);
+  EXPECT_EQ(innodb::read_be64(b.data()), 44404u);
+  EXPECT_EQ(innodb::read_be64(b.data() + 8), 44744u);
+  EXPECT_EQ(innodb::read_be32(b.data() + 60), innodb::crc32c(0, b.data(), 60));
+  EXPECT_EQ(mr::parse_checkpoint_block(b, 12288), (mr::Checkpoint{44404, 44744}));
+}
+
+TEST(MariadbRedoCheckpoint, InvalidBlocksAreIgnored) {
+  Bytes crc = block(44404, 44744);
+  crc[3] ^= 1;
+  EXPECT_FALSE(mr::parse_checkpoint_block(crc, 12288));
+  Bytes nonzero = block(44404, 44744);
+  nonzero[30] = 1;
+  innodb::write_be32(nonzero.data() + 60, innodb::crc32c(0, nonzero.data(), 60));
+  EXPECT_FALSE(mr::parse_checkpoint_block(nonzero, 12288));
+  EXPECT_FALSE(mr::parse_checkpoint_block(block(44404, 44403), 12288));  // end before checkpoint
+  EXPECT_FALSE(mr::parse_checkpoint_block(block(44404, 44744), 44405));  // before first_lsn
+  EXPECT_FALSE(mr::parse_checkpoint_block(Bytes(63, 0), 12288));
+}
+
+TEST(MariadbRedoCheckpoint, ChoosesTheLargerCheckpointAndBlock2OnATie) {
+  EXPECT_EQ(mr::choose_checkpoint(header_area_with(block(44388, 44388), block(44404, 44744)), 12288),
+            (mr::Checkpoint{44404, 44744}));
+  EXPECT_EQ(mr::choose_checkpoint(header_area_with(block(50000, 50100), block(44404, 44744)), 12288),
+            (mr::Checkpoint{50000, 50100}));
+  EXPECT_EQ(mr::choose_checkpoint(header_area_with(block(50000, 50100), block(50000, 50200)), 12288),
+            (mr::Checkpoint{50000, 50200}));
+  Bytes broken = block(60000, 60000);
+  broken[0] ^= 1;
+  EXPECT_EQ(mr::choose_checkpoint(header_area_with(broken, block(44404, 44744)), 12288),
+            (mr::Checkpoint{44404, 44744}));
+  EXPECT_FALSE(mr::choose_checkpoint(header_area_with(Bytes(64, 0), Bytes(64, 0)), 12288));
+  EXPECT_FALSE(mr::choose_checkpoint(Bytes(mr::kCheckpointBlock2 + 63, 0), 12288));
+}
+
+// ---- mini-transaction framing ----
+
+TEST(MariadbRedoMtr, TheMtr0typesWriteExampleIsComplete) {
+  // "0x36 0x40 0x57 0x60 ...": WRITE, 6 bytes: space 0x40, page 0x57, offset 0x60, 3 data bytes.
+  const Bytes b = mtr({0x36, 0x40, 0x57, 0x60, 0x12, 0x34, 0x56}, 1);
+  const mr::MiniTransaction m = parse(b);
+  EXPECT_EQ(m.status, mr::MtrStatus::kComplete);
+  EXPECT_EQ(m.defect, mr::MtrDefect::kNone);
+  EXPECT_EQ(m.size, 12u);
+  EXPECT_EQ(m.terminator_offset, 7u);
+  EXPECT_TRUE(m.file_records.empty());
+}
+
+TEST(MariadbRedoMtr, EveryLengthEncodingWidth) {
+  // Body sizes (after the type byte and any length code) and the code width they need: none
+  // (1..15 in the low nibble), then 1, 2 and 3 bytes at their smallest and largest.
+  const std::vector<std::pair<size_t, size_t>> cases = {
+      {4, 0},   {9, 0},    {15, 0},   {16, 1},     {141, 1},     {142, 2},
+      {8000, 2}, {16524, 2}, {16525, 3}, {200000, 3}, {1000000, 3},
+  };
+  for (const auto& [body, width] : cases) {
+    SCOPED_TRACE(body);
+    const Bytes rec = write_record(body);
+    ASSERT_EQ(rec.size(), 1 + width + body);
+    const Bytes b = mtr(rec, 1);
+    const mr::MiniTransaction m = parse(b);
+    ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+    EXPECT_EQ(m.terminator_offset, rec.size());
+    EXPECT_EQ(m.size, b.size());
+  }
+}
+
+TEST(MariadbRedoMtr, HandWrittenLengthCodes) {
+  // 0x30 0x00: rest = 0 + 15 bytes, the code included -> 14 more bytes.
+  Bytes one = {0x30, 0x00};
+  one.resize(16, 0x11);
+  EXPECT_EQ(parse(mtr(one, 1)).terminator_offset, 16u);
+  // 0x30 0x80 0x00: code 0x80 -> 128, rest 143 with the 2 code bytes -> 141 more bytes.
+  Bytes two = {0x30, 0x80, 0x00};
+  two.resize(1 + 143, 0x22);
+  EXPECT_EQ(parse(mtr(two, 1)).terminator_offset, 144u);
+  // 0x30 0xC0 0x00 0x00: code 0x4080 -> 16512, rest 16527 with the 3 code bytes.
+  Bytes three = {0x30, 0xC0, 0x00, 0x00};
+  three.resize(1 + 16527, 0x33);
+  EXPECT_EQ(parse(mtr(three, 1)).terminator_offset, 16528u);
+}
+
+Bytes mixed_records() {  // a page record, a same-page record, a 1-byte and a 2-byte length code
+  return cat({write_record(6), record(0xB0, {0x10, 0x01, 0x02}), write_record(40), write_record(300)});
+}
+
+TEST(MariadbRedoMtr, EveryTruncationNeedsMore) {
+  for (mr::Encryption enc : {mr::Encryption::kNone, mr::Encryption::kEnc10_8}) {
+    const Bytes b = mtr(mixed_records(), 1, enc == mr::Encryption::kNone ? Bytes{} : kNonce);
+    ASSERT_EQ(parse(b, kLsn, kBigRing, enc).status, mr::MtrStatus::kComplete);
+    for (size_t n = 0; n < b.size(); ++n)
+      EXPECT_EQ(parse(Bytes(b.begin(), b.begin() + n), kLsn, kBigRing, enc).status, mr::MtrStatus::kNeedMore)
+          << "prefix " << n;
+  }
+}
+
+TEST(MariadbRedoMtr, TheNextMtrMayFollowInTheView) {
+  const Bytes first = mtr(mixed_records(), 1), second = mtr(write_record(9), 1);
+  const Bytes both = cat({first, second});
+  const mr::MiniTransaction m = parse(both);
+  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  EXPECT_EQ(m.size, first.size());
+  const mr::MiniTransaction n = parse(Bytes(both.begin() + m.size, both.end()), kLsn + m.size);
+  EXPECT_EQ(n.status, mr::MtrStatus::kComplete);
+  EXPECT_EQ(n.size, second.size());
+}
+
+void expect_not_written(const mr::MiniTransaction& m, mr::MtrDefect defect) {
+  EXPECT_EQ(m.status, mr::MtrStatus::kNotWrittenYet);
+  EXPECT_EQ(m.defect, defect);
+}
+
+TEST(MariadbRedoMtr, ATerminatorWhereTheFirstRecordShouldStartIsTheEnd) {
+  expect_not_written(parse({0x00, 0x00, 0x00}), mr::MtrDefect::kEmpty);
+  expect_not_written(parse({0x01, 0x12, 0x34}), mr::MtrDefect::kEmpty);  // even the expected bit
+  EXPECT_EQ(parse({}).status, mr::MtrStatus::kNeedMore);
+}
+
+TEST(MariadbRedoMtr, TerminatorOfTheOtherPassIsNotWritten) {
+  const mr::Ring ring{12288, 100000};  // pass 0: LSN < 112288; pass 1 after
+  const Bytes recs = mixed_records();
+  expect_not_written(parse(mtr(recs, 0), 20000, ring), mr::MtrDefect::kTerminatorMismatch);
+  expect_not_written(parse(mtr(recs, 1), 120000, ring), mr::MtrDefect::kTerminatorMismatch);
+  EXPECT_EQ(parse(mtr(recs, 0), 120000, ring).status, mr::MtrStatus::kComplete);
+  // The check comes before the CRC: a stale mtr of the old pass is rejected even when truncated.
+  const Bytes stale = mtr(recs, 0);
+  expect_not_written(parse(Bytes(stale.begin(), stale.begin() + recs.size() + 1), 20000, ring),
+                     mr::MtrDefect::kTerminatorMismatch);
+}
+
+TEST(MariadbRedoMtr, ChecksumCoversRecordsAndNonceButNotTheTerminator) {
+  for (mr::Encryption enc : {mr::Encryption::kNone, mr::Encryption::kEnc11}) {
+    const Bytes nonce = enc == mr::Encryption::kNone ? Bytes{} : kNonce;
+    const Bytes rec = write_record(40);
+    const Bytes b = mtr(rec, 1, nonce);
+    // Every byte that is neither the type byte, the length code nor the terminator.
+    for (size_t i = 2; i < b.size(); ++i) {
+      if (i == rec.size()) continue;
+      Bytes bad = b;
+      bad[i] ^= 0x40;
+      expect_not_written(parse(bad, kLsn, kBigRing, enc), mr::MtrDefect::kChecksumMismatch);
+    }
+  }
+}
+
+TEST(MariadbRedoMtr, NoSingleByteChangeYieldsACompleteMtr) {
+  const Bytes b = mtr(mixed_records(), 1);
+  for (size_t i = 0; i < b.size(); ++i)
+    for (uint8_t x : {0x01, 0x10, 0x80, 0xFF}) {
+      Bytes bad = b;
+      bad[i] ^= x;
+      EXPECT_NE(parse(bad).status, mr::MtrStatus::kComplete) << "byte " << i << " ^ " << int(x);
+    }
+}
+
+TEST(MariadbRedoMtr, EncryptedMtrsCarryANonce) {
+  const Bytes b = mtr(mixed_records(), 1, kNonce);
+  EXPECT_EQ(parse(b, kLsn, kBigRing, mr::Encryption::kEnc10_8).size, b.size());
+  EXPECT_EQ(parse(b, kLsn, kBigRing, mr::Encryption::kEnc11).size, b.size());
+  EXPECT_NE(parse(b).status, mr::MtrStatus::kComplete);
+  EXPECT_NE(parse(mtr(mixed_records(), 1), kLsn, kBigRing, mr::Encryption::kEnc11).status, mr::MtrStatus::kComplete);
+}
+
+TEST(MariadbRedoMtr, LengthsTheServerRejects) {
+  // 4- and 5-byte length codes are at least 0x204080: rejected before their bytes arrive.
+  expect_not_written(parse({0x30, 0xE0}), mr::MtrDefect::kBadLength);
+  expect_not_written(parse({0x30, 0xF0, 0, 0}), mr::MtrDefect::kBadLength);
+  expect_not_written(parse({0x30, 0xFF}), mr::MtrDefect::kBadLength);
+  // 3-byte codes of 1 MiB and more.
+  const Bytes mib = varint(1u << 20);
+  ASSERT_EQ(mib.size(), 3u);
+  expect_not_written(parse(cat({{0x30}, mib})), mr::MtrDefect::kBadLength);
+  // A 3-byte code cut short needs more.
+  EXPECT_EQ(parse({0x30, 0xC0, 0x00}).status, mr::MtrStatus::kNeedMore);
+}
+
+TEST(MariadbRedoMtr, RecordsReachingOneMebibyteAreNotAnMtr) {
+  // One record of the largest accepted code: 2^20 - 1 + 15 bytes after its type byte.
+  Bytes huge = cat({{0x30}, varint((1u << 20) - 1)});
+  huge.resize(1 + (1u << 20) - 1 + 15, 0x55);
+  huge.push_back(1);
+  expect_not_written(parse(huge), mr::MtrDefect::kTooLong);
+  // The bound is on the bytes after the type bytes, summed: just below it is fine, reaching it
+  // is not.
+  const Bytes one = write_record(999);
+  const size_t after_type = one.size() - 1;
+  Bytes recs;
+  size_t sum = 0;
+  while (sum + after_type < mr::kMtrSizeMax) {
+    recs.insert(recs.end(), one.begin(), one.end());
+    sum += after_type;
+  }
+  EXPECT_EQ(parse(mtr(recs, 1)).status, mr::MtrStatus::kComplete);
+  recs.insert(recs.end(), one.begin(), one.end());
+  expect_not_written(parse(mtr(recs, 1)), mr::MtrDefect::kTooLong);
+}
+
+TEST(MariadbRedoMtr, CrossingTheWrapPointFlipsTheExpectedBit) {
+  const mr::Ring ring{12288, 4096};
+  const innodb::Lsn wrap = 12288 + 4096;  // first LSN of the second pass
+  const Bytes recs = write_record(38);
+  ASSERT_EQ(recs.size(), 40u);
+  // Starts on pass 0, terminator on pass 1.
+  EXPECT_EQ(parse(mtr(recs, 0), wrap - 20, ring).status, mr::MtrStatus::kComplete);
+  expect_not_written(parse(mtr(recs, 1), wrap - 20, ring), mr::MtrDefect::kTerminatorMismatch);
+  // Terminator on the last byte of pass 0 / the first byte of pass 1.
+  EXPECT_EQ(parse(mtr(recs, 1), wrap - 41, ring).status, mr::MtrStatus::kComplete);
+  EXPECT_EQ(parse(mtr(recs, 0), wrap - 40, ring).status, mr::MtrStatus::kComplete);
+  expect_not_written(parse(mtr(recs, 1), wrap - 40, ring), mr::MtrDefect::kTerminatorMismatch);
+}
+
+// ---- FILE_ records ----
+
+Bytes file_rec(uint8_t op, uint32_t space, const Bytes& names, uint32_t page = 0) {
+  return record(op, cat({page_id(space, page), names}));
+}
+
+Bytes checkpoint_rec(innodb::Lsn lsn) {
+  Bytes b(8);
+  innodb::write_be64(b.data(), lsn);
+  return file_rec(0xF0, 0, b);
+}
+
+TEST(MariadbRedoFileRecords, TheDocsFileCheckpointBytes) {
+  // fa 0000 000000000000ad74 01 add4e8f9: FILE_CHECKPOINT(44404) at 44744, seen on 10.11.19.
+  const Bytes b = {0xFA, 0, 0, 0, 0, 0, 0, 0, 0, 0xAD, 0x74, 0x01, 0xAD, 0xD4, 0xE8, 0xF9};
+  const mr::MiniTransaction m = parse(b, 44744, {12288, (128u << 20) - 12288});
+  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  ASSERT_EQ(m.file_records.size(), 1u);
+  EXPECT_EQ(m.file_records[0].op, mr::FileOp::kCheckpoint);
+  EXPECT_EQ(m.file_records[0].checkpoint_lsn, 44404u);
+  EXPECT_TRUE(mr::holds_file_checkpoint(m, 44404));
+  EXPECT_FALSE(mr::holds_file_checkpoint(m, 44405));
+}
+
+TEST(MariadbRedoFileRecords, NameOperationsDecode) {
+  const Bytes recs = cat({file_rec(0x80, 5, text("./d/t1.ibd")), file_rec(0x90, 6, text("./d/t3.ibd")),
+                          file_rec(0xA0, 7, text("./d/t2.ibd\0./e/t9.ibd"sv)),
+                          file_rec(0xB0, 1, text("./mysql/innodb_table_stats.ibd"))});
+  const mr::MiniTransaction m = parse(mtr(recs, 1));
+  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  ASSERT_EQ(m.file_records.size(), 4u);
+  EXPECT_EQ(m.file_records[0].op, mr::FileOp::kCreate);
+  EXPECT_EQ(m.file_records[0].space_id, 5u);
+  EXPECT_EQ(m.file_records[0].name, "./d/t1.ibd");
+  EXPECT_EQ(m.file_records[1].op, mr::FileOp::kDelete);
+  EXPECT_EQ(m.file_records[1].name, "./d/t3.ibd");
+  EXPECT_EQ(m.file_records[2].op, mr::FileOp::kRename);
+  EXPECT_EQ(m.file_records[2].space_id, 7u);
+  EXPECT_EQ(m.file_records[2].name, "./d/t2.ibd");
+  EXPECT_EQ(m.file_records[2].new_name, "./e/t9.ibd");
+  EXPECT_EQ(m.file_records[3].op, mr::FileOp::kModify);
+  EXPECT_EQ(m.file_records[3].name, "./mysql/innodb_table_stats.ibd");
+  EXPECT_FALSE(m.file_records[3].encrypted);
+  EXPECT_FALSE(mr::holds_file_checkpoint(m, 0));
+}
+
+TEST(MariadbRedoFileRecords, SpaceIdsOfEveryCodeWidth) {
+  for (uint32_t space : {5u, 127u, 128u, 16511u, 16512u, 2113663u, 2113664u, 270549119u, 270549120u, 0xFFFFFFFFu}) {
+    const mr::MiniTransaction m = parse(mtr(file_rec(0xB0, space, text("./a.ibd")), 1));
+    ASSERT_EQ(m.status, mr::MtrStatus::kComplete) << space;
+    ASSERT_EQ(m.file_records.size(), 1u);
+    EXPECT_EQ(m.file_records[0].space_id, space);
+  }
+}
+
+TEST(MariadbRedoFileRecords, SamePageAfterAPageRecordIsNotAFileRecord) {
+  // 0xB? after a page record: WRITE to the same page, not FILE_MODIFY.
+  const Bytes recs = cat({write_record(6), record(0xB0, {0x7F, 0x23, 0x34}), file_rec(0x80, 5, text("./x.ibd"))});
+  const mr::MiniTransaction m = parse(mtr(recs, 1));
+  EXPECT_EQ(m.status, mr::MtrStatus::kComplete);
+  EXPECT_TRUE(m.file_records.empty());
+}
+
+TEST(MariadbRedoFileRecords, CheckpointWithModifyRecordsBeforeIt) {
+  const Bytes recs = cat({file_rec(0xB0, 5, text("./d/t1.ibd")), checkpoint_rec(123456)});
+  const mr::MiniTransaction m = parse(mtr(recs, 1));
+  ASSERT_EQ(m.file_records.size(), 2u);
+  EXPECT_TRUE(mr::holds_file_checkpoint(m, 123456));
+}
+
+TEST(MariadbRedoFileRecords, PaddingIsLeftOut) {
+  for (const Bytes& pad : {Bytes{0xF1, 0x00}, Bytes{0xF2, 0x00, 0x00}, checkpoint_rec(0),
+                           file_rec(0xF0, 0, Bytes(5, 0)), file_rec(0xF0, 0, Bytes(300, 0))}) {
+    const mr::MiniTransaction m = parse(mtr(pad, 1));
+    EXPECT_EQ(m.status, mr::MtrStatus::kComplete);
+    EXPECT_TRUE(m.file_records.empty());
+  }
+}
+
+TEST(MariadbRedoFileRecords, MalformedRecordsMakeTheMtrCorrupt) {
+  const std::map<std::string, Bytes> cases = {
+      {"no such file operation", file_rec(0xC0, 5, text("./a.ibd"))},
+      {"space id code of 6 bytes", record(0xB0, cat({{0xF8, 0, 0, 0, 0, 0}, {0}, text("./a.ibd")}))},
+      {"5-byte space id code not 0xF0", record(0xB0, cat({{0xF1, 0, 0, 0, 0}, {0}, text("./a.ibd")}))},
+      {"5-byte space id beyond 32 bits", record(0xB0, cat({{0xF0, 0xFF, 0xFF, 0xFF, 0xFF}, {0}, text("./a.ibd")}))},
+      {"only a space id", record(0xB0, {0x05})},
+      {"page number cut short", record(0xB0, {0x05, 0x80})},
+      {"page number code of 6 bytes", record(0xB0, cat({{0x05, 0xF8, 0, 0, 0, 0, 0}, text("./a.ibd")}))},
+      {"5-byte page number code not 0xF0", record(0xB0, cat({{0x05, 0xF3, 0, 0, 0, 0}, text("./a.ibd")}))},
+      {"page number not 0", file_rec(0xB0, 5, text("./a.ibd"), 1)},
+      {"no name", record(0xB0, {0x05, 0x00})},
+      {"space 0 with a name", file_rec(0x80, 0, text("./a.ibd"))},
+      {"rename without NUL", file_rec(0xA0, 5, text("./a.ibd"))},
+      {"create with NUL", file_rec(0x80, 5, text("./a.ibd\0./b.ibd"sv))},
+      {"name not .ibd", file_rec(0x90, 5, text("./a.frm"))},
+      {"new name not .ibd", file_rec(0xA0, 5, text("./a.ibd\0./b.frm"sv))},
+      {"new name with NUL", file_rec(0xA0, 5, text("./a.ibd\0./b\0.ibd"sv))},
+      {"checkpoint of a tablespace", file_rec(0xF0, 3, Bytes(8, 1))},
+      {"checkpoint of 7 non-zero bytes", file_rec(0xF0, 0, Bytes(7, 1))},
+      {"checkpoint not last", cat({checkpoint_rec(5000), file_rec(0xB0, 5, text("./a.ibd"))})},
+      {"checkpoint of length 1, not NUL", {0xF1, 0x05}},
+      {"no payload, page id not 0:0", record(0xF0, page_id(1, 0))},
+  };
+  for (const auto& [name, recs] : cases) {
+    const mr::MiniTransaction m = parse(mtr(recs, 1));
+    EXPECT_EQ(m.status, mr::MtrStatus::kCorrupt) << name;
+    EXPECT_EQ(m.defect, mr::MtrDefect::kBadFileRecord) << name;
+    EXPECT_EQ(m.size, recs.size() + 5) << name;
+    EXPECT_TRUE(m.file_records.empty()) << name;
+  }
+}
+
+TEST(MariadbRedoFileRecords, Enc11HidesEverythingButTheOperation) {
+  // The bodies are ciphertext: only type and length are in clear.
+  const Bytes recs = cat({record(0x80, {0x9C, 0x13, 0x77, 0x01, 0xEE}), record(0xF0, Bytes(10, 0xC3))});
+  const mr::MiniTransaction m = parse(mtr(recs, 1, kNonce), kLsn, kBigRing, mr::Encryption::kEnc11);
+  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  ASSERT_EQ(m.file_records.size(), 2u);
+  EXPECT_EQ(m.file_records[0].op, mr::FileOp::kCreate);
+  EXPECT_TRUE(m.file_records[0].encrypted);
+  EXPECT_EQ(m.file_records[1].op, mr::FileOp::kCheckpoint);
+  EXPECT_TRUE(m.file_records[1].encrypted);
+  EXPECT_FALSE(mr::holds_file_checkpoint(m, 0));
+  // An operation type that does not exist is visible even so.
+  EXPECT_EQ(parse(mtr(record(0xD0, Bytes(6, 1)), 1, kNonce), kLsn, kBigRing, mr::Encryption::kEnc11).status,
+            mr::MtrStatus::kCorrupt);
+}
+
+TEST(MariadbRedoFileRecords, Enc10_8KeepsFileRecordsInClear) {
+  const mr::MiniTransaction m =
+      parse(mtr(checkpoint_rec(777777), 1, kNonce), kLsn, kBigRing, mr::Encryption::kEnc10_8);
+  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  EXPECT_TRUE(mr::holds_file_checkpoint(m, 777777));
+}
+
+// ---- writing a restore's ib_logfile0 ----
+
+TEST(MariadbRedoWriter, FirstPassTerminatorChangesOnlyThatByte) {
+  const mr::Ring ring{12288, 100000};
+  const Bytes pass1 = mtr(mixed_records(), 0, kNonce);
+  const mr::MiniTransaction m = parse(pass1, 150000, ring, mr::Encryption::kEnc11);
+  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  Bytes copy = pass1;
+  mr::set_first_pass_terminator(copy, m);
+  EXPECT_EQ(copy[m.terminator_offset], 1);
+  copy[m.terminator_offset] = 0;
+  EXPECT_EQ(copy, pass1);
+  copy[m.terminator_offset] = 1;
+  EXPECT_EQ(parse(copy, 20000, ring, mr::Encryption::kEnc11).status, mr::MtrStatus::kComplete);
+}
+
+TEST(MariadbRedoWriter, BackupHeaderArea) {
+  const mr::Header source = enc11_header();
+  const Bytes area = mr::backup_header_area(source, {44404, 44744}, "10.11.19");
+  ASSERT_EQ(area.size(), mr::kStartOffset);
+  const mr::ParsedHeader p = mr::parse_header(area);
+  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
+  EXPECT_EQ(p.header.format, mr::kFormatEnc11);
+  EXPECT_EQ(p.header.first_lsn, 44404u);
+  EXPECT_EQ(p.header.creator, "Backup 10.11.19");
+  EXPECT_EQ(p.header.encryption_area, source.encryption_area);
+  EXPECT_EQ(mr::choose_checkpoint(area, p.header.first_lsn), (mr::Checkpoint{44404, 44744}));
+  EXPECT_EQ(mr::parse_checkpoint_block({area.data() + mr::kCheckpointBlock1, 64}, 44404), (mr::Checkpoint{44404, 44744}));
+  // Everything else is zero, the block at 0x2000 included.
+  Bytes rest = area;
+  std::fill(rest.begin(), rest.begin() + 512, 0);
+  std::fill(rest.begin() + mr::kCheckpointBlock1, rest.begin() + mr::kCheckpointBlock1 + 64, 0);
+  EXPECT_EQ(rest, Bytes(mr::kStartOffset, 0));
+}
+
+TEST(MariadbRedoWriter, FileSizePolicy) {
+  constexpr uint64_t kMiB = 1 << 20;
+  EXPECT_EQ(mr::backup_file_size(0, 4096), kMiB);
+  EXPECT_EQ(mr::backup_file_size(kMiB - 12288 - 4096, 4096), kMiB);
+  EXPECT_EQ(mr::backup_file_size(kMiB - 12288 - 4096 + 1, 4096), 2 * kMiB);
+  EXPECT_EQ(mr::backup_file_size(kMiB - 12288 - 4096 + 1, 0), 2 * kMiB);  // slack is at least 4 KiB
+  EXPECT_EQ(mr::backup_file_size(39060000, 2 * kMiB), 40 * kMiB);
+}
+
+// ---- real logs written by mariadbd 10.11.19 (test/fixtures/MARIADB_REDO.txt) ----
+
+Bytes load(const std::string& name) {
+  std::ifstream in(std::string(MYSQLCLONE_FIXTURES) + "/" + name, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+struct Walk {
+  std::vector<std::pair<innodb::Lsn, mr::MiniTransaction>> mtrs;  // all kComplete
+  mr::MiniTransaction last;                                       // the first one that was not
+  innodb::Lsn end = 0;                                            // its LSN
+};
+
+// Parses mini-transactions from `lsn` while they are complete. `view`: the log bytes from `lsn`.
+Walk walk(const Bytes& view, innodb::Lsn lsn, const mr::Ring& ring, mr::Encryption enc) {
+  Walk w;
+  size_t pos = 0;
+  for (;;) {
+    mr::MiniTransaction m = mr::parse_mini_transaction({view.data() + pos, view.size() - pos}, lsn + pos, ring, enc);
+    if (m.status != mr::MtrStatus::kComplete) {
+      w.last = std::move(m);
+      w.end = lsn + pos;
+      return w;
+    }
+    const size_t size = m.size;
+    w.mtrs.emplace_back(lsn + pos, std::move(m));
+    pos += size;
+  }
+}
+
+const mr::FileRecord* find_op(const Walk& w, mr::FileOp op, innodb::Lsn* at = nullptr) {
+  for (const auto& [lsn, m] : w.mtrs)
+    for (const mr::FileRecord& r : m.file_records)
+      if (r.op == op) {
+        if (at) *at = lsn;
+        return &r;
+      }
+  return nullptr;
+}
+
+TEST(MariadbRedoFixture, PlainLogFromTheCheckpoint) {
+  const Bytes f = load("mariadb-redo-10.11-plain.bin");
+  ASSERT_GT(f.size(), mr::kStartOffset);
+  const mr::ParsedHeader p = mr::parse_header(f);
+  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
+  EXPECT_EQ(p.header.format, mr::kFormat10_8);
+  EXPECT_EQ(p.header.first_lsn, 12288u);
+  EXPECT_EQ(p.header.creator, "MariaDB 10.11.19");
+  EXPECT_EQ(mr::encryption_of(p.header), mr::Encryption::kNone);
+  EXPECT_EQ(mr::parse_checkpoint_block({f.data() + 0x1000, 64}, 12288), (mr::Checkpoint{44388, 44388}));
+  const auto c = mr::choose_checkpoint(f, p.header.first_lsn);
+  ASSERT_EQ(c, (mr::Checkpoint{44404, 44744}));
+
+  const mr::Ring ring{p.header.first_lsn, mr::ring_capacity(128u << 20)};
+  EXPECT_EQ(mr::file_offset(ring, c->checkpoint), 44404u);
+  const Bytes log(f.begin() + mr::kStartOffset, f.end());  // the ring from the checkpoint on
+  const Walk w = walk(log, c->checkpoint, ring, mr::Encryption::kNone);
+  EXPECT_EQ(w.mtrs.size(), 136u);
+  EXPECT_EQ(w.end, 54838u);  // Innodb_lsn_flushed when the file was copied
+  expect_not_written(w.last, mr::MtrDefect::kEmpty);
+
+  innodb::Lsn at = 0;
+  const mr::FileRecord* ckpt = find_op(w, mr::FileOp::kCheckpoint, &at);
+  ASSERT_TRUE(ckpt);
+  EXPECT_EQ(at, c->end_lsn);
+  EXPECT_EQ(ckpt->checkpoint_lsn, c->checkpoint);
+  bool found_checkpoint = false;
+  for (const auto& [lsn, m] : w.mtrs)
+    if (mr::holds_file_checkpoint(m, c->checkpoint)) found_checkpoint = lsn == c->end_lsn && m.size == 16;
+  EXPECT_TRUE(found_checkpoint);
+
+  const mr::FileRecord* create = find_op(w, mr::FileOp::kCreate, &at);
+  ASSERT_TRUE(create);
+  EXPECT_EQ(at, 45345u);
+  EXPECT_EQ(create->space_id, 5u);
+  EXPECT_EQ(create->name, "./d/t1.ibd");
+  const mr::FileRecord* modify = find_op(w, mr::FileOp::kModify, &at);
+  ASSERT_TRUE(modify);
+  EXPECT_EQ(at, 45327u);  // FILE_MODIFY precedes the first change of the new tablespace
+  EXPECT_EQ(modify->name, "./d/t1.ibd");
+  const mr::FileRecord* rename = find_op(w, mr::FileOp::kRename);
+  ASSERT_TRUE(rename);
+  EXPECT_EQ(rename->space_id, 6u);
+  EXPECT_EQ(rename->name, "./d/t2.ibd");
+  EXPECT_EQ(rename->new_name, "./d/t3.ibd");
+  const mr::FileRecord* drop = find_op(w, mr::FileOp::kDelete);
+  ASSERT_TRUE(drop);
+  EXPECT_EQ(drop->name, "./d/t3.ibd");
+
+  // Every real mini-transaction, cut anywhere, needs more.
+  size_t pos = 0;
+  for (const auto& [lsn, m] : w.mtrs) {
+    for (size_t n = 0; n < m.size; ++n)
+      ASSERT_EQ(mr::parse_mini_transaction({log.data() + pos, n}, lsn, ring, mr::Encryption::kNone).status,
+                mr::MtrStatus::kNeedMore)
+          << "mtr at " << lsn << " cut at " << n;
+    pos += m.size;
+  }
+}
+
+TEST(MariadbRedoFixture, PlainLogReLaidAsABackupParsesAgain) {
+  // §5.4: header with first_lsn = C, checkpoint block, the mini-transactions from C at 12288.
+  const Bytes f = load("mariadb-redo-10.11-plain.bin");
+  const mr::Header source = mr::parse_header(f).header;
+  const mr::Checkpoint c = *mr::choose_checkpoint(f, source.first_lsn);
+  const mr::Ring src_ring{source.first_lsn, mr::ring_capacity(128u << 20)};
+  const Bytes log(f.begin() + mr::kStartOffset, f.end());
+  const Walk w = walk(log, c.checkpoint, src_ring, mr::Encryption::kNone);
+  const size_t data = w.end - c.checkpoint;
+
+  Bytes image = mr::backup_header_area(source, c, "10.11.19");
+  for (const auto& [lsn, m] : w.mtrs) {
+    Bytes copy(log.begin() + (lsn - c.checkpoint), log.begin() + (lsn - c.checkpoint) + m.size);
+    mr::set_first_pass_terminator(copy, m);
+    image.insert(image.end(), copy.begin(), copy.end());
+  }
+  image.resize(mr::backup_file_size(data, 4096), 0);
+  EXPECT_EQ(image.size(), 1u << 20);
+
+  const mr::ParsedHeader p = mr::parse_header(image);
+  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
+  EXPECT_EQ(p.header.creator, "Backup 10.11.19");
+  ASSERT_EQ(mr::choose_checkpoint(image, p.header.first_lsn), c);
+  const mr::Ring ring{p.header.first_lsn, mr::ring_capacity(image.size())};
+  const Walk again = walk(Bytes(image.begin() + mr::kStartOffset, image.end()), c.checkpoint, ring, mr::Encryption::kNone);
+  EXPECT_EQ(again.mtrs.size(), w.mtrs.size());
+  EXPECT_EQ(again.end, w.end);
+  expect_not_written(again.last, mr::MtrDefect::kEmpty);
+}
+
+TEST(MariadbRedoFixture, EncryptedLog) {
+  const Bytes f = load("mariadb-redo-10.11-encrypted.bin");
+  const mr::ParsedHeader p = mr::parse_header(f);
+  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
+  EXPECT_EQ(p.header.format, mr::kFormatEnc11);  // 10.11.19 writes 0xF09F979D, not 0xD0687973
+  EXPECT_EQ(mr::encryption_of(p.header), mr::Encryption::kEnc11);
+  EXPECT_EQ(innodb::read_be32(p.header.encryption_area.data()), 1u);      // key id
+  EXPECT_EQ(innodb::read_be32(p.header.encryption_area.data() + 4), 1u);  // key version
+  const auto c = mr::choose_checkpoint(f, p.header.first_lsn);
+  ASSERT_EQ(c, (mr::Checkpoint{47196, 47576}));
+
+  const mr::Ring ring{p.header.first_lsn, mr::ring_capacity(128u << 20)};
+  const Bytes log(f.begin() + mr::kStartOffset, f.end());
+  const Walk w = walk(log, c->checkpoint, ring, mr::Encryption::kEnc11);
+  EXPECT_EQ(w.mtrs.size(), 60u);
+  EXPECT_EQ(w.end, 52260u);
+  expect_not_written(w.last, mr::MtrDefect::kEmpty);
+  // Without the nonce the very first one fails.
+  EXPECT_NE(mr::parse_mini_transaction(log, c->checkpoint, ring, mr::Encryption::kNone).status,
+            mr::MtrStatus::kComplete);
+
+  innodb::Lsn at = 0;
+  const mr::FileRecord* ckpt = find_op(w, mr::FileOp::kCheckpoint, &at);
+  ASSERT_TRUE(ckpt);
+  EXPECT_EQ(at, c->end_lsn);
+  EXPECT_TRUE(ckpt->encrypted);
+  for (const auto& [lsn, m] : w.mtrs) {
+    if (lsn == c->end_lsn) {
+      EXPECT_EQ(m.size, 16u + 8u);  // FILE_CHECKPOINT + nonce
+    }
+  }
+  const mr::FileRecord* create = find_op(w, mr::FileOp::kCreate, &at);
+  ASSERT_TRUE(create);
+  EXPECT_EQ(at, 48289u);
+  EXPECT_TRUE(create->encrypted);
+}
+
+TEST(MariadbRedoFixture, LogAcrossTheWrapPoint) {
+  const Bytes f = load("mariadb-redo-10.11-wrap.bin");
+  const mr::ParsedHeader p = mr::parse_header(f);
+  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
+  const mr::Ring ring{p.header.first_lsn, mr::ring_capacity(4u << 20)};
+  const innodb::Lsn wrap = p.header.first_lsn + ring.capacity;
+  ASSERT_EQ(wrap, 4194304u);
+  constexpr innodb::Lsn kFrom = 4177928;  // a mini-transaction boundary before the wrap point
+  const Bytes log(f.begin() + mr::kStartOffset, f.end());
+  const Walk w = walk(log, kFrom, ring, mr::Encryption::kNone);
+  EXPECT_EQ(w.last.status, mr::MtrStatus::kNeedMore);  // the fixture ends inside one
+  std::map<uint8_t, size_t> terminators;
+  bool crossing = false;
+  for (const auto& [lsn, m] : w.mtrs) {
+    const innodb::Lsn t = lsn + m.terminator_offset;
+    const uint8_t bit = log[t - kFrom];
+    ++terminators[bit];
+    EXPECT_EQ(bit, t < wrap ? 1 : 0) << lsn;
+    if (lsn < wrap && t >= wrap) {
+      crossing = true;
+      EXPECT_EQ(lsn, 4194006u);
+      EXPECT_EQ(lsn + m.size, 4194443u);
+    }
+  }
+  EXPECT_TRUE(crossing);
+  EXPECT_GT(terminators[0], 10u);
+  EXPECT_GT(terminators[1], 10u);
+
+  // Re-laid on the first pass of a backup file, the second-pass ones parse again.
+  const mr::Ring backup{kFrom, uint64_t{1} << 30};
+  for (const auto& [lsn, m] : w.mtrs) {
+    Bytes copy(log.begin() + (lsn - kFrom), log.begin() + (lsn - kFrom) + m.size);
+    mr::set_first_pass_terminator(copy, m);
+    EXPECT_EQ(mr::parse_mini_transaction(copy, lsn, backup, mr::Encryption::kNone).status, mr::MtrStatus::kComplete);
+  }
+}
+
+}  // namespace
