@@ -5,7 +5,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/connection_options.h"
 #include "cli/global_options.h"
+#include "cli/local_command.h"
 #include "cli/verify_command.h"
 #include "libclone/exit_code.h"
 #include "libclone/interrupt.h"
@@ -31,8 +33,12 @@ int main(int argc, char** argv) {
   using namespace mysqlclone;
   install_signal_handlers();
 
+  // Before anything else: take passwords out of argv (and out of `ps`).
+  const PasswordArgs password = extract_password(argc, argv);
+
   CLI::App app{"mysqlclone " MYSQLCLONE_VERSION " - hot physical copies of MySQL and MariaDB servers", "mysqlclone"};
   app.require_subcommand(1);
+  app.set_help_flag("--help", "Print this help message and exit");  // -h is --host, as in mysql
   app.set_version_flag("--version", MYSQLCLONE_VERSION);
   GlobalOptions global;
   app.add_flag("--json", global.json, "Print one JSON result document on stdout")->configurable(false);
@@ -40,12 +46,14 @@ int main(int argc, char** argv) {
   app.fallthrough();
   int exit_code = int(ExitCode::kInternal);
   add_verify_command(app, global, exit_code);
+  add_local_command(app, global, password, exit_code);
 
   app.parse_complete_callback([&global] {
     if (global.quiet) set_log_level(LogLevel::kWarning);
   });
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args(password.args.rbegin(), password.args.rend() - 1);  // CLI11 wants them reversed
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : int(ExitCode::kUsage);

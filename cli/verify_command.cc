@@ -75,6 +75,7 @@ void print_human(const VerifyReport& r) {
 void add_verify_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<VerifyOptions>();
   CLI::App* cmd = app.add_subcommand("verify", "Check every page of every InnoDB tablespace under PATH");
+  cmd->set_help_flag("--help", "Print this help message and exit");
   cmd->add_option("PATH", options->dir, "A data directory of a stopped server")->required();
   cmd->add_option("--threads", options->threads, "Parallel readers (default: one per CPU)");
   cmd->add_flag("--allow-running", options->allow_running,

@@ -40,9 +40,13 @@ size_t varint_width(uint8_t first) {
   return width;
 }
 
-// Decodes a code of varint_width(p[0]) bytes; nullopt for the codes the servers reject (over
-// 5 bytes, a 5-byte code other than 0xF0 + 4 bytes, a value beyond 32 bits).
-std::optional<uint32_t> decode_varint(const uint8_t* p) {
+// What the servers make of an invalid code (MLOG_DECODE_ERROR). It is also the value of the
+// largest 5-byte code, which they therefore refuse as well (no tablespace has that id).
+constexpr uint32_t kDecodeError = 0xFFFFFFFF;
+
+// Decodes a code of varint_width(p[0]) bytes; kDecodeError for the codes the servers reject
+// (over 5 bytes, a 5-byte code other than 0xF0 + 4 bytes, a value beyond 32 bits).
+uint32_t decode_varint(const uint8_t* p) {
   const uint32_t first = p[0];
   if (first < 0x80) return first;
   if (first < 0xC0) return kMin2Byte + ((first & 0x3F) << 8 | p[1]);
@@ -52,7 +56,7 @@ std::optional<uint32_t> decode_varint(const uint8_t* p) {
     const uint32_t rest = read_be32(p + 1);
     if (rest <= ~kMin5Byte) return kMin5Byte + rest;
   }
-  return std::nullopt;
+  return kDecodeError;
 }
 
 // A record as laid out: type byte, optional length code, then `body_size` bytes (page id,
@@ -70,7 +74,7 @@ RecordLayout record_at(std::span<const uint8_t> mtr, size_t pos) {
   size_t rest = type & 0x0F;  // bytes after the type byte, length code included
   if (rest == 0) {
     const size_t width = varint_width(mtr[body]);
-    rest = *decode_varint(&mtr[body]) + 15;
+    rest = decode_varint(&mtr[body]) + 15;
     body += width;
     rest -= width;
   }
@@ -88,30 +92,29 @@ FileRecordVerdict decode_file_record(std::span<const uint8_t> mtr, const RecordL
   const uint8_t* p = mtr.data() + rec.body;
   size_t left = rec.body_size;  // >= 1: a length is 1..15 or at least 14 after its code
 
-  size_t width = varint_width(p[0]);
-  if (width > 5 || width >= left) {
+  // The page id: the tablespace id code must leave a byte for the page number.
+  const size_t width = varint_width(p[0]);
+  if (width >= left) {
     // FILE_CHECKPOINT of length 1 holding a NUL: padding.
     if (rec.type == 0xF1 && p[0] == 0) return FileRecordVerdict::kPadding;
     return FileRecordVerdict::kMalformed;
   }
-  const std::optional<uint32_t> space = decode_varint(p);
-  if (!space) return FileRecordVerdict::kMalformed;
+  const uint32_t space = decode_varint(p);  // codes over 5 bytes give kDecodeError
+  if (space == kDecodeError) return FileRecordVerdict::kMalformed;
   p += width;
   left -= width;
-  width = varint_width(p[0]);
-  if (width > 5 || width > left) return FileRecordVerdict::kMalformed;
-  const std::optional<uint32_t> page = decode_varint(p);
-  if (!page) return FileRecordVerdict::kMalformed;
-  p += width;
-  left -= width;
+  // The page number must be 0, so its code is the single byte 0x00; the servers refuse any
+  // other, padding included.
+  if (p[0] != 0) return FileRecordVerdict::kMalformed;
+  ++p;
+  --left;
 
   if (left == 0)  // FILE_CHECKPOINT with length 2 and page id 0:0: padding
-    return rec.type == 0xF2 && *space == 0 && *page == 0 ? FileRecordVerdict::kPadding : FileRecordVerdict::kMalformed;
-  if (*page != 0) return FileRecordVerdict::kMalformed;
+    return rec.type == 0xF2 && space == 0 ? FileRecordVerdict::kPadding : FileRecordVerdict::kMalformed;
 
-  out.space_id = *space;
+  out.space_id = space;
   if (out.op == FileOp::kCheckpoint) {
-    if (*space != 0 || next_type > 1) return FileRecordVerdict::kMalformed;  // must end the mtr
+    if (space != 0 || next_type > 1) return FileRecordVerdict::kMalformed;  // must end the mtr
     if (left != 8)  // NUL bytes of any other length pad the log
       return is_all_zero({p, left}) ? FileRecordVerdict::kPadding : FileRecordVerdict::kMalformed;
     out.checkpoint_lsn = read_be64(p);
@@ -119,7 +122,7 @@ FileRecordVerdict decode_file_record(std::span<const uint8_t> mtr, const RecordL
   }
 
   // Names are not NUL-terminated; FILE_RENAME has one NUL between the old and the new name.
-  if (*space == 0) return FileRecordVerdict::kMalformed;
+  if (space == 0) return FileRecordVerdict::kMalformed;
   const std::string_view names(reinterpret_cast<const char*>(p), left);
   const size_t nul = names.find('\0');
   if ((nul == std::string_view::npos) == (out.op == FileOp::kRename)) return FileRecordVerdict::kMalformed;
@@ -274,7 +277,7 @@ MiniTransaction parse_mini_transaction(std::span<const uint8_t> view, Lsn lsn, c
       const size_t width = varint_width(view[pos]);
       if (width > 3) return incomplete(MtrStatus::kNotWrittenYet, MtrDefect::kBadLength);
       if (pos + width > view.size()) return incomplete(MtrStatus::kNeedMore, MtrDefect::kNone);
-      const uint32_t extra = *decode_varint(&view[pos]);
+      const uint32_t extra = decode_varint(&view[pos]);
       if (extra >= kMtrSizeMax) return incomplete(MtrStatus::kNotWrittenYet, MtrDefect::kBadLength);
       rest = size_t(extra) + 15;
     }

@@ -91,6 +91,12 @@ Result<std::unique_ptr<SinkFile>> DirectorySink::create(const std::string& rel_p
 
 Status DirectorySink::make_dir(const std::string& rel_path) { return ensure_parent(rel_path + "/x"); }
 
+Status DirectorySink::remove(const std::string& rel_path) {
+  const std::string abs = root_ + "/" + rel_path;
+  if (::unlink(abs.c_str()) != 0 && errno != ENOENT) return errno_status(ExitCode::kPath, "cannot remove", abs, errno);
+  return Status::ok();
+}
+
 Status DirectorySink::sync_directories() {
   std::vector<std::string> dirs;
   {

@@ -16,6 +16,7 @@ class DirectorySink : public Sink {
   explicit DirectorySink(std::string root) : root_(std::move(root)) {}
   Result<std::unique_ptr<SinkFile>> create(const std::string& rel_path) override;
   Status make_dir(const std::string& rel_path) override;
+  Status remove(const std::string& rel_path) override;
   // fsync() of every directory that received an entry, deepest first, then the root.
   Status sync_directories();
   const std::string& root() const { return root_; }

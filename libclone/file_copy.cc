@@ -83,7 +83,7 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
     hash.update(chunk);
     if (Status s = (*out)->append(chunk); !s.is_ok()) return s;
     result.bytes += whole;
-    progress.done_bytes.fetch_add(whole, std::memory_order_relaxed);
+    progress.account(whole);
     if (*n < kChunkBytes) break;
   }
   if (Status s = (*out)->close(); !s.is_ok()) return s;
@@ -92,6 +92,16 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
 }
 
 }  // namespace
+
+void CopyProgress::account(uint64_t bytes) {
+  const uint64_t done = done_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  if (max_bytes_per_second <= 0) return;
+  const auto due = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::duration<double>(double(done) / max_bytes_per_second));
+  while (std::chrono::steady_clock::now() < due && !interrupted())
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(due - std::chrono::steady_clock::now(),
+                                                                              std::chrono::milliseconds(100)));
+}
 
 Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, const TablespaceEntry& tablespace,
                                                 const innodb::TablespaceFormat& fallback, Sink& sink,
@@ -134,26 +144,32 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
 }
 
 Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::string& rel_path, Sink& sink,
-                                   CopyProgress& progress) {
+                                   CopyProgress& progress, uint64_t limit, const std::string& target_rel_path) {
   auto file = ReadFile::open(source_root + "/" + rel_path);
   if (!file.is_ok()) return file.status();
-  auto out = sink.create(rel_path);
+  const std::string target = target_rel_path.empty() ? rel_path : target_rel_path;
+  auto out = sink.create(target);
   if (!out.is_ok()) return out.status();
   CopiedFile result;
-  result.rel_path = rel_path;
+  result.rel_path = target;
   Sha256 hash;
   std::vector<uint8_t> buf(kChunkBytes);
-  for (uint64_t offset = 0;; offset += kChunkBytes) {
+  for (uint64_t offset = 0; offset < limit; offset += kChunkBytes) {
     if (interrupted()) return interrupted_status();
-    auto n = file->read_at(offset, buf);
+    const size_t want = size_t(std::min<uint64_t>(kChunkBytes, limit - offset));
+    auto n = file->read_at(offset, std::span<uint8_t>(buf.data(), want));
     if (!n.is_ok()) return n.status();
     std::span<const uint8_t> chunk(buf.data(), *n);
     hash.update(chunk);
     if (Status s = (*out)->append(chunk); !s.is_ok()) return s;
     result.bytes += *n;
-    progress.done_bytes.fetch_add(*n, std::memory_order_relaxed);
-    if (*n < kChunkBytes) break;
+    progress.account(*n);
+    if (*n < want) break;
   }
+  if (limit != UINT64_MAX && result.bytes != limit)
+    return Status::error(ExitCode::kSourceIo, source_root + "/" + rel_path + " is shorter (" +
+                                                  std::to_string(result.bytes) + " bytes) than the " +
+                                                  std::to_string(limit) + " bytes to copy");
   if (Status s = (*out)->close(); !s.is_ok()) return s;
   result.sha256 = hash.hex_digest();
   return result;

@@ -36,10 +36,14 @@ struct CopyOptions {
   std::function<void(const std::string& rel_path, uint64_t offset, std::span<uint8_t> chunk)> after_read;
 };
 
-// Byte counter shared with the progress display, and a throttle (--max-rate).
+// Byte counter shared with the progress display, and the --max-rate throttle.
 struct CopyProgress {
   std::atomic<uint64_t> done_bytes{0};
   std::atomic<uint64_t> total_bytes{0};
+  double max_bytes_per_second = 0;  // 0: unthrottled
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Counts `bytes` as copied and sleeps while the copy runs ahead of the allowed rate.
+  void account(uint64_t bytes);
 };
 
 // Copies every file of one tablespace (one, or ibdata1.. for the system tablespace) from
@@ -52,7 +56,9 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
 
 // Copies one file byte for byte (up to its size when read). A file that vanished is reported
 // as kSourceIo; callers that tolerate that check for it first.
+// `limit` copies only the first bytes (a binlog up to the end position); the copy must reach it.
 Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::string& rel_path, Sink& sink,
-                                   CopyProgress& progress);
+                                   CopyProgress& progress, uint64_t limit = UINT64_MAX,
+                                   const std::string& target_rel_path = "");
 
 }  // namespace mysqlclone

@@ -27,6 +27,8 @@ class Sink {
   // `rel_path` is relative to the target root; parent directories are created as needed.
   virtual Result<std::unique_ptr<SinkFile>> create(const std::string& rel_path) = 0;
   virtual Status make_dir(const std::string& rel_path) = 0;
+  // Drops a file written earlier, to copy it again (a non-transactional table that changed).
+  virtual Status remove(const std::string& rel_path) = 0;
 };
 
 }  // namespace mysqlclone

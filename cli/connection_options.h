@@ -1,0 +1,35 @@
+// The mysql client's connection options, for every subcommand that connects.
+//
+// Passwords follow the client exactly: `-pSECRET` / `--password=SECRET` carry one, a bare
+// `-p` / `--password` asks for it on the terminal. CLI11 would take the next word as the
+// value, so these forms are taken out of argv before CLI11 parses it — and the secret is
+// overwritten in place, so `ps` never shows it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "libclone/connection.h"
+
+namespace mysqlclone {
+
+struct PasswordArgs {
+  std::vector<std::string> args;  // argv without the password forms, argv[0] first
+  std::optional<std::string> password;
+  bool prompt = false;
+};
+
+// Takes -pX, --password=X, -p and --password out of argv and scrubs X in argv's memory.
+PasswordArgs extract_password(int argc, char** argv);
+
+// -h/--host, -P/--port, -u/--user, -S/--socket, --defaults-file, --defaults-extra-file,
+// --no-defaults, --ssl-mode, --ssl-ca, --ssl-cert, --ssl-key (the password is not a CLI11
+// option; see extract_password).
+void add_connection_options(CLI::App& cmd, ConnectionOptions& options);
+
+// Applies the extracted password (prompting on the terminal when asked).
+Status apply_password(const PasswordArgs& extracted, ConnectionOptions& options);
+
+}  // namespace mysqlclone

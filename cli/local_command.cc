@@ -1,0 +1,84 @@
+#include "cli/local_command.h"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/progress.h"
+#include "cli/status_exit.h"
+#include "libclone/local_backup.h"
+#include "libclone/log.h"
+#include "libclone/replication.h"
+
+namespace mysqlclone {
+namespace {
+
+nlohmann::json result_json(const LocalBackupResult& r) {
+  const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
+  return {{"command", "local"},
+          {"ok", true},
+          {"target_dir", r.target_dir},
+          {"flavour", flavour_name(r.server.flavour)},
+          {"server_version", r.server.version_string},
+          {"start_with", std::string(mysql ? "mysqld " : "mariadbd ") + r.server.version.text()},
+          {"page_size", r.server.page_size},
+          {"checkpoint_lsn", r.checkpoint_lsn},
+          {"end_lsn", r.end.lsn},
+          {"binlog", {{"file", r.end.binlog_file}, {"position", r.end.binlog_position}}},
+          {mysql ? "gtid_executed" : "gtid_binlog_pos", r.end.gtid},
+          {"ddl_blocked_ms", r.ddl_blocked_ms},
+          {"commits_blocked_ms", r.commits_blocked_ms},
+          {"files", r.files.size()},
+          {"bytes", r.bytes},
+          {"seconds", r.seconds},
+          {"replication",
+           {{"source_host", r.source_host}, {"source_port", r.source_port}, {"statements", replica_statements(r)}}}};
+}
+
+void print_human(const LocalBackupResult& r) {
+  const double mib = double(r.bytes) / (1 << 20);
+  fmt::print("OK: {} is a {} {} datadir ({} files, {}, {:.1f} s, {:.0f} MiB/s)\n", r.target_dir,
+             flavour_name(r.server.flavour), r.server.version.text(), r.files.size(), human_bytes(double(r.bytes)),
+             r.seconds, r.seconds > 0 ? mib / r.seconds : 0);
+  fmt::print("consistent at LSN {} (redo from {}), binlog {}:{}{}{}\n", r.end.lsn, r.checkpoint_lsn,
+             r.end.binlog_file, r.end.binlog_position, r.end.gtid.empty() ? "" : ", GTID ", r.end.gtid);
+  fmt::print("DDL was blocked {} ms, commits {} ms\n", r.ddl_blocked_ms, r.commits_blocked_ms);
+  fmt::print("start it with {} {} --datadir={} (crash recovery runs at first start); to make it a replica:\n",
+             r.server.flavour == innodb::Flavour::kMysql ? "mysqld" : "mariadbd", r.server.version.text(), r.target_dir);
+  for (const auto& s : replica_statements(r)) fmt::print("  {};\n", s);
+}
+
+}  // namespace
+
+void add_local_command(CLI::App& app, const GlobalOptions& global, const PasswordArgs& password, int& exit_code) {
+  auto options = std::make_shared<LocalBackupOptions>();
+  CLI::App* cmd = app.add_subcommand("local", "Hot full copy of the server on this host into a datadir");
+  cmd->set_help_flag("--help", "Print this help message and exit");
+  cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the copy into")->required();
+  cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU)")->check(CLI::Range(1, 256));
+  cmd->add_option("--max-rate", options->max_rate_mib, "Limit the data copy to this many MiB/s")
+      ->check(CLI::PositiveNumber);
+  add_connection_options(*cmd, options->connection);
+  cmd->callback([options, &global, &password, &exit_code] {
+    if (Status s = apply_password(password, options->connection); !s.is_ok()) {
+      exit_code = fail(s, global);
+      return;
+    }
+    BackupProgress progress;
+    ProgressDisplay display("copy", progress.copy.done_bytes, progress.copy.total_bytes, !global.quiet);
+    auto result = run_local_backup(*options, progress);
+    display.stop();
+    if (!result.is_ok()) {
+      exit_code = fail(result.status(), global);
+      return;
+    }
+    if (global.json)
+      std::puts(result_json(*result).dump(2).c_str());
+    else
+      print_human(*result);
+    exit_code = 0;
+  });
+}
+
+}  // namespace mysqlclone

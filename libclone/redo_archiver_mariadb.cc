@@ -1,0 +1,233 @@
+// MariaDB 10.8+: copies whole mini-transactions out of the circular ib_logfile0 and lays them
+// out from offset 12288 of the target's ib_logfile0 with first_lsn = C, setting every
+// terminator byte to 1 (the first pass of a file that never wraps) — mariabackup's layout,
+// which the stock server recovers from (innodb-formats.md §4.3, §5.4).
+//
+// The ring's sequence bit only tells adjacent passes apart, so a reader lapped twice would see
+// valid-looking bytes of the wrong pass. After every read the server's current LSN W is asked:
+// bytes read at LSN x were intact when read if W < x + capacity (the server never writes more
+// than one capacity ahead of what it overwrites).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "innodb/redo_mariadb.h"
+#include "libclone/directory_sink.h"
+#include "libclone/read_file.h"
+#include "libclone/redo_archiver.h"
+
+namespace mysqlclone {
+namespace {
+
+namespace mr = innodb::mariadb_redo;
+using innodb::Lsn;
+
+constexpr size_t kViewBytes = 2 * mr::kMtrSizeMax;  // always room for one whole mini-transaction
+constexpr size_t kProbeBytes = 16 << 10;
+constexpr uint64_t kBoundaryWindow = 256ull << 20;  // how far back E may be from the copy's end
+constexpr uint64_t kFileSlack = 2 << 20;
+constexpr auto kIdleWait = std::chrono::milliseconds(5);
+
+class MariadbRedoArchiver : public RedoArchiver {
+ public:
+  explicit MariadbRedoArchiver(RedoArchiverConfig config) : config_(std::move(config)) {}
+  ~MariadbRedoArchiver() override {
+    abort();
+    if (in_fd_ >= 0) ::close(in_fd_);
+    if (out_fd_ >= 0) ::close(out_fd_);
+  }
+
+  Status start() override {
+    const std::string in_path = config_.source_datadir + "/ib_logfile0";
+    in_fd_ = ::open(in_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in_fd_ < 0) return errno_status(ExitCode::kSourceIo, "cannot open", in_path, errno);
+    std::vector<uint8_t> area(mr::kStartOffset);
+    struct stat st {};
+    if (::pread(in_fd_, area.data(), area.size(), 0) != off_t(area.size()) || ::fstat(in_fd_, &st) != 0)
+      return errno_status(ExitCode::kSourceIo, "cannot read", in_path, errno);
+    const mr::ParsedHeader parsed = mr::parse_header(area);
+    if (parsed.status != mr::HeaderStatus::kValid)
+      return Status::error(ExitCode::kSourceIo, in_path + ": not a MariaDB 10.8+ redo log header");
+    header_ = parsed.header;
+    encryption_ = mr::encryption_of(header_);
+    if (encryption_ != mr::Encryption::kNone)
+      return Status::error(ExitCode::kUnsupported, "the server's redo log is encrypted; not supported yet");
+    ring_ = mr::Ring{header_.first_lsn, mr::ring_capacity(uint64_t(st.st_size))};
+    auto cp = mr::choose_checkpoint(area, header_.first_lsn);
+    if (!cp) return Status::error(ExitCode::kSourceIo, in_path + ": no valid checkpoint");
+    checkpoint_ = *cp;
+    pos_ = cp->checkpoint;
+    copied_ = pos_;
+    boundaries_.push_back(pos_);
+
+    out_path_ = config_.target_dir + "/ib_logfile0.mysqlclone-partial";
+    out_fd_ = ::open(out_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (out_fd_ < 0) return errno_status(ExitCode::kPath, "cannot create", out_path_, errno);
+    // "MariaDB 10.11.19" -> "10.11.19": the backup creator is "Backup " + that.
+    std::string version = header_.creator;
+    if (auto space = version.find(' '); space != std::string::npos) version = version.substr(space + 1);
+    const std::vector<uint8_t> head = mr::backup_header_area(header_, checkpoint_, version);
+    if (::pwrite(out_fd_, head.data(), head.size(), 0) != off_t(head.size()))
+      return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
+    thread_ = std::thread([this] { run(); });
+    return Status::ok();
+  }
+
+  Lsn checkpoint_lsn() const override { return checkpoint_.checkpoint; }
+  Lsn copied_lsn() const override { return copied_.load(); }
+
+  Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
+    {
+      std::unique_lock lock(mutex_);
+      const bool reached = cv_.wait_for(lock, timeout, [&] { return !error_.is_ok() || copied_.load() >= end_lsn; });
+      if (!error_.is_ok()) return error_;
+      if (!reached)
+        return Status::error(ExitCode::kSourceIo, "the redo log did not reach the end LSN " + std::to_string(end_lsn) +
+                                                      " within " + std::to_string(timeout.count()) +
+                                                      " s (copied up to " + std::to_string(copied_.load()) + ")");
+    }
+    abort();
+    if (std::find(boundaries_.begin(), boundaries_.end(), end_lsn) == boundaries_.end())
+      return Status::error(ExitCode::kInternal, "end LSN " + std::to_string(end_lsn) +
+                                                    " is not the end of a mini-transaction copied from the log");
+    if (!saw_file_checkpoint_)
+      return Status::error(ExitCode::kSourceIo, "the copied redo log lacks the FILE_CHECKPOINT record for LSN " +
+                                                    std::to_string(checkpoint_.checkpoint));
+    const uint64_t data = end_lsn - checkpoint_.checkpoint;
+    if (::ftruncate(out_fd_, off_t(mr::kStartOffset + data)) != 0 ||
+        ::ftruncate(out_fd_, off_t(mr::backup_file_size(data, kFileSlack))) != 0 || ::fsync(out_fd_) != 0)
+      return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
+    return Status::ok();
+  }
+
+  // The server refuses a datadir without ib_logfile0: it appears only now, complete.
+  Status publish() override {
+    const std::string final_path = config_.target_dir + "/ib_logfile0";
+    if (::rename(out_path_.c_str(), final_path.c_str()) != 0)
+      return errno_status(ExitCode::kPath, "cannot rename into", final_path, errno);
+    return sync_directory(config_.target_dir);
+  }
+
+  void abort() override {
+    stop_ = true;
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void fail(Status s) {
+    std::lock_guard lock(mutex_);
+    if (error_.is_ok()) error_ = std::move(s);
+    cv_.notify_all();
+  }
+
+  // Reads `n` bytes of the ring from LSN `lsn`, across the wrap point when needed.
+  Status read_ring(Lsn lsn, std::span<uint8_t> out) {
+    size_t done = 0;
+    while (done < out.size()) {
+      const uint64_t off = mr::file_offset(ring_, lsn + done);
+      const size_t run = size_t(std::min<uint64_t>(out.size() - done, mr::kStartOffset + ring_.capacity - off));
+      const ssize_t n = ::pread(in_fd_, out.data() + done, run, off_t(off));
+      if (n != ssize_t(run)) return errno_status(ExitCode::kSourceIo, "cannot read the source", "ib_logfile0", errno);
+      done += run;
+    }
+    return Status::ok();
+  }
+
+  // Parses what the server has written since `pos_`; returns whether anything was copied.
+  Result<bool> step(std::vector<uint8_t>& view, std::vector<uint8_t>& out) {
+    // Small probes while the server is idle, large reads while it writes.
+    const size_t want = size_t(std::min<uint64_t>(window_, ring_.capacity));
+    if (Status s = read_ring(pos_, std::span<uint8_t>(view.data(), want)); !s.is_ok()) return s;
+    out.clear();
+    Lsn lsn = pos_;
+    std::vector<Lsn> ends;
+    for (size_t off = 0; off < want;) {
+      const mr::MiniTransaction m =
+          mr::parse_mini_transaction(std::span<const uint8_t>(view.data() + off, want - off), lsn, ring_, encryption_);
+      if (m.status == mr::MtrStatus::kCorrupt)
+        return Status::error(ExitCode::kSourceIo, "corrupt redo record at LSN " + std::to_string(lsn));
+      if (m.status == mr::MtrStatus::kNeedMore && off == 0 && window_ < kViewBytes) window_ = kViewBytes;
+      if (m.status != mr::MtrStatus::kComplete) break;  // need more / not written yet: later
+      const size_t at = out.size();
+      out.insert(out.end(), view.begin() + long(off), view.begin() + long(off + m.size));
+      mr::set_first_pass_terminator(std::span<uint8_t>(out.data() + at, m.size), m);
+      if (mr::holds_file_checkpoint(m, checkpoint_.checkpoint)) saw_file_checkpoint_ = true;
+      off += m.size;
+      lsn += m.size;
+      ends.push_back(lsn);
+    }
+    if (out.empty()) {
+      if (window_ != kViewBytes) window_ = kProbeBytes;
+      return false;
+    }
+    window_ = kViewBytes;
+    // Were the bytes intact when read? Only if the server had not yet written a full lap past them.
+    auto server = config_.server_lsn();
+    if (!server.is_ok()) return server.status();
+    if (*server >= pos_ + ring_.capacity)
+      return redo_lost(pos_, *server - ring_.capacity, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+    const off_t at = off_t(mr::kStartOffset + (pos_ - checkpoint_.checkpoint));
+    if (::pwrite(out_fd_, out.data(), out.size(), at) != off_t(out.size()))
+      return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
+    pos_ = lsn;
+    {
+      std::lock_guard lock(mutex_);
+      boundaries_.insert(boundaries_.end(), ends.begin(), ends.end());
+      while (!boundaries_.empty() && boundaries_.front() + kBoundaryWindow < pos_) boundaries_.pop_front();
+      copied_ = pos_;
+    }
+    cv_.notify_all();
+    return true;
+  }
+
+  void run() {
+    std::vector<uint8_t> view(kViewBytes), out;
+    out.reserve(kViewBytes);
+    while (!stop_) {
+      auto progressed = step(view, out);
+      if (!progressed.is_ok()) {
+        fail(progressed.status());
+        return;
+      }
+      if (!*progressed) {
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, kIdleWait, [this] { return stop_.load(); });
+      }
+    }
+  }
+
+  RedoArchiverConfig config_;
+  int in_fd_ = -1, out_fd_ = -1;
+  std::string out_path_;
+  mr::Header header_;
+  mr::Encryption encryption_ = mr::Encryption::kNone;
+  mr::Ring ring_;
+  mr::Checkpoint checkpoint_;
+  Lsn pos_ = 0;
+  size_t window_ = kViewBytes;
+  bool saw_file_checkpoint_ = false;
+  std::deque<Lsn> boundaries_;  // mini-transaction ends of the last kBoundaryWindow bytes
+  std::atomic<Lsn> copied_{0};
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  Status error_;
+};
+
+}  // namespace
+
+std::unique_ptr<RedoArchiver> make_mariadb_redo_archiver(RedoArchiverConfig config) {
+  return std::make_unique<MariadbRedoArchiver>(std::move(config));
+}
+
+}  // namespace mysqlclone

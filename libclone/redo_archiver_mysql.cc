@@ -1,0 +1,308 @@
+// MySQL 8.0.30+: copies 512-byte log blocks from #innodb_redo/#ib_redoN into the target's
+// #innodb_redo/#ib_redo0 as they are written. Every block names its own place in the log
+// (hdr_no + epoch), so a block of a later lap — the server reused log we had not copied — is
+// recognised for certain and ends the backup with "redo lost".
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "innodb/redo_mysql.h"
+#include "libclone/directory_sink.h"
+#include "libclone/log.h"
+#include "libclone/read_file.h"
+#include "libclone/redo_archiver.h"
+
+namespace mysqlclone {
+namespace {
+
+namespace mr = innodb::mysql_redo;
+using innodb::Lsn;
+
+constexpr size_t kReadBytes = 256 * mr::kBlockSize;  // 128 KiB per read
+constexpr auto kIdleWait = std::chrono::milliseconds(5);
+const char* const kRedoDir = "#innodb_redo";
+
+// One #ib_redoN of the source, kept open: a file the server recycles keeps its old content
+// until it is reused, and its header then says so.
+struct SourceFile {
+  int fd = -1;
+  uint64_t size = 0;
+  mr::FileHeader header;
+  mr::FileRange range{0, 0};
+};
+
+class MysqlRedoArchiver : public RedoArchiver {
+ public:
+  explicit MysqlRedoArchiver(RedoArchiverConfig config) : config_(std::move(config)) {}
+  ~MysqlRedoArchiver() override {
+    abort();
+    for (auto& [name, f] : files_) ::close(f.fd);
+    if (out_fd_ >= 0) ::close(out_fd_);
+  }
+
+  Status start() override {
+    if (Status s = refresh_files(); !s.is_ok()) return s;
+    std::vector<std::array<uint8_t, 1024>> blocks;  // checkpoint blocks 1 and 3 of each file
+    std::vector<mr::RedoFileHeaders> headers;
+    std::vector<const SourceFile*> order;
+    blocks.reserve(files_.size());
+    for (auto& [name, f] : files_) {
+      std::array<uint8_t, 1024> cp{};
+      if (::pread(f.fd, cp.data(), 512, mr::kCheckpoint1Offset) != 512 ||
+          ::pread(f.fd, cp.data() + 512, 512, mr::kCheckpoint2Offset) != 512)
+        return errno_status(ExitCode::kSourceIo, "cannot read the checkpoint of", name, errno);
+      blocks.push_back(cp);
+      order.push_back(&f);
+    }
+    for (size_t i = 0; i < blocks.size(); ++i)
+      headers.push_back({order[i]->header, order[i]->size, mr::ConstBlock(blocks[i].data(), 512),
+                         mr::ConstBlock(blocks[i].data() + 512, 512)});
+    auto cp = mr::find_checkpoint(headers);
+    if (!cp) return Status::error(ExitCode::kSourceIo, "no valid checkpoint in " + config_.source_datadir + "/" + kRedoDir);
+    const mr::FileHeader& h = order[cp->file_index]->header;
+    if (h.flags & mr::kFlagNoLogging)
+      return Status::error(ExitCode::kUnsupported, "the server's redo log is disabled: a copy could not be recovered");
+    checkpoint_ = cp->lsn;
+    creator_ = h.creator;
+    start_block_ = mr::block_start_of(checkpoint_);
+    appended_end_ = start_block_;
+    copied_ = checkpoint_;
+
+    const std::string dir = config_.target_dir + "/" + kRedoDir;
+    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST)
+      return errno_status(ExitCode::kPath, "cannot create", dir, errno);
+    out_path_ = dir + "/#ib_redo0";
+    out_fd_ = ::open(out_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (out_fd_ < 0) return errno_status(ExitCode::kPath, "cannot create", out_path_, errno);
+    // The header area stays zero until finish_at(): a server that found this file before the
+    // backup is complete sees no valid redo log and refuses to start.
+    thread_ = std::thread([this] { run(); });
+    return Status::ok();
+  }
+
+  Lsn checkpoint_lsn() const override { return checkpoint_; }
+  Lsn copied_lsn() const override { return copied_.load(); }
+
+  Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
+    {
+      std::unique_lock lock(mutex_);
+      const bool reached = cv_.wait_for(lock, timeout, [&] { return !error_.is_ok() || copied_.load() >= end_lsn; });
+      if (!error_.is_ok()) return error_;
+      if (!reached)
+        return Status::error(ExitCode::kSourceIo, "the redo log did not reach the end LSN " + std::to_string(end_lsn) +
+                                                      " within " + std::to_string(timeout.count()) +
+                                                      " s (copied up to " + std::to_string(copied_.load()) + ")");
+    }
+    abort();
+    if (!mr::is_mtr_boundary(end_lsn))
+      return Status::error(ExitCode::kInternal, "end LSN " + std::to_string(end_lsn) + " is not a mini-transaction boundary");
+    // The block holding E is either on disk already (it was full) or the partial one in memory.
+    const Lsn last = mr::block_start_of(end_lsn);
+    std::array<uint8_t, mr::kBlockSize> block{};
+    if (last < appended_end_) {
+      if (::pread(out_fd_, block.data(), block.size(), off_t(data_offset(last))) != off_t(block.size()))
+        return errno_status(ExitCode::kPath, "cannot read back", out_path_, errno);
+    } else if (partial_start_ == last) {
+      block = partial_;
+    } else {
+      return Status::error(ExitCode::kInternal, "the redo block holding the end LSN was never read");
+    }
+    if (!mr::trim_last_block(block, end_lsn))
+      return Status::error(ExitCode::kInternal, "cannot end the redo log at " + std::to_string(end_lsn));
+    const uint64_t data_bytes = last + mr::kBlockSize - start_block_;
+    auto size = mr::recovery_file_size(data_bytes);
+    if (!size)
+      return Status::error(ExitCode::kUnsupported, "the redo to keep (" + std::to_string(data_bytes) +
+                                                       " bytes) needs more than one redo file, not supported yet");
+    std::random_device rd;
+    uint32_t uuid = 0;
+    while (uuid == 0) uuid = rd();
+    auto header = mr::build_header_area(checkpoint_, uuid, creator_);
+    if (!header) return Status::error(ExitCode::kInternal, "cannot build a redo header for creator '" + creator_ + "'");
+    // Everything after E goes: blocks appended past it are cut off, the rest of the file is zeros.
+    if (::pwrite(out_fd_, block.data(), block.size(), off_t(data_offset(last))) != off_t(block.size()) ||
+        ::ftruncate(out_fd_, off_t(data_offset(last) + mr::kBlockSize)) != 0 ||
+        ::ftruncate(out_fd_, off_t(*size)) != 0 ||
+        ::pwrite(out_fd_, header->data(), header->size(), 0) != off_t(header->size()) || ::fsync(out_fd_) != 0)
+      return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
+    return sync_directory(config_.target_dir + "/" + kRedoDir);
+  }
+
+  Status publish() override { return Status::ok(); }  // the #clone marker guards MySQL targets
+
+  void abort() override {
+    stop_ = true;
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  uint64_t data_offset(Lsn block_start) const { return mr::kHeaderAreaSize + (block_start - start_block_); }
+
+  // Opens #ib_redoN files not seen yet and re-reads the header of known ones (a reused file
+  // gets a new start LSN).
+  Status refresh_files() {
+    const std::string dir = config_.source_datadir + "/" + kRedoDir;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return errno_status(ExitCode::kSourceIo, "cannot read", dir, errno);
+    while (dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.rfind("#ib_redo", 0) != 0 || name.size() == 8 || name.find('_', 8) != std::string::npos) continue;
+      if (files_.count(name)) continue;
+      SourceFile f;
+      f.fd = ::open((dir + "/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+      if (f.fd < 0) continue;  // recycled between readdir and open
+      files_[name] = f;
+    }
+    ::closedir(d);
+    for (auto& [name, f] : files_) {
+      std::array<uint8_t, mr::kBlockSize> hb{};
+      struct stat st {};
+      if (::pread(f.fd, hb.data(), hb.size(), 0) != off_t(hb.size()) || ::fstat(f.fd, &st) != 0) continue;
+      auto h = mr::parse_file_header(hb);
+      if (!h) continue;  // being (re)initialised
+      f.header = *h;
+      f.size = uint64_t(st.st_size);
+      f.range = mr::file_range(h->start_lsn, f.size);
+    }
+    return Status::ok();
+  }
+
+  const SourceFile* covering(Lsn lsn) const {
+    for (const auto& [name, f] : files_)
+      if (f.range.contains(lsn)) return &f;
+    return nullptr;
+  }
+
+  Lsn oldest_start() const {
+    Lsn oldest = ~Lsn(0);
+    for (const auto& [name, f] : files_)
+      if (f.range.end_lsn > f.range.start_lsn) oldest = std::min(oldest, f.range.start_lsn);
+    return oldest;
+  }
+
+  void fail(Status s) {
+    std::lock_guard lock(mutex_);
+    if (error_.is_ok()) error_ = std::move(s);
+    cv_.notify_all();
+  }
+
+  // One read at the current position; returns whether anything new was copied.
+  Result<bool> step(std::vector<uint8_t>& buf) {
+    const Lsn pos = appended_end_;
+    const SourceFile* f = covering(pos);
+    if (!f) {
+      if (Status s = refresh_files(); !s.is_ok()) return s;
+      f = covering(pos);
+      if (!f) {
+        if (pos < oldest_start())
+          return redo_lost(pos, oldest_start(), config_.source_capacity, "innodb_redo_log_capacity");
+        return false;  // the server has not started the file holding pos yet
+      }
+    }
+    const uint64_t offset = f->range.offset_of(pos);
+    // One block while the server is idle, large reads while it writes.
+    const size_t want = size_t(std::min<uint64_t>(idle_ ? mr::kBlockSize : kReadBytes, f->size - offset));
+    const ssize_t n = ::pread(f->fd, buf.data(), want, off_t(offset));
+    if (n < 0) return errno_status(ExitCode::kSourceIo, "cannot read the source redo log", "", errno);
+    size_t full = 0;
+    bool progressed = false;
+    for (size_t off = 0; off + mr::kBlockSize <= size_t(n); off += mr::kBlockSize) {
+      const Lsn block_lsn = pos + off;
+      mr::ConstBlock block(buf.data() + off, mr::kBlockSize);
+      const mr::BlockVerdict v = mr::classify_block(block, block_lsn);
+      if (v.state == mr::BlockState::kFull) {
+        full += mr::kBlockSize;
+        continue;
+      }
+      if (v.state == mr::BlockState::kPartial) {
+        if (v.end_lsn > partial_end_ || block_lsn != partial_start_) {
+          std::copy(block.begin(), block.end(), partial_.begin());
+          partial_start_ = block_lsn;
+          partial_end_ = v.end_lsn;
+          progressed = true;
+        }
+      } else if (v.state == mr::BlockState::kOverwritten) {
+        return redo_lost(block_lsn, block_lsn, config_.source_capacity, "innodb_redo_log_capacity");
+      } else if (v.state == mr::BlockState::kMalformed) {
+        return Status::error(ExitCode::kSourceIo, "malformed redo block at LSN " + std::to_string(block_lsn));
+      }
+      break;  // partial or not written yet: read again from here next time
+    }
+    if (full) {
+      if (::pwrite(out_fd_, buf.data(), full, off_t(data_offset(pos))) != off_t(full))
+        return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
+      appended_end_ = pos + full;
+      progressed = true;
+    }
+    idle_ = !progressed;
+    const Lsn available = partial_start_ == appended_end_ ? std::max(appended_end_, partial_end_) : appended_end_;
+    {
+      std::lock_guard lock(mutex_);
+      copied_ = std::max(copied_.load(), available);
+    }
+    cv_.notify_all();
+    return progressed;
+  }
+
+  void run() {
+    std::vector<uint8_t> buf(kReadBytes);
+    while (!stop_) {
+      auto progressed = step(buf);
+      if (!progressed.is_ok()) {
+        fail(progressed.status());
+        return;
+      }
+      if (!*progressed) {
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, kIdleWait, [this] { return stop_.load(); });
+      }
+    }
+  }
+
+  RedoArchiverConfig config_;
+  std::map<std::string, SourceFile> files_;
+  Lsn checkpoint_ = 0;
+  std::string creator_;
+  Lsn start_block_ = 0;
+  Lsn appended_end_ = 0;  // end of the full blocks written to the target
+  std::array<uint8_t, mr::kBlockSize> partial_{};
+  Lsn partial_start_ = 0, partial_end_ = 0;
+  bool idle_ = false;
+  std::atomic<Lsn> copied_{0};
+  std::string out_path_;
+  int out_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  Status error_;
+};
+
+}  // namespace
+
+std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config) {
+  return std::make_unique<MysqlRedoArchiver>(std::move(config));
+}
+
+Status redo_lost(innodb::Lsn needed, innodb::Lsn overwritten_up_to, uint64_t capacity, const std::string& setting) {
+  return Status::error(ExitCode::kRedoLost,
+                       "redo lost: the server overwrote redo log at LSN " + std::to_string(needed) +
+                           " (overwritten up to " + std::to_string(overwritten_up_to) +
+                           ") before it was copied; the redo log (" + setting + " = " + std::to_string(capacity >> 20) +
+                           " MiB) is too small for the write load during the copy: make it larger, or copy faster "
+                           "(higher or no --max-rate)");
+}
+
+}  // namespace mysqlclone
