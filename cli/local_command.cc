@@ -59,6 +59,9 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU)")->check(CLI::Range(1, 256));
   cmd->add_option("--max-rate", options->max_rate_mib, "Limit the data copy to this many MiB/s")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--redo-consumer", options->redo_consumer,
+                "MySQL: register as a redo log consumer so no redo is lost; the server's writes wait when the "
+                "copy falls a whole redo capacity behind");
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, &global, &password, &exit_code] {
     if (Status s = apply_password(password, options->connection); !s.is_ok()) {

@@ -42,6 +42,8 @@ nlohmann::json report_json(const VerifyReport& r) {
   return {{"command", "verify"},
           {"path", r.dir},
           {"ok", r.ok()},
+          {"backup", r.is_backup},
+          {"checksummed_files", r.checksummed_files},
           {"flavour", flavour_name(r.flavour)},
           {"page_size", r.page_size},
           {"files", r.files.size()},
@@ -68,6 +70,7 @@ void print_human(const VerifyReport& r) {
              human_bytes(double(r.bytes)), r.seconds, mib_s, r.threads);
   fmt::print("pages: {} valid, {} empty, {} unverifiable, {} doublewrite (skipped), {} corrupt in {} files\n",
              r.pages.valid, r.pages.empty, r.pages.unverifiable, r.pages.doublewrite, r.pages.corrupt, r.bad_files());
+  if (r.is_backup) fmt::print("backup: complete; {} files match their recorded SHA-256\n", r.checksummed_files);
 }
 
 }  // namespace

@@ -64,6 +64,8 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
   std::vector<uint8_t> buf(kChunkBytes);
   for (uint64_t offset = 0;; offset += kChunkBytes) {
     if (interrupted()) return interrupted_status();
+    if (options.keep_going)
+      if (Status s = options.keep_going(); !s.is_ok()) return s;
     auto n = file->read_at(offset, buf);
     if (!n.is_ok()) return n.status();
     // Whole pages only: a file being extended may end in a partial page, which recovery
@@ -94,10 +96,15 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
 }  // namespace
 
 void CopyProgress::account(uint64_t bytes) {
-  const uint64_t done = done_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  done_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  throttle(bytes);
+}
+
+void CopyProgress::throttle(uint64_t bytes) {
+  const uint64_t read = read_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   if (max_bytes_per_second <= 0) return;
   const auto due = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                 std::chrono::duration<double>(double(done) / max_bytes_per_second));
+                                 std::chrono::duration<double>(double(read) / max_bytes_per_second));
   while (std::chrono::steady_clock::now() < due && !interrupted())
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(due - std::chrono::steady_clock::now(),
                                                                               std::chrono::milliseconds(100)));

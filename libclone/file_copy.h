@@ -34,16 +34,22 @@ struct CopyOptions {
   // Test hook: called with every chunk just read, before it is judged; lets a test hand the
   // validator a torn page to prove the re-read path.
   std::function<void(const std::string& rel_path, uint64_t offset, std::span<uint8_t> chunk)> after_read;
+  // Asked before every chunk: a failure elsewhere (the redo tailer) stops the copy with it.
+  std::function<Status()> keep_going;
 };
 
 // Byte counter shared with the progress display, and the --max-rate throttle.
 struct CopyProgress {
   std::atomic<uint64_t> done_bytes{0};
   std::atomic<uint64_t> total_bytes{0};
+  // --max-rate caps everything read from the source, data files and redo log alike.
   double max_bytes_per_second = 0;  // 0: unthrottled
+  std::atomic<uint64_t> read_bytes{0};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  // Counts `bytes` as copied and sleeps while the copy runs ahead of the allowed rate.
+  // Counts `bytes` of data as copied, then throttle()s.
   void account(uint64_t bytes);
+  // Sleeps while the reading runs ahead of the allowed rate.
+  void throttle(uint64_t bytes);
 };
 
 // Copies every file of one tablespace (one, or ibdata1.. for the system tablespace) from

@@ -98,8 +98,10 @@ Status copy_innodb(Context& c) {
   c.progress.copy.total_bytes += total;
   log_info("copying {} InnoDB tablespaces ({} MiB) with {} threads", work.size(), total >> 20,
            resolve_threads(c.options.parallel));
+  CopyOptions options = c.options.copy;
+  options.keep_going = [&c] { return c.archiver->health(); };
   return run_parallel(work.size(), resolve_threads(c.options.parallel), [&](size_t i) -> Status {
-    auto files = copy_tablespace(c.info().datadir, *work[i], c.fallback_format, *c.sink, c.options.copy, c.progress.copy);
+    auto files = copy_tablespace(c.info().datadir, *work[i], c.fallback_format, *c.sink, options, c.progress.copy);
     if (!files.is_ok()) return files.status();
     c.add_files(std::move(files).value());
     return Status::ok();
@@ -145,6 +147,11 @@ Status copy_other_files(Context& c, FileAction action, bool only_changed = false
     c.add_files({std::move(copied).value()});
   }
   return Status::ok();
+}
+
+std::function<void(uint64_t)> throttle_of(Context& c) {
+  if (c.progress.copy.max_bytes_per_second <= 0) return {};
+  return [&progress = c.progress.copy](uint64_t bytes) { progress.throttle(bytes); };
 }
 
 Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
@@ -235,13 +242,40 @@ Status mysql_copy_binlog(Context& c) {
   return write_file_atomically(c.sink->root(), name + ".index", index);
 }
 
+// --redo-consumer: a second connection registers as a redo log consumer before the start
+// checkpoint is read, so the server keeps every byte of log from there until we have copied it
+// (its writers wait when we fall a whole capacity behind). The registration ends with the
+// connection, so no failure can leave the server waiting for us.
+Result<std::function<Status(innodb::Lsn)>> register_redo_consumer(Context& c) {
+  auto params = resolve_connection(c.options.connection);
+  if (!params.is_ok()) return params.status();
+  auto session = Session::connect(*params);
+  if (!session.is_ok()) return session.status();
+  auto shared = std::make_shared<Session>(std::move(session).value());
+  auto registered = shared->query_value("SELECT innodb_redo_log_consumer_register()");
+  if (!registered.is_ok()) return registered.status().with_context("registering as a redo log consumer");
+  if (registered->value_or("1") != "0")
+    return Status::error(ExitCode::kUnsupported, "the server refused a redo log consumer (another one registered?)");
+  log_info("registered as a redo log consumer: the server keeps its redo until it is copied");
+  return std::function<Status(innodb::Lsn)>([shared](innodb::Lsn lsn) -> Status {
+    auto r = shared->query_value("SELECT innodb_redo_log_consumer_advance(" + std::to_string(lsn) + ")");
+    if (!r.is_ok()) return r.status().with_context("advancing the redo log consumer");
+    return Status::ok();
+  });
+}
+
 Status mysql_backup(Context& c) {
   // DDL (and the redo-less index builds that come with it) stays blocked from before the
   // start checkpoint until E: the file set and every file's pages stay what the redo describes.
   if (Status s = c.session.execute("LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
   const auto ddl_blocked = Clock::now();
   if (Status s = scan_source(c); !s.is_ok()) return s;
-  RedoArchiverConfig rc{c.info().datadir, c.options.target_dir, c.info().redo_capacity, {}};
+  RedoArchiverConfig rc{c.info().datadir, c.options.target_dir, c.info().redo_capacity, {}, {}, throttle_of(c)};
+  if (c.options.redo_consumer) {
+    auto advance = register_redo_consumer(c);
+    if (!advance.is_ok()) return advance.status();
+    rc.consumer_advance = *advance;
+  }
   if (Status s = start_archiver(c, make_mysql_redo_archiver(rc)); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   if (Status s = check_undo_unchanged(c); !s.is_ok()) return s;
@@ -327,7 +361,9 @@ Status mariadb_backup(Context& c) {
                         [shared, lsn_mutex]() -> Result<innodb::Lsn> {
                           std::lock_guard lock(*lsn_mutex);
                           return mariadb_current_lsn(*shared);
-                        }};
+                        },
+                        {},
+                        throttle_of(c)};
   if (Status s = start_archiver(c, make_mariadb_redo_archiver(rc)); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   // SQL-layer metadata and a first pass over the non-transactional tables while only DDL is
@@ -419,6 +455,8 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   progress.copy.started = Clock::now();
 
   if (Status s = preflight(c); !s.is_ok()) return s;
+  if (options.redo_consumer && !c.mysql())
+    return Status::error(ExitCode::kUsage, "--redo-consumer is a MySQL feature; MariaDB has no redo log consumers");
   if (Status s = source_address(c, *params); !s.is_ok()) return s;
   // From here on the target exists: every failure leaves it marked failed and unstartable.
   Status s = mark_unstartable(c);

@@ -23,6 +23,7 @@ struct LocalBackupOptions {
   unsigned parallel = 0;        // copy threads; 0 = one per CPU
   double max_rate_mib = 0;      // throttle of the data copy, MiB/s; 0 = none
   unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E
+  bool redo_consumer = false;   // MySQL: register as a redo log consumer (the server waits for us)
   CopyOptions copy;
 };
 

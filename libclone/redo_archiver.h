@@ -23,7 +23,8 @@ class RedoArchiver {
   virtual innodb::Lsn checkpoint_lsn() const = 0;
   // LSN up to which the log has been read so far (for progress and diagnostics).
   virtual innodb::Lsn copied_lsn() const = 0;
-  // Waits until the copy reaches `end_lsn` (bounded by `timeout`), stops the thread and writes
+  // Waits until the copy reaches `end_lsn` (bounded by `timeout`, ended early by an
+  // interrupt), stops the thread and writes
   // the final redo file(s) into the target: complete, fsynced, but (for MySQL) under a name the
   // server does not read until `publish()`.
   virtual Status finish_at(innodb::Lsn end_lsn, std::chrono::seconds timeout) = 0;
@@ -31,6 +32,8 @@ class RedoArchiver {
   virtual Status publish() = 0;
   // Stops the thread without finishing (failure or interrupt).
   virtual void abort() = 0;
+  // The tailer's failure, if it has one: the copy stops at once instead of finishing in vain.
+  virtual Status health() = 0;
 };
 
 struct RedoArchiverConfig {
@@ -40,12 +43,18 @@ struct RedoArchiverConfig {
   // MariaDB only: the server's current LSN (Innodb_lsn_current), asked after each read to prove
   // the bytes read were not overwritten meanwhile (the ring gives no other way to tell).
   std::function<Result<innodb::Lsn>()> server_lsn;
+  // MySQL only, with --redo-consumer: tells the server (a registered redo log consumer) that
+  // log up to this LSN is copied and may be reused. The server never overwrites log the
+  // consumer has not passed: it makes its writers wait instead.
+  std::function<Status(innodb::Lsn)> consumer_advance;
+  // Called with the bytes of log read, before they are copied: --max-rate.
+  std::function<void(uint64_t)> throttle;
 };
 
 std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config);
 std::unique_ptr<RedoArchiver> make_mariadb_redo_archiver(RedoArchiverConfig config);
 
 // The one-line "redo lost" error both flavours give.
-Status redo_lost(innodb::Lsn needed, innodb::Lsn overwritten_up_to, uint64_t capacity, const std::string& setting);
+Status redo_lost(innodb::Lsn needed, uint64_t capacity, const std::string& setting);
 
 }  // namespace mysqlclone

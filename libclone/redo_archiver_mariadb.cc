@@ -21,6 +21,7 @@
 
 #include "innodb/redo_mariadb.h"
 #include "libclone/directory_sink.h"
+#include "libclone/interrupt.h"
 #include "libclone/read_file.h"
 #include "libclone/redo_archiver.h"
 
@@ -87,8 +88,13 @@ class MariadbRedoArchiver : public RedoArchiver {
   Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
     {
       std::unique_lock lock(mutex_);
-      const bool reached = cv_.wait_for(lock, timeout, [&] { return !error_.is_ok() || copied_.load() >= end_lsn; });
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      bool reached = false;
+      while (!(reached = copied_.load() >= end_lsn) && error_.is_ok() && !interrupted() &&
+             std::chrono::steady_clock::now() < deadline)
+        cv_.wait_for(lock, std::chrono::milliseconds(100));
       if (!error_.is_ok()) return error_;
+      if (!reached && interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted");
       if (!reached)
         return Status::error(ExitCode::kSourceIo, "the redo log did not reach the end LSN " + std::to_string(end_lsn) +
                                                       " within " + std::to_string(timeout.count()) +
@@ -114,6 +120,11 @@ class MariadbRedoArchiver : public RedoArchiver {
     if (::rename(out_path_.c_str(), final_path.c_str()) != 0)
       return errno_status(ExitCode::kPath, "cannot rename into", final_path, errno);
     return sync_directory(config_.target_dir);
+  }
+
+  Status health() override {
+    std::lock_guard lock(mutex_);
+    return error_;
   }
 
   void abort() override {
@@ -170,11 +181,12 @@ class MariadbRedoArchiver : public RedoArchiver {
       return false;
     }
     window_ = kViewBytes;
+    if (config_.throttle) config_.throttle(out.size());
     // Were the bytes intact when read? Only if the server had not yet written a full lap past them.
     auto server = config_.server_lsn();
     if (!server.is_ok()) return server.status();
     if (*server >= pos_ + ring_.capacity)
-      return redo_lost(pos_, *server - ring_.capacity, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+      return redo_lost(pos_, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
     const off_t at = off_t(mr::kStartOffset + (pos_ - checkpoint_.checkpoint));
     if (::pwrite(out_fd_, out.data(), out.size(), at) != off_t(out.size()))
       return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);

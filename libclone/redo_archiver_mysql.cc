@@ -19,6 +19,7 @@
 
 #include "innodb/redo_mysql.h"
 #include "libclone/directory_sink.h"
+#include "libclone/interrupt.h"
 #include "libclone/log.h"
 #include "libclone/read_file.h"
 #include "libclone/redo_archiver.h"
@@ -31,6 +32,7 @@ using innodb::Lsn;
 
 constexpr size_t kReadBytes = 256 * mr::kBlockSize;  // 128 KiB per read
 constexpr auto kIdleWait = std::chrono::milliseconds(5);
+constexpr auto kConsumerPeriod = std::chrono::milliseconds(50);
 const char* const kRedoDir = "#innodb_redo";
 
 // One #ib_redoN of the source, kept open: a file the server recycles keeps its old content
@@ -97,8 +99,13 @@ class MysqlRedoArchiver : public RedoArchiver {
   Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
     {
       std::unique_lock lock(mutex_);
-      const bool reached = cv_.wait_for(lock, timeout, [&] { return !error_.is_ok() || copied_.load() >= end_lsn; });
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      bool reached = false;
+      while (!(reached = copied_.load() >= end_lsn) && error_.is_ok() && !interrupted() &&
+             std::chrono::steady_clock::now() < deadline)
+        cv_.wait_for(lock, std::chrono::milliseconds(100));
       if (!error_.is_ok()) return error_;
+      if (!reached && interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted");
       if (!reached)
         return Status::error(ExitCode::kSourceIo, "the redo log did not reach the end LSN " + std::to_string(end_lsn) +
                                                       " within " + std::to_string(timeout.count()) +
@@ -140,6 +147,11 @@ class MysqlRedoArchiver : public RedoArchiver {
   }
 
   Status publish() override { return Status::ok(); }  // the #clone marker guards MySQL targets
+
+  Status health() override {
+    std::lock_guard lock(mutex_);
+    return error_;
+  }
 
   void abort() override {
     stop_ = true;
@@ -207,7 +219,7 @@ class MysqlRedoArchiver : public RedoArchiver {
       f = covering(pos);
       if (!f) {
         if (pos < oldest_start())
-          return redo_lost(pos, oldest_start(), config_.source_capacity, "innodb_redo_log_capacity");
+          return redo_lost(pos, config_.source_capacity, "innodb_redo_log_capacity");
         return false;  // the server has not started the file holding pos yet
       }
     }
@@ -234,19 +246,27 @@ class MysqlRedoArchiver : public RedoArchiver {
           progressed = true;
         }
       } else if (v.state == mr::BlockState::kOverwritten) {
-        return redo_lost(block_lsn, block_lsn, config_.source_capacity, "innodb_redo_log_capacity");
+        return redo_lost(block_lsn, config_.source_capacity, "innodb_redo_log_capacity");
       } else if (v.state == mr::BlockState::kMalformed) {
         return Status::error(ExitCode::kSourceIo, "malformed redo block at LSN " + std::to_string(block_lsn));
       }
       break;  // partial or not written yet: read again from here next time
     }
     if (full) {
+      if (config_.throttle) config_.throttle(full);
       if (::pwrite(out_fd_, buf.data(), full, off_t(data_offset(pos))) != off_t(full))
         return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
       appended_end_ = pos + full;
       progressed = true;
     }
     idle_ = !progressed;
+    if (config_.consumer_advance && appended_end_ > consumer_lsn_ &&
+        std::chrono::steady_clock::now() - consumer_advanced_ > kConsumerPeriod) {
+      // Only full blocks on our disk count as copied.
+      if (Status s = config_.consumer_advance(appended_end_); !s.is_ok()) return s;
+      consumer_lsn_ = appended_end_;
+      consumer_advanced_ = std::chrono::steady_clock::now();
+    }
     const Lsn available = partial_start_ == appended_end_ ? std::max(appended_end_, partial_end_) : appended_end_;
     {
       std::lock_guard lock(mutex_);
@@ -280,6 +300,8 @@ class MysqlRedoArchiver : public RedoArchiver {
   std::array<uint8_t, mr::kBlockSize> partial_{};
   Lsn partial_start_ = 0, partial_end_ = 0;
   bool idle_ = false;
+  Lsn consumer_lsn_ = 0;
+  std::chrono::steady_clock::time_point consumer_advanced_{};
   std::atomic<Lsn> copied_{0};
   std::string out_path_;
   int out_fd_ = -1;
@@ -296,13 +318,14 @@ std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config
   return std::make_unique<MysqlRedoArchiver>(std::move(config));
 }
 
-Status redo_lost(innodb::Lsn needed, innodb::Lsn overwritten_up_to, uint64_t capacity, const std::string& setting) {
+Status redo_lost(innodb::Lsn needed, uint64_t capacity, const std::string& setting) {
+  const bool mysql = setting == "innodb_redo_log_capacity";
   return Status::error(ExitCode::kRedoLost,
-                       "redo lost: the server overwrote redo log at LSN " + std::to_string(needed) +
-                           " (overwritten up to " + std::to_string(overwritten_up_to) +
-                           ") before it was copied; the redo log (" + setting + " = " + std::to_string(capacity >> 20) +
-                           " MiB) is too small for the write load during the copy: make it larger, or copy faster "
-                           "(higher or no --max-rate)");
+                       "redo lost: the server overwrote its redo log from LSN " + std::to_string(needed) +
+                           " before it was copied; the redo log (" + setting + " = " + std::to_string(capacity >> 20) +
+                           " MiB) is too small for the write load during the copy: make it larger, copy faster "
+                           "(higher or no --max-rate)" +
+                           (mysql ? ", or use --redo-consumer (the server then waits for the copy)" : ""));
 }
 
 }  // namespace mysqlclone

@@ -6,8 +6,10 @@
 #include <mutex>
 
 #include "libclone/datadir_lock.h"
+#include "libclone/metadata.h"
 #include "libclone/parallel.h"
 #include "libclone/read_file.h"
+#include "libclone/sha256.h"
 #include "libclone/tablespace_header.h"
 
 namespace mysqlclone {
@@ -95,6 +97,67 @@ Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instanc
   return Status::ok();
 }
 
+// The state a backup directory's metadata declares; an error unless it is "complete".
+Result<std::optional<nlohmann::json>> backup_metadata_if_any(const std::string& dir) {
+  auto meta = read_backup_metadata(dir);
+  if (!meta.is_ok() || !meta->has_value()) return meta;
+  const nlohmann::json& j = **meta;
+  const std::string state = j.value("state", "");
+  if (state != "complete")
+    return Status::error(ExitCode::kVerifyFailed,
+                         dir + " is an incomplete backup (state \"" + state + "\"" +
+                             (j.contains("error") ? ": " + j["error"].get<std::string>() : std::string()) +
+                             "): it must not be used");
+  return meta;
+}
+
+Result<std::string> file_sha256(const std::string& path) {
+  auto file = ReadFile::open(path);
+  if (!file.is_ok()) return file.status();
+  Sha256 hash;
+  thread_local std::vector<uint8_t> buf(kChunkBytes);
+  for (uint64_t off = 0;; off += kChunkBytes) {
+    auto n = file->read_at(off, buf);
+    if (!n.is_ok()) return n.status();
+    hash.update(std::span<const uint8_t>(buf.data(), *n));
+    if (*n < kChunkBytes) break;
+  }
+  return hash.hex_digest();
+}
+
+// Compares every file the backup lists with its recorded SHA-256; mismatches and missing files
+// become file problems in the report.
+Status check_backup_checksums(const nlohmann::json& meta, VerifyReport& report, unsigned threads) {
+  const auto& files = meta.at("files");
+  std::vector<std::string> problems(files.size());
+  Status s = run_parallel(files.size(), threads, [&](size_t i) -> Status {
+    const std::string rel = files[i].at("path");
+    auto digest = file_sha256(report.dir + "/" + rel);
+    if (!digest.is_ok())
+      problems[i] = "missing or unreadable: " + digest.status().message();
+    else if (*digest != files[i].at("sha256").get<std::string>())
+      problems[i] = "SHA-256 differs from the backup's record";
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string rel = files[i].at("path");
+    if (problems[i].empty()) {
+      ++report.checksummed_files;
+      continue;
+    }
+    auto f = std::find_if(report.files.begin(), report.files.end(), [&](const FileReport& r) { return r.rel_path == rel; });
+    if (f == report.files.end()) {
+      report.files.push_back(FileReport{});
+      f = report.files.end() - 1;
+      f->rel_path = rel;
+      f->kind = TablespaceKind::kUser;
+    }
+    f->file_problem = problems[i];
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 bool VerifyReport::ok() const { return bad_files() == 0; }
@@ -105,6 +168,8 @@ size_t VerifyReport::bad_files() const {
 
 Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress& progress) {
   const auto start = std::chrono::steady_clock::now();
+  auto meta = backup_metadata_if_any(options.dir);
+  if (!meta.is_ok()) return meta.status();
   auto inv = scan_datadir(options.dir);
   if (!inv.is_ok()) return inv.status();
 
@@ -149,6 +214,14 @@ Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress
     report.bytes += f.bytes;
     report.max_lsn = std::max(report.max_lsn, f.max_lsn);
     report.files.push_back(std::move(f));
+  }
+  if (meta->has_value()) {
+    report.is_backup = true;
+    try {
+      if (Status s = check_backup_checksums(**meta, report, threads); !s.is_ok()) return s;
+    } catch (const nlohmann::json::exception& e) {
+      return Status::error(ExitCode::kVerifyFailed, options.dir + "/" + kMetadataFile + ": " + e.what());
+    }
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -37,6 +37,8 @@ constexpr size_t kMaxBadPagesListed = 100;
 
 struct VerifyReport {
   std::string dir;
+  bool is_backup = false;          // has a complete mysqlclone.json
+  uint64_t checksummed_files = 0;  // files whose SHA-256 matched the backup's metadata
   innodb::Flavour flavour;
   uint32_t page_size = 0;
   std::vector<FileReport> files;
@@ -55,8 +57,10 @@ struct VerifyProgress {
   std::atomic<uint64_t> done_bytes{0};
 };
 
-// Errors: kPath (not a datadir, in use), kSourceIo (unreadable file), kVerifyFailed (the
-// system tablespace's page 0 is unusable), kInterrupted. Bad pages are not an error: they are
+// A backup directory (one with mysqlclone.json) must be complete — an unfinished or failed one
+// is kVerifyFailed at once — and every file it lists must still have its SHA-256.
+// Errors: kPath (not a datadir, in use), kSourceIo (unreadable file), kVerifyFailed (an
+// incomplete backup, or the system tablespace's page 0 is unusable), kInterrupted. Bad pages are not an error: they are
 // in the report (report.ok() == false).
 Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress& progress);
 

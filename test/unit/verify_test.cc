@@ -12,6 +12,9 @@
 #include <fstream>
 
 #include "test_datadir.h"
+#include "libclone/sha256.h"
+
+#include <nlohmann/json.hpp>
 
 namespace {
 namespace fs = std::filesystem;
@@ -127,6 +130,52 @@ TEST_F(VerifyTest, RefusesADatadirWhoseIbdataIsLocked) {
   EXPECT_NE(refused.status().message().find("running server"), std::string::npos);
   ASSERT_TRUE(allowed.is_ok()) << allowed.status().message();
   EXPECT_TRUE(allowed->ok());
+}
+
+}  // namespace
+
+namespace {
+
+class VerifyBackupTest : public VerifyTest {
+ protected:
+  void write_metadata(const std::string& state, const std::string& t1_sha) {
+    nlohmann::json j = {{"state", state},
+                        {"files", {{{"path", "db/t1.ibd"}, {"bytes", 0}, {"sha256", t1_sha}}}}};
+    std::ofstream(dir_ / "mysqlclone.json") << j.dump();
+  }
+  std::string t1_sha() {
+    std::ifstream in(dir_ / "db" / "t1.ibd", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    mysqlclone::Sha256 h;
+    h.update(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    return h.hex_digest();
+  }
+};
+
+TEST_F(VerifyBackupTest, IncompleteBackupIsRefusedAtOnce) {
+  for (const char* state : {"in-progress", "failed"}) {
+    write_metadata(state, t1_sha());
+    auto r = run();
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().code(), mysqlclone::ExitCode::kVerifyFailed);
+    EXPECT_NE(r.status().message().find("incomplete backup"), std::string::npos) << r.status().message();
+  }
+}
+
+TEST_F(VerifyBackupTest, CompleteBackupChecksEveryRecordedChecksum) {
+  write_metadata("complete", t1_sha());
+  auto good = run();
+  ASSERT_TRUE(good.is_ok()) << good.status().message();
+  EXPECT_TRUE(good->ok());
+  EXPECT_TRUE(good->is_backup);
+  EXPECT_EQ(good->checksummed_files, 1u);
+
+  write_metadata("complete", std::string(64, '0'));
+  auto bad = run();
+  ASSERT_TRUE(bad.is_ok());
+  EXPECT_FALSE(bad->ok());
+  EXPECT_EQ(bad->files[2].rel_path, "db/t1.ibd");
+  EXPECT_NE(bad->files[2].file_problem.find("SHA-256"), std::string::npos);
 }
 
 }  // namespace

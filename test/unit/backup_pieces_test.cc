@@ -1,0 +1,163 @@
+// The small decisions of a backup: what to do with each datadir file, what the metadata files
+// say, which statements make the copy a replica, and which targets are refused.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "libclone/datadir_files.h"
+#include "libclone/metadata.h"
+#include "libclone/preflight.h"
+#include "libclone/replication.h"
+#include "test_datadir.h"
+
+namespace {
+using namespace mysqlclone;
+using innodb::Flavour;
+namespace fs = std::filesystem;
+
+FileAction action(const std::string& path, Flavour f) { return classify_path(path, f).action; }
+
+TEST(DatadirFiles, MysqlRules) {
+  const Flavour m = Flavour::kMysql;
+  EXPECT_EQ(action("db/t.MYD", m), FileAction::kCopyLocked);
+  EXPECT_EQ(action("db/t.MYI", m), FileAction::kCopyLocked);
+  EXPECT_EQ(action("db/t_362.sdi", m), FileAction::kCopyLocked);
+  EXPECT_EQ(action("mysql/general_log.CSV", m), FileAction::kCopyLocked);
+  EXPECT_EQ(action("ib_buffer_pool", m), FileAction::kCopy);
+  EXPECT_EQ(action("mysql_upgrade_history", m), FileAction::kCopy);
+  for (const char* skipped : {"auto.cnf", "mysqld-auto.cnf", "binlog.000001", "binlog.index", "#ib_16384_0.dblwr",
+                              "server-key.pem", "mysqld.pid", "error.log", "mysqld.sock", "ib_logfile0",
+                              "db/t.ibd", "ibdata1", "undo_001", "ibtmp1", "db/#sql-1f_2.ibd", "relay-bin.000003"}) {
+    auto f = classify_path(skipped, m);
+    EXPECT_EQ(f.action, FileAction::kSkip) << skipped;
+    EXPECT_TRUE(f.known) << skipped;
+  }
+  EXPECT_FALSE(classify_path("my-notes.txt", m).known);
+}
+
+TEST(DatadirFiles, MariadbRules) {
+  const Flavour d = Flavour::kMariadb;
+  for (const char* ddl : {"db/t.frm", "db/p.par", "db/t.TRG", "db/x.TRN", "db/db.opt", "db/ext.isl"})
+    EXPECT_EQ(action(ddl, d), FileAction::kCopyDdl) << ddl;
+  EXPECT_EQ(action("mysql/user.MAD", d), FileAction::kCopyLocked);
+  EXPECT_EQ(action("aria_log_control", d), FileAction::kCopyLast);
+  EXPECT_EQ(action("aria_log.00000001", d), FileAction::kCopyLast);
+  EXPECT_EQ(action("mariadb_upgrade_info", d), FileAction::kCopy);
+  for (const char* skipped : {"ib_logfile0", "ddl.log", "ddl_recovery.log", "binlog.000001", "binlog.000001.idx",
+                              "multi-master.info", "undo001", "db/t.ibd"})
+    EXPECT_EQ(action(skipped, d), FileAction::kSkip) << skipped;
+  // .frm is not MySQL's (MySQL 8 has no .frm files; a stray one is not copied as DDL).
+  EXPECT_EQ(action("db/t.frm", Flavour::kMysql), FileAction::kSkip);
+}
+
+TEST(DatadirFiles, ClassifiesATreeAndListsEveryDirectory) {
+  testpages::ScratchDir scratch;
+  fs::create_directories(scratch.path / "empty_schema");
+  fs::create_directories(scratch.path / "#innodb_redo");
+  std::ofstream(scratch.path / "#innodb_redo" / "#ib_redo5") << "x";
+  std::ofstream(scratch.path / "db.MYD");
+  fs::create_directories(scratch.path / "db");
+  std::ofstream(scratch.path / "db" / "t.MYD") << "data";
+  auto others = classify_other_files(scratch.path.string(), Flavour::kMysql);
+  ASSERT_TRUE(others.is_ok());
+  EXPECT_NE(std::find(others->directories.begin(), others->directories.end(), "empty_schema"),
+            others->directories.end());
+  EXPECT_EQ(std::find(others->directories.begin(), others->directories.end(), "#innodb_redo"),
+            others->directories.end());
+  bool saw = false;
+  for (const auto& f : others->files) saw |= f.rel_path == "db/t.MYD" && f.size == 4;
+  EXPECT_TRUE(saw);
+}
+
+LocalBackupResult sample(Flavour f) {
+  LocalBackupResult r;
+  r.server.flavour = f;
+  r.server.version = {9, 7, 4};
+  r.server.version_string = "9.7.4-2";
+  r.server.page_size = 16384;
+  r.server.data_file_path = "ibdata1:12M:autoextend";
+  r.server.redo_capacity = 128 << 20;
+  r.server.log_bin = true;
+  r.server.log_bin_basename = "/var/lib/mysql/binlog";
+  r.checkpoint_lsn = 1000;
+  r.end = {5000, "binlog.000002", 1234, f == Flavour::kMysql ? "uuid:1-7" : "0-1-7"};
+  r.source_host = "db1";
+  r.source_port = 3306;
+  return r;
+}
+
+TEST(Metadata, XtrabackupCompatibleFiles) {
+  const auto r = sample(Flavour::kMysql);
+  EXPECT_EQ(xtrabackup_binlog_info(r), "binlog.000002\t1234\tuuid:1-7\n");
+  const std::string cp = xtrabackup_checkpoints(r);
+  EXPECT_NE(cp.find("backup_type = full-backuped\n"), std::string::npos);
+  EXPECT_NE(cp.find("to_lsn = 1000\n"), std::string::npos);
+  EXPECT_NE(cp.find("last_lsn = 5000\n"), std::string::npos);
+  const std::string cnf = backup_my_cnf(r);
+  EXPECT_NE(cnf.find("innodb_page_size=16384\n"), std::string::npos);
+  EXPECT_NE(cnf.find("innodb_redo_log_capacity=134217728\n"), std::string::npos);
+  EXPECT_NE(cnf.find("log_bin=binlog\n"), std::string::npos);
+  EXPECT_NE(cnf.find("mysqld 9.7.4"), std::string::npos);
+  const auto j = backup_metadata(r, "complete");
+  EXPECT_EQ(j["state"], "complete");
+  EXPECT_EQ(j["end_lsn"], 5000);
+  EXPECT_EQ(j["gtid_executed"], "uuid:1-7");
+}
+
+TEST(Replication, MysqlUsesGtidAutoPosition) {
+  auto s = replica_statements(sample(Flavour::kMysql));
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_NE(s[0].find("SOURCE_HOST='db1', SOURCE_PORT=3306"), std::string::npos);
+  EXPECT_NE(s[0].find("SOURCE_AUTO_POSITION=1"), std::string::npos);
+  EXPECT_EQ(s[1], "START REPLICA");
+  auto r = sample(Flavour::kMysql);
+  r.end.gtid.clear();
+  EXPECT_NE(replica_statements(r)[0].find("SOURCE_LOG_FILE='binlog.000002', SOURCE_LOG_POS=1234"), std::string::npos);
+}
+
+TEST(Replication, MariadbSetsGtidSlavePos) {
+  auto s = replica_statements(sample(Flavour::kMariadb));
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0], "SET GLOBAL gtid_slave_pos = '0-1-7'");
+  EXPECT_NE(s[1].find("MASTER_USE_GTID=slave_pos"), std::string::npos);
+  EXPECT_EQ(s[2], "START SLAVE");
+}
+
+TEST(Preflight, TargetChecks) {
+  testpages::ScratchDir scratch;
+  const std::string fresh = (scratch.path / "new").string();
+  EXPECT_TRUE(prepare_target(fresh, 1).is_ok());
+  EXPECT_TRUE(fs::is_directory(fresh));
+  EXPECT_TRUE(prepare_target(fresh, 1).is_ok());  // exists but empty: fine
+  std::ofstream(fresh + "/x") << "x";
+  auto not_empty = prepare_target(fresh, 1);
+  EXPECT_EQ(not_empty.code(), ExitCode::kPath);
+  EXPECT_NE(not_empty.message().find("not empty"), std::string::npos);
+  auto no_parent = prepare_target((scratch.path / "a" / "b").string(), 1);
+  EXPECT_EQ(no_parent.code(), ExitCode::kPath);
+  EXPECT_NE(no_parent.message().find("parent"), std::string::npos);
+  auto no_space = prepare_target((scratch.path / "big").string(), uint64_t(1) << 62);
+  EXPECT_EQ(no_space.code(), ExitCode::kPath);
+  EXPECT_NE(no_space.message().find("free space"), std::string::npos);
+}
+
+TEST(Preflight, SupportedServers) {
+  ServerInfo info;
+  info.flavour = Flavour::kMysql;
+  info.version = {8, 0, 29};
+  EXPECT_EQ(check_server_supported(info).code(), ExitCode::kUnsupported);
+  EXPECT_NE(check_server_supported(info).message().find("8.0.30"), std::string::npos);
+  info.version = {8, 0, 30};
+  EXPECT_TRUE(check_server_supported(info).is_ok());
+  info.redo_enabled = false;
+  EXPECT_EQ(check_server_supported(info).code(), ExitCode::kUnsupported);
+  info = {};
+  info.flavour = Flavour::kMariadb;
+  info.version = {10, 6, 20};
+  EXPECT_NE(check_server_supported(info).message().find("10.8"), std::string::npos);
+}
+
+}  // namespace
