@@ -84,6 +84,15 @@ Status scan_source(Context& c) {
   auto others = classify_other_files(c.info().datadir, c.info().flavour);
   if (!others.is_ok()) return others.status();
   c.others = std::move(others).value();
+  std::vector<std::string> unknown;
+  for (const DatadirFile& f : c.others.files)
+    if (!f.known) unknown.push_back(f.rel_path);
+  if (!unknown.empty()) {
+    std::string list;
+    for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? ", " : "") + unknown[i];
+    log_warning("{} file(s) in the datadir belong to no known table or server file and are not copied: {}{}",
+                unknown.size(), list, unknown.size() > 5 ? ", ..." : "");
+  }
   return Status::ok();
 }
 

@@ -50,7 +50,7 @@ Status verify_chunk(FileJob& job, const Chunk& c, VerifyProgress& progress) {
 }
 
 // Opens every file, reads its header, and cuts it into chunks.
-Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instance,
+Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instance, bool backup,
             std::vector<std::unique_ptr<FileJob>>& jobs, std::vector<Chunk>& chunks) {
   for (const TablespaceEntry& ts : inv.tablespaces) {
     if (ts.kind == TablespaceKind::kTemporary) continue;
@@ -71,6 +71,10 @@ Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instanc
         if (h->page0_problem && h->page0_problem->status == innodb::PageStatus::kCorrupt) {
           job->report.pages.corrupt++;
           job->report.bad_pages.push_back({0, h->page0_problem->detail});
+        } else if (h->page0_problem && backup) {
+          // A hot copy may hold a file the server had not written yet: recovery rebuilds its
+          // pages from the redo (MariaDB defers page 0 of new tables).
+          job->report.pages.empty++;
         } else if (h->page0_problem) {
           job->report.file_problem = "page 0 is empty: the file was never initialised";
         } else {
@@ -190,7 +194,7 @@ Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress
 
   std::vector<std::unique_ptr<FileJob>> jobs;
   std::vector<Chunk> chunks;
-  if (Status s = plan(*inv, fallback, jobs, chunks); !s.is_ok()) return s;
+  if (Status s = plan(*inv, fallback, meta->has_value(), jobs, chunks); !s.is_ok()) return s;
   uint64_t total = 0;
   for (const Chunk& c : chunks) total += c.length;
   progress.total_bytes = total;
