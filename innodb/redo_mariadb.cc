@@ -23,6 +23,7 @@ constexpr uint32_t kRedoKeyId = 1;
 // Checkpoint block fields.
 constexpr size_t kCheckpointLsnOffset = 0;
 constexpr size_t kEndLsnOffset = 8;
+constexpr size_t kCheckpointZeroFrom = 16;  // bytes 16..59 must be zero
 constexpr size_t kCheckpointChecksumOffset = 60;
 
 // Mini-transaction tail: terminator, nonce (encrypted logs), CRC-32C.
@@ -67,7 +68,7 @@ struct RecordLayout {
   size_t body_size;
 };
 
-// Where the record at `pos` ends. The framing walk has already validated every length.
+// The layout of the record at `pos`. The framing walk has already validated every length.
 RecordLayout record_at(std::span<const uint8_t> mtr, size_t pos) {
   const uint8_t type = mtr[pos];
   size_t body = pos + 1;
@@ -193,7 +194,10 @@ Encryption encryption_of(const Header& header) {
 
 ParsedHeader parse_header(std::span<const uint8_t> file_start) {
   ParsedHeader parsed;
-  if (file_start.size() < kHeaderSize) return parsed;
+  if (file_start.size() < kHeaderSize) {
+    parsed.status = HeaderStatus::kTooShort;
+    return parsed;
+  }
   const uint8_t* p = file_start.data();
   if (crc32c(0, p, kHeaderChecksumOffset) != read_be32(p + kHeaderChecksumOffset)) {
     parsed.status = HeaderStatus::kChecksumMismatch;
@@ -235,7 +239,8 @@ std::optional<Checkpoint> parse_checkpoint_block(std::span<const uint8_t> block,
   const uint8_t* p = block.data();
   const Checkpoint c{read_be64(p + kCheckpointLsnOffset), read_be64(p + kEndLsnOffset)};
   if (c.checkpoint < first_lsn || c.end_lsn < c.checkpoint) return std::nullopt;
-  if (!is_all_zero(block.subspan(16, kCheckpointChecksumOffset - 16))) return std::nullopt;
+  if (!is_all_zero(block.subspan(kCheckpointZeroFrom, kCheckpointChecksumOffset - kCheckpointZeroFrom)))
+    return std::nullopt;
   if (crc32c(0, p, kCheckpointChecksumOffset) != read_be32(p + kCheckpointChecksumOffset)) return std::nullopt;
   return c;
 }

@@ -86,8 +86,8 @@ std::array<uint8_t, kHeaderSize> serialize_header(const Header& header);
 
 struct Checkpoint {
   Lsn checkpoint = 0;  // recovery starts here
-  Lsn end_lsn = 0;     // start of the log written for this checkpoint (FILE_MODIFY records, then
-                       // the FILE_CHECKPOINT mini-transaction naming `checkpoint`)
+  Lsn end_lsn = 0;     // start of the mini-transaction written for this checkpoint: a FILE_MODIFY
+                       // per tablespace changed since `checkpoint`, then FILE_CHECKPOINT naming it
   friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
 };
 

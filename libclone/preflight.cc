@@ -49,6 +49,10 @@ Status check_server_supported(const ServerInfo& info) {
     return Status::error(ExitCode::kUnsupported,
                          "the server's redo log is disabled (ALTER INSTANCE DISABLE INNODB REDO_LOG): a copy could "
                          "not be recovered; enable it with ALTER INSTANCE ENABLE INNODB REDO_LOG");
+  if (!info.redo_checksums)
+    return Status::error(ExitCode::kUnsupported,
+                         "innodb_log_checksums is OFF: the server writes redo blocks without checksums, which a "
+                         "recovering server reads as the end of the log; SET GLOBAL innodb_log_checksums=ON first");
   if (info.redo_encrypted)
     return Status::error(ExitCode::kUnsupported, "the server's redo log is encrypted; mysqlclone cannot copy it yet");
   if (!inside_datadir(info.data_home_dir, info.datadir) || !inside_datadir(info.undo_directory, info.datadir) ||

@@ -47,7 +47,7 @@ Result<ServerInfo> read_server_info(Session& session) {
       "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('datadir','innodb_page_size','innodb_data_file_path',"
       "'innodb_data_home_dir','innodb_undo_directory','innodb_log_group_home_dir','innodb_redo_log_capacity',"
       "'innodb_log_file_size','innodb_redo_log_encrypt','innodb_encrypt_log','log_bin','log_bin_basename',"
-      "'server_uuid','pid_file','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces')");
+      "'server_uuid','pid_file','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces')");
   if (!rows.is_ok()) return rows.status();
   std::map<std::string, std::string> v;
   for (const Row& r : *rows)
@@ -61,6 +61,7 @@ Result<ServerInfo> read_server_info(Session& session) {
   const std::string capacity = mariadb ? v["innodb_log_file_size"] : v["innodb_redo_log_capacity"];
   info.redo_capacity = capacity.empty() ? 0 : std::stoull(capacity);
   info.redo_encrypted = on(mariadb ? v["innodb_encrypt_log"] : v["innodb_redo_log_encrypt"]);
+  info.redo_checksums = v["innodb_log_checksums"].empty() || on(v["innodb_log_checksums"]);
   info.log_bin = on(v["log_bin"]);
   info.log_bin_basename = v["log_bin_basename"];
   info.server_uuid = v["server_uuid"];

@@ -29,6 +29,7 @@ struct ServerInfo {
   uint64_t redo_capacity = 0;  // MySQL innodb_redo_log_capacity, MariaDB innodb_log_file_size
   bool redo_enabled = true;    // MySQL Innodb_redo_log_enabled
   bool redo_encrypted = false;
+  bool redo_checksums = true;  // MySQL innodb_log_checksums
   bool log_bin = false;
   std::string log_bin_basename;  // full path, MySQL and MariaDB
   std::string server_uuid;       // MySQL

@@ -154,6 +154,9 @@ TEST(Preflight, SupportedServers) {
   EXPECT_TRUE(check_server_supported(info).is_ok());
   info.redo_enabled = false;
   EXPECT_EQ(check_server_supported(info).code(), ExitCode::kUnsupported);
+  info.redo_enabled = true;
+  info.redo_checksums = false;
+  EXPECT_NE(check_server_supported(info).message().find("innodb_log_checksums"), std::string::npos);
   info = {};
   info.flavour = Flavour::kMariadb;
   info.version = {10, 6, 20};

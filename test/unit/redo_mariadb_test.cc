@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -82,7 +83,9 @@ mr::MiniTransaction parse(const Bytes& b, innodb::Lsn lsn = kLsn, const mr::Ring
   return mr::parse_mini_transaction(b, lsn, ring, enc);
 }
 
-Bytes write_record(size_t body_size) {  // a WRITE to page 5:3 with `body_size` bytes after the type byte
+// A WRITE to page 5:3 whose body (what follows the type byte and any length code) is
+// `body_size` bytes long.
+Bytes write_record(size_t body_size) {
   Bytes body = cat({page_id(5, 3), varint(0x60)});
   body.resize(body_size, 0xAB);
   return record(0x30, body);
@@ -93,6 +96,7 @@ Bytes write_record(size_t body_size) {  // a WRITE to page 5:3 with `body_size` 
 TEST(MariadbRedoRing, CapacityOffsetAndSequenceBit) {
   EXPECT_EQ(mr::ring_capacity(128u << 20), (128u << 20) - 12288);
   EXPECT_EQ(mr::ring_capacity(12288), 0u);
+  EXPECT_EQ(mr::ring_capacity(4096), 0u);
   const mr::Ring ring{20000, 1000};
   EXPECT_EQ(mr::file_offset(ring, 20000), 12288u);
   EXPECT_EQ(mr::file_offset(ring, 20999), 12288u + 999);
@@ -222,16 +226,19 @@ TEST(MariadbRedoCheckpoint, RoundTripsAndLayout) {
 }
 
 TEST(MariadbRedoCheckpoint, InvalidBlocksAreIgnored) {
-  Bytes crc = block(44404, 44744);
-  crc[3] ^= 1;
-  EXPECT_FALSE(mr::parse_checkpoint_block(crc, 12288));
+  for (size_t i : {7u, 15u, 61u}) {  // a field that stays plausible, and the CRC itself
+    Bytes crc = block(44404, 44744);
+    crc[i] ^= 1;
+    EXPECT_FALSE(mr::parse_checkpoint_block(crc, 12288)) << i;
+  }
   Bytes nonzero = block(44404, 44744);
   nonzero[30] = 1;
   innodb::write_be32(nonzero.data() + 60, innodb::crc32c(0, nonzero.data(), 60));
   EXPECT_FALSE(mr::parse_checkpoint_block(nonzero, 12288));
   EXPECT_FALSE(mr::parse_checkpoint_block(block(44404, 44403), 12288));  // end before checkpoint
   EXPECT_FALSE(mr::parse_checkpoint_block(block(44404, 44744), 44405));  // before first_lsn
-  EXPECT_FALSE(mr::parse_checkpoint_block(Bytes(63, 0), 12288));
+  const Bytes good = block(44404, 44744);
+  EXPECT_FALSE(mr::parse_checkpoint_block({good.data(), 63}, 12288));
 }
 
 TEST(MariadbRedoCheckpoint, ChoosesTheLargerCheckpointAndBlock2OnATie) {
@@ -242,11 +249,12 @@ TEST(MariadbRedoCheckpoint, ChoosesTheLargerCheckpointAndBlock2OnATie) {
   EXPECT_EQ(mr::choose_checkpoint(header_area_with(block(50000, 50100), block(50000, 50200)), 12288),
             (mr::Checkpoint{50000, 50200}));
   Bytes broken = block(60000, 60000);
-  broken[0] ^= 1;
+  broken[61] ^= 1;
   EXPECT_EQ(mr::choose_checkpoint(header_area_with(broken, block(44404, 44744)), 12288),
             (mr::Checkpoint{44404, 44744}));
   EXPECT_FALSE(mr::choose_checkpoint(header_area_with(Bytes(64, 0), Bytes(64, 0)), 12288));
-  EXPECT_FALSE(mr::choose_checkpoint(Bytes(mr::kCheckpointBlock2 + 63, 0), 12288));
+  const Bytes whole = header_area_with(block(44388, 44388), block(44404, 44744));
+  EXPECT_FALSE(mr::choose_checkpoint({whole.data(), mr::kCheckpointBlock2 + 63}, 12288));
 }
 
 // ---- mini-transaction framing ----
@@ -304,8 +312,9 @@ TEST(MariadbRedoMtr, EveryTruncationNeedsMore) {
   for (mr::Encryption enc : {mr::Encryption::kNone, mr::Encryption::kEnc10_8}) {
     const Bytes b = mtr(mixed_records(), 1, enc == mr::Encryption::kNone ? Bytes{} : kNonce);
     ASSERT_EQ(parse(b, kLsn, kBigRing, enc).status, mr::MtrStatus::kComplete);
+    // Views into the whole buffer: the parser must not look past the end of its view.
     for (size_t n = 0; n < b.size(); ++n)
-      EXPECT_EQ(parse(Bytes(b.begin(), b.begin() + n), kLsn, kBigRing, enc).status, mr::MtrStatus::kNeedMore)
+      EXPECT_EQ(mr::parse_mini_transaction({b.data(), n}, kLsn, kBigRing, enc).status, mr::MtrStatus::kNeedMore)
           << "prefix " << n;
   }
 }
@@ -329,7 +338,9 @@ void expect_not_written(const mr::MiniTransaction& m, mr::MtrDefect defect) {
 TEST(MariadbRedoMtr, ATerminatorWhereTheFirstRecordShouldStartIsTheEnd) {
   expect_not_written(parse({0x00, 0x00, 0x00}), mr::MtrDefect::kEmpty);
   expect_not_written(parse({0x01, 0x12, 0x34}), mr::MtrDefect::kEmpty);  // even the expected bit
-  EXPECT_EQ(parse({}).status, mr::MtrStatus::kNeedMore);
+  const Bytes zero = {0x00};
+  EXPECT_EQ(mr::parse_mini_transaction({zero.data(), 0}, kLsn, kBigRing, mr::Encryption::kNone).status,
+            mr::MtrStatus::kNeedMore);
 }
 
 TEST(MariadbRedoMtr, TerminatorOfTheOtherPassIsNotWritten) {
@@ -386,8 +397,13 @@ TEST(MariadbRedoMtr, LengthsTheServerRejects) {
   const Bytes mib = varint(1u << 20);
   ASSERT_EQ(mib.size(), 3u);
   expect_not_written(parse(cat({{0x30}, mib})), mr::MtrDefect::kBadLength);
-  // A 3-byte code cut short needs more.
-  EXPECT_EQ(parse({0x30, 0xC0, 0x00}).status, mr::MtrStatus::kNeedMore);
+  // A length code cut short needs more, whatever the bytes beyond the view would say.
+  const Bytes cut = {0x30, 0xDF, 0xFF, 0xFF};
+  EXPECT_EQ(mr::parse_mini_transaction({cut.data(), 3}, kLsn, kBigRing, mr::Encryption::kNone).status,
+            mr::MtrStatus::kNeedMore);
+  const Bytes no_code = {0x30, 0xE0};
+  EXPECT_EQ(mr::parse_mini_transaction({no_code.data(), 1}, kLsn, kBigRing, mr::Encryption::kNone).status,
+            mr::MtrStatus::kNeedMore);
 }
 
 TEST(MariadbRedoMtr, RecordsReachingOneMebibyteAreNotAnMtr) {
@@ -423,6 +439,26 @@ TEST(MariadbRedoMtr, CrossingTheWrapPointFlipsTheExpectedBit) {
   EXPECT_EQ(parse(mtr(recs, 1), wrap - 41, ring).status, mr::MtrStatus::kComplete);
   EXPECT_EQ(parse(mtr(recs, 0), wrap - 40, ring).status, mr::MtrStatus::kComplete);
   expect_not_written(parse(mtr(recs, 1), wrap - 40, ring), mr::MtrDefect::kTerminatorMismatch);
+}
+
+TEST(MariadbRedoMtr, DamagedBytesStayInsideTheView) {
+  // Seeded damage to real-looking mini-transactions, each in a buffer of exactly its size, so
+  // that a sanitizer build catches any read past the view. Whatever the verdict, a reported
+  // size fits the view.
+  const Bytes base = mtr(cat({record(0xB0, cat({page_id(5, 0), text("./d/t1.ibd")})), write_record(6), write_record(300)}), 1, kNonce);
+  std::mt19937 rng(1234);
+  for (int round = 0; round < 20000; ++round) {
+    Bytes b = base;
+    for (int k = 0, n = int(rng() % 4); k <= n; ++k) b[rng() % b.size()] = uint8_t(rng());
+    const Bytes view(b.begin(), b.begin() + rng() % (b.size() + 1));  // allocated to its size
+    for (mr::Encryption enc : {mr::Encryption::kNone, mr::Encryption::kEnc10_8, mr::Encryption::kEnc11}) {
+      const mr::MiniTransaction m = parse(view, kLsn, kBigRing, enc);
+      if (m.status == mr::MtrStatus::kComplete || m.status == mr::MtrStatus::kCorrupt) {
+        EXPECT_LE(m.size, view.size());
+        EXPECT_LT(m.terminator_offset, m.size);
+      }
+    }
+  }
 }
 
 // ---- FILE_ records ----
@@ -472,7 +508,7 @@ TEST(MariadbRedoFileRecords, NameOperationsDecode) {
 }
 
 TEST(MariadbRedoFileRecords, SpaceIdsOfEveryCodeWidth) {
-  for (uint32_t space : {5u, 127u, 128u, 16511u, 16512u, 2113663u, 2113664u, 270549119u, 270549120u, 0xFFFFFFFFu}) {
+  for (uint32_t space : {5u, 127u, 128u, 16511u, 16512u, 2113663u, 2113664u, 270549119u, 270549120u, 0xFFFFFFFEu}) {
     const mr::MiniTransaction m = parse(mtr(file_rec(0xB0, space, text("./a.ibd")), 1));
     ASSERT_EQ(m.status, mr::MtrStatus::kComplete) << space;
     ASSERT_EQ(m.file_records.size(), 1u);
@@ -510,23 +546,27 @@ TEST(MariadbRedoFileRecords, MalformedRecordsMakeTheMtrCorrupt) {
       {"space id code of 6 bytes", record(0xB0, cat({{0xF8, 0, 0, 0, 0, 0}, {0}, text("./a.ibd")}))},
       {"5-byte space id code not 0xF0", record(0xB0, cat({{0xF1, 0, 0, 0, 0}, {0}, text("./a.ibd")}))},
       {"5-byte space id beyond 32 bits", record(0xB0, cat({{0xF0, 0xFF, 0xFF, 0xFF, 0xFF}, {0}, text("./a.ibd")}))},
+      {"space id 0xFFFFFFFF, the servers' decode error", file_rec(0xB0, 0xFFFFFFFF, text("./a.ibd"))},
       {"only a space id", record(0xB0, {0x05})},
       {"page number cut short", record(0xB0, {0x05, 0x80})},
       {"page number code of 6 bytes", record(0xB0, cat({{0x05, 0xF8, 0, 0, 0, 0, 0}, text("./a.ibd")}))},
       {"5-byte page number code not 0xF0", record(0xB0, cat({{0x05, 0xF3, 0, 0, 0, 0}, text("./a.ibd")}))},
       {"page number not 0", file_rec(0xB0, 5, text("./a.ibd"), 1)},
       {"no name", record(0xB0, {0x05, 0x00})},
+      {"no name, page id 0:0", record(0xB0, page_id(0, 0))},
+      {"length 1 holding a NUL, not a checkpoint", {0xB1, 0x00}},
       {"space 0 with a name", file_rec(0x80, 0, text("./a.ibd"))},
       {"rename without NUL", file_rec(0xA0, 5, text("./a.ibd"))},
       {"create with NUL", file_rec(0x80, 5, text("./a.ibd\0./b.ibd"sv))},
       {"name not .ibd", file_rec(0x90, 5, text("./a.frm"))},
       {"new name not .ibd", file_rec(0xA0, 5, text("./a.ibd\0./b.frm"sv))},
-      {"new name with NUL", file_rec(0xA0, 5, text("./a.ibd\0./b\0.ibd"sv))},
+      {"new name with NUL", file_rec(0xA0, 5, text("./a.ibd\0./b.ibd\0./c.ibd"sv))},
       {"checkpoint of a tablespace", file_rec(0xF0, 3, Bytes(8, 1))},
       {"checkpoint of 7 non-zero bytes", file_rec(0xF0, 0, Bytes(7, 1))},
       {"checkpoint not last", cat({checkpoint_rec(5000), file_rec(0xB0, 5, text("./a.ibd"))})},
       {"checkpoint of length 1, not NUL", {0xF1, 0x05}},
       {"no payload, page id not 0:0", record(0xF0, page_id(1, 0))},
+      {"a good record, then a bad one", cat({file_rec(0xB0, 5, text("./a.ibd")), file_rec(0xC0, 5, text("./b.ibd"))})},
   };
   for (const auto& [name, recs] : cases) {
     const mr::MiniTransaction m = parse(mtr(recs, 1));
