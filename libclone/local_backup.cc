@@ -311,6 +311,7 @@ Status mysql_backup(Context& c) {
   const auto status_done = Clock::now();
   if (!end.is_ok()) return end.status();
   c.result.end = *end;
+  c.archiver->set_end_lsn(end->lsn);
   if (Status s = copy_other_files(c, FileAction::kCopyLocked); !s.is_ok()) return s;
   if (plan.needed)
     if (Status s = c.session.execute("UNLOCK TABLES"); !s.is_ok()) return s;
@@ -386,6 +387,7 @@ Status mariadb_backup(Context& c) {
   auto end = mariadb_read_end_point(c.session);
   if (!end.is_ok()) return end.status();
   c.result.end = *end;
+  c.archiver->set_end_lsn(end->lsn);
   if (Status s = copy_other_files(c, FileAction::kCopyLocked, true); !s.is_ok()) return s;
   if (Status s = copy_other_files(c, FileAction::kCopyLast); !s.is_ok()) return s;
   if (Status s = c.session.execute("BACKUP STAGE END"); !s.is_ok()) return s;

@@ -23,6 +23,8 @@ class RedoArchiver {
   virtual innodb::Lsn checkpoint_lsn() const = 0;
   // LSN up to which the log has been read so far (for progress and diagnostics).
   virtual innodb::Lsn copied_lsn() const = 0;
+  // The end LSN, as soon as it is known: the tailer copies nothing beyond it.
+  virtual void set_end_lsn(innodb::Lsn end_lsn) = 0;
   // Waits until the copy reaches `end_lsn` (bounded by `timeout`, ended early by an
   // interrupt), stops the thread and writes
   // the final redo file(s) into the target: complete, fsynced, but (for MySQL) under a name the

@@ -33,7 +33,9 @@ using innodb::Lsn;
 
 constexpr size_t kViewBytes = 2 * mr::kMtrSizeMax;  // always room for one whole mini-transaction
 constexpr size_t kProbeBytes = 16 << 10;
-constexpr uint64_t kBoundaryWindow = 256ull << 20;  // how far back E may be from the copy's end
+// Mini-transaction ends are remembered this far back: E is told to the tailer right after it is
+// read, so the tailer can only have gone a little past it.
+constexpr uint64_t kBoundaryWindow = 32ull << 20;
 constexpr uint64_t kFileSlack = 2 << 20;
 constexpr auto kIdleWait = std::chrono::milliseconds(5);
 
@@ -83,6 +85,7 @@ class MariadbRedoArchiver : public RedoArchiver {
   }
 
   Lsn checkpoint_lsn() const override { return checkpoint_.checkpoint; }
+  void set_end_lsn(Lsn end_lsn) override { end_lsn_ = end_lsn; }
   Lsn copied_lsn() const override { return copied_.load(); }
 
   Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
@@ -168,6 +171,7 @@ class MariadbRedoArchiver : public RedoArchiver {
         return Status::error(ExitCode::kSourceIo, "corrupt redo record at LSN " + std::to_string(lsn));
       if (m.status == mr::MtrStatus::kNeedMore && off == 0 && window_ < kViewBytes) window_ = kViewBytes;
       if (m.status != mr::MtrStatus::kComplete) break;  // need more / not written yet: later
+      if (lsn >= end_lsn_.load()) break;  // nothing after E is needed
       const size_t at = out.size();
       out.insert(out.end(), view.begin() + long(off), view.begin() + long(off + m.size));
       mr::set_first_pass_terminator(std::span<uint8_t>(out.data() + at, m.size), m);
@@ -225,6 +229,7 @@ class MariadbRedoArchiver : public RedoArchiver {
   mr::Ring ring_;
   mr::Checkpoint checkpoint_;
   Lsn pos_ = 0;
+  std::atomic<Lsn> end_lsn_{~Lsn(0)};
   size_t window_ = kViewBytes;
   bool saw_file_checkpoint_ = false;
   std::deque<Lsn> boundaries_;  // mini-transaction ends of the last kBoundaryWindow bytes

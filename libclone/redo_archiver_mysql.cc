@@ -94,6 +94,7 @@ class MysqlRedoArchiver : public RedoArchiver {
   }
 
   Lsn checkpoint_lsn() const override { return checkpoint_; }
+  void set_end_lsn(Lsn end_lsn) override { end_lsn_ = end_lsn; }
   Lsn copied_lsn() const override { return copied_.load(); }
 
   Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
@@ -213,6 +214,7 @@ class MysqlRedoArchiver : public RedoArchiver {
   // One read at the current position; returns whether anything new was copied.
   Result<bool> step(std::vector<uint8_t>& buf) {
     const Lsn pos = appended_end_;
+    if (pos > end_lsn_.load()) return false;  // the block holding E is copied: nothing more needed
     const SourceFile* f = covering(pos);
     if (!f) {
       if (Status s = refresh_files(); !s.is_ok()) return s;
@@ -300,6 +302,7 @@ class MysqlRedoArchiver : public RedoArchiver {
   std::array<uint8_t, mr::kBlockSize> partial_{};
   Lsn partial_start_ = 0, partial_end_ = 0;
   bool idle_ = false;
+  std::atomic<Lsn> end_lsn_{~Lsn(0)};
   Lsn consumer_lsn_ = 0;
   std::chrono::steady_clock::time_point consumer_advanced_{};
   std::atomic<Lsn> copied_{0};
