@@ -9,31 +9,23 @@
 #include "cli/status_exit.h"
 #include "libclone/local_backup.h"
 #include "libclone/log.h"
+#include "libclone/metadata.h"
 #include "libclone/replication.h"
 
 namespace mysqlclone {
 namespace {
 
+// The backup's own metadata (as in DIR/mysqlclone.json, without the file list) and what a
+// provisioning script needs next.
 nlohmann::json result_json(const LocalBackupResult& r) {
-  const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
-  return {{"command", "local"},
-          {"ok", true},
-          {"target_dir", r.target_dir},
-          {"flavour", flavour_name(r.server.flavour)},
-          {"server_version", r.server.version_string},
-          {"start_with", std::string(mysql ? "mysqld " : "mariadbd ") + r.server.version.text()},
-          {"page_size", r.server.page_size},
-          {"checkpoint_lsn", r.checkpoint_lsn},
-          {"end_lsn", r.end.lsn},
-          {"binlog", {{"file", r.end.binlog_file}, {"position", r.end.binlog_position}}},
-          {mysql ? "gtid_executed" : "gtid_binlog_pos", r.end.gtid},
-          {"ddl_blocked_ms", r.ddl_blocked_ms},
-          {"commits_blocked_ms", r.commits_blocked_ms},
-          {"files", r.files.size()},
-          {"bytes", r.bytes},
-          {"seconds", r.seconds},
-          {"replication",
-           {{"source_host", r.source_host}, {"source_port", r.source_port}, {"statements", replica_statements(r)}}}};
+  nlohmann::json j = backup_metadata(r, "complete");
+  j["files"] = r.files.size();
+  j["command"] = "local";
+  j["ok"] = true;
+  j["target_dir"] = r.target_dir;
+  j["replication"] = {
+      {"source_host", r.source_host}, {"source_port", r.source_port}, {"statements", replica_statements(r)}};
+  return j;
 }
 
 void print_human(const LocalBackupResult& r) {

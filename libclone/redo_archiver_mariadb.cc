@@ -13,17 +13,14 @@
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "innodb/redo_mariadb.h"
 #include "libclone/directory_sink.h"
-#include "libclone/interrupt.h"
 #include "libclone/read_file.h"
 #include "libclone/redo_archiver.h"
+#include "libclone/tail_loop.h"
 
 namespace mysqlclone {
 namespace {
@@ -37,13 +34,12 @@ constexpr size_t kProbeBytes = 16 << 10;
 // read, so the tailer can only have gone a little past it.
 constexpr uint64_t kBoundaryWindow = 32ull << 20;
 constexpr uint64_t kFileSlack = 2 << 20;
-constexpr auto kIdleWait = std::chrono::milliseconds(5);
 
 class MariadbRedoArchiver : public RedoArchiver {
  public:
   explicit MariadbRedoArchiver(RedoArchiverConfig config) : config_(std::move(config)) {}
   ~MariadbRedoArchiver() override {
-    abort();
+    loop_.stop();
     if (in_fd_ >= 0) ::close(in_fd_);
     if (out_fd_ >= 0) ::close(out_fd_);
   }
@@ -68,7 +64,7 @@ class MariadbRedoArchiver : public RedoArchiver {
     if (!cp) return Status::error(ExitCode::kSourceIo, in_path + ": no valid checkpoint");
     checkpoint_ = *cp;
     pos_ = cp->checkpoint;
-    copied_ = pos_;
+    loop_.publish(pos_);
     boundaries_.push_back(pos_);
 
     out_path_ = config_.target_dir + "/ib_logfile0.mysqlclone-partial";
@@ -80,30 +76,18 @@ class MariadbRedoArchiver : public RedoArchiver {
     const std::vector<uint8_t> head = mr::backup_header_area(header_, checkpoint_, version);
     if (::pwrite(out_fd_, head.data(), head.size(), 0) != off_t(head.size()))
       return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
-    thread_ = std::thread([this] { run(); });
+    loop_.start([this, view = std::vector<uint8_t>(kViewBytes), out = std::vector<uint8_t>()]() mutable {
+      return step(view, out);
+    });
     return Status::ok();
   }
 
   Lsn checkpoint_lsn() const override { return checkpoint_.checkpoint; }
   void set_end_lsn(Lsn end_lsn) override { end_lsn_ = end_lsn; }
-  Lsn copied_lsn() const override { return copied_.load(); }
+  Lsn copied_lsn() const override { return loop_.copied(); }
 
   Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
-    {
-      std::unique_lock lock(mutex_);
-      const auto deadline = std::chrono::steady_clock::now() + timeout;
-      bool reached = false;
-      while (!(reached = copied_.load() >= end_lsn) && error_.is_ok() && !interrupted() &&
-             std::chrono::steady_clock::now() < deadline)
-        cv_.wait_for(lock, std::chrono::milliseconds(100));
-      if (!error_.is_ok()) return error_;
-      if (!reached && interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted");
-      if (!reached)
-        return Status::error(ExitCode::kSourceIo, "the redo log did not reach the end LSN " + std::to_string(end_lsn) +
-                                                      " within " + std::to_string(timeout.count()) +
-                                                      " s (copied up to " + std::to_string(copied_.load()) + ")");
-    }
-    abort();
+    if (Status s = loop_.wait_and_stop(end_lsn, timeout); !s.is_ok()) return s;
     if (std::find(boundaries_.begin(), boundaries_.end(), end_lsn) == boundaries_.end())
       return Status::error(ExitCode::kInternal, "end LSN " + std::to_string(end_lsn) +
                                                     " is not the end of a mini-transaction copied from the log");
@@ -125,24 +109,11 @@ class MariadbRedoArchiver : public RedoArchiver {
     return sync_directory(config_.target_dir);
   }
 
-  Status health() override {
-    std::lock_guard lock(mutex_);
-    return error_;
-  }
+  Status health() override { return loop_.health(); }
 
-  void abort() override {
-    stop_ = true;
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
+  void abort() override { loop_.stop(); }
 
  private:
-  void fail(Status s) {
-    std::lock_guard lock(mutex_);
-    if (error_.is_ok()) error_ = std::move(s);
-    cv_.notify_all();
-  }
-
   // Reads `n` bytes of the ring from LSN `lsn`, across the wrap point when needed.
   Status read_ring(Lsn lsn, std::span<uint8_t> out) {
     size_t done = 0;
@@ -195,30 +166,10 @@ class MariadbRedoArchiver : public RedoArchiver {
     if (::pwrite(out_fd_, out.data(), out.size(), at) != off_t(out.size()))
       return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
     pos_ = lsn;
-    {
-      std::lock_guard lock(mutex_);
-      boundaries_.insert(boundaries_.end(), ends.begin(), ends.end());
-      while (!boundaries_.empty() && boundaries_.front() + kBoundaryWindow < pos_) boundaries_.pop_front();
-      copied_ = pos_;
-    }
-    cv_.notify_all();
+    boundaries_.insert(boundaries_.end(), ends.begin(), ends.end());
+    while (!boundaries_.empty() && boundaries_.front() + kBoundaryWindow < pos_) boundaries_.pop_front();
+    loop_.publish(pos_);
     return true;
-  }
-
-  void run() {
-    std::vector<uint8_t> view(kViewBytes), out;
-    out.reserve(kViewBytes);
-    while (!stop_) {
-      auto progressed = step(view, out);
-      if (!progressed.is_ok()) {
-        fail(progressed.status());
-        return;
-      }
-      if (!*progressed) {
-        std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, kIdleWait, [this] { return stop_.load(); });
-      }
-    }
   }
 
   RedoArchiverConfig config_;
@@ -233,12 +184,7 @@ class MariadbRedoArchiver : public RedoArchiver {
   size_t window_ = kViewBytes;
   bool saw_file_checkpoint_ = false;
   std::deque<Lsn> boundaries_;  // mini-transaction ends of the last kBoundaryWindow bytes
-  std::atomic<Lsn> copied_{0};
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  Status error_;
+  TailLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace

@@ -7,22 +7,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "innodb/redo_mysql.h"
 #include "libclone/directory_sink.h"
-#include "libclone/interrupt.h"
 #include "libclone/log.h"
 #include "libclone/read_file.h"
 #include "libclone/redo_archiver.h"
+#include "libclone/tail_loop.h"
 
 namespace mysqlclone {
 namespace {
@@ -31,7 +27,6 @@ namespace mr = innodb::mysql_redo;
 using innodb::Lsn;
 
 constexpr size_t kReadBytes = 256 * mr::kBlockSize;  // 128 KiB per read
-constexpr auto kIdleWait = std::chrono::milliseconds(5);
 constexpr auto kConsumerPeriod = std::chrono::milliseconds(50);
 const char* const kRedoDir = "#innodb_redo";
 
@@ -48,7 +43,7 @@ class MysqlRedoArchiver : public RedoArchiver {
  public:
   explicit MysqlRedoArchiver(RedoArchiverConfig config) : config_(std::move(config)) {}
   ~MysqlRedoArchiver() override {
-    abort();
+    loop_.stop();
     for (auto& [name, f] : files_) ::close(f.fd);
     if (out_fd_ >= 0) ::close(out_fd_);
   }
@@ -79,7 +74,7 @@ class MysqlRedoArchiver : public RedoArchiver {
     creator_ = h.creator;
     start_block_ = mr::block_start_of(checkpoint_);
     appended_end_ = start_block_;
-    copied_ = checkpoint_;
+    loop_.publish(checkpoint_);
 
     const std::string dir = config_.target_dir + "/" + kRedoDir;
     if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST)
@@ -89,30 +84,16 @@ class MysqlRedoArchiver : public RedoArchiver {
     if (out_fd_ < 0) return errno_status(ExitCode::kPath, "cannot create", out_path_, errno);
     // The header area stays zero until finish_at(): a server that found this file before the
     // backup is complete sees no valid redo log and refuses to start.
-    thread_ = std::thread([this] { run(); });
+    loop_.start([this, buf = std::vector<uint8_t>(kReadBytes)]() mutable { return step(buf); });
     return Status::ok();
   }
 
   Lsn checkpoint_lsn() const override { return checkpoint_; }
   void set_end_lsn(Lsn end_lsn) override { end_lsn_ = end_lsn; }
-  Lsn copied_lsn() const override { return copied_.load(); }
+  Lsn copied_lsn() const override { return loop_.copied(); }
 
   Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
-    {
-      std::unique_lock lock(mutex_);
-      const auto deadline = std::chrono::steady_clock::now() + timeout;
-      bool reached = false;
-      while (!(reached = copied_.load() >= end_lsn) && error_.is_ok() && !interrupted() &&
-             std::chrono::steady_clock::now() < deadline)
-        cv_.wait_for(lock, std::chrono::milliseconds(100));
-      if (!error_.is_ok()) return error_;
-      if (!reached && interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted");
-      if (!reached)
-        return Status::error(ExitCode::kSourceIo, "the redo log did not reach the end LSN " + std::to_string(end_lsn) +
-                                                      " within " + std::to_string(timeout.count()) +
-                                                      " s (copied up to " + std::to_string(copied_.load()) + ")");
-    }
-    abort();
+    if (Status s = loop_.wait_and_stop(end_lsn, timeout); !s.is_ok()) return s;
     if (!mr::is_mtr_boundary(end_lsn))
       return Status::error(ExitCode::kInternal, "end LSN " + std::to_string(end_lsn) + " is not a mini-transaction boundary");
     // The block holding E is either on disk already (it was full) or the partial one in memory.
@@ -149,16 +130,9 @@ class MysqlRedoArchiver : public RedoArchiver {
 
   Status publish() override { return Status::ok(); }  // the #clone marker guards MySQL targets
 
-  Status health() override {
-    std::lock_guard lock(mutex_);
-    return error_;
-  }
+  Status health() override { return loop_.health(); }
 
-  void abort() override {
-    stop_ = true;
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
+  void abort() override { loop_.stop(); }
 
  private:
   uint64_t data_offset(Lsn block_start) const { return mr::kHeaderAreaSize + (block_start - start_block_); }
@@ -203,12 +177,6 @@ class MysqlRedoArchiver : public RedoArchiver {
     for (const auto& [name, f] : files_)
       if (f.range.end_lsn > f.range.start_lsn) oldest = std::min(oldest, f.range.start_lsn);
     return oldest;
-  }
-
-  void fail(Status s) {
-    std::lock_guard lock(mutex_);
-    if (error_.is_ok()) error_ = std::move(s);
-    cv_.notify_all();
   }
 
   // One read at the current position; returns whether anything new was copied.
@@ -269,28 +237,8 @@ class MysqlRedoArchiver : public RedoArchiver {
       consumer_lsn_ = appended_end_;
       consumer_advanced_ = std::chrono::steady_clock::now();
     }
-    const Lsn available = partial_start_ == appended_end_ ? std::max(appended_end_, partial_end_) : appended_end_;
-    {
-      std::lock_guard lock(mutex_);
-      copied_ = std::max(copied_.load(), available);
-    }
-    cv_.notify_all();
+    loop_.publish(partial_start_ == appended_end_ ? std::max(appended_end_, partial_end_) : appended_end_);
     return progressed;
-  }
-
-  void run() {
-    std::vector<uint8_t> buf(kReadBytes);
-    while (!stop_) {
-      auto progressed = step(buf);
-      if (!progressed.is_ok()) {
-        fail(progressed.status());
-        return;
-      }
-      if (!*progressed) {
-        std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, kIdleWait, [this] { return stop_.load(); });
-      }
-    }
   }
 
   RedoArchiverConfig config_;
@@ -305,14 +253,9 @@ class MysqlRedoArchiver : public RedoArchiver {
   std::atomic<Lsn> end_lsn_{~Lsn(0)};
   Lsn consumer_lsn_ = 0;
   std::chrono::steady_clock::time_point consumer_advanced_{};
-  std::atomic<Lsn> copied_{0};
   std::string out_path_;
   int out_fd_ = -1;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  Status error_;
+  TailLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace
