@@ -133,7 +133,8 @@ TEST_P(VerifyOnRealServer, CleanThenOneFlippedByte) {
 INSTANTIATE_TEST_SUITE_P(Servers, VerifyOnRealServer,
                          ::testing::Values(Case{"mariadb-10.11", "16k", 16384}, Case{"mariadb-10.11", "4k", 4096},
                                            Case{"mariadb-10.11", "64k", 65536}, Case{"mysql-9.7", "16k", 16384},
-                                           Case{"mysql-9.7", "4k", 4096}, Case{"mysql-9.7", "64k", 65536}),
+                                           Case{"mysql-9.7", "4k", 4096}, Case{"mysql-9.7", "64k", 65536},
+                                           Case{"mariadb-11.8", "16k", 16384}, Case{"mariadb-11.8", "4k", 4096}),
                          case_name);
 
 }  // namespace
