@@ -30,6 +30,7 @@ using innodb::Lsn;
 
 constexpr size_t kViewBytes = 2 * mr::kMtrSizeMax;  // always room for one whole mini-transaction
 constexpr size_t kProbeBytes = 16 << 10;
+constexpr auto kLapCheckPeriod = std::chrono::milliseconds(50);
 // Mini-transaction ends are remembered this far back: E is told to the tailer right after it is
 // read, so the tailer can only have gone a little past it.
 constexpr uint64_t kBoundaryWindow = 32ull << 20;
@@ -153,6 +154,14 @@ class MariadbRedoArchiver : public RedoArchiver {
     }
     if (out.empty()) {
       if (window_ != kViewBytes) window_ = kProbeBytes;
+      // Nothing new may also mean lapped: bytes of a later pass read as "not written yet".
+      if (std::chrono::steady_clock::now() - last_lap_check_ > kLapCheckPeriod) {
+        last_lap_check_ = std::chrono::steady_clock::now();
+        auto server = config_.server_lsn();
+        if (!server.is_ok()) return server.status();
+        if (*server >= pos_ + ring_.capacity)
+          return redo_lost(pos_, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+      }
       return false;
     }
     window_ = kViewBytes;
@@ -182,6 +191,7 @@ class MariadbRedoArchiver : public RedoArchiver {
   Lsn pos_ = 0;
   std::atomic<Lsn> end_lsn_{~Lsn(0)};
   size_t window_ = kViewBytes;
+  std::chrono::steady_clock::time_point last_lap_check_{};
   bool saw_file_checkpoint_ = false;
   std::deque<Lsn> boundaries_;  // mini-transaction ends of the last kBoundaryWindow bytes
   TailLoop loop_;  // last: its thread stops before the members it uses go
