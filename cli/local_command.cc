@@ -1,6 +1,7 @@
 #include "cli/local_command.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -49,8 +50,14 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   cmd->set_help_flag("--help", "Print this help message and exit");
   cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the copy into")->required();
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU)")->check(CLI::Range(1, 256));
-  cmd->add_option("--max-rate", options->max_rate_mib, "Limit the data copy to this many MiB/s")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-rate", options->max_rate_mib, "Limit all reading from the source to this many MiB/s")
+      ->check(CLI::Validator(
+          [](const std::string& v) -> std::string {
+            char* end = nullptr;
+            const double d = std::strtod(v.c_str(), &end);
+            return (end && *end == '\0' && d > 0) ? "" : "must be a positive number of MiB/s, not '" + v + "'";
+          },
+          "MiB/s"));
   cmd->add_flag("--redo-consumer", options->redo_consumer,
                 "MySQL: register as a redo log consumer so no redo is lost; the server's writes wait when the "
                 "copy falls a whole redo capacity behind");

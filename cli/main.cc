@@ -1,5 +1,6 @@
 // mysqlclone: hot physical copies of MySQL and MariaDB servers.
 // This file only wires the subcommands, signals and exit codes; the work is in libclone.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
@@ -8,6 +9,7 @@
 #include "cli/connection_options.h"
 #include "cli/global_options.h"
 #include "cli/local_command.h"
+#include "cli/status_exit.h"
 #include "cli/verify_command.h"
 #include "libclone/exit_code.h"
 #include "libclone/interrupt.h"
@@ -55,8 +57,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(password.args.rbegin(), password.args.rend() - 1);  // CLI11 wants them reversed
     app.parse(args);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : int(ExitCode::kUsage);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // Like every other failure: one error line, and the error document with --json (which may
+    // not have been parsed yet when the error struck).
+    global.json = std::find(password.args.begin(), password.args.end(), "--json") != password.args.end();
+    return fail(Status::error(ExitCode::kUsage, std::string(e.what()) + " (see --help)"), global);
   }
   if (interrupted() && exit_code == 0) exit_code = int(ExitCode::kInterrupted);
   return exit_code;

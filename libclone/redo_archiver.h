@@ -56,7 +56,8 @@ struct RedoArchiverConfig {
 std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config);
 std::unique_ptr<RedoArchiver> make_mariadb_redo_archiver(RedoArchiverConfig config);
 
-// The one-line "redo lost" error both flavours give.
-Status redo_lost(innodb::Lsn needed, uint64_t capacity, const std::string& setting);
+// The one-line "redo lost" error both flavours give: the LSN the copy needed next, and how far
+// the server's log had gone when that was found overwritten.
+Status redo_lost(innodb::Lsn needed, innodb::Lsn server_reached, uint64_t capacity, const std::string& setting);
 
 }  // namespace mysqlclone

@@ -160,7 +160,7 @@ class MariadbRedoArchiver : public RedoArchiver {
         auto server = config_.server_lsn();
         if (!server.is_ok()) return server.status();
         if (*server >= pos_ + ring_.capacity)
-          return redo_lost(pos_, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+          return redo_lost(pos_, *server, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
       }
       return false;
     }
@@ -170,7 +170,7 @@ class MariadbRedoArchiver : public RedoArchiver {
     auto server = config_.server_lsn();
     if (!server.is_ok()) return server.status();
     if (*server >= pos_ + ring_.capacity)
-      return redo_lost(pos_, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+      return redo_lost(pos_, *server, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
     const off_t at = off_t(mr::kStartOffset + (pos_ - checkpoint_.checkpoint));
     if (::pwrite(out_fd_, out.data(), out.size(), at) != off_t(out.size()))
       return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);

@@ -172,6 +172,19 @@ class MysqlRedoArchiver : public RedoArchiver {
     return nullptr;
   }
 
+  // The end of the newest file the server has: at least how far its log has gone.
+  Lsn newest_end() const {
+    Lsn newest = 0;
+    for (const auto& [name, f] : files_) newest = std::max(newest, f.range.end_lsn);
+    return newest;
+  }
+
+  // The LSN a block's own header says it was written for (a later lap's, when overwritten).
+  static Lsn content_lsn(mr::ConstBlock block) {
+    const mr::DataBlockHeader h = mr::read_data_block_header(block);
+    return (Lsn(h.epoch_no - 1) * mr::kBlocksPerEpoch + (h.hdr_no - 1)) * mr::kBlockSize;
+  }
+
   Lsn oldest_start() const {
     Lsn oldest = ~Lsn(0);
     for (const auto& [name, f] : files_)
@@ -189,7 +202,7 @@ class MysqlRedoArchiver : public RedoArchiver {
       f = covering(pos);
       if (!f) {
         if (pos < oldest_start())
-          return redo_lost(pos, config_.source_capacity, "innodb_redo_log_capacity");
+          return redo_lost(pos, newest_end(), config_.source_capacity, "innodb_redo_log_capacity");
         return false;  // the server has not started the file holding pos yet
       }
     }
@@ -216,7 +229,7 @@ class MysqlRedoArchiver : public RedoArchiver {
           progressed = true;
         }
       } else if (v.state == mr::BlockState::kOverwritten) {
-        return redo_lost(block_lsn, config_.source_capacity, "innodb_redo_log_capacity");
+        return redo_lost(block_lsn, content_lsn(block), config_.source_capacity, "innodb_redo_log_capacity");
       } else if (v.state == mr::BlockState::kMalformed) {
         return Status::error(ExitCode::kSourceIo, "malformed redo block at LSN " + std::to_string(block_lsn));
       }
@@ -264,11 +277,12 @@ std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config
   return std::make_unique<MysqlRedoArchiver>(std::move(config));
 }
 
-Status redo_lost(innodb::Lsn needed, uint64_t capacity, const std::string& setting) {
+Status redo_lost(innodb::Lsn needed, innodb::Lsn server_reached, uint64_t capacity, const std::string& setting) {
   const bool mysql = setting == "innodb_redo_log_capacity";
   return Status::error(ExitCode::kRedoLost,
-                       "redo lost: the server overwrote its redo log from LSN " + std::to_string(needed) +
-                           " before it was copied; the redo log (" + setting + " = " + std::to_string(capacity >> 20) +
+                       "redo lost: the copy needed redo from LSN " + std::to_string(needed) +
+                           " but the server, already at LSN " + std::to_string(server_reached) +
+                           ", had overwritten it; the redo log (" + setting + " = " + std::to_string(capacity >> 20) +
                            " MiB) is too small for the write load during the copy: make it larger, copy faster "
                            "(higher or no --max-rate)" +
                            (mysql ? ", or use --redo-consumer (the server then waits for the copy)" : ""));

@@ -2,11 +2,17 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,6 +30,8 @@ std::string read_all(const std::string& path) {
   return ss.str();
 }
 
+}  // namespace
+
 // A port nobody listens on right now (the kernel's pick for an ephemeral bind).
 int free_port() {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -36,8 +44,6 @@ int free_port() {
   ::close(s);
   return ntohs(a.sin_port);
 }
-
-}  // namespace
 
 std::string server_script() { return std::string(MYSQLCLONE_SOURCE_DIR) + "/tools/servers/server.sh"; }
 
@@ -112,10 +118,201 @@ Server::~Server() {
   fs::remove_all(dir_, ec);
 }
 
+CommandResult Server::try_sql(const std::string& statements, double timeout_seconds) const {
+  return run_bounded({server_script(), "sql", dir_, "-N", "-B"}, timeout_seconds, statements);
+}
+
+std::string Server::env(const std::string& key) const {
+  std::ifstream in(dir_ + "/server.env");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + "=", 0) != 0) continue;
+    std::string v = line.substr(key.size() + 1);
+    // server.env is written with printf %q: our values (paths, numbers) need no unquoting
+    // unless quoted as a whole.
+    if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') v = v.substr(1, v.size() - 2);
+    return v;
+  }
+  return "";
+}
+
+std::string Server::socket() const {
+  std::string s = env("SOCKET");
+  return s.empty() ? dir_ + "/mysqld.sock" : s;
+}
+
+std::string Server::error_log() const { return read_all(dir_ + "/error.log"); }
+
 std::string Server::sql(const std::string& statements) const {
   CommandResult r = run({server_script(), "sql", dir_, "-N", "-B"}, statements);
   if (r.exit_code != 0) throw std::runtime_error("SQL failed on " + flavour_ + ": " + r.err + "\n" + statements);
   return r.out;
+}
+
+// ----------------------------------------------------------------------------------- Background
+
+namespace {
+
+std::string temp_file(const char* what) {
+  std::string t = std::string("/tmp/mysqlclone-it-") + what + ".XXXXXX";
+  int fd = ::mkstemp(t.data());
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  ::close(fd);
+  return t;
+}
+
+}  // namespace
+
+Background::Background(const std::vector<std::string>& argv, const std::string& stdin_text) {
+  out_path_ = temp_file("bg-out");
+  err_path_ = temp_file("bg-err");
+  in_path_ = temp_file("bg-in");
+  {
+    std::ofstream in(in_path_, std::ios::binary);
+    in << stdin_text;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    // Dies with the test binary even when that is killed (ctest's timeout): no orphan load.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() == 1) ::_exit(127);
+    int in = ::open(in_path_.c_str(), O_RDONLY);
+    int out = ::open(out_path_.c_str(), O_WRONLY | O_TRUNC);
+    int err = ::open(err_path_.c_str(), O_WRONLY | O_TRUNC);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    // Default signal dispositions (gtest leaves them alone, but be sure for SIGTERM/SIGINT).
+    ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGPIPE, SIG_DFL);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also here: no race with a signal sent right after the fork
+  pid_ = pid;
+}
+
+bool Background::running() {
+  if (reaped_) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  reaped_ = true;
+  if (r == pid_) exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return false;
+}
+
+bool Background::wait_for(double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+void Background::signal(int sig) {
+  if (!reaped_) ::kill(pid_, sig);
+}
+
+void Background::signal_group(int sig) {
+  // The group may outlive its leader (a pipeline's other members): signal it even when reaped.
+  ::kill(-pid_, sig);
+}
+
+void Background::stop(double grace_seconds) {
+  signal_group(SIGTERM);
+  if (!wait_for(grace_seconds)) {
+    signal_group(SIGKILL);
+    wait_for(30);
+  }
+  signal_group(SIGKILL);  // stragglers of the group
+}
+
+Background::~Background() {
+  if (pid_ > 0) {
+    signal_group(SIGKILL);
+    if (!reaped_) {
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  ::unlink(out_path_.c_str());
+  ::unlink(err_path_.c_str());
+  ::unlink(in_path_.c_str());
+}
+
+std::string Background::out() const { return read_all(out_path_); }
+std::string Background::err() const { return read_all(err_path_); }
+
+CommandResult run_bounded(const std::vector<std::string>& argv, double timeout_seconds, const std::string& stdin_text) {
+  Background p(argv, stdin_text);
+  if (p.wait_for(timeout_seconds)) return p.result();
+  p.signal_group(SIGKILL);
+  p.wait_for(30);
+  CommandResult r = p.result();
+  r.exit_code = -1;
+  r.err += "\n[timed out after " + std::to_string(int(timeout_seconds)) + " s: killed]\n";
+  return r;
+}
+
+std::string mysqlclone_binary() { return MYSQLCLONE_BINARY; }
+
+CommandResult mysqlclone_bounded(const std::vector<std::string>& args, double timeout_seconds) {
+  std::vector<std::string> argv{MYSQLCLONE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_bounded(argv, timeout_seconds);
+}
+
+// -------------------------------------------------------------------------------------- TempDir
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/mcit-t.XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+unsigned long long tree_bytes(const std::string& dir) {
+  unsigned long long total = 0;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_regular_file(ec2)) {
+      auto n = it->file_size(ec2);
+      if (!ec2) total += n;
+    }
+  }
+  return total;
+}
+
+std::string read_file(const std::string& path) { return read_all(path); }
+
+StartAttempt try_start_stock_server(const std::string& flavour, const std::string& datadir) {
+  char tmpl[] = "/tmp/mcit.XXXXXX";  // short: the socket lives inside
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  const std::string dir = tmpl;
+  StartAttempt a;
+  // server.sh bounds the start itself (90 s); the margin here only guards against a hang.
+  CommandResult r = run_bounded({server_script(), "start", flavour, dir, "--datadir", datadir}, 240);
+  a.started = r.exit_code == 0;
+  a.output = r.err;
+  if (a.started) run_bounded({server_script(), "stop", dir}, 180);
+  a.error_log = read_all(dir + "/error.log");
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return a;
 }
 
 void flip_byte(const std::string& path, unsigned long long offset) {

@@ -2,6 +2,8 @@
 // scripts, run SQL with the server's own client, run the mysqlclone binary.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -19,6 +21,70 @@ CommandResult run(const std::vector<std::string>& argv, const std::string& stdin
 // Runs the built mysqlclone binary.
 CommandResult mysqlclone(const std::vector<std::string>& args);
 
+// As run(), but the process (and its process group) is killed after timeout_seconds: then
+// exit_code is -1 and err ends with a "[timed out ...]" line.
+CommandResult run_bounded(const std::vector<std::string>& argv, double timeout_seconds,
+                          const std::string& stdin_text = "");
+CommandResult mysqlclone_bounded(const std::vector<std::string>& args, double timeout_seconds);
+std::string mysqlclone_binary();
+
+// A port nobody listens on right now.
+int free_port();
+
+// A process started in the background in its own process group, its stdout and stderr captured
+// in files. The destructor SIGKILLs the whole group (whatever the process started) and reaps it.
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& argv, const std::string& stdin_text = "");
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();                   // not exited yet (reaps it if it has)
+  bool wait_for(double seconds);    // true once exited
+  void signal(int sig);             // to the process only
+  void signal_group(int sig);       // to its whole process group
+  // SIGTERM to the group, up to grace_seconds to exit, then SIGKILL. Always reaped afterwards.
+  void stop(double grace_seconds = 10);
+  int exit_code() const { return exit_code_; }  // 128+N for a signal; -1 while running
+  std::string out() const;
+  std::string err() const;
+  CommandResult result() const { return {exit_code_, out(), err()}; }
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int exit_code_ = -1;
+  std::string out_path_, err_path_, in_path_;
+};
+
+// A temporary directory removed (recursively) by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Total size of the regular files under dir (0 when it does not exist).
+unsigned long long tree_bytes(const std::string& dir);
+std::string read_file(const std::string& path);  // "" when unreadable
+
+// One attempt to start a stock server of `flavour` on an existing datadir (server.sh start
+// --datadir) in a throwaway directory. A server that did start is stopped again at once.
+struct StartAttempt {
+  bool started = false;
+  std::string output;     // server.sh's stderr (includes the error log's tail on failure)
+  std::string error_log;  // the whole error log of the attempt
+};
+StartAttempt try_start_stock_server(const std::string& flavour, const std::string& datadir);
+
 // A throwaway server in its own directory. The constructor starts it (and fails the calling test
 // through an exception when it cannot); the destructor always stops it and removes the directory.
 class Server {
@@ -32,6 +98,8 @@ class Server {
   // Runs SQL through the server's client as root; throws on a non-zero exit. Returns stdout
   // (batch mode, no column names).
   std::string sql(const std::string& statements) const;
+  // Same, but never throws and gives up (killing the client) after timeout_seconds.
+  CommandResult try_sql(const std::string& statements, double timeout_seconds = 120) const;
   void stop();
   void start();  // again, on the same datadir
 
@@ -40,6 +108,9 @@ class Server {
   const std::string& dir() const { return dir_; }
   std::string datadir() const { return dir_ + "/data"; }
   int port() const { return port_; }
+  std::string socket() const;     // SOCKET of server.env
+  std::string error_log() const;  // the whole error log so far
+  std::string env(const std::string& key) const;  // a value of DIR/server.env ("" if absent)
 
  private:
   std::string flavour_, page_size_, dir_;

@@ -1,0 +1,125 @@
+#include "test/integration/load.h"
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace it {
+
+void sysbench_prepare(const Server& s, const std::string& test, unsigned tables, unsigned rows) {
+  CommandResult r = run_bounded({server_script(), "sysbench", s.dir(), test, "--tables=" + std::to_string(tables),
+                                 "--table-size=" + std::to_string(rows), "prepare"},
+                                600);
+  if (r.exit_code != 0)
+    throw std::runtime_error("sysbench " + test + " prepare failed on " + s.flavour() + ": " + r.out + r.err);
+}
+
+Load::Load(std::string what, std::vector<std::string> argv, std::string stdin_text)
+    : what_(std::move(what)), proc_(std::make_unique<Background>(argv, stdin_text)) {}
+
+std::string Load::describe() const {
+  std::string s = what_ + " (exit " + std::to_string(proc_->exit_code()) + ")";
+  std::string out = proc_->out(), err = proc_->err();
+  if (out.size() > 3000) out = "..." + out.substr(out.size() - 3000);
+  if (err.size() > 3000) err = "..." + err.substr(err.size() - 3000);
+  return s + "\n--- its stdout ---\n" + out + "\n--- its stderr ---\n" + err;
+}
+
+Load sysbench_run(const Server& s, const std::string& test, unsigned tables, unsigned rows, unsigned threads,
+                  unsigned max_seconds) {
+  return Load("sysbench " + test + " --threads=" + std::to_string(threads),
+              {server_script(), "sysbench", s.dir(), test, "--tables=" + std::to_string(tables),
+               "--table-size=" + std::to_string(rows), "--threads=" + std::to_string(threads),
+               "--time=" + std::to_string(max_seconds), "--report-interval=0", "run"});
+}
+
+Load sql_loop(const Server& s, const std::string& what, const std::string& body, unsigned max_seconds) {
+  // $0 = server.sh, $1 = DIR, $2 = seconds. The loop outpaces the client by at most a pipe
+  // buffer of statements; the client ends when the loop does.
+  const std::string script =
+      "end=$((SECONDS + $2)); i=0\n"
+      "while [ $SECONDS -lt $end ]; do\n"
+      "  i=$((i + 1))\n" +
+      body +
+      "\n"
+      "done | \"$0\" sql \"$1\" -N -B\n";
+  return Load(what, {"bash", "-c", script, server_script(), s.dir(), std::to_string(max_seconds)});
+}
+
+std::string create_nontransactional_table(const Server& s) {
+  const std::string engine = s.is_mariadb() ? "Aria" : "MyISAM";
+  s.sql("CREATE DATABASE IF NOT EXISTS ld;\n"
+        "CREATE TABLE ld.nt (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL, v VARCHAR(400) NOT NULL, "
+        "KEY (n)) ENGINE=" +
+        engine + ";\n");
+  std::string got = s.sql("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA='ld' AND TABLE_NAME='nt';");
+  if (got != engine + "\n") throw std::runtime_error("ld.nt has engine " + got + ", wanted " + engine);
+  return "ld.nt";
+}
+
+Load nontransactional_writer(const Server& s, unsigned max_seconds) {
+  // Autocommitted single statements: allowed on a non-transactional table with
+  // enforce_gtid_consistency=ON.
+  const std::string body =
+      "  echo \"INSERT INTO ld.nt (n, v) VALUES ($i, REPEAT(CHAR(97 + $i % 26), 50 + $i % 300));\"\n"
+      "  if [ $((i % 10)) = 0 ]; then echo \"UPDATE ld.nt SET n = n + 1 WHERE id % 13 = $((i % 13));\"; fi\n"
+      "  if [ $((i % 50)) = 0 ]; then echo \"DELETE FROM ld.nt WHERE id % 97 = $((i % 97)) ORDER BY id LIMIT 3;\"; fi\n"
+      "  echo \"DO SLEEP(0.002);\"";
+  return sql_loop(s, "writer into ld.nt", body, max_seconds);
+}
+
+Load blob_writer(const Server& s, unsigned max_seconds) {
+  s.sql("CREATE DATABASE IF NOT EXISTS ld;\n"
+        "CREATE TABLE IF NOT EXISTS ld.blobs (id BIGINT AUTO_INCREMENT PRIMARY KEY, b LONGBLOB) ENGINE=InnoDB;\n");
+  const std::string body =
+      "  echo \"INSERT INTO ld.blobs (b) SELECT REPEAT(CHAR(65 + (x.n + $i) % 26), 131072) FROM (SELECT 0 n UNION "
+      "ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 "
+      "UNION ALL SELECT 7) x;\"\n"
+      "  if [ $((i % 16)) = 0 ]; then echo \"DELETE FROM ld.blobs;\"; fi";
+  return sql_loop(s, "blob writer into ld.blobs", body, max_seconds);
+}
+
+namespace {
+
+uint64_t status_value(const Server& s, const std::string& mysql_name, const std::string& mariadb_name) {
+  const std::string q =
+      s.is_mariadb()
+          ? "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='" + mariadb_name + "';"
+          : "SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME='" + mysql_name + "';";
+  const std::string v = s.sql(q);
+  try {
+    return std::stoull(v);
+  } catch (const std::exception&) {
+    throw std::runtime_error("no status value for " + q + ": '" + v + "'");
+  }
+}
+
+}  // namespace
+
+uint64_t current_lsn(const Server& s) {
+  return status_value(s, "Innodb_redo_log_current_lsn", "INNODB_LSN_CURRENT");
+}
+
+uint64_t checkpoint_lsn(const Server& s) {
+  return status_value(s, "Innodb_redo_log_checkpoint_lsn", "INNODB_LSN_LAST_CHECKPOINT");
+}
+
+bool wait_quiet(const Server& s, double timeout_seconds) {
+  const std::string table = s.is_mariadb() ? "information_schema.PROCESSLIST" : "performance_schema.processlist";
+  const std::string q = "SELECT COUNT(*) FROM " + table +
+                        " WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', "
+                        "'Binlog Dump GTID');";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  while (true) {
+    if (s.sql(q) == "0\n") return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+unsigned sessions_of(const Server& s, const std::string& user) {
+  const std::string table = s.is_mariadb() ? "information_schema.PROCESSLIST" : "performance_schema.processlist";
+  return unsigned(std::stoul(s.sql("SELECT COUNT(*) FROM " + table + " WHERE USER='" + user + "';")));
+}
+
+}  // namespace it
