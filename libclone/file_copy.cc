@@ -61,12 +61,12 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
   if (page0) result.pages.count(page0->status);
   Sha256 hash;
   const uint32_t psize = layout.format.physical_size;
-  std::vector<uint8_t> buf(kChunkBytes);
+  AlignedBuffer buf(kChunkBytes);
   for (uint64_t offset = 0;; offset += kChunkBytes) {
     if (interrupted()) return interrupted_status();
     if (options.keep_going)
       if (Status s = options.keep_going(); !s.is_ok()) return s;
-    auto n = file->read_at(offset, buf);
+    auto n = file->read_at(offset, buf.span());
     if (!n.is_ok()) return n.status();
     // Whole pages only: a file being extended may end in a partial page, which recovery
     // re-creates from the redo (FILE_EXTEND / page init records).
@@ -160,7 +160,7 @@ Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::st
   CopiedFile result;
   result.rel_path = target;
   Sha256 hash;
-  std::vector<uint8_t> buf(kChunkBytes);
+  AlignedBuffer buf(kChunkBytes);
   for (uint64_t offset = 0; offset < limit; offset += kChunkBytes) {
     if (interrupted()) return interrupted_status();
     const size_t want = size_t(std::min<uint64_t>(kChunkBytes, limit - offset));

@@ -47,11 +47,14 @@ class MariadbRedoArchiver : public RedoArchiver {
 
   Status start() override {
     const std::string in_path = config_.source_datadir + "/ib_logfile0";
-    in_fd_ = ::open(in_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (in_fd_ < 0) return errno_status(ExitCode::kSourceIo, "cannot open", in_path, errno);
+    auto fd = open_for_direct_read(in_path, in_direct_);
+    if (!fd.is_ok()) return fd.status();
+    in_fd_ = *fd;
     std::vector<uint8_t> area(mr::kStartOffset);
     struct stat st {};
-    if (::pread(in_fd_, area.data(), area.size(), 0) != off_t(area.size()) || ::fstat(in_fd_, &st) != 0)
+    auto n = read_fully(in_fd_, in_direct_, 0, area, in_path);
+    if (!n.is_ok()) return n.status();
+    if (*n != area.size() || ::fstat(in_fd_, &st) != 0)
       return errno_status(ExitCode::kSourceIo, "cannot read", in_path, errno);
     const mr::ParsedHeader parsed = mr::parse_header(area);
     if (parsed.status != mr::HeaderStatus::kValid)
@@ -121,8 +124,9 @@ class MariadbRedoArchiver : public RedoArchiver {
     while (done < out.size()) {
       const uint64_t off = mr::file_offset(ring_, lsn + done);
       const size_t run = size_t(std::min<uint64_t>(out.size() - done, mr::kStartOffset + ring_.capacity - off));
-      const ssize_t n = ::pread(in_fd_, out.data() + done, run, off_t(off));
-      if (n != ssize_t(run)) return errno_status(ExitCode::kSourceIo, "cannot read the source", "ib_logfile0", errno);
+      auto n = read_fully(in_fd_, in_direct_, off, out.subspan(done, run), "ib_logfile0");
+      if (!n.is_ok()) return n.status();
+      if (*n != run) return Status::error(ExitCode::kSourceIo, "ib_logfile0 is shorter than its ring");
       done += run;
     }
     return Status::ok();
@@ -183,6 +187,7 @@ class MariadbRedoArchiver : public RedoArchiver {
 
   RedoArchiverConfig config_;
   int in_fd_ = -1, out_fd_ = -1;
+  bool in_direct_ = false;
   std::string out_path_;
   mr::Header header_;
   mr::Encryption encryption_ = mr::Encryption::kNone;

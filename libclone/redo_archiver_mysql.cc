@@ -34,6 +34,7 @@ const char* const kRedoDir = "#innodb_redo";
 // until it is reused, and its header then says so.
 struct SourceFile {
   int fd = -1;
+  bool direct = false;
   uint64_t size = 0;
   mr::FileHeader header;
   mr::FileRange range{0, 0};
@@ -56,9 +57,10 @@ class MysqlRedoArchiver : public RedoArchiver {
     blocks.reserve(files_.size());
     for (auto& [name, f] : files_) {
       std::array<uint8_t, 1024> cp{};
-      if (::pread(f.fd, cp.data(), 512, mr::kCheckpoint1Offset) != 512 ||
-          ::pread(f.fd, cp.data() + 512, 512, mr::kCheckpoint2Offset) != 512)
-        return errno_status(ExitCode::kSourceIo, "cannot read the checkpoint of", name, errno);
+      auto c1 = read_fully(f.fd, f.direct, mr::kCheckpoint1Offset, std::span<uint8_t>(cp.data(), 512), name);
+      auto c2 = read_fully(f.fd, f.direct, mr::kCheckpoint2Offset, std::span<uint8_t>(cp.data() + 512, 512), name);
+      if (!c1.is_ok()) return c1.status();
+      if (!c2.is_ok()) return c2.status();
       blocks.push_back(cp);
       order.push_back(&f);
     }
@@ -84,7 +86,7 @@ class MysqlRedoArchiver : public RedoArchiver {
     if (out_fd_ < 0) return errno_status(ExitCode::kPath, "cannot create", out_path_, errno);
     // The header area stays zero until finish_at(): a server that found this file before the
     // backup is complete sees no valid redo log and refuses to start.
-    loop_.start([this, buf = std::vector<uint8_t>(kReadBytes)]() mutable { return step(buf); });
+    loop_.start([this, buf = std::make_shared<AlignedBuffer>(kReadBytes)] { return step(*buf); });
     return Status::ok();
   }
 
@@ -148,15 +150,17 @@ class MysqlRedoArchiver : public RedoArchiver {
       if (name.rfind("#ib_redo", 0) != 0 || name.size() == 8 || name.find('_', 8) != std::string::npos) continue;
       if (files_.count(name)) continue;
       SourceFile f;
-      f.fd = ::open((dir + "/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-      if (f.fd < 0) continue;  // recycled between readdir and open
+      auto fd = open_for_direct_read(dir + "/" + name, f.direct);
+      if (!fd.is_ok()) continue;  // recycled between readdir and open
+      f.fd = *fd;
       files_[name] = f;
     }
     ::closedir(d);
     for (auto& [name, f] : files_) {
       std::array<uint8_t, mr::kBlockSize> hb{};
       struct stat st {};
-      if (::pread(f.fd, hb.data(), hb.size(), 0) != off_t(hb.size()) || ::fstat(f.fd, &st) != 0) continue;
+      auto n = read_fully(f.fd, f.direct, 0, hb, name);
+      if (!n.is_ok() || *n != hb.size() || ::fstat(f.fd, &st) != 0) continue;
       auto h = mr::parse_file_header(hb);
       if (!h) continue;  // being (re)initialised
       f.header = *h;
@@ -193,7 +197,7 @@ class MysqlRedoArchiver : public RedoArchiver {
   }
 
   // One read at the current position; returns whether anything new was copied.
-  Result<bool> step(std::vector<uint8_t>& buf) {
+  Result<bool> step(AlignedBuffer& buf) {
     const Lsn pos = appended_end_;
     if (pos > end_lsn_.load()) return false;  // the block holding E is copied: nothing more needed
     const SourceFile* f = covering(pos);
@@ -209,8 +213,9 @@ class MysqlRedoArchiver : public RedoArchiver {
     const uint64_t offset = f->range.offset_of(pos);
     // One block while the server is idle, large reads while it writes.
     const size_t want = size_t(std::min<uint64_t>(idle_ ? mr::kBlockSize : kReadBytes, f->size - offset));
-    const ssize_t n = ::pread(f->fd, buf.data(), want, off_t(offset));
-    if (n < 0) return errno_status(ExitCode::kSourceIo, "cannot read the source redo log", "", errno);
+    auto got = read_fully(f->fd, f->direct, offset, std::span<uint8_t>(buf.data(), want), "the source redo log");
+    if (!got.is_ok()) return got.status();
+    const ssize_t n = ssize_t(*got);
     size_t full = 0;
     bool progressed = false;
     for (size_t off = 0; off + mr::kBlockSize <= size_t(n); off += mr::kBlockSize) {

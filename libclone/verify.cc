@@ -34,7 +34,7 @@ struct FileJob {
 };
 
 Status verify_chunk(FileJob& job, const Chunk& c, VerifyProgress& progress) {
-  thread_local std::vector<uint8_t> buf(kChunkBytes);
+  thread_local AlignedBuffer buf(kChunkBytes);
   auto n = job.file->read_at(c.offset, std::span<uint8_t>(buf.data(), c.length));
   if (!n.is_ok()) return n.status();
   // A file that shrank under us (only possible with --allow-running) is judged as far as it goes.
@@ -119,9 +119,9 @@ Result<std::string> file_sha256(const std::string& path) {
   auto file = ReadFile::open(path);
   if (!file.is_ok()) return file.status();
   Sha256 hash;
-  thread_local std::vector<uint8_t> buf(kChunkBytes);
+  thread_local AlignedBuffer buf(kChunkBytes);
   for (uint64_t off = 0;; off += kChunkBytes) {
-    auto n = file->read_at(off, buf);
+    auto n = file->read_at(off, buf.span());
     if (!n.is_ok()) return n.status();
     hash.update(std::span<const uint8_t>(buf.data(), *n));
     if (*n < kChunkBytes) break;

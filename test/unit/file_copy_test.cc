@@ -114,3 +114,31 @@ TEST_F(FileCopyTest, PlainFileCopy) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ReadFile, DirectReadsOfAnyRange) {
+  testpages::ScratchDir scratch;
+  const auto path = scratch.path / "f";
+  std::string bytes(3 * 4096 + 777, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = char(i * 7 + 3);
+  std::ofstream(path, std::ios::binary) << bytes;
+  auto file = mysqlclone::ReadFile::open(path.string());
+  ASSERT_TRUE(file.is_ok());
+  mysqlclone::AlignedBuffer aligned(8192);
+  auto n = file->read_at(4096, aligned.span());
+  ASSERT_TRUE(n.is_ok());
+  EXPECT_EQ(*n, 8192u);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(aligned.data()), 8192), bytes.substr(4096, 8192));
+  // Unaligned offset, length and buffer; and a read running past the end of the file.
+  for (auto [off, len] : {std::pair<uint64_t, size_t>{1, 100}, {4000, 300}, {12000, 2000}, {12288 + 700, 512}}) {
+    std::vector<uint8_t> out(len + 1);
+    auto got = file->read_at(off, std::span<uint8_t>(out.data() + 1, len));
+    ASSERT_TRUE(got.is_ok());
+    const size_t want = size_t(std::min<uint64_t>(len, bytes.size() - off));
+    EXPECT_EQ(*got, want) << off;
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(out.data() + 1), want), bytes.substr(off, want)) << off;
+  }
+}
+
+}  // namespace
