@@ -80,7 +80,7 @@ void add_verify_command(CLI::App& app, const GlobalOptions& global, int& exit_co
   CLI::App* cmd = app.add_subcommand("verify", "Check every page of every InnoDB tablespace under PATH");
   cmd->set_help_flag("--help", "Print this help message and exit");
   cmd->add_option("PATH", options->dir, "A data directory of a stopped server")->required();
-  cmd->add_option("--threads", options->threads, "Parallel readers (default: one per CPU)");
+  cmd->add_option("--threads", options->threads, "Parallel readers (default: one per CPU, at least 4)");
   cmd->add_flag("--allow-running", options->allow_running,
                 "Read the files of a running server anyway (pages may be in flight and reported bad)");
   cmd->callback([options, &global, &exit_code] {

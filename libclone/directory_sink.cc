@@ -14,11 +14,19 @@ namespace {
 
 class DirectoryFile : public SinkFile {
  public:
-  DirectoryFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  DirectoryFile(int fd, std::string path, bool direct) : fd_(fd), path_(std::move(path)), direct_(direct) {}
   ~DirectoryFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
   Status append(std::span<const uint8_t> bytes) override {
+    const bool aligned = bytes.size() % kDirectIoAlignment == 0 &&
+                         reinterpret_cast<uintptr_t>(bytes.data()) % kDirectIoAlignment == 0;
+    if (direct_ && !aligned) {
+      // Only a file's last chunk is unaligned: finish it through the page cache.
+      if (::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_DIRECT) != 0)
+        return errno_status(ExitCode::kPath, "cannot write", path_, errno);
+      direct_ = false;
+    }
     size_t done = 0;
     while (done < bytes.size()) {
       ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
@@ -41,6 +49,7 @@ class DirectoryFile : public SinkFile {
  private:
   int fd_;
   std::string path_;
+  bool direct_;
 };
 
 std::string parent_of(const std::string& rel) {
@@ -86,7 +95,8 @@ Result<std::unique_ptr<SinkFile>> DirectorySink::create(const std::string& rel_p
   const std::string abs = root_ + "/" + rel_path;
   int fd = ::open(abs.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) return errno_status(ExitCode::kPath, "cannot create", abs, errno);
-  return std::unique_ptr<SinkFile>(new DirectoryFile(fd, abs));
+  const bool direct = ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_DIRECT) == 0;  // EINVAL on tmpfs
+  return std::unique_ptr<SinkFile>(new DirectoryFile(fd, abs, direct));
 }
 
 Status DirectorySink::make_dir(const std::string& rel_path) { return ensure_parent(rel_path + "/x"); }

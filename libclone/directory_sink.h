@@ -1,6 +1,8 @@
 // A Sink that writes into a local directory (the target of `mysqlclone local`). Files are
-// created exclusively (never overwriting), written with plain write(), fdatasync()ed when
-// closed; sync_directories() then makes every created name durable.
+// created exclusively (never overwriting) and written with O_DIRECT where the file system
+// allows it: aligned chunks go straight to the disk at its speed instead of piling up in the
+// page cache for one long fsync; an unaligned tail is written through the page cache. Each
+// file is fdatasync()ed when closed; sync_directories() then makes every created name durable.
 #pragma once
 
 #include <mutex>

@@ -9,7 +9,9 @@
 namespace mysqlclone {
 namespace {
 
-constexpr size_t kChunkBytes = 1 << 20;  // a multiple of every physical page size
+// A multiple of every physical page size and of the direct I/O alignment; large enough that
+// each direct read and write keeps several requests in flight.
+constexpr size_t kChunkBytes = 4 << 20;
 
 Status interrupted_status() { return Status::error(ExitCode::kInterrupted, "interrupted"); }
 

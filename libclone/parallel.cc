@@ -11,7 +11,7 @@
 namespace mysqlclone {
 
 unsigned resolve_threads(unsigned requested) {
-  return requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+  return requested ? requested : std::max(4u, std::thread::hardware_concurrency());
 }
 
 Status run_parallel(size_t n, unsigned threads, const std::function<Status(size_t)>& fn) {

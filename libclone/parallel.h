@@ -11,7 +11,8 @@ namespace mysqlclone {
 
 Status run_parallel(size_t n, unsigned threads, const std::function<Status(size_t)>& fn);
 
-// 0 means one thread per CPU.
+// 0 means the default: one thread per CPU, but at least 4 — copying and checking pages mostly
+// waits on the disk, which serves several requests at once.
 unsigned resolve_threads(unsigned requested);
 
 }  // namespace mysqlclone

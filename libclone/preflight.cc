@@ -114,7 +114,7 @@ Status check_datadir(const ServerInfo& info) {
   auto holder = datadir_lock_holder(info.datadir);
   if (!holder.is_ok()) return holder.status();
   if (!holder->has_value())
-    return Status::error(ExitCode::kPath, "no running server holds " + ibdata1 +
+    return Status::error(ExitCode::kPath, "no running server holds the files of " + info.datadir +
                                               ": the datadir seen here is not the live one of the server connected "
                                               "to (another host or container?)");
   return Status::ok();
