@@ -16,14 +16,24 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Directories that hold no tablespace a backup or verify must read: redo, session temporary
-// tablespaces, clone/MEB scratch space.
-bool skipped_directory(const std::string& name) {
+}  // namespace
+
+bool is_skipped_directory(const std::string& name) {
   return name == "#innodb_redo" || name == "#innodb_temp" || name == "#clone" || name == "#meb" ||
-         name == "#ib_archive" || name == "#binlog_cache_files";
+         name == "#ib_archive" || name == "#binlog_cache_files" || name == "lost+found";
 }
 
-}  // namespace
+std::optional<TablespaceKind> tablespace_kind_of(const std::string& name, bool top) {
+  if (top && starts_with(name, "ibdata") && is_digits(name.substr(6))) return TablespaceKind::kSystem;
+  if (top && ((starts_with(name, "undo_") && is_digits(name.substr(5))) ||
+              (starts_with(name, "undo") && is_digits(name.substr(4)))))
+    return TablespaceKind::kUndo;
+  if (ends_with(name, ".ibu")) return TablespaceKind::kUndo;
+  if (top && name == "mysql.ibd") return TablespaceKind::kDictionary;
+  if ((top && name == "ibtmp1") || ends_with(name, ".ibt")) return TablespaceKind::kTemporary;
+  if (ends_with(name, ".ibd")) return TablespaceKind::kUser;
+  return std::nullopt;
+}
 
 const char* tablespace_kind_name(TablespaceKind k) {
   switch (k) {
@@ -76,27 +86,20 @@ Result<DatadirInventory> scan_datadir(const std::string& dir) {
     const fs::directory_entry& e = *it;
     const std::string name = e.path().filename().string();
     if (e.is_directory(ec)) {
-      if (skipped_directory(name)) it.disable_recursion_pending();
+      if (is_skipped_directory(name)) it.disable_recursion_pending();
       continue;
     }
     if (!e.is_regular_file(ec)) continue;
-    const bool top = it.depth() == 0;
+    const auto kind = tablespace_kind_of(name, it.depth() == 0);
+    if (!kind) continue;
     TablespaceFile f{fs::relative(e.path(), dir, ec).string(), e.file_size(ec)};
     if (ec) return Status::error(ExitCode::kPath, "cannot stat " + e.path().string() + ": " + ec.message());
-
-    if (top && starts_with(name, "ibdata") && is_digits(name.substr(6))) {
-      system_parts.emplace_back(unsigned(std::stoul(name.substr(6))), f);
-    } else if (top && ((starts_with(name, "undo_") && is_digits(name.substr(5))) ||
-                       (starts_with(name, "undo") && is_digits(name.substr(4))))) {
-      undo.push_back({TablespaceKind::kUndo, {f}});
-    } else if (ends_with(name, ".ibu")) {
-      undo.push_back({TablespaceKind::kUndo, {f}});
-    } else if (top && name == "mysql.ibd") {
-      dictionary.push_back({TablespaceKind::kDictionary, {f}});
-    } else if ((top && name == "ibtmp1") || ends_with(name, ".ibt")) {
-      temporary.push_back({TablespaceKind::kTemporary, {f}});
-    } else if (ends_with(name, ".ibd")) {
-      user.push_back({TablespaceKind::kUser, {f}});
+    switch (*kind) {
+      case TablespaceKind::kSystem: system_parts.emplace_back(unsigned(std::stoul(name.substr(6))), f); break;
+      case TablespaceKind::kUndo: undo.push_back({*kind, {f}}); break;
+      case TablespaceKind::kDictionary: dictionary.push_back({*kind, {f}}); break;
+      case TablespaceKind::kTemporary: temporary.push_back({*kind, {f}}); break;
+      case TablespaceKind::kUser: user.push_back({*kind, {f}}); break;
     }
   }
   if (system_parts.empty()) return Status::error(ExitCode::kPath, dir + ": no system tablespace (ibdata1)");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,14 @@ namespace mysqlclone {
 enum class TablespaceKind { kSystem, kUndo, kDictionary, kUser, kTemporary };
 
 const char* tablespace_kind_name(TablespaceKind k);
+
+// The one place that says which file names are InnoDB tablespaces (nullopt: not one), shared by
+// the inventory and the classifier of everything else. `top_level`: directly in the datadir.
+std::optional<TablespaceKind> tablespace_kind_of(const std::string& name, bool top_level);
+
+// Directories holding nothing a backup or verify reads: redo, session temporary tablespaces,
+// clone/MEB scratch space, the binlog cache.
+bool is_skipped_directory(const std::string& name);
 
 struct TablespaceFile {
   std::string rel_path;  // relative to the datadir, e.g. "ibdata1", "db/t.ibd"

@@ -1,5 +1,7 @@
 #include "libclone/datadir_files.h"
 
+#include "libclone/datadir.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,29 +12,12 @@ namespace mysqlclone {
 namespace fs = std::filesystem;
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 bool all_digits(const std::string& s) { return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit); }
 
 std::string extension(const std::string& name) {
   auto dot = name.rfind('.');
   return dot == std::string::npos ? "" : name.substr(dot + 1);
-}
-
-bool is_tablespace(const std::string& name, bool top) {
-  if (ends_with(name, ".ibd") || ends_with(name, ".ibu") || ends_with(name, ".ibt")) return true;
-  if (top && (starts_with(name, "ibdata") || name == "ibtmp1")) return true;
-  if (top && starts_with(name, "undo_") && all_digits(name.substr(5))) return true;
-  if (top && starts_with(name, "undo") && all_digits(name.substr(4))) return true;
-  return false;
-}
-
-// Directories whose whole content is skipped.
-bool skipped_directory(const std::string& name) {
-  return name == "#innodb_redo" || name == "#innodb_temp" || name == "#clone" || name == "#meb" ||
-         name == "#ib_archive" || name == "#binlog_cache_files" || name == "lost+found";
 }
 
 }  // namespace
@@ -49,7 +34,7 @@ DatadirFile classify_path(const std::string& rel_path, innodb::Flavour flavour) 
     return f;
   };
 
-  if (is_tablespace(name, top)) return set(FileAction::kSkip);  // InnoDB: the copier's job
+  if (tablespace_kind_of(name, top)) return set(FileAction::kSkip);  // InnoDB: the copier's job
   if (starts_with(name, "#sql")) return set(FileAction::kSkip);  // ALTER leftovers (tolerated by recovery)
   // Non-transactional table data.
   static const char* const kTableData[] = {"MYD", "MYI", "MAD", "MAI", "CSV", "CSM", "ARZ", "ARM", "MRG"};
@@ -93,7 +78,7 @@ Result<OtherFiles> classify_other_files(const std::string& datadir, innodb::Flav
     const fs::directory_entry& e = *it;
     const std::string rel = fs::relative(e.path(), datadir, ec).string();
     if (e.is_directory(ec)) {
-      if (skipped_directory(e.path().filename().string())) {
+      if (is_skipped_directory(e.path().filename().string())) {
         it.disable_recursion_pending();
         continue;
       }

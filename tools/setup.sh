@@ -15,7 +15,7 @@ packages=(
   libcli11-dev default-libmysqlclient-dev libssl-dev liblz4-dev libzstd-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev
   mariadb-server mariadb-client mariadb-backup sysbench
-  man-db groff-base time bc
+  man-db groff-base time bc e2fsprogs util-linux mount
 )
 
 log() { printf '%s setup: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
