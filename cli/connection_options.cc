@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace mysqlclone {
@@ -47,6 +48,47 @@ void add_connection_options(CLI::App& cmd, ConnectionOptions& o) {
   cmd.add_option("--ssl-ca", o.ssl_ca, "CA certificate file")->group(group);
   cmd.add_option("--ssl-cert", o.ssl_cert, "Client certificate file")->group(group);
   cmd.add_option("--ssl-key", o.ssl_key, "Client key file")->group(group);
+}
+
+Status apply_from(const std::string& from, ConnectionOptions& o) {
+  auto bad = [&](const std::string& why) {
+    return Status::error(ExitCode::kUsage, "--from " + from + ": " + why + " (expected USER@HOST:PORT)");
+  };
+  std::string rest = from;
+  std::optional<std::string> user;
+  if (const size_t at = rest.rfind('@'); at != std::string::npos) {
+    user = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    if (user->empty()) return bad("empty user name");
+  }
+  std::string host = rest;
+  std::optional<unsigned> port;
+  std::string port_text;
+  if (!rest.empty() && rest.front() == '[') {
+    const size_t close = rest.find(']');
+    if (close == std::string::npos) return bad("unclosed '['");
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return bad("junk after ']'");
+      port_text = rest.substr(close + 2);
+    }
+  } else if (const size_t colon = rest.find(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port_text = rest.substr(colon + 1);
+  }
+  if (host.empty()) return bad("empty host");
+  if (!port_text.empty() || rest.find(':') != std::string::npos) {
+    char* end = nullptr;
+    const unsigned long p = std::strtoul(port_text.c_str(), &end, 10);
+    if (port_text.empty() || *end != '\0' || p == 0 || p > 65535) return bad("port must be 1..65535");
+    port = unsigned(p);
+  }
+  if ((user && o.user && *o.user != *user) || (o.host && *o.host != host) || (port && o.port && *o.port != *port))
+    return bad("conflicts with -u/-h/-P");
+  if (user) o.user = user;
+  o.host = host;
+  if (port) o.port = port;
+  return Status::ok();
 }
 
 Status apply_password(const PasswordArgs& extracted, ConnectionOptions& options) {

@@ -29,6 +29,10 @@ PasswordArgs extract_password(int argc, char** argv);
 // option; see extract_password).
 void add_connection_options(CLI::App& cmd, ConnectionOptions& options);
 
+// --from USER@HOST:PORT (USER@ and :PORT optional; [v6addr] in brackets) into user, host and
+// port; kUsage when malformed or when -u/-h/-P say otherwise.
+Status apply_from(const std::string& from, ConnectionOptions& options);
+
 // Applies the extracted password (prompting on the terminal when asked).
 Status apply_password(const PasswordArgs& extracted, ConnectionOptions& options);
 

@@ -9,6 +9,7 @@
 #include "cli/connection_options.h"
 #include "cli/global_options.h"
 #include "cli/local_command.h"
+#include "cli/remote_command.h"
 #include "cli/status_exit.h"
 #include "cli/verify_command.h"
 #include "libclone/exit_code.h"
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   int exit_code = int(ExitCode::kInternal);
   add_verify_command(app, global, exit_code);
   add_local_command(app, global, password, exit_code);
+  add_remote_command(app, global, password, exit_code);
 
   app.parse_complete_callback([&global] {
     if (global.quiet) set_log_level(LogLevel::kWarning);

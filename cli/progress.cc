@@ -26,6 +26,10 @@ std::string human_bytes(double bytes) {
 
 ProgressDisplay::ProgressDisplay(std::string label, const std::atomic<uint64_t>& done,
                                  const std::atomic<uint64_t>& total, bool enabled)
+    : ProgressDisplay([label] { return label; }, done, total, enabled) {}
+
+ProgressDisplay::ProgressDisplay(std::function<std::string()> label, const std::atomic<uint64_t>& done,
+                                 const std::atomic<uint64_t>& total, bool enabled)
     : label_(std::move(label)), done_(done), total_(total), tty_(isatty(STDERR_FILENO)) {
   if (enabled) thread_ = std::thread([this] { run(); });
 }
@@ -51,11 +55,11 @@ std::string ProgressDisplay::line(double elapsed) const {
     eta = fmt::format("{:02}:{:02}", s / 60, s % 60);
   }
   if (!tty_)
-    return fmt::format("{}: {} of {} ({:.0f}%), {}/s, ETA {}", label_, human_bytes(done), human_bytes(total), pct,
+    return fmt::format("{}: {} of {} ({:.0f}%), {}/s, ETA {}", label_(), human_bytes(done), human_bytes(total), pct,
                        human_bytes(rate), eta);
   constexpr int kWidth = 30;
   int filled = total > 0 ? int(kWidth * done / total) : 0;
-  return fmt::format("{} [{}{}] {:3.0f}% {} / {}  {}/s  ETA {}", label_, std::string(size_t(filled), '#'),
+  return fmt::format("{} [{}{}] {:3.0f}% {} / {}  {}/s  ETA {}", label_(), std::string(size_t(filled), '#'),
                      std::string(size_t(kWidth - filled), '.'), pct, human_bytes(done), human_bytes(total),
                      human_bytes(rate), eta);
 }

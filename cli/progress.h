@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -16,6 +17,9 @@ class ProgressDisplay {
   // `done`/`total` are read until stop(); `label` names the stage ("verify").
   ProgressDisplay(std::string label, const std::atomic<uint64_t>& done, const std::atomic<uint64_t>& total,
                   bool enabled);
+  // The label is asked for at every refresh: a job with stages shows the current one.
+  ProgressDisplay(std::function<std::string()> label, const std::atomic<uint64_t>& done,
+                  const std::atomic<uint64_t>& total, bool enabled);
   ~ProgressDisplay();
   void stop();
 
@@ -23,7 +27,7 @@ class ProgressDisplay {
   void run();
   std::string line(double elapsed) const;
 
-  std::string label_;
+  std::function<std::string()> label_;
   const std::atomic<uint64_t>& done_;
   const std::atomic<uint64_t>& total_;
   bool tty_ = false;

@@ -17,6 +17,7 @@ enum class ExitCode : int {
   kInterrupted = 9,    // SIGINT / SIGTERM
   kNetwork = 10,       // network or stream failure
   kVerifyFailed = 11,  // verification found bad pages, bad checksums or an incomplete backup
+  kProtocol = 12,      // the donor sent bytes that break the Clone protocol
 };
 
 inline const char* exit_code_name(ExitCode c) {
@@ -33,6 +34,7 @@ inline const char* exit_code_name(ExitCode c) {
     case ExitCode::kInterrupted: return "interrupted";
     case ExitCode::kNetwork: return "network error";
     case ExitCode::kVerifyFailed: return "verification failed";
+    case ExitCode::kProtocol: return "protocol error";
   }
   return "unknown";
 }

@@ -15,28 +15,14 @@ bool on(const std::string& v) { return v == "ON" || v == "1"; }
 
 }  // namespace
 
-bool ServerVersion::at_least(unsigned ma, unsigned mi, unsigned pa) const {
-  if (major != ma) return major > ma;
-  if (minor != mi) return minor > mi;
-  return patch >= pa;
-}
-
-std::string ServerVersion::text() const {
-  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
-}
-
-ServerVersion parse_server_version(const std::string& text) {
-  ServerVersion v;
-  std::sscanf(text.c_str(), "%u.%u.%u", &v.major, &v.minor, &v.patch);
-  return v;
-}
-
 Result<ServerInfo> read_server_info(Session& session) {
   ServerInfo info;
   auto version = session.query_value("SELECT VERSION()");
   if (!version.is_ok()) return version.status();
   info.version_string = version->value_or("");
-  info.version = parse_server_version(info.version_string);
+  auto parsed = parse_server_version(info.version_string);
+  if (!parsed.is_ok()) return parsed.status();
+  info.version = *parsed;
   info.flavour = info.version_string.find("MariaDB") != std::string::npos ? innodb::Flavour::kMariadb
                                                                           : innodb::Flavour::kMysql;
   const bool mariadb = info.flavour == innodb::Flavour::kMariadb;

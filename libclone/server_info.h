@@ -6,15 +6,10 @@
 #include <vector>
 
 #include "innodb/tablespace_flags.h"
+#include "libclone/server_version.h"
 #include "libclone/session.h"
 
 namespace mysqlclone {
-
-struct ServerVersion {
-  unsigned major = 0, minor = 0, patch = 0;
-  bool at_least(unsigned ma, unsigned mi, unsigned pa) const;
-  std::string text() const;  // "9.7.4"
-};
 
 struct ServerInfo {
   innodb::Flavour flavour = innodb::Flavour::kMysql;
@@ -40,8 +35,5 @@ struct ServerInfo {
 };
 
 Result<ServerInfo> read_server_info(Session& session);
-
-// Parses "9.7.4-2", "10.11.19-MariaDB-0+deb12u1-log".
-ServerVersion parse_server_version(const std::string& text);
 
 }  // namespace mysqlclone

@@ -14,13 +14,17 @@ bool is_privilege_error(unsigned e) {
 
 }  // namespace
 
-Result<Session> Session::connect(const ConnectionParams& p) {
+Result<Session> Session::connect(const ConnectionParams& p, const SessionTuning& tuning) {
   MYSQL* m = mysql_init(nullptr);
   if (!m) return Status::error(ExitCode::kInternal, "mysql_init failed (out of memory)");
   Session s(m);
   unsigned timeout = 10;
   mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
   mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  if (tuning.compress) mysql_options(m, MYSQL_OPT_COMPRESS, nullptr);
+  if (tuning.read_timeout_seconds) mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &tuning.read_timeout_seconds);
+  if (tuning.write_timeout_seconds) mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &tuning.write_timeout_seconds);
+  if (tuning.max_allowed_packet) mysql_options(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &tuning.max_allowed_packet);
   const bool tcp = !p.host.empty() && p.host != "localhost";
   if (p.ssl_mode != SslMode::kDisabled && (tcp || p.ssl_mode != SslMode::kPreferred)) {
     mysql_ssl_set(m, p.ssl_key.empty() ? nullptr : p.ssl_key.c_str(), p.ssl_cert.empty() ? nullptr : p.ssl_cert.c_str(),

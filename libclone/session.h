@@ -17,9 +17,17 @@ namespace mysqlclone {
 
 using Row = std::vector<std::optional<std::string>>;
 
+// How the connection behaves beyond where it goes; the defaults suit short SQL sessions.
+struct SessionTuning {
+  bool compress = false;               // the protocol's zlib compression
+  unsigned read_timeout_seconds = 0;   // 0: the library's default
+  unsigned write_timeout_seconds = 0;  // 0: the library's default
+  unsigned long max_allowed_packet = 0;  // 0: the library's default
+};
+
 class Session {
  public:
-  static Result<Session> connect(const ConnectionParams& params);
+  static Result<Session> connect(const ConnectionParams& params, const SessionTuning& tuning = {});
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
   ~Session();
@@ -33,6 +41,10 @@ class Session {
   unsigned long thread_id() const;
   std::string server_version() const;  // e.g. "9.7.4" or "10.11.19-MariaDB-0+deb12u1-log"
   bool uses_tls() const;
+
+  // The client library's handle, for the one module that speaks a non-SQL protocol on this
+  // connection (clone_transport.cc); nothing else may use it.
+  st_mysql* native_handle() { return mysql_; }
 
  private:
   explicit Session(st_mysql* m) : mysql_(m) {}

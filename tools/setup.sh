@@ -14,6 +14,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libcli11-dev default-libmysqlclient-dev libssl-dev liblz4-dev libzstd-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev
+  clang libclang-rt-dev
   mariadb-server mariadb-client mariadb-backup sysbench
   man-db groff-base time bc e2fsprogs util-linux mount
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command (2), and what .ci/run runs: install everything, build, run every test —
-# unit tests under ASan+UBSan, then unit and integration tests (real servers) on the normal build.
+# unit tests under ASan+UBSan, a 20 s fuzz of the Clone codec, then unit and integration tests
+# (real servers) on the normal build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -8,6 +9,7 @@ tools/setup.sh
 tools/build.sh --sanitize
 echo "== build done in $(( $(date +%s) - start )) s"
 ctest --test-dir build-asan -L unit --output-on-failure -j "$(nproc)"
+tools/fuzz.sh 20
 ctest --test-dir build --output-on-failure -L unit -j "$(nproc)"
 ctest --test-dir build --output-on-failure -L integration
 echo "== all tests done in $(( $(date +%s) - start )) s"

@@ -1,0 +1,101 @@
+#include "cli/remote_command.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/progress.h"
+#include "cli/status_exit.h"
+#include "libclone/remote_clone.h"
+
+namespace mysqlclone {
+namespace {
+
+void print_human(const RemoteCloneResult& r) {
+  const double mib = double(r.bytes) / (1 << 20);
+  fmt::print("OK: {} is a clone of MySQL {} at {}:{} ({} files, {}, {:.1f} s, {:.0f} MiB/s, {} connection{}{})\n",
+             r.target_dir, r.donor.version, r.donor.host, r.donor.port, r.files.size(), human_bytes(double(r.bytes)),
+             r.seconds, r.seconds > 0 ? mib / r.seconds : 0, r.connections, r.connections == 1 ? "" : "s",
+             r.compressed ? ", compressed" : "");
+  fmt::print("start it with mysqld {} (same OS/machine: {} {}) and at least this my.cnf:\n", r.donor.version,
+             r.donor.compile_os, r.donor.compile_machine);
+  for (const auto& line : {suggested_my_cnf(r)}) fmt::print("{}", line);
+  fmt::print("crash recovery and the clone fix-ups run at first start; the snapshot's binlog position is then in\n"
+             "  {}/#clone/#status_recovery (GTIDs: SELECT @@GLOBAL.gtid_executed)\n",
+             r.target_dir);
+  if (!r.absolute_files.empty())
+    fmt::print("{} file(s) the donor keeps outside its datadir are under {}/#external: move them to the same "
+               "absolute paths before the first start\n",
+               r.absolute_files.size(), r.target_dir);
+  fmt::print("to make it a replica:\n");
+  for (const auto& s : remote_replica_statements(r)) fmt::print("  {};\n", s);
+}
+
+const char* stage_label(uint32_t state) {
+  switch (state) {
+    case 2: return "file copy";
+    case 3: return "page copy";
+    case 4: return "redo copy";
+    case 5: return "finishing";
+    default: return "starting";
+  }
+}
+
+}  // namespace
+
+void add_remote_command(CLI::App& app, const GlobalOptions& global, const PasswordArgs& password, int& exit_code) {
+  auto options = std::make_shared<RemoteCloneOptions>();
+  auto from = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "remote", "Pull a clone of a MySQL donor over the Clone protocol into a new datadir (no server needed here)");
+  cmd->set_help_flag("--help", "Print this help message and exit");
+  cmd->add_option("--from", *from, "The donor: USER@HOST:PORT (or use -u/-h/-P)");
+  cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the datadir into")
+      ->required();
+  cmd->add_option("--parallel", options->parallel,
+                  "Data connections to the donor, the main one included (default 4)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--compress", options->compress, "Compress the clone connections (zlib, as the client protocol does)");
+  cmd->add_option("--max-rate", options->max_rate_mib, "Limit the transfer to this many MiB/s")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--allow-absolute-paths", options->allow_absolute_paths,
+                "Accept donor files kept outside its datadir (DATA DIRECTORY=...): written under DIR/#external");
+  cmd->add_option("--ddl-timeout", options->ddl_timeout_seconds,
+                  "Seconds the donor may wait for its backup lock (default 300)")
+      ->check(CLI::Range(1, 86400));
+  add_connection_options(*cmd, options->connection);
+  cmd->callback([options, from, &global, &password, &exit_code] {
+    if (!from->empty())
+      if (Status s = apply_from(*from, options->connection); !s.is_ok()) {
+        exit_code = fail(s, global);
+        return;
+      }
+    if (Status s = apply_password(password, options->connection); !s.is_ok()) {
+      exit_code = fail(s, global);
+      return;
+    }
+    clone::CloneProgress progress;
+    ProgressDisplay display([&progress] { return std::string(stage_label(progress.state.load())); },
+                            progress.done_bytes, progress.total_bytes, !global.quiet);
+    auto result = run_remote_clone(*options, progress);
+    display.stop();
+    if (!result.is_ok()) {
+      exit_code = fail(result.status(), global);
+      return;
+    }
+    if (global.json) {
+      nlohmann::json j = remote_clone_metadata(*result);
+      j["ok"] = true;
+      j["target_dir"] = result->target_dir;
+      j["files"] = result->files.size();
+      std::puts(j.dump(2).c_str());
+    } else {
+      print_human(*result);
+    }
+    exit_code = 0;
+  });
+}
+
+}  // namespace mysqlclone
