@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
@@ -21,7 +22,9 @@ void print_human(const RemoteCloneResult& r) {
              r.compressed ? ", compressed" : "");
   fmt::print("start it with mysqld {} (same OS/machine: {} {}) and at least this my.cnf:\n", r.donor.version,
              r.donor.compile_os, r.donor.compile_machine);
-  for (const auto& line : {suggested_my_cnf(r)}) fmt::print("{}", line);
+  fmt::print("{}", suggested_my_cnf(r));
+  if (const auto libraries = plugin_libraries(r); !libraries.empty())
+    fmt::print("its plugin_dir must hold the donor's plugin libraries: {}\n", fmt::join(libraries, ", "));
   fmt::print("crash recovery and the clone fix-ups run at first start; the snapshot's binlog position is then in\n"
              "  {}/#clone/#status_recovery (GTIDs: SELECT @@GLOBAL.gtid_executed)\n",
              r.target_dir);

@@ -36,7 +36,7 @@ class ConnectorTransport : public Transport {
     MYSQL* m = session_.native_handle();
     reset_sequence(m);
     const unsigned long length = mysql_net_read_packet(m);
-    if (length == packet_error) return lost("reading from the donor");
+    if (length == packet_error) return lost("reading the clone stream");
     // An ERR packet here means the donor's SQL layer ended the session (KILL, shutdown): the
     // clone plugin itself never sends one, its errors are COM_RES_ERROR.
     if (length > 0 && m->net.read_pos[0] == 0xFF) return lost_with_err_packet(m->net.read_pos, length);

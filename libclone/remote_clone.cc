@@ -52,10 +52,11 @@ Result<Session> connect(const ConnectionParams& params, bool compress) {
   return s;
 }
 
-// The donor side of each connection waits on its peer with the session's own timeouts; a
-// throttled or slow recipient must not be cut off mid-block.
+// The donor side of each connection waits on its peer with the session's own timeouts: a
+// throttled or slow recipient must not be cut off mid-block, and the aux connection sits idle
+// between stage ACKs for as long as a stage takes (wait_timeout), hours on a large donor.
 Status tune_donor_session(Session& s) {
-  return s.execute("SET SESSION net_write_timeout = 3600, net_read_timeout = 3600");
+  return s.execute("SET SESSION net_write_timeout = 3600, net_read_timeout = 3600, wait_timeout = 604800");
 }
 
 Result<DonorFacts> preflight(Session& main, const ConnectionParams& params) {
@@ -342,6 +343,13 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   return result;
 }
 
+std::vector<std::string> plugin_libraries(const RemoteCloneResult& r) {
+  std::vector<std::string> out;
+  for (const auto& p : r.donor.plugins)
+    if (!p.shared_object.empty()) out.push_back(p.shared_object);
+  return out;
+}
+
 std::string suggested_my_cnf(const RemoteCloneResult& r) {
   const DonorFacts& d = r.donor;
   std::string cnf = "[mysqld]\n";
@@ -409,6 +417,7 @@ nlohmann::json remote_clone_metadata(const RemoteCloneResult& r) {
   j["target_must_match"] = {
       {"mysqld", "MySQL " + d.version + " on " + d.compile_os + " " + d.compile_machine},
       {"plugins", "every plugin listed under donor.plugins installed or loadable from the target's plugin_dir"},
+      {"plugin_libraries", plugin_libraries(r)},
       {"my_cnf", suggested_my_cnf(r)}};
   j["binlog_position"] = {
       {"where", "after the first start, DIR/#clone/#status_recovery holds the snapshot's binlog file, position "

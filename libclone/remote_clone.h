@@ -62,6 +62,8 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, cl
 // position appears, and how to make DIR a replica.
 nlohmann::json remote_clone_metadata(const RemoteCloneResult& result);
 std::string suggested_my_cnf(const RemoteCloneResult& result);
+// The shared objects of the donor's loadable plugins, which the target's plugin_dir must hold.
+std::vector<std::string> plugin_libraries(const RemoteCloneResult& result);
 std::vector<std::string> remote_replica_statements(const RemoteCloneResult& result);
 
 }  // namespace mysqlclone
