@@ -29,7 +29,7 @@ namespace {
 constexpr unsigned long kMaxPacket = 1UL << 30;
 // Socket timeouts on our side: long enough for the donor's backup-lock wait and its longest
 // silent phase (it sends keep-alives meanwhile), short enough that a dead peer is noticed.
-constexpr unsigned kReadTimeoutSeconds = 900;
+constexpr unsigned kReadTimeoutSeconds = 900;  // plus the backup-lock wait the user allows
 constexpr unsigned kWriteTimeoutSeconds = 600;
 
 // DIR must be new or empty; checked before anything touches the donor.
@@ -42,8 +42,9 @@ Status check_target(const std::string& target) {
   return Status::ok();
 }
 
-Result<Session> connect(const ConnectionParams& params, bool compress) {
-  auto s = Session::connect(params, SessionTuning{compress, kReadTimeoutSeconds, kWriteTimeoutSeconds, kMaxPacket});
+Result<Session> connect(const ConnectionParams& params, bool compress, unsigned ddl_timeout_seconds) {
+  const SessionTuning tuning{compress, kReadTimeoutSeconds + ddl_timeout_seconds, kWriteTimeoutSeconds, kMaxPacket};
+  auto s = Session::connect(params, tuning);
   if (s.is_ok()) return s;
   const std::string& why = s.status().message();
   if (params.ssl_mode != SslMode::kDisabled && (why.find("SSL") != std::string::npos || why.find("TLS") != std::string::npos))
@@ -158,8 +159,8 @@ class Connections {
 };
 
 Result<std::unique_ptr<Transport>> open_clone_connection(const ConnectionParams& params, bool compress,
-                                                         unsigned long& donor_thread) {
-  auto session = connect(params, compress);
+                                                         unsigned ddl_timeout_seconds, unsigned long& donor_thread) {
+  auto session = connect(params, compress, ddl_timeout_seconds);
   if (!session.is_ok()) return session.status();
   if (Status s = tune_donor_session(*session); !s.is_ok()) return s;
   donor_thread = session->thread_id();
@@ -181,6 +182,7 @@ Status check_free_space(const std::string& dir, uint64_t needed) {
 struct StreamPlan {
   const ConnectionParams& params;
   bool compress;
+  unsigned ddl_timeout_seconds;
   unsigned workers;
   const DonorDescription& donor;
   std::string target;
@@ -223,7 +225,7 @@ Status run_streams(Connections& connections, Transport& aux, Applier& applier, C
 
   auto worker = [&](unsigned index) -> Status {
     unsigned long thread = 0;
-    auto opened = open_clone_connection(plan.params, plan.compress, thread);
+    auto opened = open_clone_connection(plan.params, plan.compress, plan.ddl_timeout_seconds, thread);
     if (!opened.is_ok()) return opened.status();
     auto slot = connections.add(std::move(*opened), thread);
     if (!slot.is_ok()) return slot.status();
@@ -280,7 +282,7 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   if (!options.connection.ssl_mode && params->ssl_mode == SslMode::kPreferred) params->ssl_mode = SslMode::kRequired;
   if (options.max_rate_mib > 0) progress.max_bytes_per_second = options.max_rate_mib * (1 << 20);
 
-  auto main_session = connect(*params, options.compress);
+  auto main_session = connect(*params, options.compress, options.ddl_timeout_seconds);
   if (!main_session.is_ok()) return main_session.status();
   auto facts = preflight(*main_session, *params);
   if (!facts.is_ok()) return facts.status();
@@ -301,12 +303,25 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   if (!main.is_ok()) return main.status();
   if (auto added = connections.add(std::move(*main), main_thread); !added.is_ok()) return added.status();
   unsigned long aux_thread = 0;
-  auto aux = open_clone_connection(*params, false, aux_thread);
+  auto aux = open_clone_connection(*params, false, options.ddl_timeout_seconds, aux_thread);
   if (!aux.is_ok()) return aux.status();
 
   auto applier = Applier::begin(ApplyOptions{result.target_dir, options.allow_absolute_paths, *donor_version});
   if (!applier.is_ok()) return applier.status();
 
+  // From COM_INIT on the donor holds a snapshot (and its backup lock) for us: whatever ends this
+  // early must end it there too, not leave it waiting minutes for a reconnect.
+  struct EndDonorCloneUnlessDone {
+    Connections& connections;
+    Transport& aux;
+    const ConnectionParams& params;
+    bool done = false;
+    ~EndDonorCloneUnlessDone() {
+      if (done) return;
+      connections.abort_all(params);
+      aux.abort();
+    }
+  } guard{connections, **aux, *params};
   auto donor = init_clone(connections.at(0), options.ddl_timeout_seconds);
   if (!donor.is_ok()) return donor.status();
   result.donor.protocol = donor->protocol;
@@ -322,8 +337,10 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   result.compressed = options.compress;
   log_info("cloning into {} over {} connection{} (protocol 0x{:04x})", result.target_dir, options.parallel,
            options.parallel == 1 ? "" : "s", donor->protocol);
-  const StreamPlan plan{*params, options.compress, options.parallel - 1, *donor, result.target_dir};
+  const StreamPlan plan{*params, options.compress, options.ddl_timeout_seconds, options.parallel - 1, *donor,
+                        result.target_dir};
   if (Status s = run_streams(connections, **aux, **applier, progress, plan); !s.is_ok()) return s;
+  guard.done = true;
   // The clone is complete on the donor's side; leave clone mode cleanly (a failure here costs
   // nothing but a warning: every byte is already ours).
   for (size_t i = connections.size(); i-- > 0;)
