@@ -70,7 +70,10 @@ void print_human(const VerifyReport& r) {
              human_bytes(double(r.bytes)), r.seconds, mib_s, r.threads);
   fmt::print("pages: {} valid, {} empty, {} unverifiable, {} doublewrite (skipped), {} corrupt in {} files\n",
              r.pages.valid, r.pages.empty, r.pages.unverifiable, r.pages.doublewrite, r.pages.corrupt, r.bad_files());
-  if (r.is_backup) fmt::print("backup: complete; {} files match their recorded SHA-256\n", r.checksummed_files);
+  if (r.is_backup && r.checksummed_files > 0)
+    fmt::print("backup: complete; {} files match their recorded SHA-256\n", r.checksummed_files);
+  else if (r.is_backup)
+    fmt::print("backup: complete; no SHA-256 recorded (a clone from `remote`): pages checked only\n");
 }
 
 }  // namespace

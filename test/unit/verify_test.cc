@@ -178,4 +178,21 @@ TEST_F(VerifyBackupTest, CompleteBackupChecksEveryRecordedChecksum) {
   EXPECT_NE(bad->files[2].file_problem.find("SHA-256"), std::string::npos);
 }
 
+// A clone written by `remote` lists its files without checksums: its pages are checked, nothing
+// else, and a malformed entry is a verify failure, never a crash.
+TEST_F(VerifyBackupTest, CloneWithoutChecksumsChecksPagesOnly) {
+  std::ofstream(dir_ / "mysqlclone.json")
+      << nlohmann::json{{"state", "complete"}, {"kind", "clone"}, {"files", {{{"path", "db/t1.ibd"}, {"size", 1}}}}}.dump();
+  auto r = run();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(r->checksummed_files, 0u);
+
+  std::ofstream(dir_ / "mysqlclone.json")
+      << nlohmann::json{{"state", "complete"}, {"files", {{{"sha256", 5}}}}}.dump();
+  auto bad = run();
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().code(), mysqlclone::ExitCode::kVerifyFailed);
+}
+
 }  // namespace
