@@ -62,8 +62,10 @@ class Applier {
   // After every stream ended: extends every file to its final size, fsyncs files and
   // directories. Then the caller writes its own metadata, then calls hand_over().
   Status finish_files();
-  // #status_fix + empty #replace_files, then #status_in_progress removed: DIR is startable.
-  Status hand_over();
+  // #status_fix, an empty #replace_files and `view_status` as #view_status (the clone plugin's
+  // record of the clone, into which the target server folds the binlog position at first start),
+  // then #status_in_progress removed: DIR is startable.
+  Status hand_over(const std::string& view_status);
 
   std::vector<AppliedFile> files() const;
   std::vector<std::string> absolute_donor_names() const;
@@ -74,7 +76,8 @@ class Applier {
     std::filesystem::path path;
     std::string donor_name;
     int fd = -1;
-    uint64_t size = 0;  // the largest size the donor reported
+    int direct_fd = -1;  // the same file opened O_DIRECT; -1 where the file system refuses it
+    uint64_t size = 0;   // the largest size the donor reported
     uint32_t fsp_flags = kNotATablespace;
     // Byte ranges [first, second) written by PAGE COPY: newer than any FILE COPY block.
     std::map<uint64_t, uint64_t> page_copied;

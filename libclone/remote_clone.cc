@@ -167,6 +167,19 @@ Result<std::unique_ptr<Transport>> open_clone_connection(const ConnectionParams&
   return enter_clone_mode(std::move(*session));
 }
 
+// The clone plugin's #view_status, as the stock recipient leaves it after a successful clone:
+// state (2 = completed) and clone id, begin and end in microseconds since the epoch, the source,
+// error number and message, then binlog file, position and GTID set, which the target server
+// fills in from #status_recovery at first start. Without it, performance_schema.clone_status on
+// the target stays empty and the recorded position is dropped when the plugin reads it.
+std::string view_status(const RemoteCloneResult& r, std::chrono::system_clock::time_point started) {
+  using std::chrono::duration_cast;
+  using std::chrono::microseconds;
+  const auto begin = duration_cast<microseconds>(started.time_since_epoch()).count();
+  const auto end = duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return fmt::format("2 1\n{} {}\n{}:{}\n0\n\n\n0\n\n", begin, end, r.donor.host, r.donor.port);
+}
+
 Status check_free_space(const std::string& dir, uint64_t needed) {
   struct statvfs vfs {};
   if (::statvfs(dir.c_str(), &vfs) != 0) return Status::ok();
@@ -271,6 +284,7 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   RemoteCloneResult result;
   result.started_at = utc_now_iso8601();
   const auto started = std::chrono::steady_clock::now();
+  const auto started_wall = std::chrono::system_clock::now();
   std::error_code ec;
   result.target_dir = fs::absolute(options.target_dir, ec).lexically_normal().string();
   if (!result.target_dir.empty() && result.target_dir.back() == '/') result.target_dir.pop_back();
@@ -356,7 +370,7 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   if (Status s = write_file_atomically(result.target_dir, kMetadataFile, remote_clone_metadata(result).dump(2) + "\n");
       !s.is_ok())
     return s;
-  if (Status s = (*applier)->hand_over(); !s.is_ok()) return s;
+  if (Status s = (*applier)->hand_over(view_status(result, started_wall)); !s.is_ok()) return s;
   return result;
 }
 
@@ -437,8 +451,9 @@ nlohmann::json remote_clone_metadata(const RemoteCloneResult& r) {
       {"plugin_libraries", plugin_libraries(r)},
       {"my_cnf", suggested_my_cnf(r)}};
   j["binlog_position"] = {
-      {"where", "after the first start, DIR/#clone/#status_recovery holds the snapshot's binlog file, position "
-                "and GTID set (performance_schema.clone_status instead when the clone plugin is loaded there)"},
+      {"where", "after the first start: performance_schema.clone_status when the clone plugin is loaded on the "
+                "target (it folds #status_recovery in), else DIR/#clone/#status_recovery (lines: start, end, "
+                "binlog file, position, GTID set)"},
       {"file", r.target_dir + "/#clone/#status_recovery"},
       {"sql", "SELECT BINLOG_FILE, BINLOG_POSITION, GTID_EXECUTED FROM performance_schema.clone_status"},
       {"gtid_sql", "SELECT @@GLOBAL.gtid_executed"}};

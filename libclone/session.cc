@@ -35,9 +35,20 @@ Result<Session> Session::connect(const ConnectionParams& p, const SessionTuning&
     mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
   }
   const char* password = p.password ? p.password->c_str() : nullptr;
+  // Connector/C treats "TLS enforced" without certificate verification as a preference: it goes
+  // on in plain text when the server offers no TLS. REQUIRED must mean required, so we check
+  // what the server offered (in its greeting, also when the login then failed) and what we got.
+  const bool tls_required = p.ssl_mode != SslMode::kDisabled && p.ssl_mode != SslMode::kPreferred;
+  auto tls_refused = [&] {
+    return Status::error(ExitCode::kConnection, "cannot connect as " + p.describe() +
+                                                    ": TLS is required (--ssl-mode) but the server does not offer it");
+  };
   if (!mysql_real_connect(m, p.host.empty() ? nullptr : p.host.c_str(), p.user.c_str(), password, nullptr, p.port,
-                          p.socket.empty() ? nullptr : p.socket.c_str(), CLIENT_MULTI_RESULTS))
+                          p.socket.empty() ? nullptr : p.socket.c_str(), CLIENT_MULTI_RESULTS)) {
+    if (tls_required && m->server_capabilities != 0 && !(m->server_capabilities & CLIENT_SSL)) return tls_refused();
     return Status::error(ExitCode::kConnection, "cannot connect as " + p.describe() + ": " + mysql_error(m));
+  }
+  if (tls_required && !mysql_get_ssl_cipher(m)) return tls_refused();
   return s;
 }
 

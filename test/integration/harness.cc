@@ -122,6 +122,13 @@ CommandResult Server::try_sql(const std::string& statements, double timeout_seco
   return run_bounded({server_script(), "sql", dir_, "-N", "-B"}, timeout_seconds, statements);
 }
 
+CommandResult Server::try_client(const std::vector<std::string>& args, const std::string& statements,
+                                 double timeout_seconds) const {
+  std::vector<std::string> argv{server_script(), "sql", dir_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_bounded(argv, timeout_seconds, statements);
+}
+
 std::string Server::env(const std::string& key) const {
   std::ifstream in(dir_ + "/server.env");
   std::string line;

@@ -85,6 +85,15 @@ struct StartAttempt {
 };
 StartAttempt try_start_stock_server(const std::string& flavour, const std::string& datadir);
 
+// Options of server.sh start (Server's extra_args) for MySQL flavours, e.g. a donor of
+// `mysqlclone remote`. The clone plugin is loaded by default; kClonePlugin also makes the start
+// fail unless the plugin is ACTIVE. kNoClonePlugin: no clone plugin (`INSTALL PLUGIN clone SONAME
+// 'mysql_clone.so'` adds it at run time). kNoTls: the server offers no TLS at all (a client that
+// requires TLS is refused; server.sh checks that before it reports the server up).
+inline const char* const kClonePlugin = "--clone";
+inline const char* const kNoClonePlugin = "--no-clone";
+inline const char* const kNoTls = "--no-tls";
+
 // A throwaway server in its own directory. The constructor starts it (and fails the calling test
 // through an exception when it cannot); the destructor always stops it and removes the directory.
 class Server {
@@ -100,6 +109,10 @@ class Server {
   std::string sql(const std::string& statements) const;
   // Same, but never throws and gives up (killing the client) after timeout_seconds.
   CommandResult try_sql(const std::string& statements, double timeout_seconds = 120) const;
+  // The server's own client with DIR's [client] section plus `args` (e.g. TCP as another user,
+  // an --ssl-mode), statements on stdin; never throws, killed after timeout_seconds.
+  CommandResult try_client(const std::vector<std::string>& args, const std::string& statements,
+                           double timeout_seconds = 120) const;
   void stop();
   void start();  // again, on the same datadir
 

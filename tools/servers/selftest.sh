@@ -100,6 +100,44 @@ tls_verified() {
     grep -q TLS
 }
 
+# A TCP client that insists on TLS is refused for want of it.
+tls_refused() {
+  local got
+  if got=$("$S" sql "$1" --protocol=TCP -h 127.0.0.1 -P "$(port_of "$1")" -u mysqlclone -pmysqlclone \
+             --ssl-mode=REQUIRED -N -B -e 'SELECT 1' 2>&1); then
+    echo "a TLS connection succeeded"; return 1
+  fi
+  case "$got" in *"SSL is required but the server doesn't support it"*) return 0 ;; esac
+  echo "unexpected: $got"; return 1
+}
+
+# ... and served by default (mysqld's auto-generated certificate).
+tls_served() {
+  "$S" sql "$1" --protocol=TCP -h 127.0.0.1 -P "$(port_of "$1")" -u mysqlclone -pmysqlclone \
+    --ssl-mode=REQUIRED -N -B -e "SHOW SESSION STATUS LIKE 'Ssl_version'" 2>/dev/null | grep -q TLS
+}
+
+clone_state() { sqlv "$1" "SELECT PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME='clone'"; }
+
+# MySQL donors for `mysqlclone remote`: --no-clone --no-tls (no clone plugin, TLS refused;
+# INSTALL PLUGIN adds the plugin at run time), then --clone (the plugin ACTIVE).
+donor_variants() {
+  local f=$1 label=$2 v=$base/$1-donor
+  check "$label: start --no-clone --no-tls" "$S" start "$f" "$v" --no-clone --no-tls || return 1
+  check "$label: no clone plugin" expect "" clone_state "$v" || return 1
+  check "$label: TLS refused" tls_refused "$v" || return 1
+  check "$label: INSTALL PLUGIN clone" \
+    expect ACTIVE sqlv "$v" "INSTALL PLUGIN clone SONAME 'mysql_clone.so'; SELECT PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME='clone'" ||
+    return 1
+  check "$label: stop" "$S" stop "$v" || return 1
+  rm -rf "$v"
+  check "$label: start --clone" "$S" start "$f" "$v" --clone || return 1
+  check "$label: clone plugin ACTIVE" expect ACTIVE clone_state "$v" || return 1
+  check "$label: TLS served" tls_served "$v" || return 1
+  check "$label: stop" "$S" stop "$v" || return 1
+  rm -rf "$v"
+}
+
 run_one() {
   local f=$1 ps=$2 d bytes label
   d=$base/$f-$ps
@@ -122,6 +160,7 @@ run_one() {
     if [ "$f" = mariadb-11.8 ]; then
       check "$label: TLS with the fixed certificate" tls_verified "$d" || return 1
     fi
+    if is_mysql "$f"; then donor_variants "$f" "$label" || return 1; fi
   fi
   check "$label: stop" "$S" stop "$d" || return 1
   check "$label: status after stop" not_running "$d" || return 1

@@ -2,7 +2,7 @@
 # Throwaway MySQL/MariaDB test servers, each in its own directory (recipes: shared/docs/test-servers.md).
 #
 #   server.sh start FLAVOUR DIR [--port N] [--page-size 4k|8k|16k|32k|64k] [--datadir PATH]
-#                               [--set name=value]...
+#                               [--clone | --no-clone] [--no-tls] [--set name=value]...
 #   server.sh stop DIR | kill DIR | status DIR
 #   server.sh sql DIR [client args...]        the flavour's client as root over the socket
 #   server.sh sysbench DIR sysbench-args...   system sysbench as bench/bench on db sbtest
@@ -10,6 +10,9 @@
 #
 # FLAVOUR: mariadb-10.11 (system binaries), mysql-9.7 or mariadb-11.8 (private roots made by
 # build-root.sh, every binary run through the root's own loader).
+# MySQL only: the clone plugin is loaded by default (--clone also checks that it is ACTIVE once
+# up; --no-clone starts without it, a donor that `mysqlclone remote` must refuse); --no-tls
+# starts without TLS (tls-version empty: clients asking for TLS are refused).
 #
 # DIR holds my.cnf (rewritten at every start: [mysqld] for the server, [client] for our clients),
 # data/ (unless --datadir), mysqld.sock, mysqld.pid, error.log, server.env and, for mariadb-11.8,
@@ -156,7 +159,10 @@ build_opts() {
     set_opt "gtid-mode=ON"
     set_opt "enforce-gtid-consistency=ON"
     set_opt "mysqlx=OFF"               # else every server wants 33060 and the second one fails
-    set_opt "plugin-load-add=mysql_clone.so"
+    if [ "$clone" = 1 ]; then set_opt "plugin-load-add=mysql_clone.so"; fi
+    # No TLS at all: with an empty tls-version the server offers no TLS (9.7 has no --ssl=OFF);
+    # caching_sha2_password then needs the RSA key exchange, which the server still offers.
+    if [ "$tls" = 0 ]; then set_opt "tls-version="; fi
     # The compiled-in default is /var/lib/mysql-files; mysqld refuses to start if it is missing.
     set_opt "secure-file-priv=$dir/files"
   else
@@ -274,11 +280,39 @@ ping_server() {
   return 1
 }
 
+# check_clone_tls: what --clone, --no-clone and --no-tls asked for holds on the running server.
+check_clone_tls() {
+  is_mysql "$flavour" || return 0
+  local state out
+  if [ -n "$opt_clone" ]; then
+    state=$(client "$dir" -N -B -e \
+      "SELECT PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME='clone'") || return 1
+    if [ "$opt_clone" = 1 ] && [ "$state" != ACTIVE ]; then
+      echo "server.sh: the clone plugin is '${state:-absent}', not ACTIVE" >&2; return 1
+    fi
+    if [ "$opt_clone" = 0 ] && [ -n "$state" ]; then
+      echo "server.sh: --no-clone, yet the clone plugin is there ($state)" >&2; return 1
+    fi
+  fi
+  if [ "$tls" = 0 ]; then
+    # A client that insists on TLS over TCP must be refused for want of TLS on the server.
+    if out=$(client "$dir" --protocol=TCP -h 127.0.0.1 -P "$port" -u mysqlclone -pmysqlclone \
+               --ssl-mode=REQUIRED -N -B -e 'SELECT 1' 2>&1); then
+      echo "server.sh: --no-tls, yet a TLS connection succeeded" >&2; return 1
+    fi
+    case "$out" in
+      *"SSL is required but the server doesn't support it"*) ;;
+      *) echo "server.sh: --no-tls: unexpected answer to a TLS client: $out" >&2; return 1 ;;
+    esac
+  fi
+}
+
 cmd_start() {
   [ $# -ge 2 ] || usage
   flavour=$1 dir=$2; shift 2
-  local opt_port="" opt_page="" opt_datadir=""
+  local opt_port="" opt_page="" opt_datadir="" opt_clone=""
   sets=()
+  clone=1 tls=1
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) [ $# -ge 2 ] || usage; opt_port=$2; shift 2 ;;
@@ -287,12 +321,19 @@ cmd_start() {
       --page-size=*) opt_page=${1#*=}; shift ;;
       --datadir) [ $# -ge 2 ] || usage; opt_datadir=$2; shift 2 ;;
       --datadir=*) opt_datadir=${1#*=}; shift ;;
+      --clone) opt_clone=1; clone=1; shift ;;
+      --no-clone) opt_clone=0; clone=0; shift ;;
+      --no-tls) tls=0; shift ;;
       --set) [ $# -ge 2 ] || usage; sets+=("$2"); shift 2 ;;
       --set=*) sets+=("${1#*=}"); shift ;;
       *) die "start: unknown option '$1'" ;;
     esac
   done
   known_flavour "$flavour" || die "unknown flavour '$flavour' (one of: ${FLAVOURS[*]})"
+  if ! is_mysql "$flavour"; then
+    [ -z "$opt_clone" ] || die "--clone/--no-clone: MySQL only (MariaDB has no clone plugin)"
+    [ "$tls" = 1 ] || die "--no-tls: MySQL only"
+  fi
   FLAVOUR=$flavour   # what client() and friends go by
   local s
   for s in "${sets[@]}"; do
@@ -303,6 +344,10 @@ cmd_start() {
   if [ -n "$root" ] && [ ! -e "$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" ]; then
     # Only when missing: rebuilding a root in use would pull it from under running servers.
     "$here/build-root.sh" "$flavour"
+  fi
+
+  if is_mysql "$flavour" && [ "$clone" = 1 ] && [ ! -f "$root/usr/lib/mysql/plugin/mysql_clone.so" ]; then
+    die "no clone plugin in $root/usr/lib/mysql/plugin (mysql_clone.so): rebuild the root with build-root.sh"
   fi
 
   local made=""
@@ -440,6 +485,7 @@ cmd_start() {
   if [ "$fresh" = 1 ]; then
     create_accounts || start_fail "cannot create the test accounts"
   fi
+  check_clone_tls || start_fail "the server is up but not as asked (--clone/--no-clone/--no-tls)"
   local version ps
   version=$(client "$dir" -N -B -e 'SELECT VERSION()' 2>/dev/null) || version=""
   ps=$(client "$dir" -N -B -e 'SELECT @@innodb_page_size' 2>/dev/null) || ps=$page_size
