@@ -116,14 +116,6 @@ Status Applier::add_file(const FileDescriptor& d) {
   const bool redo = is_redo_state(d.state);
   if (!redo && !is_data_state(d.state))
     return Status::error(ExitCode::kProtocol, std::string("file metadata in state ") + snapshot_state_name(d.state));
-  const std::string shown = redo ? "redo file " + std::to_string(d.file_index) : "'" + d.name + "'";
-  if (d.flags & (kFileFlagEncrypted | kFileFlagHasKey))
-    return Status::error(ExitCode::kUnsupported, "the donor's " + shown +
-                                                     " is encrypted; mysqlclone remote cannot apply encrypted "
-                                                     "tablespaces or redo/undo yet (use CLONE INSTANCE for this donor)");
-  if (d.flags & (kFileFlagRenamed | kFileFlagDeleted))
-    return Status::error(ExitCode::kUnsupported, "the donor reports concurrent DDL on " + shown +
-                                                     " although the clone holds its backup lock; not applied");
   fs::path path;
   if (redo) {
     path = redo_file_target(options_.target_dir, d.file_index, options_.donor_version);
@@ -132,6 +124,14 @@ Status Applier::add_file(const FileDescriptor& d) {
     if (!target.is_ok()) return target.status();
     path = std::move(*target);
   }
+  const std::string shown = redo ? "redo file " + std::to_string(d.file_index) : "'" + d.name + "'";
+  if (d.flags & (kFileFlagEncrypted | kFileFlagHasKey))
+    return Status::error(ExitCode::kUnsupported, "the donor's " + shown +
+                                                     " is encrypted; mysqlclone remote cannot apply encrypted "
+                                                     "tablespaces or redo/undo yet (use CLONE INSTANCE for this donor)");
+  if (d.flags & (kFileFlagRenamed | kFileFlagDeleted))
+    return Status::error(ExitCode::kUnsupported, "the donor reports concurrent DDL on " + shown +
+                                                     " although the clone holds its backup lock; not applied");
   if (d.file_size > kMaxFileEnd)
     return Status::error(ExitCode::kProtocol, "the donor announced " + shown + " with size " +
                                                   std::to_string(d.file_size) + ", beyond any possible file size");

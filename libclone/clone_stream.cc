@@ -130,7 +130,7 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
   if (Status s = t.send(Command::kExecute, {}); !s.is_ok()) return s;
   std::optional<DataDescriptor> pending;  // a data descriptor waiting for its bytes
   const bool master = bool(c.ack);
-  return read_answer(t, [&](const Response& r) -> Status {
+  Status streamed = read_answer(t, [&](const Response& r) -> Status {
     if (r.type == ResponseType::kData) {
       if (!pending) return Status::error(ExitCode::kProtocol, "the donor sent data without a data descriptor");
       if (r.body.size() != pending->data_length)
@@ -171,6 +171,9 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
     }
     return Status::ok();  // task metadata: which task this connection is; nothing to apply
   });
+  if (streamed.is_ok() && pending)
+    return Status::error(ExitCode::kProtocol, "the donor ended the stream before the data of its last descriptor");
+  return streamed;
 }
 
 Status exit_clone(Transport& t) {

@@ -5,45 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "test/unit/clone_bytes.h"
+
 namespace {
 using namespace mysqlclone;
 using namespace mysqlclone::clone;
-using Bytes = std::vector<uint8_t>;
+using test::Bytes;
 
-// Builds donor bytes by hand, so the tests state the layout independently of the parser.
-struct Writer {
-  Bytes b;
-  Writer& u8(uint8_t v) {
-    b.push_back(v);
-    return *this;
-  }
-  Writer& le32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-    return *this;
-  }
-  Writer& be16(uint16_t v) {
-    b.push_back(static_cast<uint8_t>(v >> 8));
-    b.push_back(static_cast<uint8_t>(v));
-    return *this;
-  }
-  Writer& be32(uint32_t v) {
-    for (int i = 3; i >= 0; --i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-    return *this;
-  }
-  Writer& be64(uint64_t v) {
-    for (int i = 7; i >= 0; --i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-    return *this;
-  }
-  Writer& raw(const Bytes& v) {
-    b.insert(b.end(), v.begin(), v.end());
-    return *this;
-  }
-  Writer& str(const std::string& s) {
-    b.insert(b.end(), s.begin(), s.end());
-    return *this;
-  }
-  Writer& le_string(const std::string& s) { return le32(static_cast<uint32_t>(s.size())).str(s); }
-};
+using test::Writer;
 
 // Sets the BE u32 at offset (descriptor length, name length, ...).
 void set_be32(Bytes& b, size_t offset, uint32_t v) {
