@@ -51,8 +51,8 @@ Status pwrite_fully(int fd, std::span<const uint8_t> data, uint64_t offset, cons
 
 // Writes one piece of a block. Aligned pieces go straight to the disk (O_DIRECT): through the page
 // cache the copy and the write-back cost more CPU than the network does, and a clone is mostly
-// whole pages at page offsets. The donor's bytes sit at no particular address in the client
-// library's buffer, so they pass through an aligned per-thread buffer. The rest (the redo
+// whole pages at page offsets. Bytes at an unaligned address (the client library's buffer) pass
+// through an aligned per-thread buffer first. The rest (the redo
 // header and trailer, odd sizes) goes through the page cache, with write-back started at once.
 Status write_piece(int fd, int direct_fd, std::span<const uint8_t> data, uint64_t offset, const fs::path& path) {
   const bool aligned = direct_fd >= 0 && offset % kDirectIoAlignment == 0 && data.size() % kDirectIoAlignment == 0;
@@ -61,6 +61,8 @@ Status write_piece(int fd, int direct_fd, std::span<const uint8_t> data, uint64_
     ::sync_file_range(fd, off_t(offset), off_t(data.size()), SYNC_FILE_RANGE_WRITE);  // a hint only
     return Status::ok();
   }
+  if (reinterpret_cast<uintptr_t>(data.data()) % kDirectIoAlignment == 0)
+    return pwrite_fully(direct_fd, data, offset, path);  // already in an aligned buffer (BlockWriter)
   thread_local std::unique_ptr<AlignedBuffer> buffer;
   if (!buffer || buffer->size() < data.size()) buffer = std::make_unique<AlignedBuffer>(data.size());
   std::memcpy(buffer->data(), data.data(), data.size());

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "libclone/clone_writer.h"
 #include "libclone/log.h"
 
 namespace mysqlclone::clone {
@@ -130,6 +131,7 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
   if (Status s = t.send(Command::kExecute, {}); !s.is_ok()) return s;
   std::optional<DataDescriptor> pending;  // a data descriptor waiting for its bytes
   const bool master = bool(c.ack);
+  BlockWriter writer(c.applier);
   Status streamed = read_answer(t, [&](const Response& r) -> Status {
     if (r.type == ResponseType::kData) {
       if (!pending) return Status::error(ExitCode::kProtocol, "the donor sent data without a data descriptor");
@@ -138,7 +140,7 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
                                                       " bytes of data and sent " + std::to_string(r.body.size()));
       const DataDescriptor block = *pending;
       pending.reset();
-      if (Status s = c.applier.write(block, r.body); !s.is_ok()) return s;
+      if (Status s = writer.submit(block, r.body); !s.is_ok()) return s;
       c.progress.account(r.body.size());
       return Status::ok();
     }
@@ -173,7 +175,8 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
   });
   if (streamed.is_ok() && pending)
     return Status::error(ExitCode::kProtocol, "the donor ended the stream before the data of its last descriptor");
-  return streamed;
+  if (!streamed.is_ok()) return streamed;
+  return writer.drain();
 }
 
 Status exit_clone(Transport& t) {

@@ -2,6 +2,7 @@
 // what is refused, and the ordering and finishing rules the stock recipient follows
 // (clone-protocol.md §3.4–§3.8).
 #include "libclone/clone_apply.h"
+#include "libclone/clone_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -599,6 +600,37 @@ TEST_F(CloneApplyTest, HandOverLeavesTheMarkersOfAFinishedClone) {
   EXPECT_EQ(fs::file_size(target / "ibdata1"), kPage);
   // A second hand-over has no in-progress marker left to remove.
   expect_code(a->hand_over(view_status), ExitCode::kPath, "#status_in_progress");
+}
+
+// ---- BlockWriter (clone_writer.h): the same writes, off the receiving thread ---------------------
+
+TEST_F(CloneApplyTest, BlockWriterWritesEveryBlockInOrderBeforeDrainReturns) {
+  auto a = begin();
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->add_file(file_meta(0, "db/t.ibd", 4 * kPage)).is_ok());
+  {
+    // A queue smaller than two blocks: submit() must wait for the writer, never drop a block.
+    BlockWriter writer(*a, kPage + 1);
+    for (uint8_t i = 0; i < 4; ++i) ASSERT_TRUE(writer.submit(block(0, i * kPage, kPage), filled(kPage, i + 1)).is_ok());
+    // The same offset again, later: the later block wins, as on the wire.
+    ASSERT_TRUE(writer.submit(block(0, 0, 4), text("last")).is_ok());
+    ASSERT_TRUE(writer.drain().is_ok());
+  }
+  const Bytes bytes = read_all(target / "db" / "t.ibd");
+  ASSERT_EQ(bytes.size(), 4 * kPage);
+  EXPECT_EQ(Bytes(bytes.begin(), bytes.begin() + 4), text("last"));
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(bytes[i * kPage], i + 1) << i;
+  EXPECT_EQ(a->bytes_written(), 4 * kPage + 4);
+}
+
+TEST_F(CloneApplyTest, BlockWriterReportsAFailedWriteAndStopsTakingBlocks) {
+  auto a = begin();
+  ASSERT_TRUE(a);
+  BlockWriter writer(*a);
+  // Data in a state that carries no data is refused by the applier, on the writer's thread.
+  ASSERT_TRUE(writer.submit(block(0, 0, 4, SnapshotState::kDone), text("late")).is_ok());
+  expect_code(writer.drain(), ExitCode::kProtocol, "data block in state");
+  expect_code(writer.submit(block(0, 0, 4), text("more")), ExitCode::kProtocol, "data block in state");
 }
 
 }  // namespace
