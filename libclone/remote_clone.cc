@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -336,7 +337,22 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
       aux.abort();
     }
   } guard{connections, **aux, *params};
+  // The donor may wait up to the DDL timeout for its backup lock before it answers COM_INIT:
+  // a signal meanwhile must not wait with it.
+  std::atomic<bool> initialised{false};
+  std::thread interrupt_watch([&] {
+    while (!initialised) {
+      if (interrupted()) {
+        guard.connections.abort_all(*params);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   auto donor = init_clone(connections.at(0), options.ddl_timeout_seconds);
+  initialised = true;
+  interrupt_watch.join();
+  if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted; the clone in " + result.target_dir + " is incomplete");
   if (!donor.is_ok()) return donor.status();
   result.donor.protocol = donor->protocol;
   result.donor.plugins = donor->plugins;
