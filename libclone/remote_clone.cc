@@ -302,7 +302,6 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   auto facts = preflight(*main_session, *params);
   if (!facts.is_ok()) return facts.status();
   result.donor = std::move(*facts);
-  if (result.donor.tls) result.donor.tls_cipher = "yes";
   auto donor_version = parse_server_version(result.donor.version);
   if (!donor_version.is_ok()) return donor_version.status();
   log_info("donor {} runs MySQL {} ({} {}), page size {}, {}", params->describe(), result.donor.version,

@@ -40,7 +40,6 @@ struct DonorFacts {
   size_t collations = 0;
   std::string json_configs;  // protocol V4: {"version":...,"maturity":...}
   bool tls = false;
-  std::string tls_cipher;
 };
 
 struct RemoteCloneResult {
