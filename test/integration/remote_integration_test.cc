@@ -544,6 +544,31 @@ TEST(RemoteClone, UnderLoadFourWays) {
   }
 }
 
+// Page sizes other than 16K change extent sizes (the end-of-clone alignment) and page-compressed
+// sizes; the stock mysqld of the same page size must start on the result with equal tables.
+TEST(RemoteClone, OtherPageSizes) {
+  for (const std::string page_size : {"4k", "64k"}) {
+    SCOPED_TRACE(page_size);
+    it::Server donor(kFlavour, page_size, {it::kClonePlugin});
+    donor.sql(
+        "SET SESSION cte_max_recursion_depth = 100000;\nCREATE DATABASE ps;\n"
+        "CREATE TABLE ps.t (id INT PRIMARY KEY, v TEXT);\n"
+        "INSERT INTO ps.t WITH RECURSIVE seq (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < 20000) "
+        "SELECT i, REPEAT(CHAR(97 + i % 26), 50 + i % 900) FROM seq;\n");
+    // ROW_FORMAT=COMPRESSED exists up to 16K pages only.
+    if (page_size == "4k") donor.sql("CREATE TABLE ps.z ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=2 AS SELECT * FROM ps.t;\n");
+    it::TempDir work;
+    const std::string target = work.path() + "/clone";
+    auto r = it::mysqlclone_bounded(remote_args(donor, target, {"--parallel", "2"}), kIdleCloneSeconds);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    it::Server copy(kFlavour, page_size, {"--datadir", target});
+    EXPECT_EQ(check_all_tables(copy), "") << "CHECK TABLE on the " << page_size << " copy";
+    const auto names = innodb_user_tables(donor);
+    ASSERT_EQ(names.size(), page_size == "4k" ? 2u : 1u) << join(names, ", ");
+    EXPECT_EQ(checksums(copy, names), checksums(donor, names));
+  }
+}
+
 // ---------------------------------------------------------------------------------- 2. errors
 
 TEST(RemoteClone, DonorWithoutClonePlugin) {
