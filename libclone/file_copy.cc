@@ -1,5 +1,6 @@
 #include "libclone/file_copy.h"
 
+#include <future>
 #include <thread>
 
 #include "libclone/interrupt.h"
@@ -11,7 +12,7 @@ namespace {
 
 // A multiple of every physical page size and of the direct I/O alignment; large enough that
 // each direct read and write keeps several requests in flight.
-constexpr size_t kChunkBytes = 4 << 20;
+constexpr size_t kChunkBytes = 1 << 20;
 
 Status interrupted_status() { return Status::error(ExitCode::kInterrupted, "interrupted"); }
 
@@ -63,17 +64,29 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
   if (page0) result.pages.count(page0->status);
   Sha256 hash;
   const uint32_t psize = layout.format.physical_size;
-  AlignedBuffer buf(kChunkBytes);
-  for (uint64_t offset = 0;; offset += kChunkBytes) {
+  // Three buffers in a pipeline: while chunk i is checked and hashed here, chunk i+1 is being
+  // read and chunk i-1 written (direct I/O returns only once the device is done), so the disk
+  // always has a read and a write to work on. The futures are declared after the buffers: on an
+  // early return their destructors wait for the I/O still in flight before the buffers go.
+  AlignedBuffer buffers[3] = {AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes)};
+  const ReadFile& source = *file;
+  auto read_ahead = [&source](uint64_t offset, AlignedBuffer& into) {
+    return std::async(std::launch::async, [&source, offset, &into] { return source.read_at(offset, into.span()); });
+  };
+  std::future<Result<size_t>> reading = read_ahead(0, buffers[0]);
+  std::future<Status> writing;
+  for (uint64_t offset = 0, turn = 0;; offset += kChunkBytes, turn = (turn + 1) % 3) {
+    auto n = reading.get();
+    if (!n.is_ok()) return n.status();
+    // Chunk i-2's buffer is free: its write ended before chunk i-1's began.
+    if (*n == kChunkBytes) reading = read_ahead(offset + kChunkBytes, buffers[(turn + 1) % 3]);
     if (interrupted()) return interrupted_status();
     if (options.keep_going)
       if (Status s = options.keep_going(); !s.is_ok()) return s;
-    auto n = file->read_at(offset, buf.span());
-    if (!n.is_ok()) return n.status();
     // Whole pages only: a file being extended may end in a partial page, which recovery
     // re-creates from the redo (FILE_EXTEND / page init records).
     const size_t whole = *n - *n % psize;
-    std::span<uint8_t> chunk(buf.data(), whole);
+    std::span<uint8_t> chunk(buffers[turn].data(), whole);
     if (options.after_read) options.after_read(rel_path, offset, chunk);
     const innodb::PageNo chunk_first = first_page + innodb::PageNo(offset / psize);
     ChunkScan scan = scan_pages(chunk, layout, chunk_first, offset == 0 && page0.has_value());
@@ -85,11 +98,15 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
     result.pages.add(scan.counts);
     result.max_lsn = std::max(result.max_lsn, scan.max_lsn);
     hash.update(chunk);
-    if (Status s = (*out)->append(chunk); !s.is_ok()) return s;
+    if (writing.valid())
+      if (Status s = writing.get(); !s.is_ok()) return s;
+    writing = std::async(std::launch::async, [&out, chunk] { return (*out)->append(chunk); });
     result.bytes += whole;
     progress.account(whole);
     if (*n < kChunkBytes) break;
   }
+  if (writing.valid())
+    if (Status s = writing.get(); !s.is_ok()) return s;
   if (Status s = (*out)->close(); !s.is_ok()) return s;
   result.sha256 = hash.hex_digest();
   return result;

@@ -9,7 +9,8 @@
 # MariaDB `mariadb-backup --backup --parallel=2` + `--prepare` (the time until the copy is a
 # startable datadir). Also a raw O_DIRECT read of the same files (dd, 1 MiB) as the disk's limit.
 # Our time includes every fsync: the copy is durable when mysqlclone says done.
-# Prints one line per run and the ratios; needs root and a build (tools/build.sh).
+# Prints one line per run and the ratios; needs root and a build (tools/build.sh; MYSQLCLONE_BIN
+# overrides the binary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 flavour=${1:?usage: local_bench.sh mysql-9.7|mariadb-10.11 [ROUNDS] [TABLES] [ROWS]}
@@ -17,7 +18,7 @@ rounds=${2:-3}
 tables=${3:-8}
 rows=${4:-500000}
 server=tools/servers/server.sh
-bin=$PWD/build/cli/mysqlclone
+bin=${MYSQLCLONE_BIN:-$PWD/build/cli/mysqlclone}
 base=${BENCH_DIR:-/var/tmp/mysqlclone-bench}
 src=$base/$flavour-src
 out=$base/out
