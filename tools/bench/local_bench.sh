@@ -34,6 +34,8 @@ if [ ! -f "$src/.loaded-$tables-$rows" ]; then
 fi
 . "$src/server.env"
 data=$DATADIR
+# The source server is left stopped however the benchmark ends (its data stays for reruns).
+trap '"$server" stop "$src" >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
 mib=$(du -sm --exclude='#innodb_redo' --exclude='ib_logfile*' --exclude='binlog.*' "$data" | cut -f1)
 echo "source: $flavour, $mib MiB datadir"
 
@@ -85,8 +87,14 @@ raw_read() {
 printf '%-6s %10s %10s %10s %10s %10s %12s\n' round ours_s peer_s ratio ours_MiB/s rss_MiB blocked_ms
 sum_ratio=0
 for r in $(seq 1 "$rounds"); do
-  fresh; read -r t_ours rss blocked < <(run_ours)
-  fresh; t_peer=$(run_peer)
+  # Alternate who goes first, so a drift of the machine favours neither side.
+  if [ $((r % 2)) = 1 ]; then
+    fresh; read -r t_ours rss blocked < <(run_ours)
+    fresh; t_peer=$(run_peer)
+  else
+    fresh; t_peer=$(run_peer)
+    fresh; read -r t_ours rss blocked < <(run_ours)
+  fi
   ratio=$(echo "$t_peer / $t_ours" | bc -l)
   sum_ratio=$(echo "$sum_ratio + $ratio" | bc -l)
   printf '%-6s %10.2f %10.2f %10.2f %10.0f %10s %12s\n' "$r" "$t_ours" "$t_peer" "$ratio" \
@@ -95,4 +103,3 @@ done
 t_raw=$(raw_read)
 printf 'mean ratio (peer time / ours): %.2f; raw O_DIRECT read of the same files: %.2f s (%.0f MiB/s)\n' \
   "$(echo "$sum_ratio / $rounds" | bc -l)" "$t_raw" "$(echo "$mib / $t_raw" | bc -l)"
-rm -rf "$out"
