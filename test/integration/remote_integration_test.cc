@@ -29,12 +29,14 @@
 #include <nlohmann/json.hpp>
 
 #include "test/integration/harness.h"
+#include "test/integration/text.h"
 #include "test/integration/load.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using namespace it::text;
 
 const std::string kFlavour = "mysql-9.7";
 // The donor's sysbench data: small, so the suite stays fast (~100 MiB of tables).
@@ -48,81 +50,6 @@ constexpr double kIdleCloneSeconds = 120;
 const std::string kInstallPlugin = "INSTALL PLUGIN clone SONAME 'mysql_clone.so'";
 
 // ------------------------------------------------------------------------------------ helpers
-
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
-
-std::string tail(const std::string& s, size_t n = 4000) { return s.size() <= n ? s : "..." + s.substr(s.size() - n); }
-
-std::string head_tail(const std::string& s, size_t head = 3000, size_t end = 3000) {
-  if (s.size() <= head + end) return s;
-  return s.substr(0, head) + "\n[... " + std::to_string(s.size() - head - end) + " bytes ...]\n" + s.substr(s.size() - end);
-}
-
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> v;
-  std::istringstream in(s);
-  std::string line;
-  while (std::getline(in, line)) v.push_back(line);
-  return v;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> v;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      v.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  v.push_back(cur);
-  return v;
-}
-
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
-  return s;
-}
-
-std::string describe(const it::CommandResult& r) {
-  return "exit code " + std::to_string(r.exit_code) + "\n--- stdout ---\n" + head_tail(r.out) +
-         "\n--- stderr ---\n" + head_tail(r.err);
-}
-
-// The lines of stderr that carry an error: "<time> mysqlclone: error: ..." (log.cc), exactly one
-// per failure.
-std::vector<std::string> error_lines(const std::string& err) {
-  std::vector<std::string> v;
-  for (const auto& l : split_lines(err))
-    if (contains(l, "error:")) v.push_back(l);
-  return v;
-}
-
-std::string server_errors(const std::string& log) {
-  std::string s;
-  for (const auto& l : split_lines(log))
-    if (contains(l, "[ERROR]")) s += l + "\n";
-  return tail(s.empty() ? log : s, 3000);
-}
-
-json parse(const std::string& out) { return json::parse(out, nullptr, false); }
-
-void info(const std::string& what) { std::cout << "[   info   ] " << what << std::endl; }
 
 bool wait_until(double seconds, const std::function<bool()>& pred) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
