@@ -179,6 +179,12 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
   return writer.drain();
 }
 
+Status acknowledge_state(Transport& aux, const Locator& locator, std::span<const uint8_t> descriptor) {
+  if (Status s = aux.send(Command::kAck, build_ack_body(0, locator, with_ack_flag(descriptor))); !s.is_ok())
+    return s.with_context("acknowledging a clone stage");
+  return read_answer(aux, [](const Response& r) { return unexpected(r.type, "COM_ACK"); });
+}
+
 Status exit_clone(Transport& t) {
   if (Status s = t.send(Command::kExit, {}); !s.is_ok()) return s;
   return read_answer(t, [](const Response& r) { return unexpected(r.type, "COM_EXIT"); });

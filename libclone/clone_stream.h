@@ -59,6 +59,10 @@ struct StreamContext {
 // COM_EXECUTE, then applies the stream until COM_RES_COMPLETE.
 Status run_execute_stream(Transport& connection, StreamContext& context);
 
+// COM_ACK on the aux connection for an end-of-state descriptor (sent back with its ACK flag set,
+// with the clone's locator); the donor moves to the next state once it has it.
+Status acknowledge_state(Transport& aux, const Locator& locator, std::span<const uint8_t> descriptor);
+
 // COM_EXIT; the donor answers COMPLETE and the connection returns to SQL mode.
 Status exit_clone(Transport& connection);
 

@@ -221,20 +221,7 @@ Status run_streams(Connections& connections, Transport& aux, Applier& applier, C
   };
 
   const Locator& locator = plan.donor.locators.front();
-  auto ack = [&](std::span<const uint8_t> descriptor) -> Status {
-    if (Status s = aux.send(Command::kAck, build_ack_body(0, locator, with_ack_flag(descriptor))); !s.is_ok())
-      return s.with_context("acknowledging a clone stage");
-    auto packet = aux.receive();  // the donor answers an ACK with COMPLETE (or ERROR)
-    if (!packet.is_ok()) return packet.status();
-    auto response = split_response(*packet);
-    if (!response.is_ok()) return response.status();
-    if (response->type == ResponseType::kComplete) return Status::ok();
-    if (response->type == ResponseType::kError) {
-      auto e = parse_error(response->body);
-      return e.is_ok() ? donor_error_status(*e) : e.status();
-    }
-    return Status::error(ExitCode::kProtocol, "unexpected answer to COM_ACK: " + std::to_string(int(response->type)));
-  };
+  auto ack = [&](std::span<const uint8_t> descriptor) { return acknowledge_state(aux, locator, descriptor); };
   auto space = [&](uint64_t bytes) { return check_free_space(plan.target, bytes); };
 
   auto worker = [&](unsigned index) -> Status {

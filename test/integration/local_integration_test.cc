@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "test/integration/checks.h"
 #include "test/integration/harness.h"
 #include "test/integration/text.h"
 #include "test/integration/load.h"
@@ -203,35 +204,7 @@ std::vector<std::string> tables(const it::Server& s, bool user_only) {
 
 // CHECK TABLE of every table of the copy; "" when each ends with status OK and none reports an
 // error or a warning.
-std::string check_all_tables(const it::Server& s) {
-  const auto all = tables(s, false);
-  if (all.empty()) return "no tables at all";
-  auto r = s.try_sql("CHECK TABLE " + join(all, ", ") + ";\n", 600);
-  if (r.exit_code != 0) return "CHECK TABLE failed: " + describe(r);
-  std::set<std::string> ok;
-  std::string problems;
-  for (const auto& line : split_lines(r.out)) {
-    auto f = split(line, '\t');
-    if (f.size() < 4) {
-      problems += "unexpected CHECK TABLE output: " + line + "\n";
-      continue;
-    }
-    const std::string type = lower(f[2]), text = f[3];
-    if (type == "status" && text == "OK")
-      ok.insert(f[0]);
-    else if (type == "error" || type == "warning" || type == "status")
-      problems += line + "\n";
-  }
-  if (ok.size() != all.size())
-    problems += std::to_string(ok.size()) + " of " + std::to_string(all.size()) + " tables checked OK\n";
-  return problems;
-}
-
-std::string checksums(const it::Server& s, const std::vector<std::string>& names) {
-  auto r = s.try_sql("CHECKSUM TABLE " + join(names, ", ") + " EXTENDED;\n", 600);
-  if (r.exit_code != 0) return "CHECKSUM TABLE failed: " + describe(r);
-  return r.out;
-}
+std::string check_all_tables(const it::Server& s) { return it::check_tables(s, tables(s, false)); }
 
 // -------------------------------------------------------------------------------------- fixtures
 
@@ -368,7 +341,7 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
   const auto user_tables = tables(src, true);
   ASSERT_EQ(user_tables.size(), 9u) << join(user_tables, ", ");
   EXPECT_EQ(tables(copy, true), user_tables);
-  const std::string want = checksums(src, user_tables), got = checksums(copy, user_tables);
+  const std::string want = it::checksums(src, user_tables), got = it::checksums(copy, user_tables);
   EXPECT_EQ(got, want) << "CHECKSUM TABLE differs between the copy (got) and the source (want)\n"
                        << replica_status(copy);
 }

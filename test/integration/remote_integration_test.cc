@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "test/integration/checks.h"
 #include "test/integration/harness.h"
 #include "test/integration/text.h"
 #include "test/integration/load.h"
@@ -158,35 +159,7 @@ std::vector<std::string> all_tables(const it::Server& s) {
 
 // CHECK TABLE of every table (mysql.* included); "" when each ends with status OK and none reports
 // an error or a warning.
-std::string check_all_tables(const it::Server& s) {
-  const auto all = all_tables(s);
-  if (all.empty()) return "no tables at all";
-  auto r = s.try_sql("CHECK TABLE " + join(all, ", ") + ";\n", 600);
-  if (r.exit_code != 0) return "CHECK TABLE failed: " + describe(r);
-  std::set<std::string> ok;
-  std::string problems;
-  for (const auto& line : split_lines(r.out)) {
-    auto f = split(line, '\t');
-    if (f.size() < 4) {
-      problems += "unexpected CHECK TABLE output: " + line + "\n";
-      continue;
-    }
-    const std::string type = lower(f[2]), text = f[3];
-    if (type == "status" && text == "OK")
-      ok.insert(f[0]);
-    else if (type == "error" || type == "warning" || type == "status")
-      problems += line + "\n";
-  }
-  if (ok.size() != all.size())
-    problems += std::to_string(ok.size()) + " of " + std::to_string(all.size()) + " tables checked OK\n";
-  return problems;
-}
-
-std::string checksums(const it::Server& s, const std::vector<std::string>& names) {
-  auto r = s.try_sql("CHECKSUM TABLE " + join(names, ", ") + " EXTENDED;\n", 600);
-  if (r.exit_code != 0) return "CHECKSUM TABLE failed: " + describe(r);
-  return r.out;
-}
+std::string check_all_tables(const it::Server& s) { return it::check_tables(s, all_tables(s)); }
 
 std::string replica_status(const it::Server& copy) {
   auto r = copy.try_sql("SHOW REPLICA STATUS\\G\n", 30);
@@ -438,7 +411,7 @@ void clone_under_load(const it::Server& donor, const Way& w) {
   const auto names = innodb_user_tables(donor);
   ASSERT_EQ(names.size(), size_t(kTables)) << join(names, ", ");
   EXPECT_EQ(innodb_user_tables(copy), names);
-  const std::string want = checksums(donor, names), got = checksums(copy, names);
+  const std::string want = it::checksums(donor, names), got = it::checksums(copy, names);
   EXPECT_EQ(got, want) << "CHECKSUM TABLE differs between the copy (got) and the donor (want)\n" << replica_status(copy);
   copy.try_sql("STOP REPLICA;\n", 60);
   info(way_name(w) + ": clone " + fixed1(clone_seconds) + " s (load start included), copy up to checksums " +
@@ -492,7 +465,7 @@ TEST(RemoteClone, OtherPageSizes) {
     EXPECT_EQ(check_all_tables(copy), "") << "CHECK TABLE on the " << page_size << " copy";
     const auto names = innodb_user_tables(donor);
     ASSERT_EQ(names.size(), page_size == "4k" ? 2u : 1u) << join(names, ", ");
-    EXPECT_EQ(checksums(copy, names), checksums(donor, names));
+    EXPECT_EQ(it::checksums(copy, names), it::checksums(donor, names));
   }
 }
 

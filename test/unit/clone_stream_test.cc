@@ -304,6 +304,22 @@ TEST(CloneStreamAttachTest, SendsTheMastersLocatorsAndNeedsLocatorsBack) {
   expect_code(attach_worker(refused, kProtocolV3, master), ExitCode::kUnsupported, "no clone in progress");
 }
 
+TEST(CloneStreamAckTest, SendsTheStateEndBackWithTheAckFlagAndNeedsComplete) {
+  const Bytes end = state_desc(SnapshotState::kFileCopy, 0, 77, 88);
+  const Locator loc{kInnodbEngineType, locator()};
+  ScriptedDonor donor({complete()});
+  ASSERT_TRUE(acknowledge_state(donor, loc, end).is_ok());
+  ASSERT_EQ(donor.sent.size(), 1u);
+  EXPECT_EQ(donor.sent[0].command, Command::kAck);
+  EXPECT_EQ(donor.sent[0].body, build_ack_body(0, loc, with_ack_flag(end)));
+  EXPECT_EQ(donor.sent[0].body.back() & kStateFlagAck, kStateFlagAck);
+
+  ScriptedDonor refused({error(1317, "interrupted")});
+  expect_code(acknowledge_state(refused, loc, end), ExitCode::kNetwork, "interrupted");
+  ScriptedDonor odd({locs(kProtocolV3, {{12, locator()}}), complete()});
+  expect_code(acknowledge_state(odd, loc, end), ExitCode::kProtocol, "during COM_ACK");
+}
+
 TEST(CloneStreamExitTest, SendsComExitAndAcceptsComplete) {
   ScriptedDonor donor({complete()});
   ASSERT_TRUE(exit_clone(donor).is_ok());
