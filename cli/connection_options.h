@@ -11,7 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "libclone/connection.h"
+#include "libclone/server/connection.h"
 
 namespace mysqlclone {
 

@@ -8,10 +8,10 @@
 
 #include "cli/progress.h"
 #include "cli/status_exit.h"
-#include "libclone/local_backup.h"
-#include "libclone/log.h"
-#include "libclone/metadata.h"
-#include "libclone/replication.h"
+#include "libclone/command/local/local_backup.h"
+#include "libclone/base/log.h"
+#include "libclone/manifest/metadata.h"
+#include "libclone/server/replication.h"
 
 namespace mysqlclone {
 namespace {

@@ -12,9 +12,9 @@
 #include "cli/remote_command.h"
 #include "cli/status_exit.h"
 #include "cli/verify_command.h"
-#include "libclone/exit_code.h"
-#include "libclone/interrupt.h"
-#include "libclone/log.h"
+#include "libclone/base/exit_code.h"
+#include "libclone/base/interrupt.h"
+#include "libclone/base/log.h"
 #include "mysqlclone_version.h"
 
 namespace {

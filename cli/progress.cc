@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "libclone/log.h"
+#include "libclone/base/log.h"
 
 namespace mysqlclone {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "cli/progress.h"
 #include "cli/status_exit.h"
-#include "libclone/remote_clone.h"
+#include "libclone/command/remote/remote_clone.h"
 
 namespace mysqlclone {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "libclone/log.h"
+#include "libclone/base/log.h"
 
 namespace mysqlclone {
 

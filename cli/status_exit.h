@@ -3,7 +3,7 @@
 #pragma once
 
 #include "cli/global_options.h"
-#include "libclone/status.h"
+#include "libclone/base/status.h"
 
 namespace mysqlclone {
 

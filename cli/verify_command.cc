@@ -7,8 +7,8 @@
 
 #include "cli/progress.h"
 #include "cli/status_exit.h"
-#include "libclone/log.h"
-#include "libclone/verify.h"
+#include "libclone/base/log.h"
+#include "libclone/command/verify/verify.h"
 
 namespace mysqlclone {
 namespace {

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "libclone/clone_paths.h"
-#include "libclone/clone_wire.h"
+#include "libclone/command/remote/clone_paths.h"
+#include "libclone/command/remote/clone_wire.h"
 
 namespace {
 using namespace mysqlclone::clone;

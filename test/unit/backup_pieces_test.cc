@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "libclone/datadir_files.h"
-#include "libclone/metadata.h"
-#include "libclone/preflight.h"
-#include "libclone/replication.h"
+#include "libclone/datadir/datadir_files.h"
+#include "libclone/manifest/metadata.h"
+#include "libclone/server/preflight.h"
+#include "libclone/server/replication.h"
 #include "test_datadir.h"
 
 namespace {

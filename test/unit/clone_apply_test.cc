@@ -1,8 +1,8 @@
 // The recipient's apply side (clone_apply.h) on a real temporary directory: what lands where,
 // what is refused, and the ordering and finishing rules the stock recipient follows
 // (clone-protocol.md §3.4–§3.8).
-#include "libclone/clone_apply.h"
-#include "libclone/clone_writer.h"
+#include "libclone/command/remote/clone_apply.h"
+#include "libclone/command/remote/clone_writer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "libclone/clone_paths.h"
+#include "libclone/command/remote/clone_paths.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The clone RPC on one connection (clone_stream.h) against a scripted donor: a Transport that
 // hands out prepared response packets in order and records every command sent.
-#include "libclone/clone_stream.h"
+#include "libclone/command/remote/clone_stream.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "libclone/clone_wire.h"
+#include "libclone/command/remote/clone_wire.h"
 
 #include <gtest/gtest.h>
 

@@ -1,14 +1,14 @@
 // The copier over synthetic datadirs: byte-identical copies with SHA-256, a torn page healed by
 // a re-read, a page that stays bad failing the copy with file and page named.
-#include "libclone/file_copy.h"
+#include "libclone/datadir/file_copy.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
-#include "libclone/directory_sink.h"
-#include "libclone/sha256.h"
+#include "libclone/io/directory_sink.h"
+#include "libclone/io/sha256.h"
 #include "test_datadir.h"
 
 namespace {

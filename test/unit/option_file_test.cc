@@ -1,4 +1,4 @@
-#include "libclone/option_file.h"
+#include "libclone/server/option_file.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "libclone/connection.h"
+#include "libclone/server/connection.h"
 
 namespace {
 namespace fs = std::filesystem;

@@ -1,6 +1,6 @@
 // verify_datadir() over small synthetic data directories: counts, exact bad-page reports,
 // unusable paths and the running-server refusal.
-#include "libclone/verify.h"
+#include "libclone/command/verify/verify.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 
 #include "test_datadir.h"
-#include "libclone/sha256.h"
+#include "libclone/io/sha256.h"
 
 #include <nlohmann/json.hpp>
 

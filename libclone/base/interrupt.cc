@@ -1,0 +1,14 @@
+#include "libclone/base/interrupt.h"
+
+#include <atomic>
+
+namespace mysqlclone {
+namespace {
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "must be usable from a signal handler");
+}  // namespace
+
+void request_interrupt() { g_interrupted.store(true, std::memory_order_relaxed); }
+bool interrupted() { return g_interrupted.load(std::memory_order_relaxed); }
+
+}  // namespace mysqlclone

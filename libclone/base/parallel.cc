@@ -1,0 +1,39 @@
+#include "libclone/base/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "libclone/base/interrupt.h"
+
+namespace mysqlclone {
+
+unsigned resolve_threads(unsigned requested) {
+  return requested ? requested : std::max(4u, std::thread::hardware_concurrency());
+}
+
+Status run_parallel(size_t n, unsigned threads, const std::function<Status(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  Status first_error;
+  auto worker = [&] {
+    for (size_t i; !failed.load() && (i = next.fetch_add(1)) < n;) {
+      Status s = interrupted() ? Status::error(ExitCode::kInterrupted, "interrupted") : fn(i);
+      if (!s.is_ok()) {
+        std::lock_guard lock(mutex);
+        if (!failed.exchange(true)) first_error = s;
+      }
+    }
+  };
+  threads = unsigned(std::min<size_t>(std::max(1u, threads), std::max<size_t>(1, n)));
+  {
+    std::vector<std::jthread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+  }
+  return first_error;
+}
+
+}  // namespace mysqlclone

@@ -1,0 +1,493 @@
+#include "libclone/command/local/local_backup.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "libclone/datadir/datadir.h"
+#include "libclone/datadir/datadir_files.h"
+#include "libclone/io/directory_sink.h"
+#include "libclone/base/interrupt.h"
+#include "libclone/base/log.h"
+#include "libclone/manifest/metadata.h"
+#include "libclone/base/parallel.h"
+#include "libclone/server/preflight.h"
+#include "libclone/io/read_file.h"
+#include "libclone/redo/redo_archiver.h"
+#include "libclone/datadir/tablespace_header.h"
+
+namespace mysqlclone {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+}
+
+Status check_interrupt() {
+  return interrupted() ? Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete")
+                       : Status::ok();
+}
+
+// Everything one backup run shares.
+struct Context {
+  const LocalBackupOptions& options;
+  BackupProgress& progress;
+  Session session;
+  LocalBackupResult result;
+  DatadirInventory inventory;
+  OtherFiles others;
+  innodb::TablespaceFormat fallback_format;
+  std::unique_ptr<DirectorySink> sink;
+  std::unique_ptr<RedoArchiver> archiver;
+  std::mutex files_mutex;
+
+  const ServerInfo& info() const { return result.server; }
+  bool mysql() const { return info().flavour == innodb::Flavour::kMysql; }
+
+  void add_files(std::vector<CopiedFile> files) {
+    std::lock_guard lock(files_mutex);
+    for (auto& f : files) {
+      result.bytes += f.bytes;
+      auto same = std::find_if(result.files.begin(), result.files.end(),
+                               [&](const CopiedFile& o) { return o.rel_path == f.rel_path; });
+      if (same != result.files.end())
+        *same = std::move(f);  // a re-copy replaces the first one
+      else
+        result.files.push_back(std::move(f));
+    }
+  }
+};
+
+// ---- steps shared by both flavours ----------------------------------------------------------
+
+Status scan_source(Context& c) {
+  auto inv = scan_datadir(c.info().datadir);
+  if (!inv.is_ok()) return inv.status().with_context("reading the server's datadir");
+  if (inv->flavour != c.info().flavour)
+    return Status::error(ExitCode::kPath, c.info().datadir + " does not look like a " + flavour_name(c.info().flavour) +
+                                              " datadir");
+  c.inventory = std::move(inv).value();
+  auto ibdata1 = ReadFile::open(c.info().datadir + "/" + c.inventory.tablespaces.front().files.front().rel_path);
+  if (!ibdata1.is_ok()) return ibdata1.status();
+  auto instance = read_instance_format(*ibdata1, c.info().flavour);
+  if (!instance.is_ok()) return Status::error(ExitCode::kSourceIo, instance.status().message());
+  c.fallback_format = innodb::default_format(instance->page_size, c.info().flavour);
+  c.fallback_format.full_crc32 = instance->full_crc32;
+  auto others = classify_other_files(c.info().datadir, c.info().flavour);
+  if (!others.is_ok()) return others.status();
+  c.others = std::move(others).value();
+  std::vector<std::string> unknown;
+  for (const DatadirFile& f : c.others.files)
+    if (!f.known) unknown.push_back(f.rel_path);
+  if (!unknown.empty()) {
+    std::string list;
+    for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? ", " : "") + unknown[i];
+    log_warning("{} file(s) in the datadir belong to no known table or server file and are not copied: {}{}",
+                unknown.size(), list, unknown.size() > 5 ? ", ..." : "");
+  }
+  return Status::ok();
+}
+
+Status copy_innodb(Context& c) {
+  std::vector<const TablespaceEntry*> work;
+  for (const auto& t : c.inventory.tablespaces)
+    if (t.kind != TablespaceKind::kTemporary) work.push_back(&t);
+  // Largest first, so the copy does not end with one thread on one big file.
+  std::sort(work.begin(), work.end(), [](auto* a, auto* b) { return a->total_size() > b->total_size(); });
+  uint64_t total = 0;
+  for (auto* t : work) total += t->total_size();
+  c.progress.copy.total_bytes += total;
+  log_info("copying {} InnoDB tablespaces ({} MiB) with {} threads", work.size(), total >> 20,
+           resolve_threads(c.options.parallel));
+  CopyOptions options = c.options.copy;
+  options.keep_going = [&c] { return c.archiver->health(); };
+  return run_parallel(work.size(), resolve_threads(c.options.parallel), [&](size_t i) -> Status {
+    auto files = copy_tablespace(c.info().datadir, *work[i], c.fallback_format, *c.sink, options, c.progress.copy);
+    if (!files.is_ok()) return files.status();
+    c.add_files(std::move(files).value());
+    return Status::ok();
+  });
+}
+
+// MySQL gives an undo tablespace a new space id when it truncates it: a copy taken across a
+// truncation mixes two files. (MariaDB logs its truncation in the redo.)
+Status check_undo_unchanged(Context& c) {
+  for (const auto& t : c.inventory.tablespaces) {
+    if (t.kind != TablespaceKind::kUndo) continue;
+    const std::string rel = t.files.front().rel_path;
+    auto copied = std::find_if(c.result.files.begin(), c.result.files.end(),
+                               [&](const CopiedFile& f) { return f.rel_path == rel; });
+    auto file = ReadFile::open(c.info().datadir + "/" + rel);
+    if (!file.is_ok() || copied == c.result.files.end()) continue;
+    auto header = read_tablespace_header(*file, c.info().flavour, c.fallback_format);
+    if (header.is_ok() && header->space_id && copied->space_id && *header->space_id != *copied->space_id)
+      return Status::error(ExitCode::kSourceIo, "undo tablespace " + rel + " was truncated during the copy (space id " +
+                                                    std::to_string(*copied->space_id) + " became " +
+                                                    std::to_string(*header->space_id) + "): run the backup again");
+  }
+  return Status::ok();
+}
+
+// Copies the classified files with `action`; with `only_changed`, only those whose size or
+// mtime moved since their first copy (which is then replaced).
+Status copy_other_files(Context& c, FileAction action, bool only_changed = false) {
+  for (DatadirFile& f : c.others.files) {
+    if (f.action != action) continue;
+    if (Status s = check_interrupt(); !s.is_ok()) return s;
+    auto now = restat(c.info().datadir, f);
+    if (!now.is_ok()) continue;  // gone (a log table rotated away): nothing to copy
+    if (only_changed) {
+      if (now->size == f.size && now->mtime_ns == f.mtime_ns) continue;
+      if (Status s = c.sink->remove(f.rel_path); !s.is_ok()) return s;
+    }
+    f.size = now->size;
+    f.mtime_ns = now->mtime_ns;
+    c.progress.copy.total_bytes += f.size;
+    auto copied = copy_plain_file(c.info().datadir, f.rel_path, *c.sink, c.progress.copy);
+    if (!copied.is_ok()) return copied.status();
+    c.add_files({std::move(copied).value()});
+  }
+  return Status::ok();
+}
+
+std::function<void(uint64_t)> throttle_of(Context& c) {
+  if (c.progress.copy.max_bytes_per_second <= 0) return {};
+  return [&progress = c.progress.copy](uint64_t bytes) { progress.throttle(bytes); };
+}
+
+Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
+  c.archiver = std::move(archiver);
+  if (Status s = c.archiver->start(); !s.is_ok()) return s;
+  c.result.checkpoint_lsn = c.archiver->checkpoint_lsn();
+  log_info("start checkpoint LSN {}; tailing the redo log", c.result.checkpoint_lsn);
+  return Status::ok();
+}
+
+Status finalize(Context& c) {
+  const EndPoint& e = c.result.end;
+  log_info("waiting for the redo log to reach the end LSN {} (copied up to {})", e.lsn, c.archiver->copied_lsn());
+  if (Status s = c.archiver->finish_at(e.lsn, std::chrono::seconds(c.options.redo_wait_seconds)); !s.is_ok()) return s;
+  // Every page was read before E was taken, so none can be newer: a page that is means the
+  // copy is not what recovery expects.
+  for (const CopiedFile& f : c.result.files)
+    if (f.tablespace && f.max_lsn > e.lsn)
+      return Status::error(ExitCode::kInternal, f.rel_path + " has a page with LSN " + std::to_string(f.max_lsn) +
+                                                    " beyond the end LSN " + std::to_string(e.lsn));
+  for (const std::string& d : c.others.directories)
+    if (Status s = c.sink->make_dir(d); !s.is_ok()) return s;
+  if (Status s = write_compat_files(c.result); !s.is_ok()) return s;
+  if (Status s = c.sink->sync_directories(); !s.is_ok()) return s;
+  return Status::ok();
+}
+
+// ---- MySQL ----------------------------------------------------------------------------------
+
+// Non-transactional tables with data: `db`.`table` for FLUSH TABLES ... WITH READ LOCK, or
+// empty when a global lock is needed (file names with encoded characters).
+struct LockPlan {
+  std::vector<std::string> tables;
+  bool needed = false;
+  bool global = false;
+};
+
+LockPlan mysql_lock_plan(const OtherFiles& others) {
+  LockPlan plan;
+  for (const DatadirFile& f : others.files) {
+    if (f.action != FileAction::kCopyLocked) continue;
+    const auto slash = f.rel_path.find('/');
+    const auto dot = f.rel_path.rfind('.');
+    const std::string ext = dot == std::string::npos ? "" : f.rel_path.substr(dot + 1);
+    if (slash == std::string::npos || (ext != "MYD" && ext != "CSV" && ext != "ARZ" && ext != "MRG")) continue;
+    const std::string db = f.rel_path.substr(0, slash), table = f.rel_path.substr(slash + 1, dot - slash - 1);
+    if (db == "mysql" && (table == "general_log" || table == "slow_log")) continue;  // log tables cannot be locked
+    plan.needed = true;
+    if (db.find_first_of("@#`") != std::string::npos || table.find_first_of("@#`/") != std::string::npos)
+      plan.global = true;  // encoded file names: lock everything rather than decode
+    plan.tables.push_back("`" + db + "`.`" + table + "`");
+  }
+  return plan;
+}
+
+Result<EndPoint> mysql_read_end_point(Session& s) {
+  auto rows = s.query("SELECT LOCAL, STORAGE_ENGINES FROM performance_schema.log_status");
+  if (!rows.is_ok()) return rows.status();
+  if (rows->empty() || !(*rows)[0][0] || !(*rows)[0][1])
+    return Status::error(ExitCode::kInternal, "performance_schema.log_status returned nothing");
+  try {
+    const auto local = nlohmann::json::parse(*(*rows)[0][0]);
+    const auto engines = nlohmann::json::parse(*(*rows)[0][1]);
+    EndPoint e;
+    e.lsn = engines.at("InnoDB").at("LSN").get<innodb::Lsn>();
+    e.gtid = local.value("gtid_executed", "");
+    e.binlog_file = local.value("binary_log_file", "");
+    e.binlog_position = local.value("binary_log_position", uint64_t(0));
+    return e;
+  } catch (const nlohmann::json::exception& ex) {
+    return Status::error(ExitCode::kInternal, std::string("cannot read performance_schema.log_status: ") + ex.what());
+  }
+}
+
+// Recovery resolves transactions that were prepared but not committed at E through the binlog
+// (innodb-formats.md §5.6): ship the binlog current at E, cut at the recorded position, and an
+// index naming it. It keeps its "in use" flag, which makes the server run binlog recovery.
+Status mysql_copy_binlog(Context& c) {
+  const EndPoint& e = c.result.end;
+  if (e.binlog_file.empty()) return Status::ok();
+  const std::string base = c.info().log_bin_basename;
+  const std::string dir = base.substr(0, base.rfind('/'));
+  const std::string name = base.substr(base.rfind('/') + 1);
+  auto copied = copy_plain_file(dir, e.binlog_file, *c.sink, c.progress.copy, e.binlog_position);
+  if (!copied.is_ok()) return copied.status().with_context("copying the binlog");
+  c.add_files({std::move(copied).value()});
+  const std::string index = "./" + e.binlog_file + "\n";
+  return write_file_atomically(c.sink->root(), name + ".index", index);
+}
+
+// --redo-consumer: a second connection registers as a redo log consumer before the start
+// checkpoint is read, so the server keeps every byte of log from there until we have copied it
+// (its writers wait when we fall a whole capacity behind). The registration ends with the
+// connection, so no failure can leave the server waiting for us.
+Result<std::function<Status(innodb::Lsn)>> register_redo_consumer(Context& c) {
+  auto params = resolve_connection(c.options.connection);
+  if (!params.is_ok()) return params.status();
+  auto session = Session::connect(*params);
+  if (!session.is_ok()) return session.status();
+  auto shared = std::make_shared<Session>(std::move(session).value());
+  auto registered = shared->query_value("SELECT innodb_redo_log_consumer_register()");
+  if (!registered.is_ok()) return registered.status().with_context("registering as a redo log consumer");
+  if (registered->value_or("1") != "0")
+    return Status::error(ExitCode::kUnsupported, "the server refused a redo log consumer (another one registered?)");
+  log_info("registered as a redo log consumer: the server keeps its redo until it is copied");
+  return std::function<Status(innodb::Lsn)>([shared](innodb::Lsn lsn) -> Status {
+    auto r = shared->query_value("SELECT innodb_redo_log_consumer_advance(" + std::to_string(lsn) + ")");
+    if (!r.is_ok()) return r.status().with_context("advancing the redo log consumer");
+    return Status::ok();
+  });
+}
+
+Status mysql_backup(Context& c) {
+  // DDL (and the redo-less index builds that come with it) stays blocked from before the
+  // start checkpoint until E: the file set and every file's pages stay what the redo describes.
+  if (Status s = c.session.execute("LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
+  const auto ddl_blocked = Clock::now();
+  if (Status s = scan_source(c); !s.is_ok()) return s;
+  RedoArchiverConfig rc{c.info().datadir, c.options.target_dir, c.info().redo_capacity, {}, {}, throttle_of(c)};
+  if (c.options.redo_consumer) {
+    auto advance = register_redo_consumer(c);
+    if (!advance.is_ok()) return advance.status();
+    rc.consumer_advance = *advance;
+  }
+  if (Status s = start_archiver(c, make_mysql_redo_archiver(rc)); !s.is_ok()) return s;
+  if (Status s = copy_innodb(c); !s.is_ok()) return s;
+  if (Status s = check_undo_unchanged(c); !s.is_ok()) return s;
+  if (Status s = copy_other_files(c, FileAction::kCopy); !s.is_ok()) return s;
+  if (Status s = check_interrupt(); !s.is_ok()) return s;
+
+  const LockPlan plan = mysql_lock_plan(c.others);
+  Clock::time_point blocked{};
+  if (plan.needed) {
+    std::string sql = "FLUSH TABLES WITH READ LOCK";
+    if (!plan.global) {
+      sql = "FLUSH TABLES ";
+      for (size_t i = 0; i < plan.tables.size(); ++i) sql += (i ? ", " : "") + plan.tables[i];
+      sql += " WITH READ LOCK";
+    }
+    log_info("locking {} non-InnoDB tables{}", plan.tables.size(), plan.global ? " (global read lock)" : "");
+    if (Status s = c.session.execute(sql); !s.is_ok()) return s;
+    blocked = Clock::now();
+  }
+  // log_status blocks commits, the binlog and the InnoDB log for its duration: binlog
+  // position, GTID set and LSN describe one instant.
+  const auto status_read = Clock::now();
+  auto end = mysql_read_end_point(c.session);
+  const auto status_done = Clock::now();
+  if (!end.is_ok()) return end.status();
+  c.result.end = *end;
+  c.archiver->set_end_lsn(end->lsn);
+  if (Status s = copy_other_files(c, FileAction::kCopyLocked); !s.is_ok()) return s;
+  if (plan.needed)
+    if (Status s = c.session.execute("UNLOCK TABLES"); !s.is_ok()) return s;
+  // A global read lock blocks every commit until UNLOCK TABLES; a table list only those
+  // tables' writes, and commits only while log_status runs.
+  c.result.commits_blocked_ms =
+      plan.needed && plan.global ? ms_between(blocked, Clock::now()) : ms_between(status_read, status_done);
+  if (Status s = mysql_copy_binlog(c); !s.is_ok()) return s;
+  if (Status s = c.session.execute("UNLOCK INSTANCE"); !s.is_ok()) return s;
+  c.result.ddl_blocked_ms = ms_between(ddl_blocked, Clock::now());
+  log_info("end LSN {}, binlog {}:{}; DDL was blocked {} ms, commits {} ms", c.result.end.lsn, c.result.end.binlog_file,
+           c.result.end.binlog_position, c.result.ddl_blocked_ms, c.result.commits_blocked_ms);
+  return finalize(c);
+}
+
+// ---- MariaDB --------------------------------------------------------------------------------
+
+Result<innodb::Lsn> mariadb_current_lsn(Session& s) {
+  auto rows = s.query("SHOW GLOBAL STATUS LIKE 'Innodb_lsn_current'");
+  if (!rows.is_ok()) return rows.status();
+  if (rows->empty() || (*rows)[0].size() < 2 || !(*rows)[0][1])
+    return Status::error(ExitCode::kUnsupported, "the server does not report Innodb_lsn_current");
+  return innodb::Lsn(std::stoull(*(*rows)[0][1]));
+}
+
+Result<EndPoint> mariadb_read_end_point(Session& s) {
+  auto lsn = mariadb_current_lsn(s);
+  if (!lsn.is_ok()) return lsn.status();
+  EndPoint e;
+  e.lsn = *lsn;
+  auto master = s.query("SHOW MASTER STATUS");
+  if (!master.is_ok()) return master.status();
+  if (!master->empty() && (*master)[0].size() >= 2) {
+    e.binlog_file = (*master)[0][0].value_or("");
+    e.binlog_position = std::stoull((*master)[0][1].value_or("0"));
+  }
+  auto gtid = s.query_value("SELECT @@gtid_binlog_pos");
+  if (!gtid.is_ok()) return gtid.status();
+  e.gtid = gtid->value_or("");
+  return e;
+}
+
+Status mariadb_backup(Context& c) {
+  for (const char* stage : {"BACKUP STAGE START", "BACKUP STAGE FLUSH", "BACKUP STAGE BLOCK_DDL"})
+    if (Status s = c.session.execute(stage); !s.is_ok()) return s;
+  const auto ddl_blocked = Clock::now();
+  if (Status s = scan_source(c); !s.is_ok()) return s;
+  // A second connection tells the tailer where the server's log is, to prove that bytes read
+  // from the ring were not overwritten meanwhile.
+  auto lsn_params = resolve_connection(c.options.connection);
+  if (!lsn_params.is_ok()) return lsn_params.status();
+  auto lsn_session = Session::connect(*lsn_params);
+  if (!lsn_session.is_ok()) return lsn_session.status();
+  auto shared = std::make_shared<Session>(std::move(lsn_session).value());
+  auto lsn_mutex = std::make_shared<std::mutex>();
+  RedoArchiverConfig rc{c.info().datadir, c.options.target_dir, c.info().redo_capacity,
+                        [shared, lsn_mutex]() -> Result<innodb::Lsn> {
+                          std::lock_guard lock(*lsn_mutex);
+                          return mariadb_current_lsn(*shared);
+                        },
+                        {},
+                        throttle_of(c)};
+  if (Status s = start_archiver(c, make_mariadb_redo_archiver(rc)); !s.is_ok()) return s;
+  if (Status s = copy_innodb(c); !s.is_ok()) return s;
+  // SQL-layer metadata and a first pass over the non-transactional tables while only DDL is
+  // blocked; the second pass under BLOCK_COMMIT re-copies only what changed.
+  for (FileAction a : {FileAction::kCopy, FileAction::kCopyDdl, FileAction::kCopyLocked})
+    if (Status s = copy_other_files(c, a); !s.is_ok()) return s;
+  if (Status s = check_interrupt(); !s.is_ok()) return s;
+
+  if (Status s = c.session.execute("BACKUP STAGE BLOCK_COMMIT"); !s.is_ok()) return s;
+  const auto commits_blocked = Clock::now();
+  auto end = mariadb_read_end_point(c.session);
+  if (!end.is_ok()) return end.status();
+  c.result.end = *end;
+  c.archiver->set_end_lsn(end->lsn);
+  if (Status s = copy_other_files(c, FileAction::kCopyLocked, true); !s.is_ok()) return s;
+  if (Status s = copy_other_files(c, FileAction::kCopyLast); !s.is_ok()) return s;
+  if (Status s = c.session.execute("BACKUP STAGE END"); !s.is_ok()) return s;
+  const auto released = Clock::now();
+  c.result.commits_blocked_ms = ms_between(commits_blocked, released);
+  c.result.ddl_blocked_ms = ms_between(ddl_blocked, released);
+  log_info("end LSN {}, binlog {}:{}, GTID {}; DDL was blocked {} ms, commits {} ms", c.result.end.lsn,
+           c.result.end.binlog_file, c.result.end.binlog_position, c.result.end.gtid, c.result.ddl_blocked_ms,
+           c.result.commits_blocked_ms);
+  return finalize(c);
+}
+
+// ---- the run ---------------------------------------------------------------------------------
+
+Status preflight(Context& c) {
+  auto info = read_server_info(c.session);
+  if (!info.is_ok()) return info.status();
+  c.result.server = *info;
+  log_info("connected to {} {} (datadir {})", flavour_name(info->flavour), info->version_string, info->datadir);
+  if (Status s = check_server_supported(*info); !s.is_ok()) return s;
+  if (Status s = check_privileges(c.session, *info); !s.is_ok()) return s;
+  if (Status s = check_datadir(*info); !s.is_ok()) return s;
+  auto inv = scan_datadir(info->datadir);
+  if (!inv.is_ok()) return inv.status().with_context("reading the server's datadir");
+  uint64_t data = 0;
+  for (const auto& t : inv->tablespaces)
+    if (t.kind != TablespaceKind::kTemporary) data += t.total_size();
+  // The data, the redo written meanwhile (at most the server's capacity), and some room.
+  const uint64_t needed = data + data / 20 + info->redo_capacity + (64 << 20);
+  return prepare_target(c.options.target_dir, needed);
+}
+
+Status mark_unstartable(Context& c) {
+  if (Status s = write_in_progress_state(c.options.target_dir, c.info(), c.result.started_at); !s.is_ok()) return s;
+  if (!c.mysql()) return Status::ok();  // MariaDB refuses a datadir without ib_logfile0
+  // MySQL starts on a datadir with no redo as if it were clean (silently wrong): the clone
+  // plugin's marker makes it refuse ("Incomplete cloned data directory") until we remove it.
+  const std::string dir = c.options.target_dir + "/#clone";
+  if (::mkdir(dir.c_str(), 0750) != 0) return errno_status(ExitCode::kPath, "cannot create", dir, errno);
+  return write_file_atomically(c.options.target_dir, "#clone/#status_in_progress", "");
+}
+
+Status mark_startable(Context& c) {
+  if (Status s = c.archiver->publish(); !s.is_ok()) return s;
+  if (c.mysql()) {
+    const std::string dir = c.options.target_dir + "/#clone";
+    if (::unlink((dir + "/#status_in_progress").c_str()) != 0 || ::rmdir(dir.c_str()) != 0)
+      return errno_status(ExitCode::kPath, "cannot remove", dir, errno);
+  }
+  if (Status s = sync_directory(c.options.target_dir); !s.is_ok()) return s;
+  c.result.finished_at = utc_now_iso8601();
+  return write_complete_state(c.result);
+}
+
+Status source_address(Context& c, const ConnectionParams& params) {
+  auto rows = c.session.query("SELECT @@hostname, @@port");
+  if (!rows.is_ok()) return rows.status();
+  const bool tcp = !params.host.empty() && params.host != "localhost";
+  c.result.source_host = tcp ? params.host : (*rows)[0][0].value_or("");
+  c.result.source_port = unsigned(std::stoul((*rows)[0][1].value_or("3306")));
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, BackupProgress& progress) {
+  const auto started = Clock::now();
+  auto params = resolve_connection(options.connection);
+  if (!params.is_ok()) return params.status();
+  auto session = Session::connect(*params);
+  if (!session.is_ok()) return session.status();
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}};
+  c.result.target_dir = options.target_dir;
+  c.result.started_at = utc_now_iso8601();
+  if (options.max_rate_mib > 0) progress.copy.max_bytes_per_second = options.max_rate_mib * (1 << 20);
+  progress.copy.started = Clock::now();
+
+  if (Status s = preflight(c); !s.is_ok()) return s;
+  if (options.redo_consumer && !c.mysql())
+    return Status::error(ExitCode::kUsage, "--redo-consumer is a MySQL feature; MariaDB has no redo log consumers");
+  if (Status s = source_address(c, *params); !s.is_ok()) return s;
+  // From here on the target exists: every failure leaves it marked failed and unstartable.
+  Status s = mark_unstartable(c);
+  if (s.is_ok()) {
+    c.sink = std::make_unique<DirectorySink>(options.target_dir);
+    s = c.mysql() ? mysql_backup(c) : mariadb_backup(c);
+  }
+  if (s.is_ok()) s = check_interrupt();
+  if (s.is_ok()) {
+    c.result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    s = mark_startable(c);
+  }
+  if (c.archiver) c.archiver->abort();
+  if (!s.is_ok()) {
+    if (interrupted() && s.code() != ExitCode::kInterrupted)
+      s = Status::error(ExitCode::kInterrupted, "interrupted by a signal (" + s.message() + "); the target is incomplete");
+    write_failed_state(options.target_dir, s);
+    return s;  // the session closes with c: every lock it held goes with it
+  }
+  return std::move(c.result);
+}
+
+}  // namespace mysqlclone

@@ -1,0 +1,63 @@
+// `mysqlclone local`: a hot physical copy of the server this host runs, written as a datadir
+// that a stock server of the same version starts on directly.
+//
+// The one idea: a fuzzy copy of the data files plus the redo log from the checkpoint C read
+// before the first page was copied, up to an end LSN E read under the lock that fixes the
+// binlog/GTID position, re-written in the server's own redo format, is exactly what a crash
+// leaves behind; the stock server's crash recovery makes it consistent at first start.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "libclone/server/connection.h"
+#include "libclone/datadir/file_copy.h"
+#include "libclone/server/server_info.h"
+#include "libclone/base/status.h"
+
+namespace mysqlclone {
+
+struct LocalBackupOptions {
+  ConnectionOptions connection;
+  std::string target_dir;
+  unsigned parallel = 0;        // copy threads; 0 = one per CPU
+  double max_rate_mib = 0;      // throttle of the data copy, MiB/s; 0 = none
+  unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E
+  bool redo_consumer = false;   // MySQL: register as a redo log consumer (the server waits for us)
+  CopyOptions copy;
+};
+
+// The position the copy is consistent at.
+struct EndPoint {
+  innodb::Lsn lsn = 0;
+  std::string binlog_file;       // empty when the binlog is off
+  uint64_t binlog_position = 0;
+  std::string gtid;              // MySQL gtid_executed, MariaDB gtid_binlog_pos
+};
+
+struct LocalBackupResult {
+  ServerInfo server;
+  std::string target_dir;
+  innodb::Lsn checkpoint_lsn = 0;
+  EndPoint end;
+  int64_t ddl_blocked_ms = 0;
+  int64_t commits_blocked_ms = 0;
+  std::string started_at, finished_at;  // ISO 8601, UTC
+  double seconds = 0;
+  uint64_t bytes = 0;
+  std::vector<CopiedFile> files;
+  std::string source_host;  // for replica setup: the server's @@hostname / @@port
+  unsigned source_port = 0;
+};
+
+struct BackupProgress {
+  CopyProgress copy;
+  std::atomic<int> stage{0};
+};
+
+// Errors carry the exit code of their kind (connection, privilege, unsupported, path,
+// source I/O, redo lost, interrupted). On any failure after the target was created, the target
+// is left marked failed (mysqlclone.json "state": "failed") and a stock server refuses it.
+Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, BackupProgress& progress);
+
+}  // namespace mysqlclone

@@ -1,0 +1,110 @@
+#include "libclone/command/remote/clone_paths.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string_view>
+#include <vector>
+
+#include "libclone/command/remote/clone_wire.h"
+
+namespace mysqlclone::clone {
+namespace {
+
+// The donor's name as it may appear in a one-line message: control bytes escaped, length capped.
+std::string printable(const std::string& donor_name) {
+  constexpr size_t kShown = 200;
+  std::string out;
+  for (size_t i = 0; i < donor_name.size() && i < kShown; ++i) {
+    const auto c = static_cast<unsigned char>(donor_name[i]);
+    out += (c < 0x20 || c == 0x7f) ? fmt::format("\\x{:02x}", c) : std::string(1, donor_name[i]);
+  }
+  if (donor_name.size() > kShown) out += fmt::format("... ({} bytes)", donor_name.size());
+  return out;
+}
+
+Status bad_name(const std::string& donor_name, const std::string& why) {
+  return Status::error(ExitCode::kProtocol, fmt::format("donor file name \"{}\": {}", printable(donor_name), why));
+}
+
+// Case-insensitive, so that a target on a case-insensitive file system is protected too.
+bool is_reserved(std::string_view component) {
+  static constexpr std::array<std::string_view, 4> kReserved = {"#clone", kExternalDir, "mysqlclone.json",
+                                                                "#innodb_redo"};
+  return std::any_of(kReserved.begin(), kReserved.end(), [&](std::string_view r) {
+    return r.size() == component.size() &&
+           std::equal(r.begin(), r.end(), component.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
+  });
+}
+
+// Splits on '/' and refuses anything that could leave the directory or alias another name.
+Result<std::vector<std::string_view>> components(std::string_view rest, const std::string& donor_name) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    const size_t slash = rest.find('/', start);
+    const bool last = slash == std::string_view::npos;
+    const std::string_view c = rest.substr(start, last ? std::string_view::npos : slash - start);
+    if (c.empty()) return bad_name(donor_name, last ? "ends with '/'" : "has an empty component");
+    if (c == ".") return bad_name(donor_name, "has a '.' component");
+    if (c == "..") return bad_name(donor_name, "has a '..' component");
+    out.push_back(c);
+    if (last) return out;
+    start = slash + 1;
+  }
+}
+
+}  // namespace
+
+bool is_absolute_donor_name(const std::string& donor_name) { return !donor_name.empty() && donor_name[0] == '/'; }
+
+Result<std::filesystem::path> data_file_target(const std::string& donor_name, const PathRules& rules) {
+  if (donor_name.empty()) return bad_name(donor_name, "is empty");
+  if (donor_name.size() > kMaxNameLength) {
+    return bad_name(donor_name, fmt::format("longer than {} bytes", kMaxNameLength));
+  }
+  // InnoDB encodes unusual characters in table names (@0040...), so a control byte never comes
+  // from a real donor; refusing them keeps logs and the manifest readable.
+  if (std::any_of(donor_name.begin(), donor_name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return bad_name(donor_name, "has a control or NUL byte");
+  }
+
+  std::filesystem::path target = rules.target_dir;
+  std::string_view rest = donor_name;
+  if (is_absolute_donor_name(donor_name)) {
+    if (!rules.allow_absolute) {
+      return Status::error(ExitCode::kUnsupported,
+                           fmt::format("donor file {} has an absolute path (DATA DIRECTORY); rerun with "
+                                       "--allow-absolute-paths to write it under {}/{}",
+                                       printable(donor_name), rules.target_dir.string(), kExternalDir));
+    }
+    target /= kExternalDir;
+    rest.remove_prefix(1);
+  } else if (rest.starts_with("./")) {
+    rest.remove_prefix(2);
+  }
+
+  if (rest.empty()) return bad_name(donor_name, "has no file name");
+  auto parts = components(rest, donor_name);
+  if (!parts.is_ok()) return parts.status();
+  // Under #external the donor's own top-level names are fine; in DIR itself they must not
+  // land on what the recipient owns.
+  if (!is_absolute_donor_name(donor_name) && is_reserved(parts->front())) {
+    return bad_name(donor_name, fmt::format("'{}' is reserved in the target directory", parts->front()));
+  }
+  for (std::string_view c : *parts) target /= std::string(c);
+  return target;
+}
+
+std::filesystem::path redo_file_target(const std::filesystem::path& target_dir, uint32_t index,
+                                       const ServerVersion& donor) {
+  // 8.0.30 moved redo into #innodb_redo/ and renamed the files (log0files_io.cc, log_file_name).
+  if (donor.at_least(8, 0, 30)) return target_dir / "#innodb_redo" / fmt::format("#ib_redo{}", index);
+  return target_dir / fmt::format("ib_logfile{}", index);
+}
+
+}  // namespace mysqlclone::clone

@@ -1,0 +1,73 @@
+// The recipient's side of the clone RPC on one connection: the COM_INIT / COM_ATTACH exchange,
+// the COM_EXECUTE stream (descriptors and data applied as they arrive, end-of-state ACKs on the
+// auxiliary connection), and COM_EXIT. Everything here speaks through a Transport only.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "libclone/command/remote/clone_apply.h"
+#include "libclone/command/remote/clone_transport.h"
+#include "libclone/command/remote/clone_wire.h"
+
+namespace mysqlclone::clone {
+
+// What the donor says about itself in the COM_INIT answer.
+struct DonorDescription {
+  uint32_t protocol = 0;  // negotiated
+  std::vector<Locator> locators;
+  std::vector<KeyValue> configs;        // version, version_compile_os, ..., innodb_page_size
+  std::vector<KeyValue> other_configs;  // CONFIG_V3 / CONFIG_V4 (json_configs)
+  std::vector<PluginV2> plugins;        // V1 donors send names only
+  std::vector<std::string> collations;
+  std::string config(const std::string& key) const;  // "" when absent
+};
+
+// COM_INIT on the main connection: asks for the highest protocol we speak, the backup lock (so
+// no DDL can run during the clone) with `ddl_timeout_seconds` to get it.
+Result<DonorDescription> init_clone(Transport& main, uint32_t ddl_timeout_seconds);
+
+// COM_ATTACH on a worker connection, with the master's locators.
+Status attach_worker(Transport& worker, uint32_t protocol, const std::vector<Locator>& locators);
+
+// Byte counters for the progress display, the --max-rate throttle, and the stage shown.
+struct CloneProgress {
+  std::atomic<uint64_t> done_bytes{0};
+  std::atomic<uint64_t> total_bytes{0};
+  std::atomic<uint32_t> state{0};  // SnapshotState of the main stream
+  double max_bytes_per_second = 0;  // 0: unthrottled
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Counts `bytes` received, then sleeps while the transfer runs ahead of the allowed rate.
+  void account(uint64_t bytes);
+};
+
+struct StreamContext {
+  Applier& applier;
+  CloneProgress& progress;
+  // Master stream only: sends the ACK for an end-of-state descriptor on the aux connection.
+  // Empty for workers (the donor takes state ACKs from the master only).
+  std::function<Status(std::span<const uint8_t> descriptor)> ack;
+  // Master stream only: at FILE COPY start, the donor's estimate of the disk space needed.
+  std::function<Status(uint64_t disk_bytes)> check_space;
+};
+
+// COM_EXECUTE, then applies the stream until COM_RES_COMPLETE.
+Status run_execute_stream(Transport& connection, StreamContext& context);
+
+// COM_ACK on the aux connection for an end-of-state descriptor (sent back with its ACK flag set,
+// with the clone's locator); the donor moves to the next state once it has it.
+Status acknowledge_state(Transport& aux, const Locator& locator, std::span<const uint8_t> descriptor);
+
+// COM_EXIT; the donor answers COMPLETE and the connection returns to SQL mode.
+Status exit_clone(Transport& connection);
+
+// A COM_RES_ERROR as a Status: a killed or interrupted session is kNetwork (the clone was cut
+// off), anything else the donor refuses is kUnsupported with the donor's own words.
+Status donor_error_status(const DonorError& error);
+
+}  // namespace mysqlclone::clone

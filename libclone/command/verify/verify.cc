@@ -1,0 +1,238 @@
+#include "libclone/command/verify/verify.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include "libclone/datadir/datadir_lock.h"
+#include "libclone/manifest/metadata.h"
+#include "libclone/base/parallel.h"
+#include "libclone/io/read_file.h"
+#include "libclone/io/sha256.h"
+#include "libclone/datadir/tablespace_header.h"
+
+namespace mysqlclone {
+namespace {
+
+constexpr size_t kChunkBytes = 4 << 20;  // a multiple of every physical page size
+
+// One run of consecutive pages of one file.
+struct Chunk {
+  size_t file_index;   // into the job's files
+  uint64_t offset;     // byte offset in the file
+  uint64_t length;     // bytes, a multiple of the page size
+  innodb::PageNo first_page;
+};
+
+// A file being verified and everything needed to judge its pages.
+struct FileJob {
+  std::unique_ptr<ReadFile> file;
+  TablespaceLayout layout;
+  FileReport report;
+  std::mutex mutex;  // guards report while workers merge chunk results
+};
+
+Status verify_chunk(FileJob& job, const Chunk& c, VerifyProgress& progress) {
+  thread_local AlignedBuffer buf(kChunkBytes);
+  auto n = job.file->read_at(c.offset, std::span<uint8_t>(buf.data(), c.length));
+  if (!n.is_ok()) return n.status();
+  // A file that shrank under us (only possible with --allow-running) is judged as far as it goes.
+  const ChunkScan scan = scan_pages(std::span<const uint8_t>(buf.data(), *n), job.layout, c.first_page, c.offset == 0);
+  {
+    std::lock_guard lock(job.mutex);
+    job.report.pages.add(scan.counts);
+    job.report.max_lsn = std::max(job.report.max_lsn, scan.max_lsn);
+    job.report.bad_pages.insert(job.report.bad_pages.end(), scan.bad.begin(), scan.bad.end());
+  }
+  progress.done_bytes.fetch_add(c.length, std::memory_order_relaxed);
+  return Status::ok();
+}
+
+// Opens every file, reads its header, and cuts it into chunks.
+Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instance, bool backup,
+            std::vector<std::unique_ptr<FileJob>>& jobs, std::vector<Chunk>& chunks) {
+  for (const TablespaceEntry& ts : inv.tablespaces) {
+    if (ts.kind == TablespaceKind::kTemporary) continue;
+    std::optional<TablespaceHeader> header;
+    innodb::PageNo first_page = 0;
+    for (const TablespaceFile& tf : ts.files) {
+      auto file = ReadFile::open(inv.dir + "/" + tf.rel_path);
+      if (!file.is_ok()) return file.status();
+      auto job = std::make_unique<FileJob>();
+      job->file = std::make_unique<ReadFile>(std::move(file).value());
+      job->report.rel_path = tf.rel_path;
+      job->report.kind = ts.kind;
+      job->report.bytes = tf.size;
+      if (!header) {  // page 0 is in the first file only
+        auto h = read_tablespace_header(*job->file, inv.flavour, instance);
+        if (!h.is_ok()) return h.status();
+        header = *h;
+        if (h->page0_problem && h->page0_problem->status == innodb::PageStatus::kCorrupt) {
+          job->report.pages.corrupt++;
+          job->report.bad_pages.push_back({0, h->page0_problem->detail});
+        } else if (h->page0_problem && backup) {
+          // A hot copy may hold a file the server had not written yet: recovery rebuilds its
+          // pages from the redo (MariaDB defers page 0 of new tables).
+          job->report.pages.empty++;
+        } else if (h->page0_problem) {
+          job->report.file_problem = "page 0 is empty: the file was never initialised";
+        } else {
+          job->report.pages.valid++;
+        }
+      }
+      job->layout = {header->format, header->space_id, ts.kind == TablespaceKind::kSystem};
+      job->report.space_id = header->space_id;
+      const uint32_t psize = job->layout.format.physical_size;
+      job->report.physical_page_size = psize;
+      if (tf.size % psize != 0)
+        job->report.file_problem = "size " + std::to_string(tf.size) + " is not a multiple of the page size " +
+                                   std::to_string(psize);
+      const uint64_t usable = tf.size - tf.size % psize;
+      for (uint64_t off = 0; off < usable; off += kChunkBytes) {
+        const uint64_t len = std::min<uint64_t>(kChunkBytes, usable - off);
+        chunks.push_back({jobs.size(), off, len, innodb::PageNo(first_page + off / psize)});
+      }
+      first_page += innodb::PageNo(usable / psize);
+      job->file->advise_sequential();
+      jobs.push_back(std::move(job));
+    }
+  }
+  return Status::ok();
+}
+
+// The state a backup directory's metadata declares; an error unless it is "complete".
+Result<std::optional<nlohmann::json>> backup_metadata_if_any(const std::string& dir) {
+  auto meta = read_backup_metadata(dir);
+  if (!meta.is_ok() || !meta->has_value()) return meta;
+  const nlohmann::json& j = **meta;
+  const std::string state = j.value("state", "");
+  if (state != "complete")
+    return Status::error(ExitCode::kVerifyFailed,
+                         dir + " is an incomplete backup (state \"" + state + "\"" +
+                             (j.contains("error") ? ": " + j["error"].get<std::string>() : std::string()) +
+                             "): it must not be used");
+  return meta;
+}
+
+Result<std::string> file_sha256(const std::string& path) {
+  auto file = ReadFile::open(path);
+  if (!file.is_ok()) return file.status();
+  Sha256 hash;
+  thread_local AlignedBuffer buf(kChunkBytes);
+  for (uint64_t off = 0;; off += kChunkBytes) {
+    auto n = file->read_at(off, buf.span());
+    if (!n.is_ok()) return n.status();
+    hash.update(std::span<const uint8_t>(buf.data(), *n));
+    if (*n < kChunkBytes) break;
+  }
+  return hash.hex_digest();
+}
+
+// Compares every file the backup lists with its recorded SHA-256; mismatches and missing files
+// become file problems in the report.
+// Files recorded with a SHA-256 are read again and compared. A clone written by `remote` records
+// none (its blocks arrive out of order from several connections), so only its pages are checked.
+Status check_backup_checksums(const nlohmann::json& meta, VerifyReport& report, unsigned threads) {
+  // Everything that can throw on a malformed document happens here, on the caller's thread.
+  std::vector<std::pair<std::string, std::string>> files;  // path, sha256
+  for (const auto& f : meta.at("files"))
+    if (f.contains("sha256")) files.emplace_back(f.at("path").get<std::string>(), f.at("sha256").get<std::string>());
+  std::vector<std::string> problems(files.size());
+  Status s = run_parallel(files.size(), threads, [&](size_t i) -> Status {
+    auto digest = file_sha256(report.dir + "/" + files[i].first);
+    if (!digest.is_ok())
+      problems[i] = "missing or unreadable: " + digest.status().message();
+    else if (*digest != files[i].second)
+      problems[i] = "SHA-256 differs from the backup's record";
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string& rel = files[i].first;
+    if (problems[i].empty()) {
+      ++report.checksummed_files;
+      continue;
+    }
+    auto f = std::find_if(report.files.begin(), report.files.end(), [&](const FileReport& r) { return r.rel_path == rel; });
+    if (f == report.files.end()) {
+      report.files.push_back(FileReport{});
+      f = report.files.end() - 1;
+      f->rel_path = rel;
+      f->kind = TablespaceKind::kUser;
+    }
+    f->file_problem = problems[i];
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+bool VerifyReport::ok() const { return bad_files() == 0; }
+
+size_t VerifyReport::bad_files() const {
+  return size_t(std::count_if(files.begin(), files.end(), [](const FileReport& f) { return !f.ok(); }));
+}
+
+Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  auto meta = backup_metadata_if_any(options.dir);
+  if (!meta.is_ok()) return meta.status();
+  auto inv = scan_datadir(options.dir);
+  if (!inv.is_ok()) return inv.status();
+
+  auto holder = datadir_lock_holder(options.dir);
+  if (!holder.is_ok()) return holder.status();
+  if (holder->has_value() && !options.allow_running)
+    return Status::error(ExitCode::kPath, options.dir + " is in use by a running server (pid " +
+                                              std::to_string(**holder) +
+                                              "); stop it first, or pass --allow-running to read pages in flight");
+
+  auto ibdata1 = ReadFile::open(options.dir + "/" + inv->tablespaces.front().files.front().rel_path);
+  if (!ibdata1.is_ok()) return ibdata1.status();
+  auto instance = read_instance_format(*ibdata1, inv->flavour);
+  if (!instance.is_ok()) return instance.status();
+  // Other tablespaces inherit the page size and checksum format, never row compression.
+  innodb::TablespaceFormat fallback = innodb::default_format(instance->page_size, inv->flavour);
+  fallback.full_crc32 = instance->full_crc32;
+
+  std::vector<std::unique_ptr<FileJob>> jobs;
+  std::vector<Chunk> chunks;
+  if (Status s = plan(*inv, fallback, meta->has_value(), jobs, chunks); !s.is_ok()) return s;
+  uint64_t total = 0;
+  for (const Chunk& c : chunks) total += c.length;
+  progress.total_bytes = total;
+
+  const unsigned threads = unsigned(std::min<size_t>(resolve_threads(options.threads), std::max<size_t>(1, chunks.size())));
+  if (Status s = run_parallel(chunks.size(), threads,
+                              [&](size_t i) { return verify_chunk(*jobs[chunks[i].file_index], chunks[i], progress); });
+      !s.is_ok())
+    return s;
+
+  VerifyReport report;
+  report.dir = options.dir;
+  report.flavour = inv->flavour;
+  report.page_size = instance->page_size;
+  report.threads = threads;
+  for (auto& job : jobs) {
+    FileReport& f = job->report;
+    std::sort(f.bad_pages.begin(), f.bad_pages.end(), [](auto& a, auto& b) { return a.page < b.page; });
+    if (f.bad_pages.size() > kMaxBadPagesListed) f.bad_pages.resize(kMaxBadPagesListed);
+    report.pages.add(f.pages);
+    report.bytes += f.bytes;
+    report.max_lsn = std::max(report.max_lsn, f.max_lsn);
+    report.files.push_back(std::move(f));
+  }
+  if (meta->has_value()) {
+    report.is_backup = true;
+    try {
+      if (Status s = check_backup_checksums(**meta, report, threads); !s.is_ok()) return s;
+    } catch (const nlohmann::json::exception& e) {
+      return Status::error(ExitCode::kVerifyFailed, options.dir + "/" + kMetadataFile + ": " + e.what());
+    }
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace mysqlclone

@@ -1,0 +1,120 @@
+#include "libclone/datadir/datadir.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+namespace mysqlclone {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_digits(const std::string& s) { return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit); }
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+bool is_skipped_directory(const std::string& name) {
+  return name == "#innodb_redo" || name == "#innodb_temp" || name == "#clone" || name == "#meb" ||
+         name == "#ib_archive" || name == "#binlog_cache_files" || name == "lost+found";
+}
+
+std::optional<TablespaceKind> tablespace_kind_of(const std::string& name, bool top) {
+  if (top && starts_with(name, "ibdata") && is_digits(name.substr(6))) return TablespaceKind::kSystem;
+  if (top && ((starts_with(name, "undo_") && is_digits(name.substr(5))) ||
+              (starts_with(name, "undo") && is_digits(name.substr(4)))))
+    return TablespaceKind::kUndo;
+  if (ends_with(name, ".ibu")) return TablespaceKind::kUndo;
+  if (top && name == "mysql.ibd") return TablespaceKind::kDictionary;
+  if ((top && name == "ibtmp1") || ends_with(name, ".ibt")) return TablespaceKind::kTemporary;
+  if (ends_with(name, ".ibd")) return TablespaceKind::kUser;
+  return std::nullopt;
+}
+
+const char* tablespace_kind_name(TablespaceKind k) {
+  switch (k) {
+    case TablespaceKind::kSystem: return "system";
+    case TablespaceKind::kUndo: return "undo";
+    case TablespaceKind::kDictionary: return "dictionary";
+    case TablespaceKind::kUser: return "user";
+    case TablespaceKind::kTemporary: return "temporary";
+  }
+  return "?";
+}
+
+const char* flavour_name(innodb::Flavour f) { return f == innodb::Flavour::kMysql ? "mysql" : "mariadb"; }
+
+uint64_t TablespaceEntry::total_size() const {
+  uint64_t s = 0;
+  for (const auto& f : files) s += f.size;
+  return s;
+}
+
+Result<innodb::Flavour> detect_flavour(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(fs::path(dir) / "mysql.ibd", ec) || fs::is_directory(fs::path(dir) / "#innodb_redo", ec))
+    return innodb::Flavour::kMysql;
+  if (fs::exists(fs::path(dir) / "aria_log_control", ec) || fs::exists(fs::path(dir) / "mysql" / "user.frm", ec) ||
+      fs::exists(fs::path(dir) / "mysql" / "db.frm", ec))
+    return innodb::Flavour::kMariadb;
+  return Status::error(ExitCode::kPath,
+                       dir + " does not look like a MySQL or MariaDB data directory (no mysql.ibd, #innodb_redo or "
+                             "aria_log_control)");
+}
+
+Result<DatadirInventory> scan_datadir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return Status::error(ExitCode::kPath, dir + ": " + (ec ? ec.message() : std::string("not a directory")));
+  auto flavour = detect_flavour(dir);
+  if (!flavour.is_ok()) return flavour.status();
+
+  DatadirInventory inv;
+  inv.dir = dir;
+  inv.flavour = *flavour;
+  std::vector<std::pair<unsigned, TablespaceFile>> system_parts;
+  std::vector<TablespaceEntry> undo, dictionary, user, temporary;
+
+  fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec), end;
+  if (ec) return Status::error(ExitCode::kPath, "cannot read " + dir + ": " + ec.message());
+  for (; it != end; it.increment(ec)) {
+    if (ec) return Status::error(ExitCode::kPath, "cannot read " + dir + ": " + ec.message());
+    const fs::directory_entry& e = *it;
+    const std::string name = e.path().filename().string();
+    if (e.is_directory(ec)) {
+      if (is_skipped_directory(name)) it.disable_recursion_pending();
+      continue;
+    }
+    if (!e.is_regular_file(ec)) continue;
+    const auto kind = tablespace_kind_of(name, it.depth() == 0);
+    if (!kind) continue;
+    TablespaceFile f{fs::relative(e.path(), dir, ec).string(), e.file_size(ec)};
+    if (ec) return Status::error(ExitCode::kPath, "cannot stat " + e.path().string() + ": " + ec.message());
+    switch (*kind) {
+      case TablespaceKind::kSystem: system_parts.emplace_back(unsigned(std::stoul(name.substr(6))), f); break;
+      case TablespaceKind::kUndo: undo.push_back({*kind, {f}}); break;
+      case TablespaceKind::kDictionary: dictionary.push_back({*kind, {f}}); break;
+      case TablespaceKind::kTemporary: temporary.push_back({*kind, {f}}); break;
+      case TablespaceKind::kUser: user.push_back({*kind, {f}}); break;
+    }
+  }
+  if (system_parts.empty()) return Status::error(ExitCode::kPath, dir + ": no system tablespace (ibdata1)");
+  std::sort(system_parts.begin(), system_parts.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  TablespaceEntry system{TablespaceKind::kSystem, {}};
+  for (auto& [n, f] : system_parts) system.files.push_back(f);
+
+  auto by_path = [](const TablespaceEntry& a, const TablespaceEntry& b) {
+    return a.files[0].rel_path < b.files[0].rel_path;
+  };
+  for (auto* group : {&undo, &dictionary, &user, &temporary}) std::sort(group->begin(), group->end(), by_path);
+  inv.tablespaces.push_back(std::move(system));
+  for (auto* group : {&undo, &dictionary, &user, &temporary})
+    for (auto& t : *group) inv.tablespaces.push_back(std::move(t));
+  return inv;
+}
+
+}  // namespace mysqlclone

@@ -1,0 +1,47 @@
+// Everything in a datadir that is not an InnoDB tablespace, and what a backup does with it
+// (../shared/docs/innodb-formats.md §2): non-transactional table data is copied under a lock,
+// MariaDB's SQL-layer metadata under BACKUP STAGE BLOCK_DDL, Aria's log under BLOCK_COMMIT,
+// a few files as they are; redo, temporary files, logs of this server's own life (binlogs,
+// relay logs, error log), its identity (auto.cnf, TLS keys) and runtime files are skipped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "innodb/tablespace_flags.h"
+#include "libclone/base/status.h"
+
+namespace mysqlclone {
+
+enum class FileAction {
+  kCopy,        // copy as it is, any time (ib_buffer_pool, upgrade stamps)
+  kCopyDdl,     // MariaDB .frm/.par/.TRG/.TRN/db.opt/.isl: while DDL is blocked
+  kCopyLocked,  // non-transactional table data (+ MySQL .sdi of such tables): under the write lock
+  kCopyLast,    // MariaDB Aria log: under BLOCK_COMMIT, always last
+  kSkip,
+};
+
+struct DatadirFile {
+  std::string rel_path;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  FileAction action = FileAction::kSkip;
+  bool known = true;  // false: a file no rule names (skipped, and reported)
+};
+
+struct OtherFiles {
+  std::vector<DatadirFile> files;        // not InnoDB tablespaces
+  std::vector<std::string> directories;  // every directory to recreate (schemas, even empty)
+};
+
+// Classifies every regular file under `datadir` that is not an InnoDB tablespace.
+Result<OtherFiles> classify_other_files(const std::string& datadir, innodb::Flavour flavour);
+
+// The rule for one path (relative, '/'-separated); exposed for tests.
+DatadirFile classify_path(const std::string& rel_path, innodb::Flavour flavour);
+
+// (size, mtime) now, to tell whether a file changed since it was copied.
+Result<DatadirFile> restat(const std::string& datadir, const DatadirFile& f);
+
+}  // namespace mysqlclone

@@ -1,0 +1,74 @@
+// A source file opened for positional reads: every byte the engine reads from a data file comes
+// through here, so tests and later sources (a stream, a peer) share one narrow shape.
+//
+// Source files are read with O_DIRECT where the file system allows it. The servers write data
+// pages (innodb_flush_method=O_DIRECT, the default of MariaDB 10.6+ and MySQL 8.4+) and
+// MariaDB's redo log (innodb_log_file_buffering=OFF) with direct I/O; a buffered read racing
+// such a write can leave a stale page in the page cache that later reads keep returning — an
+// old page image in the copy, or redo that never seems to arrive. Direct reads see what is on
+// disk. They also leave the source host's page cache alone.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "libclone/base/status.h"
+
+namespace mysqlclone {
+
+// Memory aligned for direct I/O.
+class AlignedBuffer {
+ public:
+  explicit AlignedBuffer(size_t size);
+  std::span<uint8_t> span() { return {data_.get(), size_}; }
+  uint8_t* data() { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> data_;
+  size_t size_;
+};
+
+constexpr size_t kDirectIoAlignment = 4096;
+
+class ReadFile {
+ public:
+  static Result<ReadFile> open(const std::string& path);
+  ReadFile(ReadFile&& other) noexcept;
+  ReadFile& operator=(ReadFile&& other) noexcept;
+  ReadFile(const ReadFile&) = delete;
+  ReadFile& operator=(const ReadFile&) = delete;
+  ~ReadFile();
+
+  // Fills `buf` from `offset`; returns fewer bytes only at end of file. Any offset, length and
+  // buffer work; aligned ones (kDirectIoAlignment) avoid a bounce copy.
+  Result<size_t> read_at(uint64_t offset, std::span<uint8_t> buf) const;
+  Result<uint64_t> size() const;
+  // Tells the kernel we read front to back (more readahead).
+  void advise_sequential() const;
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
+
+ private:
+  ReadFile(int fd, std::string path, bool direct) : fd_(fd), path_(std::move(path)), direct_(direct) {}
+  int fd_ = -1;
+  std::string path_;
+  bool direct_ = false;
+};
+
+// Opens `path` read-only, with O_DIRECT when the file system takes it; `direct` says which.
+Result<int> open_for_direct_read(const std::string& path, bool& direct);
+// pread() of any range from an fd opened by open_for_direct_read(): unaligned requests on a
+// direct fd go through an aligned bounce buffer. Short only at end of file.
+Result<size_t> read_fully(int fd, bool direct, uint64_t offset, std::span<uint8_t> out, const std::string& path);
+
+// "<what> <path>: <strerror(errno)>" as a Status with the given code.
+Status errno_status(ExitCode code, const std::string& what, const std::string& path, int err);
+
+}  // namespace mysqlclone

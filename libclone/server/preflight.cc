@@ -1,0 +1,148 @@
+#include "libclone/server/preflight.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "libclone/datadir/datadir_lock.h"
+
+namespace mysqlclone {
+namespace fs = std::filesystem;
+namespace {
+
+std::string human(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = double(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  return buf;
+}
+
+bool inside_datadir(const std::string& dir, const std::string& datadir) {
+  if (dir.empty() || dir == "." || dir == "./") return true;
+  std::error_code ec;
+  return fs::weakly_canonical(dir, ec) == fs::weakly_canonical(datadir, ec);
+}
+
+}  // namespace
+
+Status check_server_supported(const ServerInfo& info) {
+  if (info.flavour == innodb::Flavour::kMysql && !info.version.at_least(8, 0, 30))
+    return Status::error(ExitCode::kUnsupported, "MySQL " + info.version.text() +
+                                                     " is not supported: mysqlclone needs MySQL 8.0.30 or later");
+  if (info.flavour == innodb::Flavour::kMariadb && !info.version.at_least(10, 8, 0))
+    return Status::error(ExitCode::kUnsupported, "MariaDB " + info.version.text() +
+                                                     " is not supported: mysqlclone needs MariaDB 10.8 or later");
+  if (!info.redo_enabled)
+    return Status::error(ExitCode::kUnsupported,
+                         "the server's redo log is disabled (ALTER INSTANCE DISABLE INNODB REDO_LOG): a copy could "
+                         "not be recovered; enable it with ALTER INSTANCE ENABLE INNODB REDO_LOG");
+  if (!info.redo_checksums)
+    return Status::error(ExitCode::kUnsupported,
+                         "innodb_log_checksums is OFF: the server writes redo blocks without checksums, which a "
+                         "recovering server reads as the end of the log; SET GLOBAL innodb_log_checksums=ON first");
+  if (info.redo_encrypted)
+    return Status::error(ExitCode::kUnsupported, "the server's redo log is encrypted; mysqlclone cannot copy it yet");
+  if (!inside_datadir(info.data_home_dir, info.datadir) || !inside_datadir(info.undo_directory, info.datadir) ||
+      !inside_datadir(info.log_group_home_dir, info.datadir))
+    return Status::error(ExitCode::kUnsupported,
+                         "InnoDB files outside the datadir (innodb_data_home_dir, innodb_undo_directory or "
+                         "innodb_log_group_home_dir) are not supported yet");
+  if (!info.data_file_path.empty() && info.data_file_path.rfind("ibdata1:", 0) != 0)
+    return Status::error(ExitCode::kUnsupported,
+                         "innodb_data_file_path=" + info.data_file_path + " is not supported yet (expected ibdata1...)");
+  return Status::ok();
+}
+
+Status check_privileges(Session& session, const ServerInfo& info) {
+  auto rows = session.query(
+      "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = CONCAT('''', "
+      "SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')");
+  if (!rows.is_ok()) return rows.status();
+  std::set<std::string> have;
+  for (const Row& r : *rows)
+    if (!r.empty() && r[0]) have.insert(*r[0]);
+  // BACKUP_ADMIN: LOCK INSTANCE FOR BACKUP, performance_schema.log_status, redo consumer.
+  // RELOAD: FLUSH TABLES ... WITH READ LOCK (MySQL), BACKUP STAGE (MariaDB).
+  // BINLOG MONITOR: SHOW MASTER STATUS under BLOCK_COMMIT (MariaDB).
+  const std::vector<std::string> needed = info.flavour == innodb::Flavour::kMysql
+                                              ? std::vector<std::string>{"BACKUP_ADMIN", "RELOAD"}
+                                              : std::vector<std::string>{"RELOAD", "BINLOG MONITOR"};
+  std::string missing;
+  for (const auto& p : needed) {
+    const bool implied = p == "BINLOG MONITOR" && have.count("SUPER");
+    if (!have.count(p) && !implied) missing += (missing.empty() ? "" : ", ") + p;
+  }
+  if (!missing.empty()) {
+    auto user = session.query_value("SELECT CURRENT_USER()");
+    return Status::error(ExitCode::kPrivilege, "account " + (user.is_ok() ? user->value_or("?") : "?") +
+                                                   " lacks privileges: " + missing + " (GRANT " + missing +
+                                                   " ON *.* TO ...)");
+  }
+  return Status::ok();
+}
+
+Status check_datadir(const ServerInfo& info) {
+  const std::string ibdata1 = info.datadir + "/ibdata1";
+  if (::access(ibdata1.c_str(), R_OK) != 0)
+    return Status::error(ExitCode::kPath, "the server's datadir " + info.datadir +
+                                              " is not readable here (" + std::strerror(errno) +
+                                              "): run mysqlclone local on the database host, as a user that can "
+                                              "read the datadir");
+  if (info.flavour == innodb::Flavour::kMysql && !info.server_uuid.empty()) {
+    std::ifstream in(info.datadir + "/auto.cnf");
+    std::string line, uuid;
+    while (std::getline(in, line))
+      if (line.rfind("server-uuid=", 0) == 0) uuid = line.substr(12);
+    if (!uuid.empty() && uuid != info.server_uuid)
+      return Status::error(ExitCode::kPath, info.datadir + " belongs to another server (server_uuid " + uuid +
+                                                ", connected to " + info.server_uuid +
+                                                "): mysqlclone local must run on the server's own host");
+  }
+  auto holder = datadir_lock_holder(info.datadir);
+  if (!holder.is_ok()) return holder.status();
+  if (!holder->has_value())
+    return Status::error(ExitCode::kPath, "no running server holds the files of " + info.datadir +
+                                              ": the datadir seen here is not the live one of the server connected "
+                                              "to (another host or container?)");
+  return Status::ok();
+}
+
+Status prepare_target(const std::string& target, uint64_t needed_bytes) {
+  std::error_code ec;
+  const fs::path t(target);
+  if (fs::exists(t, ec)) {
+    if (!fs::is_directory(t, ec)) return Status::error(ExitCode::kPath, target + " exists and is not a directory");
+    if (!fs::is_empty(t, ec)) return Status::error(ExitCode::kPath, target + " exists and is not empty");
+  } else {
+    const fs::path parent = t.has_parent_path() ? t.parent_path() : fs::path(".");
+    if (!fs::is_directory(parent, ec))
+      return Status::error(ExitCode::kPath, "the parent directory of " + target + " does not exist");
+    if (::mkdir(target.c_str(), 0750) != 0)
+      return Status::error(ExitCode::kPath, "cannot create " + target + ": " + std::strerror(errno));
+  }
+  if (::access(target.c_str(), W_OK) != 0)
+    return Status::error(ExitCode::kPath, target + " is not writable: " + std::strerror(errno));
+  struct statvfs vfs {};
+  if (::statvfs(target.c_str(), &vfs) == 0) {
+    const uint64_t free_bytes = uint64_t(vfs.f_bavail) * vfs.f_frsize;
+    if (free_bytes < needed_bytes)
+      return Status::error(ExitCode::kPath, target + ": not enough free space: the copy needs about " +
+                                                human(needed_bytes) + ", " + human(free_bytes) + " free");
+  }
+  return Status::ok();
+}
+
+}  // namespace mysqlclone

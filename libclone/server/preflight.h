@@ -1,0 +1,27 @@
+// Checks made before anything is locked or written, each failing with one clear line and the
+// right exit code: a supported server and configuration, every missing privilege at once, a
+// datadir that is this server's and readable here, and a usable target with room for the copy.
+#pragma once
+
+#include <string>
+
+#include "libclone/server/server_info.h"
+#include "libclone/server/session.h"
+
+namespace mysqlclone {
+
+// kUnsupported: MySQL < 8.0.30, MariaDB < 10.8, redo disabled or encrypted, InnoDB files outside
+// the datadir (not handled yet).
+Status check_server_supported(const ServerInfo& info);
+
+// kPrivilege, naming every missing privilege.
+Status check_privileges(Session& session, const ServerInfo& info);
+
+// kPath: the datadir is not readable from here, or is not the one this server runs on.
+Status check_datadir(const ServerInfo& info);
+
+// kPath: the target exists and is not empty, its parent is missing, it is not writable, or the
+// file system has less than `needed_bytes` free. Creates the (empty) target directory.
+Status prepare_target(const std::string& target, uint64_t needed_bytes);
+
+}  // namespace mysqlclone

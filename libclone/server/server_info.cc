@@ -1,0 +1,66 @@
+#include "libclone/server/server_info.h"
+
+#include <cstdio>
+#include <map>
+
+namespace mysqlclone {
+namespace {
+
+std::string strip_slash(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+bool on(const std::string& v) { return v == "ON" || v == "1"; }
+
+}  // namespace
+
+Result<ServerInfo> read_server_info(Session& session) {
+  ServerInfo info;
+  auto version = session.query_value("SELECT VERSION()");
+  if (!version.is_ok()) return version.status();
+  info.version_string = version->value_or("");
+  auto parsed = parse_server_version(info.version_string);
+  if (!parsed.is_ok()) return parsed.status();
+  info.version = *parsed;
+  info.flavour = info.version_string.find("MariaDB") != std::string::npos ? innodb::Flavour::kMariadb
+                                                                          : innodb::Flavour::kMysql;
+  const bool mariadb = info.flavour == innodb::Flavour::kMariadb;
+
+  // One round trip for every variable; names that do not exist in this flavour simply do not
+  // come back.
+  auto rows = session.query(
+      "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('datadir','innodb_page_size','innodb_data_file_path',"
+      "'innodb_data_home_dir','innodb_undo_directory','innodb_log_group_home_dir','innodb_redo_log_capacity',"
+      "'innodb_log_file_size','innodb_redo_log_encrypt','innodb_encrypt_log','log_bin','log_bin_basename',"
+      "'server_uuid','pid_file','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces')");
+  if (!rows.is_ok()) return rows.status();
+  std::map<std::string, std::string> v;
+  for (const Row& r : *rows)
+    if (r.size() == 2 && r[0]) v[*r[0]] = r[1].value_or("");
+  info.datadir = strip_slash(v["datadir"]);
+  info.page_size = uint32_t(std::stoul(v["innodb_page_size"].empty() ? "16384" : v["innodb_page_size"]));
+  info.data_file_path = v["innodb_data_file_path"];
+  info.data_home_dir = v["innodb_data_home_dir"];
+  info.undo_directory = v["innodb_undo_directory"];
+  info.log_group_home_dir = v["innodb_log_group_home_dir"];
+  const std::string capacity = mariadb ? v["innodb_log_file_size"] : v["innodb_redo_log_capacity"];
+  info.redo_capacity = capacity.empty() ? 0 : std::stoull(capacity);
+  info.redo_encrypted = on(mariadb ? v["innodb_encrypt_log"] : v["innodb_redo_log_encrypt"]);
+  info.redo_checksums = v["innodb_log_checksums"].empty() || on(v["innodb_log_checksums"]);
+  info.log_bin = on(v["log_bin"]);
+  info.log_bin_basename = v["log_bin_basename"];
+  info.server_uuid = v["server_uuid"];
+  info.pid_file = v["pid_file"];
+  info.lower_case_table_names = unsigned(std::stoul(v["lower_case_table_names"].empty() ? "0" : v["lower_case_table_names"]));
+  info.checksum_algorithm = v["innodb_checksum_algorithm"];
+  info.undo_tablespaces = unsigned(std::stoul(v["innodb_undo_tablespaces"].empty() ? "0" : v["innodb_undo_tablespaces"]));
+  if (!mariadb) {
+    auto enabled = session.query("SHOW GLOBAL STATUS LIKE 'Innodb_redo_log_enabled'");
+    if (!enabled.is_ok()) return enabled.status();
+    if (!enabled->empty() && enabled->front().size() == 2) info.redo_enabled = on(enabled->front()[1].value_or("ON"));
+  }
+  return info;
+}
+
+}  // namespace mysqlclone

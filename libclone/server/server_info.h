@@ -1,0 +1,39 @@
+// What mysqlclone needs to know about the source server, read once at the start.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "innodb/tablespace_flags.h"
+#include "libclone/server/server_version.h"
+#include "libclone/server/session.h"
+
+namespace mysqlclone {
+
+struct ServerInfo {
+  innodb::Flavour flavour = innodb::Flavour::kMysql;
+  ServerVersion version;
+  std::string version_string;  // as the server says it
+  std::string datadir;         // without trailing slash
+  uint32_t page_size = 16384;
+  std::string data_file_path;  // innodb_data_file_path
+  std::string data_home_dir;   // innodb_data_home_dir ("" = datadir)
+  std::string undo_directory;  // innodb_undo_directory ("" or "." = datadir)
+  std::string log_group_home_dir;
+  uint64_t redo_capacity = 0;  // MySQL innodb_redo_log_capacity, MariaDB innodb_log_file_size
+  bool redo_enabled = true;    // MySQL Innodb_redo_log_enabled
+  bool redo_encrypted = false;
+  bool redo_checksums = true;  // MySQL innodb_log_checksums
+  bool log_bin = false;
+  std::string log_bin_basename;  // full path, MySQL and MariaDB
+  std::string server_uuid;       // MySQL
+  std::string pid_file;
+  unsigned lower_case_table_names = 0;
+  std::string checksum_algorithm;  // innodb_checksum_algorithm
+  unsigned undo_tablespaces = 0;   // MariaDB innodb_undo_tablespaces
+};
+
+Result<ServerInfo> read_server_info(Session& session);
+
+}  // namespace mysqlclone
