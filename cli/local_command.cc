@@ -10,7 +10,7 @@
 #include "cli/status_exit.h"
 #include "libclone/command/local/local_backup.h"
 #include "libclone/base/log.h"
-#include "libclone/manifest/metadata.h"
+#include "libclone/command/local/backup_files.h"
 #include "libclone/server/replication.h"
 
 namespace mysqlclone {
@@ -19,7 +19,9 @@ namespace {
 // The backup's own metadata (as in DIR/mysqlclone.json, without the file list) and what a
 // provisioning script needs next.
 nlohmann::json result_json(const LocalBackupResult& r) {
-  nlohmann::json j = backup_metadata(r, "complete");
+  Manifest m = backup_manifest(r);
+  m.state = TargetState::kComplete;
+  nlohmann::json j = manifest_json(m);
   j["files"] = r.files.size();
   j["command"] = "local";
   j["ok"] = true;

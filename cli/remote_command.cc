@@ -89,7 +89,9 @@ void add_remote_command(CLI::App& app, const GlobalOptions& global, const Passwo
       return;
     }
     if (global.json) {
-      nlohmann::json j = remote_clone_metadata(*result);
+      Manifest m = remote_clone_manifest(*result);
+      m.state = TargetState::kComplete;
+      nlohmann::json j = manifest_json(m);
       j["ok"] = true;
       j["target_dir"] = result->target_dir;
       j["files"] = result->files.size();

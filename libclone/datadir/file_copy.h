@@ -1,6 +1,8 @@
-// Copying source files into a Sink: InnoDB tablespaces page-validated (a page read while the
-// server writes it is re-read a bounded number of times before the copy fails), everything else
-// byte for byte. Both hash what they write (SHA-256) for the backup's metadata.
+// Copying source files into a Storage through one filter chain:
+//   tablespaces:  Source → page check → SHA-256 → throttle → Storage
+//   other files:  Source →              SHA-256 → throttle → Storage
+// The page check re-reads a page read while the server wrote it (a torn page) a bounded number
+// of times before the copy fails. The SHA-256s go into the backup's manifest.
 #pragma once
 
 #include <atomic>
@@ -12,7 +14,8 @@
 #include "libclone/datadir/datadir.h"
 #include "libclone/datadir/page_scan.h"
 #include "libclone/io/read_file.h"
-#include "libclone/io/sink.h"
+#include "libclone/io/storage.h"
+#include "libclone/io/throttle.h"
 
 namespace mysqlclone {
 
@@ -23,7 +26,6 @@ struct CopiedFile {
   // Tablespaces only:
   bool tablespace = false;
   std::optional<innodb::SpaceId> space_id;
-  PageCounts pages;
   innodb::Lsn max_lsn = 0;
   uint64_t reread_pages = 0;  // pages that were bad at first read and good on a re-read
 };
@@ -38,33 +40,26 @@ struct CopyOptions {
   std::function<Status()> keep_going;
 };
 
-// Byte counter shared with the progress display, and the --max-rate throttle.
+// What the copy threads share: the byte counters of the progress display and the --max-rate
+// throttle (which the redo tailer takes from too).
 struct CopyProgress {
   std::atomic<uint64_t> done_bytes{0};
   std::atomic<uint64_t> total_bytes{0};
-  // --max-rate caps everything read from the source, data files and redo log alike.
-  double max_bytes_per_second = 0;  // 0: unthrottled
-  std::atomic<uint64_t> read_bytes{0};
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  // Counts `bytes` of data as copied, then throttle()s.
-  void account(uint64_t bytes);
-  // Sleeps while the reading runs ahead of the allowed rate.
-  void throttle(uint64_t bytes);
+  Throttle throttle;
 };
 
 // Copies every file of one tablespace (one, or ibdata1.. for the system tablespace) from
-// `source_root` into `sink` under the same relative paths. `fallback` is the instance format
+// `source_root` into `storage` under the same relative paths. `fallback` is the instance format
 // for files whose page 0 is not written yet. Fails with kSourceIo naming file and page when a
 // page stays bad after every re-read.
 Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, const TablespaceEntry& tablespace,
-                                                const innodb::TablespaceFormat& fallback, Sink& sink,
+                                                const innodb::TablespaceFormat& fallback, Storage& storage,
                                                 const CopyOptions& options, CopyProgress& progress);
 
-// Copies one file byte for byte (up to its size when read). A file that vanished is reported
-// as kSourceIo; callers that tolerate that check for it first.
+// Copies one file byte for byte (up to its size when read), under the same relative path.
+// A file that vanished is reported as kSourceIo; callers that tolerate that check for it first.
 // `limit` copies only the first bytes (a binlog up to the end position); the copy must reach it.
-Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::string& rel_path, Sink& sink,
-                                   CopyProgress& progress, uint64_t limit = UINT64_MAX,
-                                   const std::string& target_rel_path = "");
+Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::string& rel_path, Storage& storage,
+                                   CopyProgress& progress, uint64_t limit = UINT64_MAX);
 
 }  // namespace mysqlclone

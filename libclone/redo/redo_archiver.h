@@ -12,6 +12,7 @@
 
 #include "innodb/page.h"
 #include "libclone/base/status.h"
+#include "libclone/io/throttle.h"
 
 namespace mysqlclone {
 
@@ -49,8 +50,8 @@ struct RedoArchiverConfig {
   // log up to this LSN is copied and may be reused. The server never overwrites log the
   // consumer has not passed: it makes its writers wait instead.
   std::function<Status(innodb::Lsn)> consumer_advance;
-  // Called with the bytes of log read, before they are copied: --max-rate.
-  std::function<void(uint64_t)> throttle;
+  // Takes the bytes of log read, before they are copied: --max-rate (shared with the data copy).
+  Throttle* throttle = nullptr;
 };
 
 std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config);

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "innodb/redo_mariadb.h"
-#include "libclone/io/directory_sink.h"
+#include "libclone/io/directory_storage.h"
 #include "libclone/io/read_file.h"
 #include "libclone/redo/redo_archiver.h"
 #include "libclone/redo/tail_loop.h"
@@ -169,7 +169,8 @@ class MariadbRedoArchiver : public RedoArchiver {
       return false;
     }
     window_ = kViewBytes;
-    if (config_.throttle) config_.throttle(out.size());
+    if (config_.throttle)
+      if (Status s = config_.throttle->take(out.size()); !s.is_ok()) return s;
     // Were the bytes intact when read? Only if the server had not yet written a full lap past them.
     auto server = config_.server_lsn();
     if (!server.is_ok()) return server.status();

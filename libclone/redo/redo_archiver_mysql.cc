@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "innodb/redo_mysql.h"
-#include "libclone/io/directory_sink.h"
+#include "libclone/io/directory_storage.h"
 #include "libclone/base/log.h"
 #include "libclone/io/read_file.h"
 #include "libclone/redo/redo_archiver.h"
@@ -241,7 +241,8 @@ class MysqlRedoArchiver : public RedoArchiver {
       break;  // partial or not written yet: read again from here next time
     }
     if (full) {
-      if (config_.throttle) config_.throttle(full);
+      if (config_.throttle)
+        if (Status s = config_.throttle->take(full); !s.is_ok()) return s;
       if (::pwrite(out_fd_, buf.data(), full, off_t(data_offset(pos))) != off_t(full))
         return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
       appended_end_ = pos + full;

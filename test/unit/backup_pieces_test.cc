@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "libclone/datadir/datadir_files.h"
-#include "libclone/manifest/metadata.h"
+#include "libclone/command/local/backup_files.h"
 #include "libclone/server/preflight.h"
 #include "libclone/server/replication.h"
 #include "test_datadir.h"
@@ -101,7 +101,9 @@ TEST(Metadata, XtrabackupCompatibleFiles) {
   EXPECT_NE(cnf.find("innodb_redo_log_capacity=134217728\n"), std::string::npos);
   EXPECT_NE(cnf.find("log_bin=binlog\n"), std::string::npos);
   EXPECT_NE(cnf.find("mysqld 9.7.4"), std::string::npos);
-  const auto j = backup_metadata(r, "complete");
+  Manifest m = backup_manifest(r);
+  m.state = TargetState::kComplete;
+  const auto j = manifest_json(m);
   EXPECT_EQ(j["state"], "complete");
   EXPECT_EQ(j["end_lsn"], 5000);
   EXPECT_EQ(j["gtid_executed"], "uuid:1-7");

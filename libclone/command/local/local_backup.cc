@@ -12,10 +12,11 @@
 
 #include "libclone/datadir/datadir.h"
 #include "libclone/datadir/datadir_files.h"
-#include "libclone/io/directory_sink.h"
+#include "libclone/io/directory_storage.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
-#include "libclone/manifest/metadata.h"
+#include "libclone/command/local/backup_files.h"
+#include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
 #include "libclone/server/preflight.h"
 #include "libclone/io/read_file.h"
@@ -45,7 +46,8 @@ struct Context {
   DatadirInventory inventory;
   OtherFiles others;
   innodb::TablespaceFormat fallback_format;
-  std::unique_ptr<DirectorySink> sink;
+  std::unique_ptr<DirectoryStorage> storage;
+  Manifest manifest;
   std::unique_ptr<RedoArchiver> archiver;
   std::mutex files_mutex;
 
@@ -110,7 +112,7 @@ Status copy_innodb(Context& c) {
   CopyOptions options = c.options.copy;
   options.keep_going = [&c] { return c.archiver->health(); };
   return run_parallel(work.size(), resolve_threads(c.options.parallel), [&](size_t i) -> Status {
-    auto files = copy_tablespace(c.info().datadir, *work[i], c.fallback_format, *c.sink, options, c.progress.copy);
+    auto files = copy_tablespace(c.info().datadir, *work[i], c.fallback_format, *c.storage, options, c.progress.copy);
     if (!files.is_ok()) return files.status();
     c.add_files(std::move(files).value());
     return Status::ok();
@@ -146,21 +148,16 @@ Status copy_other_files(Context& c, FileAction action, bool only_changed = false
     if (!now.is_ok()) continue;  // gone (a log table rotated away): nothing to copy
     if (only_changed) {
       if (now->size == f.size && now->mtime_ns == f.mtime_ns) continue;
-      if (Status s = c.sink->remove(f.rel_path); !s.is_ok()) return s;
+      if (Status s = c.storage->remove(f.rel_path); !s.is_ok()) return s;
     }
     f.size = now->size;
     f.mtime_ns = now->mtime_ns;
     c.progress.copy.total_bytes += f.size;
-    auto copied = copy_plain_file(c.info().datadir, f.rel_path, *c.sink, c.progress.copy);
+    auto copied = copy_plain_file(c.info().datadir, f.rel_path, *c.storage, c.progress.copy);
     if (!copied.is_ok()) return copied.status();
     c.add_files({std::move(copied).value()});
   }
   return Status::ok();
-}
-
-std::function<void(uint64_t)> throttle_of(Context& c) {
-  if (c.progress.copy.max_bytes_per_second <= 0) return {};
-  return [&progress = c.progress.copy](uint64_t bytes) { progress.throttle(bytes); };
 }
 
 Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
@@ -182,10 +179,8 @@ Status finalize(Context& c) {
       return Status::error(ExitCode::kInternal, f.rel_path + " has a page with LSN " + std::to_string(f.max_lsn) +
                                                     " beyond the end LSN " + std::to_string(e.lsn));
   for (const std::string& d : c.others.directories)
-    if (Status s = c.sink->make_dir(d); !s.is_ok()) return s;
-  if (Status s = write_compat_files(c.result); !s.is_ok()) return s;
-  if (Status s = c.sink->sync_directories(); !s.is_ok()) return s;
-  return Status::ok();
+    if (Status s = c.storage->make_dir(d); !s.is_ok()) return s;
+  return write_compat_files(*c.storage, c.result);
 }
 
 // ---- MySQL ----------------------------------------------------------------------------------
@@ -244,11 +239,11 @@ Status mysql_copy_binlog(Context& c) {
   const std::string base = c.info().log_bin_basename;
   const std::string dir = base.substr(0, base.rfind('/'));
   const std::string name = base.substr(base.rfind('/') + 1);
-  auto copied = copy_plain_file(dir, e.binlog_file, *c.sink, c.progress.copy, e.binlog_position);
+  auto copied = copy_plain_file(dir, e.binlog_file, *c.storage, c.progress.copy, e.binlog_position);
   if (!copied.is_ok()) return copied.status().with_context("copying the binlog");
   c.add_files({std::move(copied).value()});
   const std::string index = "./" + e.binlog_file + "\n";
-  return write_file_atomically(c.sink->root(), name + ".index", index);
+  return c.storage->put(name + ".index", index);
 }
 
 // --redo-consumer: a second connection registers as a redo log consumer before the start
@@ -279,7 +274,7 @@ Status mysql_backup(Context& c) {
   if (Status s = c.session.execute("LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
   const auto ddl_blocked = Clock::now();
   if (Status s = scan_source(c); !s.is_ok()) return s;
-  RedoArchiverConfig rc{c.info().datadir, c.options.target_dir, c.info().redo_capacity, {}, {}, throttle_of(c)};
+  RedoArchiverConfig rc{c.info().datadir, c.options.target_dir, c.info().redo_capacity, {}, {}, &c.progress.copy.throttle};
   if (c.options.redo_consumer) {
     auto advance = register_redo_consumer(c);
     if (!advance.is_ok()) return advance.status();
@@ -373,7 +368,7 @@ Status mariadb_backup(Context& c) {
                           return mariadb_current_lsn(*shared);
                         },
                         {},
-                        throttle_of(c)};
+                        &c.progress.copy.throttle};
   if (Status s = start_archiver(c, make_mariadb_redo_archiver(rc)); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   // SQL-layer metadata and a first pass over the non-transactional tables while only DDL is
@@ -420,26 +415,20 @@ Status preflight(Context& c) {
   return prepare_target(c.options.target_dir, needed);
 }
 
-Status mark_unstartable(Context& c) {
-  if (Status s = write_in_progress_state(c.options.target_dir, c.info(), c.result.started_at); !s.is_ok()) return s;
-  if (!c.mysql()) return Status::ok();  // MariaDB refuses a datadir without ib_logfile0
-  // MySQL starts on a datadir with no redo as if it were clean (silently wrong): the clone
-  // plugin's marker makes it refuse ("Incomplete cloned data directory") until we remove it.
-  const std::string dir = c.options.target_dir + "/#clone";
-  if (::mkdir(dir.c_str(), 0750) != 0) return errno_status(ExitCode::kPath, "cannot create", dir, errno);
-  return write_file_atomically(c.options.target_dir, "#clone/#status_in_progress", "");
+// From here on the target exists: every failure leaves it marked failed and unstartable.
+Status begin(Context& c) {
+  c.storage = std::make_unique<DirectoryStorage>(c.options.target_dir);
+  c.manifest = backup_manifest(c.result);
+  // MySQL starts on a datadir with no redo as if it were clean (silently wrong): it needs the
+  // clone marker until the end. MariaDB refuses a datadir without ib_logfile0.
+  return begin_target(*c.storage, c.manifest, c.mysql() ? StartGuard::kCloneInProgress : StartGuard::kNone);
 }
 
-Status mark_startable(Context& c) {
+Status complete(Context& c) {
   if (Status s = c.archiver->publish(); !s.is_ok()) return s;
-  if (c.mysql()) {
-    const std::string dir = c.options.target_dir + "/#clone";
-    if (::unlink((dir + "/#status_in_progress").c_str()) != 0 || ::rmdir(dir.c_str()) != 0)
-      return errno_status(ExitCode::kPath, "cannot remove", dir, errno);
-  }
-  if (Status s = sync_directory(c.options.target_dir); !s.is_ok()) return s;
   c.result.finished_at = utc_now_iso8601();
-  return write_complete_state(c.result);
+  c.manifest = backup_manifest(c.result);
+  return complete_target(*c.storage, c.manifest, c.mysql() ? StartGuard::kCloneInProgress : StartGuard::kNone);
 }
 
 Status source_address(Context& c, const ConnectionParams& params) {
@@ -459,32 +448,27 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}};
   c.result.target_dir = options.target_dir;
   c.result.started_at = utc_now_iso8601();
-  if (options.max_rate_mib > 0) progress.copy.max_bytes_per_second = options.max_rate_mib * (1 << 20);
-  progress.copy.started = Clock::now();
+  progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));
 
   if (Status s = preflight(c); !s.is_ok()) return s;
   if (options.redo_consumer && !c.mysql())
     return Status::error(ExitCode::kUsage, "--redo-consumer is a MySQL feature; MariaDB has no redo log consumers");
   if (Status s = source_address(c, *params); !s.is_ok()) return s;
-  // From here on the target exists: every failure leaves it marked failed and unstartable.
-  Status s = mark_unstartable(c);
-  if (s.is_ok()) {
-    c.sink = std::make_unique<DirectorySink>(options.target_dir);
-    s = c.mysql() ? mysql_backup(c) : mariadb_backup(c);
-  }
+  Status s = begin(c);
+  if (s.is_ok()) s = c.mysql() ? mysql_backup(c) : mariadb_backup(c);
   if (s.is_ok()) s = check_interrupt();
   if (s.is_ok()) {
     c.result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    s = mark_startable(c);
+    s = complete(c);
   }
   if (c.archiver) c.archiver->abort();
   if (!s.is_ok()) {
     if (interrupted() && s.code() != ExitCode::kInterrupted)
       s = Status::error(ExitCode::kInterrupted, "interrupted by a signal (" + s.message() + "); the target is incomplete");
-    write_failed_state(options.target_dir, s);
+    if (c.storage) fail_target(*c.storage, c.manifest, s);
     return s;  // the session closes with c: every lock it held goes with it
   }
   return std::move(c.result);

@@ -11,63 +11,19 @@
 #include <set>
 
 #include "innodb/tablespace_flags.h"
-#include "libclone/io/directory_sink.h"
-#include "libclone/base/log.h"
+#include "libclone/io/directory_storage.h"
+#include "libclone/manifest/target.h"
 #include "libclone/server/preflight.h"
-#include "libclone/io/read_file.h"
 
 namespace mysqlclone::clone {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kInProgress = "#clone/#status_in_progress";
-// No real file reaches 2^48 bytes (InnoDB's own limit is far lower): beyond is a hostile offset.
 constexpr uint64_t kMaxFileEnd = uint64_t(1) << 48;
 constexpr auto kMetadataWait = std::chrono::seconds(60);
 
-Status create_empty_file(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return errno_status(ExitCode::kPath, "cannot create", path, errno);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return errno_status(ExitCode::kPath, "cannot fsync", path, err);
-  return Status::ok();
-}
-
 bool is_redo_state(SnapshotState s) { return s == SnapshotState::kRedoCopy; }
 bool is_data_state(SnapshotState s) { return s == SnapshotState::kFileCopy || s == SnapshotState::kPageCopy; }
-
-Status pwrite_fully(int fd, std::span<const uint8_t> data, uint64_t offset, const fs::path& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::pwrite(fd, data.data(), data.size(), off_t(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return errno_status(ExitCode::kPath, "cannot write", path, n < 0 ? errno : ENOSPC);
-    data = data.subspan(size_t(n));
-    offset += uint64_t(n);
-  }
-  return Status::ok();
-}
-
-// Writes one piece of a block. Aligned pieces go straight to the disk (O_DIRECT): through the page
-// cache the copy and the write-back cost more CPU than the network does, and a clone is mostly
-// whole pages at page offsets. Bytes at an unaligned address (the client library's buffer) pass
-// through an aligned per-thread buffer first. The rest (the redo
-// header and trailer, odd sizes) goes through the page cache, with write-back started at once.
-Status write_piece(int fd, int direct_fd, std::span<const uint8_t> data, uint64_t offset, const fs::path& path) {
-  const bool aligned = direct_fd >= 0 && offset % kDirectIoAlignment == 0 && data.size() % kDirectIoAlignment == 0;
-  if (!aligned) {
-    if (Status s = pwrite_fully(fd, data, offset, path); !s.is_ok()) return s;
-    ::sync_file_range(fd, off_t(offset), off_t(data.size()), SYNC_FILE_RANGE_WRITE);  // a hint only
-    return Status::ok();
-  }
-  if (reinterpret_cast<uintptr_t>(data.data()) % kDirectIoAlignment == 0)
-    return pwrite_fully(direct_fd, data, offset, path);  // already in an aligned buffer (BlockWriter)
-  thread_local std::unique_ptr<AlignedBuffer> buffer;
-  if (!buffer || buffer->size() < data.size()) buffer = std::make_unique<AlignedBuffer>(data.size());
-  std::memcpy(buffer->data(), data.data(), data.size());
-  return pwrite_fully(direct_fd, std::span<const uint8_t>(buffer->data(), data.size()), offset, path);
-}
 
 // A tablespace's size rounded up to whole extents, as the stock recipient leaves it (InnoDB's
 // recovery expects it); files of one extent or less, and unknown formats, stay as they are.
@@ -82,37 +38,15 @@ uint64_t extent_aligned_size(uint64_t size, uint32_t fsp_flags) {
 }  // namespace
 
 Result<std::unique_ptr<Applier>> Applier::begin(const ApplyOptions& options) {
-  const std::string dir = options.target_dir.string();
-  if (Status s = prepare_target(dir, 0); !s.is_ok()) return s;
-  for (const char* sub : {"mysql", "#clone"})
-    if (::mkdir((options.target_dir / sub).c_str(), 0750) != 0)
-      return errno_status(ExitCode::kPath, "cannot create", options.target_dir / sub, errno);
-  if (Status s = create_empty_file(options.target_dir / kInProgress); !s.is_ok()) return s;
-  if (Status s = sync_directory((options.target_dir / "#clone").string()); !s.is_ok()) return s;
-  if (Status s = sync_directory(dir); !s.is_ok()) return s;
-  return std::unique_ptr<Applier>(new Applier(options));
+  if (Status s = prepare_target(options.target_dir.string(), 0); !s.is_ok()) return s;
+  auto storage = std::make_unique<DirectoryStorage>(options.target_dir.string());
+  if (Status s = storage->make_dir("mysql"); !s.is_ok()) return s;
+  if (Status s = storage->put(kCloneInProgress, ""); !s.is_ok()) return s;
+  if (Status s = storage->sync(); !s.is_ok()) return s;
+  return std::unique_ptr<Applier>(new Applier(options, std::move(storage)));
 }
 
-Applier::~Applier() {
-  for (auto& [key, file] : files_) {
-    if (file.fd >= 0) ::close(file.fd);
-    if (file.direct_fd >= 0) ::close(file.direct_fd);
-  }
-}
-
-Status Applier::create_file(OpenFile& file) {
-  // Each missing directory under DIR, 0750 like the server's own (not whatever the umask allows).
-  fs::path dir = options_.target_dir;
-  for (const auto& part : file.path.parent_path().lexically_relative(options_.target_dir)) {
-    dir /= part;
-    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return errno_status(ExitCode::kPath, "cannot create", dir, errno);
-  }
-  // O_EXCL: a name we did not create ourselves in this run is never written through.
-  file.fd = ::open(file.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-  if (file.fd < 0) return errno_status(ExitCode::kPath, "cannot create", file.path, errno);
-  file.direct_fd = ::open(file.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECT);  // EINVAL on tmpfs
-  return Status::ok();
-}
+Applier::~Applier() = default;
 
 Status Applier::add_file(const FileDescriptor& d) {
   const bool redo = is_redo_state(d.state);
@@ -150,8 +84,9 @@ Status Applier::add_file(const FileDescriptor& d) {
     return Status::error(ExitCode::kProtocol, "the donor announced " + shown + " twice under different indexes");
   if (files_.size() >= (size_t(1) << 22))
     return Status::error(ExitCode::kProtocol, "the donor announced more than 4 million files");
-  OpenFile file{path, redo ? "" : d.name, -1, -1, d.file_size, d.fsp_flags, {}};
-  if (Status s = create_file(file); !s.is_ok()) return s;
+  auto out = storage_->create(path.lexically_relative(options_.target_dir).string());
+  if (!out.is_ok()) return out.status();
+  OpenFile file{path, redo ? "" : d.name, std::move(out).value(), d.file_size, d.fsp_flags, {}};
   owners_[path] = key;
   files_.emplace(key, std::move(file));
   file_added_.notify_all();
@@ -176,8 +111,7 @@ Status Applier::write(const DataDescriptor& block, std::span<const uint8_t> data
   if (file_copy) shared.lock();
 
   const uint64_t begin = block.file_offset, end = begin + data.size();
-  int fd = -1, direct_fd = -1;
-  fs::path path;
+  std::shared_ptr<StorageFile> out;
   std::vector<std::pair<uint64_t, uint64_t>> fresher;  // PAGE COPY ranges inside this block
   {
     std::unique_lock lock(mutex_);
@@ -190,9 +124,7 @@ Status Applier::write(const DataDescriptor& block, std::span<const uint8_t> data
     if (cancelled_) return Status::error(ExitCode::kInterrupted, "cancelled");
     OpenFile& file = files_.at(key);
     file.size = std::max<uint64_t>({file.size, block.file_size, end});
-    fd = file.fd;
-    direct_fd = file.direct_fd;
-    path = file.path;
+    out = file.out;
     if (page_copy) {
       file.page_copied[begin] = std::max(file.page_copied[begin], end);
     } else if (file_copy && !file.page_copied.empty()) {
@@ -202,13 +134,12 @@ Status Applier::write(const DataDescriptor& block, std::span<const uint8_t> data
         if (it->second > begin) fresher.emplace_back(std::max(it->first, begin), std::min(it->second, end));
     }
   }
-  // Files are only closed when every stream has ended, so the descriptor stays valid here.
+  // Files are only closed when every stream has ended.
   uint64_t at = begin;
   fresher.emplace_back(end, end);
   for (const auto& [skip_from, skip_to] : fresher) {
     if (skip_from > at)
-      if (Status s = write_piece(fd, direct_fd, data.subspan(at - begin, skip_from - at), at, path); !s.is_ok())
-        return s;
+      if (Status s = out->write_at(at, data.subspan(at - begin, skip_from - at)); !s.is_ok()) return s;
     at = std::max(at, skip_to);
   }
   bytes_written_ += data.size();
@@ -221,58 +152,32 @@ void Applier::cancel() {
   file_added_.notify_all();
 }
 
-Status Applier::extend(OpenFile& file) {
-  struct stat st {};
-  if (::fstat(file.fd, &st) != 0) return errno_status(ExitCode::kPath, "cannot stat", file.path, errno);
-  const uint64_t current = uint64_t(st.st_size);
-  uint64_t wanted = std::max(current, file.size);
-  if (file.fsp_flags != kNotATablespace) wanted = extent_aligned_size(wanted, file.fsp_flags);
-  if (wanted == current) return Status::ok();
-  // Allocated, not sparse, like the stock recipient: InnoDB expects to own the blocks.
-  int rc = ::posix_fallocate(file.fd, off_t(current), off_t(wanted - current));
-  if (rc == EOPNOTSUPP || rc == EINVAL) rc = ::ftruncate(file.fd, off_t(wanted)) == 0 ? 0 : errno;
-  if (rc != 0) return errno_status(ExitCode::kPath, "cannot extend", file.path, rc);
-  return Status::ok();
-}
-
 Status Applier::finish_files() {
   std::lock_guard lock(mutex_);
-  std::set<fs::path> dirs{options_.target_dir, options_.target_dir / "mysql", options_.target_dir / "#clone"};
   for (auto& [key, file] : files_) {
-    if (Status s = extend(file); !s.is_ok()) return s;
-    if (::fdatasync(file.fd) != 0) return errno_status(ExitCode::kPath, "cannot fsync", file.path, errno);
-    if (::close(file.fd) != 0) return errno_status(ExitCode::kPath, "cannot close", file.path, errno);
-    file.fd = -1;
-    if (file.direct_fd >= 0) ::close(file.direct_fd);
-    file.direct_fd = -1;
-    for (fs::path p = file.path.parent_path(); p.string().size() > options_.target_dir.string().size();
-         p = p.parent_path())
-      dirs.insert(p);
+    // Tablespaces to whole extents, as the stock recipient leaves them.
+    const uint64_t wanted = file.fsp_flags != kNotATablespace ? extent_aligned_size(file.size, file.fsp_flags) : file.size;
+    if (Status s = file.out->extend_to(wanted); !s.is_ok()) return s;
+    if (Status s = file.out->close(); !s.is_ok()) return s;
   }
-  // Deepest first, so every new name is durable before the directory holding it.
-  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
-    if (Status s = sync_directory(it->string()); !s.is_ok()) return s;
-  return Status::ok();
+  return storage_->sync();
 }
 
 Status Applier::hand_over(const std::string& view_status) {
-  const fs::path clone_dir = options_.target_dir / "#clone";
-  if (Status s = write_file_atomically(clone_dir.string(), "#view_status", view_status); !s.is_ok()) return s;
-  if (Status s = create_empty_file(clone_dir / "#status_fix"); !s.is_ok()) return s;
-  if (Status s = create_empty_file(clone_dir / "#replace_files"); !s.is_ok()) return s;
-  if (Status s = sync_directory(clone_dir.string()); !s.is_ok()) return s;
+  if (Status s = storage_->put("#clone/#view_status", view_status); !s.is_ok()) return s;
+  if (Status s = storage_->put("#clone/#status_fix", ""); !s.is_ok()) return s;
+  if (Status s = storage_->put("#clone/#replace_files", ""); !s.is_ok()) return s;
   // Last: until this name is gone the stock server refuses DIR as an unfinished clone.
-  if (::unlink((options_.target_dir / kInProgress).c_str()) != 0)
-    return errno_status(ExitCode::kPath, "cannot remove", options_.target_dir / kInProgress, errno);
-  return sync_directory(clone_dir.string());
+  if (Status s = storage_->remove(kCloneInProgress); !s.is_ok()) return s;
+  return storage_->sync();
 }
 
 std::vector<AppliedFile> Applier::files() const {
   std::lock_guard lock(mutex_);
   std::vector<AppliedFile> out;
-  const size_t root = options_.target_dir.string().size() + 1;
   for (const auto& [key, file] : files_)
-    out.push_back({file.path.string().substr(root), file.donor_name, file.size, file.fsp_flags != kNotATablespace});
+    out.push_back({file.path.lexically_relative(options_.target_dir).string(), file.donor_name, file.size,
+                   file.fsp_flags != kNotATablespace});
   return out;
 }
 

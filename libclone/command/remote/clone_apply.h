@@ -23,6 +23,7 @@
 #include "libclone/command/remote/clone_paths.h"
 #include "libclone/command/remote/clone_wire.h"
 #include "libclone/base/status.h"
+#include "libclone/io/storage.h"
 
 namespace mysqlclone::clone {
 
@@ -42,7 +43,8 @@ struct AppliedFile {
 class Applier {
  public:
   // Creates DIR (or takes an empty one), DIR/mysql, DIR/#clone and #clone/#status_in_progress,
-  // so that whatever happens next, a stock server refuses DIR until finish() succeeds.
+  // so that whatever happens next, a stock server refuses DIR until hand_over() succeeds. Every
+  // byte then goes through the Storage of DIR (blocks land at offsets: a random-access storage).
   static Result<std::unique_ptr<Applier>> begin(const ApplyOptions& options);
   ~Applier();
 
@@ -68,16 +70,17 @@ class Applier {
   Status hand_over(const std::string& view_status);
 
   std::vector<AppliedFile> files() const;
+  // Where the clone is written; the command writes its manifest through it too.
+  Storage& storage() { return *storage_; }
   std::vector<std::string> absolute_donor_names() const;
   uint64_t bytes_written() const { return bytes_written_; }
 
  private:
   struct OpenFile {
-    std::filesystem::path path;
+    std::filesystem::path path;  // relative to DIR
     std::string donor_name;
-    int fd = -1;
-    int direct_fd = -1;  // the same file opened O_DIRECT; -1 where the file system refuses it
-    uint64_t size = 0;   // the largest size the donor reported
+    std::shared_ptr<StorageFile> out;  // shared: a writer keeps it while it writes outside the lock
+    uint64_t size = 0;                 // the largest size the donor reported or written
     uint32_t fsp_flags = kNotATablespace;
     // Byte ranges [first, second) written by PAGE COPY: newer than any FILE COPY block.
     std::map<uint64_t, uint64_t> page_copied;
@@ -85,11 +88,11 @@ class Applier {
   // Redo files (REDO COPY) have their own index space.
   using FileKey = std::pair<bool, uint32_t>;  // (redo, index)
 
-  explicit Applier(ApplyOptions options) : options_(std::move(options)) {}
-  Status create_file(OpenFile& file);
-  Status extend(OpenFile& file);
+  Applier(ApplyOptions options, std::unique_ptr<Storage> storage)
+      : options_(std::move(options)), storage_(std::move(storage)) {}
 
   ApplyOptions options_;
+  std::unique_ptr<Storage> storage_;
   mutable std::mutex mutex_;
   std::condition_variable file_added_;
   bool cancelled_ = false;

@@ -120,11 +120,9 @@ Status attach_worker(Transport& worker, uint32_t protocol, const std::vector<Loc
   return Status::ok();
 }
 
-void CloneProgress::account(uint64_t bytes) {
-  const uint64_t done = done_bytes.fetch_add(bytes) + bytes;
-  if (max_bytes_per_second <= 0) return;
-  const auto due = started + std::chrono::duration<double>(double(done) / max_bytes_per_second);
-  std::this_thread::sleep_until(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
+Status CloneProgress::account(uint64_t bytes) {
+  done_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  return throttle.take(bytes);
 }
 
 Status run_execute_stream(Transport& t, StreamContext& c) {
@@ -141,8 +139,7 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
       const DataDescriptor block = *pending;
       pending.reset();
       if (Status s = writer.submit(block, r.body); !s.is_ok()) return s;
-      c.progress.account(r.body.size());
-      return Status::ok();
+      return c.progress.account(r.body.size());
     }
     if (r.type != ResponseType::kDataDescriptor) return unexpected(r.type, "COM_EXECUTE");
     if (pending) return Status::error(ExitCode::kProtocol, "the donor sent a descriptor where data was due");

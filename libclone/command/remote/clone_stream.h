@@ -14,6 +14,7 @@
 #include "libclone/command/remote/clone_apply.h"
 #include "libclone/command/remote/clone_transport.h"
 #include "libclone/command/remote/clone_wire.h"
+#include "libclone/io/throttle.h"
 
 namespace mysqlclone::clone {
 
@@ -40,10 +41,10 @@ struct CloneProgress {
   std::atomic<uint64_t> done_bytes{0};
   std::atomic<uint64_t> total_bytes{0};
   std::atomic<uint32_t> state{0};  // SnapshotState of the main stream
-  double max_bytes_per_second = 0;  // 0: unthrottled
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  // Counts `bytes` received, then sleeps while the transfer runs ahead of the allowed rate.
-  void account(uint64_t bytes);
+  Throttle throttle;  // --max-rate
+  // Counts `bytes` received, then waits while the transfer runs ahead of the allowed rate
+  // (kInterrupted at once on a signal).
+  Status account(uint64_t bytes);
 };
 
 struct StreamContext {

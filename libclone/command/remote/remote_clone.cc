@@ -12,10 +12,10 @@
 
 #include "libclone/command/remote/clone_paths.h"
 #include "libclone/command/remote/clone_transport.h"
-#include "libclone/io/directory_sink.h"
+#include "libclone/io/directory_storage.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
-#include "libclone/manifest/metadata.h"
+#include "libclone/manifest/target.h"
 #include "libclone/server/session.h"
 #include "mysqlclone_version.h"
 
@@ -266,9 +266,15 @@ Status run_streams(Connections& connections, Transport& aux, Applier& applier, C
   return first_error;
 }
 
-}  // namespace
 
-Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, CloneProgress& progress) {
+// The target once it exists: its applier (and storage) and its manifest, so that any failure
+// can mark it failed.
+struct Target {
+  std::unique_ptr<Applier> applier;
+  Manifest manifest;
+};
+
+Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, CloneProgress& progress, Target& target) {
   RemoteCloneResult result;
   result.started_at = utc_now_iso8601();
   const auto started = std::chrono::steady_clock::now();
@@ -282,7 +288,7 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   if (!params.is_ok()) return params.status();
   // Clone data is the whole database: plain text only when asked for by name.
   if (!options.connection.ssl_mode && params->ssl_mode == SslMode::kPreferred) params->ssl_mode = SslMode::kRequired;
-  if (options.max_rate_mib > 0) progress.max_bytes_per_second = options.max_rate_mib * (1 << 20);
+  progress.throttle.set_rate(options.max_rate_mib * (1 << 20));
 
   auto main_session = connect(*params, options.compress, options.ddl_timeout_seconds);
   if (!main_session.is_ok()) return main_session.status();
@@ -309,6 +315,9 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
 
   auto applier = Applier::begin(ApplyOptions{result.target_dir, options.allow_absolute_paths, *donor_version});
   if (!applier.is_ok()) return applier.status();
+  target.applier = std::move(applier).value();
+  target.manifest = remote_clone_manifest(result);
+  if (Status s = begin_target(target.applier->storage(), target.manifest, StartGuard::kNone); !s.is_ok()) return s;
 
   // From COM_INIT on the donor holds a snapshot (and its backup lock) for us: whatever ends this
   // early must end it there too, not leave it waiting minutes for a reconnect.
@@ -355,7 +364,7 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
            options.parallel == 1 ? "" : "s", donor->protocol);
   const StreamPlan plan{*params, options.compress, options.ddl_timeout_seconds, options.parallel - 1, *donor,
                         result.target_dir};
-  if (Status s = run_streams(connections, **aux, **applier, progress, plan); !s.is_ok()) return s;
+  if (Status s = run_streams(connections, **aux, *target.applier, progress, plan); !s.is_ok()) return s;
   guard.done = true;
   // The clone is complete on the donor's side; leave clone mode cleanly (a failure here costs
   // nothing but a warning: every byte is already ours).
@@ -363,16 +372,31 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
     if (Status s = exit_clone(connections.at(i)); !s.is_ok()) log_warning("leaving clone mode: {}", s.message());
   if (Status s = exit_clone(**aux); !s.is_ok()) log_warning("leaving clone mode: {}", s.message());
 
-  if (Status s = (*applier)->finish_files(); !s.is_ok()) return s;
-  result.files = (*applier)->files();
-  result.absolute_files = (*applier)->absolute_donor_names();
-  result.bytes = (*applier)->bytes_written();
+  if (Status s = target.applier->finish_files(); !s.is_ok()) return s;
+  result.files = target.applier->files();
+  result.absolute_files = target.applier->absolute_donor_names();
+  result.bytes = target.applier->bytes_written();
   result.finished_at = utc_now_iso8601();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (Status s = write_file_atomically(result.target_dir, kMetadataFile, remote_clone_metadata(result).dump(2) + "\n");
-      !s.is_ok())
+  // Complete only after the hand-over: until then DIR is not what the stock server expects.
+  if (Status s = target.applier->hand_over(view_status(result, started_wall)); !s.is_ok()) return s;
+  target.manifest = remote_clone_manifest(result);
+  if (Status s = complete_target(target.applier->storage(), target.manifest, StartGuard::kNone); !s.is_ok()) return s;
+  return result;
+}
+
+}  // namespace
+
+Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, CloneProgress& progress) {
+  Target target;
+  auto result = clone_into(options, progress, target);
+  if (!result.is_ok() && target.applier) {
+    Status s = result.status();
+    if (interrupted() && s.code() != ExitCode::kInterrupted)
+      s = Status::error(ExitCode::kInterrupted, "interrupted (" + s.message() + "); the clone is incomplete");
+    fail_target(target.applier->storage(), target.manifest, s);
     return s;
-  if (Status s = (*applier)->hand_over(view_status(result, started_wall)); !s.is_ok()) return s;
+  }
   return result;
 }
 
@@ -409,22 +433,19 @@ std::vector<std::string> remote_replica_statements(const RemoteCloneResult& r) {
           "START REPLICA"};
 }
 
-nlohmann::json remote_clone_metadata(const RemoteCloneResult& r) {
+Manifest remote_clone_manifest(const RemoteCloneResult& r) {
   const DonorFacts& d = r.donor;
   nlohmann::json plugins = nlohmann::json::array();
   for (const auto& p : d.plugins) plugins.push_back({{"name", p.name}, {"shared_object", p.shared_object}});
-  nlohmann::json files = nlohmann::json::array();
-  for (const auto& f : r.files) files.push_back({{"path", f.path}, {"size", f.size}});
-  nlohmann::json j;
-  j["tool"] = "mysqlclone";
-  j["tool_version"] = MYSQLCLONE_VERSION;
-  j["kind"] = "clone";
-  j["command"] = "remote";
-  j["state"] = "complete";
-  j["started_at"] = r.started_at;
-  j["finished_at"] = r.finished_at;
-  j["seconds"] = r.seconds;
-  j["bytes"] = r.bytes;
+  Manifest m;
+  m.kind = "clone";
+  m.command = "remote";
+  m.started_at = r.started_at;
+  m.finished_at = r.finished_at;
+  m.seconds = r.seconds;
+  m.bytes = r.bytes;
+  for (const auto& f : r.files) m.files.push_back({f.path, f.size, "", false, std::nullopt, 0, 0});
+  nlohmann::json& j = m.sections;
   j["connections"] = r.connections;
   j["compressed"] = r.compressed;
   j["donor"] = {{"host", d.host},
@@ -461,8 +482,7 @@ nlohmann::json remote_clone_metadata(const RemoteCloneResult& r) {
       {"gtid_sql", "SELECT @@GLOBAL.gtid_executed"}};
   j["replication"] = {{"source_host", d.host}, {"source_port", d.port}, {"statements", remote_replica_statements(r)}};
   j["external_files"] = r.absolute_files;
-  j["files"] = files;
-  return j;
+  return m;
 }
 
 }  // namespace mysqlclone

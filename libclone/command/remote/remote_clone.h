@@ -11,6 +11,7 @@
 
 #include "libclone/command/remote/clone_apply.h"
 #include "libclone/command/remote/clone_stream.h"
+#include "libclone/manifest/manifest.h"
 #include "libclone/server/connection.h"
 #include "libclone/base/status.h"
 
@@ -56,10 +57,10 @@ struct RemoteCloneResult {
 
 Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, clone::CloneProgress& progress);
 
-// The result as written to DIR/mysqlclone.json (and printed with --json): the donor's facts,
+// The manifest written to DIR/mysqlclone.json (and printed with --json): the donor's facts,
 // what the target mysqld must match (with a my.cnf fragment), where the snapshot's binlog/GTID
 // position appears, and how to make DIR a replica.
-nlohmann::json remote_clone_metadata(const RemoteCloneResult& result);
+Manifest remote_clone_manifest(const RemoteCloneResult& result);
 std::string suggested_my_cnf(const RemoteCloneResult& result);
 // The shared objects of the donor's loadable plugins, which the target's plugin_dir must hold.
 std::vector<std::string> plugin_libraries(const RemoteCloneResult& result);

@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "libclone/datadir/datadir_lock.h"
-#include "libclone/manifest/metadata.h"
+#include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
 #include "libclone/io/read_file.h"
 #include "libclone/io/sha256.h"
@@ -101,20 +101,6 @@ Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instanc
   return Status::ok();
 }
 
-// The state a backup directory's metadata declares; an error unless it is "complete".
-Result<std::optional<nlohmann::json>> backup_metadata_if_any(const std::string& dir) {
-  auto meta = read_backup_metadata(dir);
-  if (!meta.is_ok() || !meta->has_value()) return meta;
-  const nlohmann::json& j = **meta;
-  const std::string state = j.value("state", "");
-  if (state != "complete")
-    return Status::error(ExitCode::kVerifyFailed,
-                         dir + " is an incomplete backup (state \"" + state + "\"" +
-                             (j.contains("error") ? ": " + j["error"].get<std::string>() : std::string()) +
-                             "): it must not be used");
-  return meta;
-}
-
 Result<std::string> file_sha256(const std::string& path) {
   auto file = ReadFile::open(path);
   if (!file.is_ok()) return file.status();
@@ -130,14 +116,12 @@ Result<std::string> file_sha256(const std::string& path) {
 }
 
 // Compares every file the backup lists with its recorded SHA-256; mismatches and missing files
-// become file problems in the report.
-// Files recorded with a SHA-256 are read again and compared. A clone written by `remote` records
-// none (its blocks arrive out of order from several connections), so only its pages are checked.
-Status check_backup_checksums(const nlohmann::json& meta, VerifyReport& report, unsigned threads) {
-  // Everything that can throw on a malformed document happens here, on the caller's thread.
+// become file problems in the report. A clone written by `remote` records none (its blocks
+// arrive out of order from several connections), so only its pages are checked.
+Status check_backup_checksums(const ManifestSummary& meta, VerifyReport& report, unsigned threads) {
   std::vector<std::pair<std::string, std::string>> files;  // path, sha256
-  for (const auto& f : meta.at("files"))
-    if (f.contains("sha256")) files.emplace_back(f.at("path").get<std::string>(), f.at("sha256").get<std::string>());
+  for (const auto& f : meta.files)
+    if (!f.sha256.empty()) files.emplace_back(f.path, f.sha256);
   std::vector<std::string> problems(files.size());
   Status s = run_parallel(files.size(), threads, [&](size_t i) -> Status {
     auto digest = file_sha256(report.dir + "/" + files[i].first);
@@ -176,7 +160,7 @@ size_t VerifyReport::bad_files() const {
 
 Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress& progress) {
   const auto start = std::chrono::steady_clock::now();
-  auto meta = backup_metadata_if_any(options.dir);
+  auto meta = check_target_finished(options.dir);
   if (!meta.is_ok()) return meta.status();
   auto inv = scan_datadir(options.dir);
   if (!inv.is_ok()) return inv.status();
@@ -225,11 +209,7 @@ Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress
   }
   if (meta->has_value()) {
     report.is_backup = true;
-    try {
-      if (Status s = check_backup_checksums(**meta, report, threads); !s.is_ok()) return s;
-    } catch (const nlohmann::json::exception& e) {
-      return Status::error(ExitCode::kVerifyFailed, options.dir + "/" + kMetadataFile + ": " + e.what());
-    }
+    if (Status s = check_backup_checksums(**meta, report, threads); !s.is_ok()) return s;
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

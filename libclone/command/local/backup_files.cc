@@ -1,0 +1,91 @@
+#include "libclone/command/local/backup_files.h"
+
+#include <sstream>
+
+#include "libclone/datadir/datadir.h"
+#include "mysqlclone_version.h"
+
+namespace mysqlclone {
+
+Manifest backup_manifest(const LocalBackupResult& r) {
+  Manifest m;
+  m.kind = "backup";
+  m.command = "local";
+  m.started_at = r.started_at;
+  m.finished_at = r.finished_at;
+  m.seconds = r.seconds;
+  m.bytes = r.bytes;
+  for (const CopiedFile& f : r.files)
+    m.files.push_back({f.rel_path, f.bytes, f.sha256, f.tablespace, f.space_id, f.max_lsn, f.reread_pages});
+  const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
+  m.sections = {{"backup_type", "full"},
+                {"flavour", flavour_name(r.server.flavour)},
+                {"server_version", r.server.version_string},
+                {"start_with", std::string(mysql ? "mysqld " : "mariadbd ") + r.server.version.text()},
+                {"page_size", r.server.page_size},
+                {"checkpoint_lsn", r.checkpoint_lsn},
+                {"end_lsn", r.end.lsn},
+                {"binlog", {{"file", r.end.binlog_file}, {"position", r.end.binlog_position}}},
+                {mysql ? "gtid_executed" : "gtid_binlog_pos", r.end.gtid},
+                {"ddl_blocked_ms", r.ddl_blocked_ms},
+                {"commits_blocked_ms", r.commits_blocked_ms},
+                {"source", {{"datadir", r.server.datadir}, {"host", r.source_host}, {"port", r.source_port}}}};
+  return m;
+}
+
+std::string xtrabackup_binlog_info(const LocalBackupResult& r) {
+  std::ostringstream s;
+  s << r.end.binlog_file << '\t' << r.end.binlog_position;
+  if (!r.end.gtid.empty()) s << '\t' << r.end.gtid;
+  s << '\n';
+  return s.str();
+}
+
+// from_lsn 0: a full backup. to_lsn is the start checkpoint C: an incremental taken later
+// must copy every page changed after it (pages changed between C and E are in this copy only
+// through the redo, which the server applies at first start).
+std::string xtrabackup_checkpoints(const LocalBackupResult& r) {
+  std::ostringstream s;
+  s << "backup_type = full-backuped\n"
+    << "from_lsn = 0\n"
+    << "to_lsn = " << r.checkpoint_lsn << '\n'
+    << "last_lsn = " << r.end.lsn << '\n'
+    << "flushed_lsn = " << r.end.lsn << '\n';
+  return s.str();
+}
+
+std::string backup_my_cnf(const LocalBackupResult& r) {
+  const ServerInfo& s = r.server;
+  const bool mysql = s.flavour == innodb::Flavour::kMysql;
+  std::ostringstream c;
+  c << "# Written by mysqlclone " << MYSQLCLONE_VERSION << ": settings the server starting on this copy needs.\n"
+    << "# Source: " << s.version_string << "; start the copy with " << (mysql ? "mysqld " : "mariadbd ")
+    << s.version.text() << ".\n"
+    << "[mysqld]\n"
+    << "innodb_page_size=" << s.page_size << '\n'
+    << "innodb_data_file_path=" << s.data_file_path << '\n'
+    << "lower_case_table_names=" << s.lower_case_table_names << '\n';
+  if (mysql) {
+    c << "innodb_redo_log_capacity=" << s.redo_capacity << '\n';
+  } else {
+    c << "innodb_log_file_size=" << s.redo_capacity << '\n'
+      << "innodb_undo_tablespaces=" << s.undo_tablespaces << '\n'
+      << "innodb_checksum_algorithm=" << s.checksum_algorithm << '\n';
+  }
+  if (s.log_bin && !s.log_bin_basename.empty()) {
+    const auto slash = s.log_bin_basename.rfind('/');
+    c << "log_bin=" << (slash == std::string::npos ? s.log_bin_basename : s.log_bin_basename.substr(slash + 1))
+      << '\n';
+  }
+  return c.str();
+}
+
+Status write_compat_files(Storage& storage, const LocalBackupResult& r) {
+  for (const auto& [name, text] : {std::pair<const char*, std::string>{"xtrabackup_binlog_info", xtrabackup_binlog_info(r)},
+                                   {"xtrabackup_checkpoints", xtrabackup_checkpoints(r)},
+                                   {"backup-my.cnf", backup_my_cnf(r)}})
+    if (Status s = storage.put(name, text); !s.is_ok()) return s;
+  return Status::ok();
+}
+
+}  // namespace mysqlclone

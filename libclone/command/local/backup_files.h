@@ -1,0 +1,24 @@
+// What a backup directory says about itself beyond the common manifest: the `local` sections of
+// mysqlclone.json (LSNs, binlog/GTID position, timings), and next to it the files existing
+// scripts parse from XtraBackup (xtrabackup_binlog_info, xtrabackup_checkpoints) and backup-my.cnf
+// (what the server starting on the copy must be configured with).
+#pragma once
+
+#include <string>
+
+#include "libclone/command/local/local_backup.h"
+#include "libclone/io/storage.h"
+#include "libclone/manifest/manifest.h"
+
+namespace mysqlclone {
+
+// The manifest of a finished (or finishing) backup: common keys, files, and local's sections.
+Manifest backup_manifest(const LocalBackupResult& r);
+std::string xtrabackup_binlog_info(const LocalBackupResult& r);
+std::string xtrabackup_checkpoints(const LocalBackupResult& r);
+std::string backup_my_cnf(const LocalBackupResult& r);
+
+// Writes the three compatibility files (not mysqlclone.json).
+Status write_compat_files(Storage& storage, const LocalBackupResult& r);
+
+}  // namespace mysqlclone

@@ -1,0 +1,212 @@
+#include "libclone/io/directory_storage.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "libclone/io/read_file.h"
+
+namespace mysqlclone {
+namespace {
+
+std::string parent_of(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  return slash == std::string::npos ? "" : rel.substr(0, slash);
+}
+
+Status pwrite_fully(int fd, std::span<const uint8_t> data, uint64_t offset, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::pwrite(fd, data.data(), data.size(), off_t(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return errno_status(ExitCode::kPath, "cannot write", path, n < 0 ? errno : ENOSPC);
+    data = data.subspan(size_t(n));
+    offset += uint64_t(n);
+  }
+  return Status::ok();
+}
+
+bool aligned(uint64_t v) { return v % kDirectIoAlignment == 0; }
+
+class DirectoryFile : public StorageFile {
+ public:
+  DirectoryFile(int fd, int direct_fd, std::string path) : fd_(fd), direct_fd_(direct_fd), path_(std::move(path)) {}
+  ~DirectoryFile() override { close_descriptors(); }
+
+  Status append(std::span<const uint8_t> bytes) override {
+    const uint64_t at = end_.fetch_add(bytes.size());
+    return write_at(at, bytes);
+  }
+
+  // Aligned pieces go straight to the disk (O_DIRECT); bytes at an unaligned address pass
+  // through an aligned per-thread buffer first. The rest (a file's last partial chunk, odd
+  // sizes) goes through the page cache, with write-back started at once.
+  Status write_at(uint64_t offset, std::span<const uint8_t> bytes) override {
+    if (fd_ < 0) return Status::error(ExitCode::kInternal, path_ + ": written after close");
+    uint64_t end = offset + bytes.size();
+    for (uint64_t seen = end_.load(); seen < end && !end_.compare_exchange_weak(seen, end);) {
+    }
+    if (direct_fd_ < 0 || !aligned(offset) || !aligned(bytes.size())) {
+      if (Status s = pwrite_fully(fd_, bytes, offset, path_); !s.is_ok()) return s;
+      ::sync_file_range(fd_, off_t(offset), off_t(bytes.size()), SYNC_FILE_RANGE_WRITE);  // a hint only
+      return Status::ok();
+    }
+    if (aligned(reinterpret_cast<uintptr_t>(bytes.data()))) return pwrite_fully(direct_fd_, bytes, offset, path_);
+    thread_local std::unique_ptr<AlignedBuffer> bounce;
+    if (!bounce || bounce->size() < bytes.size()) bounce = std::make_unique<AlignedBuffer>(bytes.size());
+    std::memcpy(bounce->data(), bytes.data(), bytes.size());
+    return pwrite_fully(direct_fd_, std::span<const uint8_t>(bounce->data(), bytes.size()), offset, path_);
+  }
+
+  Status extend_to(uint64_t size) override {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return errno_status(ExitCode::kPath, "cannot stat", path_, errno);
+    const uint64_t current = uint64_t(st.st_size);
+    for (uint64_t seen = end_.load(); seen < size && !end_.compare_exchange_weak(seen, size);) {
+    }
+    if (size <= current) return Status::ok();
+    // Allocated, not sparse: InnoDB expects to own the blocks of its files.
+    int rc = ::posix_fallocate(fd_, off_t(current), off_t(size - current));
+    if (rc == EOPNOTSUPP || rc == EINVAL) rc = ::ftruncate(fd_, off_t(size)) == 0 ? 0 : errno;
+    if (rc != 0) return errno_status(ExitCode::kPath, "cannot extend", path_, rc);
+    return Status::ok();
+  }
+
+  Status close() override {
+    if (fd_ < 0) return Status::ok();
+    Status result;
+    if (::fdatasync(fd_) != 0) result = errno_status(ExitCode::kPath, "cannot sync", path_, errno);
+    if (direct_fd_ >= 0) ::close(direct_fd_);
+    direct_fd_ = -1;
+    const int rc = ::close(fd_);
+    const int err = errno;
+    fd_ = -1;
+    if (result.is_ok() && rc != 0) result = errno_status(ExitCode::kPath, "cannot close", path_, err);
+    return result;
+  }
+
+ private:
+  void close_descriptors() {
+    if (direct_fd_ >= 0) ::close(direct_fd_);
+    if (fd_ >= 0) ::close(fd_);
+    direct_fd_ = fd_ = -1;
+  }
+  int fd_;
+  int direct_fd_;  // the same file opened O_DIRECT; -1 where the file system refuses it (tmpfs)
+  std::string path_;
+  std::atomic<uint64_t> end_{0};  // where the next append goes
+};
+
+}  // namespace
+
+Status sync_directory(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_status(ExitCode::kPath, "cannot open directory", path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return errno_status(ExitCode::kPath, "cannot sync directory", path, err);
+  return Status::ok();
+}
+
+void DirectoryStorage::touched(const std::string& rel_path) {
+  std::lock_guard lock(mutex_);
+  dirs_.insert(parent_of(rel_path));
+}
+
+Status DirectoryStorage::ensure_parent(const std::string& rel_path) {
+  const std::string parent = parent_of(rel_path);
+  std::lock_guard lock(mutex_);
+  if (dirs_.count(parent)) return Status::ok();
+  // Create each missing level, 0750 like the server's own; remember them all so sync() reaches
+  // every one.
+  size_t pos = 0;
+  while (!parent.empty() && pos <= parent.size()) {
+    size_t next = parent.find('/', pos);
+    if (next == std::string::npos) next = parent.size();
+    const std::string path = parent.substr(0, next);
+    const std::string abs = root_ + "/" + path;
+    if (::mkdir(abs.c_str(), 0750) != 0 && errno != EEXIST)
+      return errno_status(ExitCode::kPath, "cannot create directory", abs, errno);
+    dirs_.insert(path);
+    pos = next + 1;
+  }
+  dirs_.insert(parent);
+  return Status::ok();
+}
+
+Result<std::unique_ptr<StorageFile>> DirectoryStorage::create(const std::string& rel_path) {
+  if (Status s = ensure_parent(rel_path); !s.is_ok()) return s;
+  const std::string abs = root_ + "/" + rel_path;
+  const int fd = ::open(abs.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (fd < 0) return errno_status(ExitCode::kPath, "cannot create", abs, errno);
+  const int direct_fd = ::open(abs.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECT);  // EINVAL on tmpfs
+  return std::unique_ptr<StorageFile>(new DirectoryFile(fd, direct_fd, abs));
+}
+
+Status DirectoryStorage::make_dir(const std::string& rel_path) { return ensure_parent(rel_path + "/x"); }
+
+Status DirectoryStorage::remove(const std::string& rel_path) {
+  const std::string abs = root_ + "/" + rel_path;
+  if (::unlink(abs.c_str()) != 0 && errno != ENOENT) return errno_status(ExitCode::kPath, "cannot remove", abs, errno);
+  touched(rel_path);
+  return Status::ok();
+}
+
+Status DirectoryStorage::remove_dir(const std::string& rel_path) {
+  const std::string abs = root_ + "/" + rel_path;
+  if (::rmdir(abs.c_str()) != 0 && errno != ENOENT) return errno_status(ExitCode::kPath, "cannot remove", abs, errno);
+  {
+    std::lock_guard lock(mutex_);
+    dirs_.erase(rel_path);
+  }
+  touched(rel_path);
+  return Status::ok();
+}
+
+Status DirectoryStorage::rename(const std::string& from, const std::string& to) {
+  if (Status s = ensure_parent(to); !s.is_ok()) return s;
+  const std::string a = root_ + "/" + from, b = root_ + "/" + to;
+  if (::rename(a.c_str(), b.c_str()) != 0) return errno_status(ExitCode::kPath, "cannot rename into", b, errno);
+  touched(from);
+  return Status::ok();
+}
+
+Status DirectoryStorage::put(const std::string& rel_path, const std::string& contents) {
+  if (Status s = ensure_parent(rel_path); !s.is_ok()) return s;
+  const std::string final_path = root_ + "/" + rel_path;
+  const std::string tmp = final_path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (fd < 0) return errno_status(ExitCode::kPath, "cannot create", tmp, errno);
+  Status s = pwrite_fully(fd, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(contents.data()), contents.size()),
+                          0, tmp);
+  if (s.is_ok() && ::fsync(fd) != 0) s = errno_status(ExitCode::kPath, "cannot sync", tmp, errno);
+  if (::close(fd) != 0 && s.is_ok()) s = errno_status(ExitCode::kPath, "cannot close", tmp, errno);
+  if (s.is_ok() && ::rename(tmp.c_str(), final_path.c_str()) != 0)
+    s = errno_status(ExitCode::kPath, "cannot rename into", final_path, errno);
+  if (!s.is_ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  // The new name is durable at once: a marker or the metadata state must not be lost in a crash.
+  return sync_directory(parent_of(rel_path).empty() ? root_ : root_ + "/" + parent_of(rel_path));
+}
+
+Status DirectoryStorage::sync() {
+  std::vector<std::string> dirs;
+  {
+    std::lock_guard lock(mutex_);
+    dirs.assign(dirs_.rbegin(), dirs_.rend());  // reverse order: children before parents
+  }
+  for (const auto& d : dirs)
+    if (!d.empty())
+      if (Status s = sync_directory(root_ + "/" + d); !s.is_ok()) return s;
+  return sync_directory(root_);
+}
+
+}  // namespace mysqlclone

@@ -1,0 +1,62 @@
+// Storage: where every byte the tool writes lands — data files, both redo outputs, metadata,
+// markers, the clone applier's blocks. The LevelDB `Env` idea: the engine says what to write,
+// a Storage says how (a local directory today; a stream or a peer later), so the consistency
+// logic never changes when a new target kind arrives.
+//
+// Two kinds of writer use it:
+//   - sequential writers (the page copier, the redo archivers, metadata) only create, append,
+//     extend with zeros and close: a Storage that can only append (a stream) carries them;
+//   - the clone applier writes blocks at offsets in any order (write_at): it needs a Storage
+//     with random_access(), which a stream does not offer.
+// Nothing in the engine reads its own output back or truncates it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "libclone/base/status.h"
+
+namespace mysqlclone {
+
+// One target file, created exclusively. A file that is never closed is incomplete.
+class StorageFile {
+ public:
+  virtual ~StorageFile() = default;
+  // Writes at the end of what was written so far.
+  virtual Status append(std::span<const uint8_t> bytes) = 0;
+  // Writes at `offset` (random-access storages only; see Storage::random_access()). Thread-safe
+  // for disjoint ranges.
+  virtual Status write_at(uint64_t offset, std::span<const uint8_t> bytes) = 0;
+  // Grows the file with zeros to `size` bytes (allocated, not sparse, where the storage can);
+  // never shrinks it. Appends continue after the new end.
+  virtual Status extend_to(uint64_t size) = 0;
+  // Makes the file durable and closes it.
+  virtual Status close() = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  // Creates `rel_path` (relative to the target root; parents created as needed), failing if it
+  // exists: a name this run did not create is never written through.
+  virtual Result<std::unique_ptr<StorageFile>> create(const std::string& rel_path) = 0;
+  virtual Status make_dir(const std::string& rel_path) = 0;
+  // Drops a file written earlier (to copy it again, or a marker that is no longer true).
+  virtual Status remove(const std::string& rel_path) = 0;
+  // Removes an empty directory.
+  virtual Status remove_dir(const std::string& rel_path) = 0;
+  // Gives a finished file its final name (atomically replacing any file of that name).
+  virtual Status rename(const std::string& from, const std::string& to) = 0;
+  // Writes a small file whole, replacing any earlier version atomically: metadata and markers.
+  virtual Status put(const std::string& rel_path, const std::string& contents) = 0;
+  // Makes every name created, renamed or removed so far durable.
+  virtual Status sync() = 0;
+  // Whether StorageFile::write_at works.
+  virtual bool random_access() const = 0;
+  // What to call the target in messages (a directory's path).
+  virtual const std::string& describe() const = 0;
+};
+
+}  // namespace mysqlclone

@@ -1,0 +1,116 @@
+#include "libclone/manifest/manifest.h"
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+
+#include "mysqlclone_version.h"
+
+namespace mysqlclone {
+
+const char* target_state_name(TargetState s) {
+  switch (s) {
+    case TargetState::kInProgress: return "in-progress";
+    case TargetState::kComplete: return "complete";
+    case TargetState::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+std::string utc_now_iso8601() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json manifest_json(const Manifest& m) {
+  nlohmann::json j = {{"tool", "mysqlclone"},
+                      {"tool_version", MYSQLCLONE_VERSION},
+                      {"format", kManifestFormat},
+                      {"kind", m.kind},
+                      {"command", m.command},
+                      {"state", target_state_name(m.state)},
+                      {"started_at", m.started_at}};
+  if (m.state == TargetState::kFailed) {
+    j["error"] = m.error;
+    j["exit_code"] = m.exit_code;
+  }
+  if (m.state == TargetState::kComplete) {
+    j["finished_at"] = m.finished_at;
+    j["seconds"] = m.seconds;
+    j["bytes"] = m.bytes;
+  }
+  for (const auto& [key, value] : m.sections.items()) j[key] = value;
+  nlohmann::json files = nlohmann::json::array();
+  for (const ManifestFile& f : m.files) {
+    nlohmann::json e = {{"path", f.path}, {"bytes", f.bytes}};
+    if (!f.sha256.empty()) e["sha256"] = f.sha256;
+    if (f.tablespace) {
+      e["space_id"] = f.space_id ? nlohmann::json(*f.space_id) : nlohmann::json(nullptr);
+      e["max_page_lsn"] = f.max_page_lsn;
+      e["reread_pages"] = f.reread_pages;
+    }
+    files.push_back(std::move(e));
+  }
+  j["files"] = std::move(files);
+  return j;
+}
+
+std::string manifest_text(const Manifest& m) {
+  return manifest_json(m).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+
+Status malformed(const std::string& dir, const std::string& what) {
+  return Status::error(ExitCode::kVerifyFailed, dir + "/" + kManifestFile + ": " + what);
+}
+
+// A string member, or "" when absent; an error when present with another type.
+Result<std::string> optional_string(const nlohmann::json& j, const char* key, const std::string& dir) {
+  auto it = j.find(key);
+  if (it == j.end()) return std::string();
+  if (!it->is_string()) return malformed(dir, std::string("\"") + key + "\" is not a string");
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir) {
+  std::ifstream in(dir + "/" + kManifestFile);
+  if (!in) return std::optional<ManifestSummary>{};
+  ManifestSummary s;
+  s.document = nlohmann::json::parse(in, nullptr, false);
+  const nlohmann::json& j = s.document;
+  if (j.is_discarded()) return malformed(dir, "not valid JSON");
+  if (!j.is_object()) return malformed(dir, "not a JSON object");
+  if (auto f = j.find("format"); f != j.end() && (!f->is_number_unsigned() || f->get<uint64_t>() > kManifestFormat))
+    return malformed(dir, "written in a newer format than this mysqlclone reads (" + f->dump() + ")");
+  auto kind = optional_string(j, "kind", dir);
+  auto state = optional_string(j, "state", dir);
+  auto error = optional_string(j, "error", dir);
+  for (const auto* r : {&kind, &state, &error})
+    if (!r->is_ok()) return r->status();
+  s.kind = *kind;
+  s.state = *state;
+  s.error = *error;
+  if (s.state.empty()) return malformed(dir, "no \"state\"");
+  auto files = j.find("files");
+  if (files == j.end()) return std::optional<ManifestSummary>(std::move(s));
+  if (!files->is_array()) return malformed(dir, "\"files\" is not a list");
+  for (const nlohmann::json& f : *files) {
+    if (!f.is_object()) return malformed(dir, "an entry of \"files\" is not an object");
+    auto path = optional_string(f, "path", dir);
+    auto sha = optional_string(f, "sha256", dir);
+    if (!path.is_ok()) return path.status();
+    if (!sha.is_ok()) return sha.status();
+    if (path->empty()) return malformed(dir, "an entry of \"files\" has no path");
+    s.files.push_back({*path, *sha});
+  }
+  return std::optional<ManifestSummary>(std::move(s));
+}
+
+}  // namespace mysqlclone

@@ -1,0 +1,72 @@
+// mysqlclone.json: what a target says about itself, one schema for every command. Common keys
+// (tool, format, kind, command, state, times, bytes, files) are typed here; each command adds its
+// own sections (a backup's LSNs and binlog position, a clone's donor facts) as further top-level
+// keys. `state` is "in-progress" from before the first data byte, "failed" after an error and
+// "complete" only once everything is durable (target.h keeps that order).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "libclone/base/status.h"
+
+namespace mysqlclone {
+
+constexpr const char* kManifestFile = "mysqlclone.json";
+// Bumped when a key changes meaning; readers refuse a newer format than they know.
+constexpr int kManifestFormat = 1;
+
+enum class TargetState { kInProgress, kComplete, kFailed };
+const char* target_state_name(TargetState s);
+
+struct ManifestFile {
+  std::string path;  // relative to the target
+  uint64_t bytes = 0;
+  std::string sha256;  // empty: not recorded (a clone's blocks arrive out of order)
+  // Tablespaces copied page by page:
+  bool tablespace = false;
+  std::optional<uint32_t> space_id;
+  uint64_t max_page_lsn = 0;
+  uint64_t reread_pages = 0;
+};
+
+struct Manifest {
+  std::string kind;     // "backup" (local), "clone" (remote)
+  std::string command;  // "local", "remote"
+  TargetState state = TargetState::kInProgress;
+  std::string error;  // state failed: the one error line, and its exit code
+  int exit_code = 0;
+  std::string started_at, finished_at;  // ISO 8601, UTC
+  double seconds = 0;
+  uint64_t bytes = 0;
+  std::vector<ManifestFile> files;
+  nlohmann::json sections = nlohmann::json::object();  // the command's own top-level keys
+};
+
+nlohmann::json manifest_json(const Manifest& m);
+// The document as written: indented, any invalid UTF-8 (a file name is bytes) replaced, never thrown.
+std::string manifest_text(const Manifest& m);
+
+// What a reader needs of a target's mysqlclone.json. Every field is checked: a malformed
+// document is a kVerifyFailed error naming what is wrong, never an exception.
+struct ManifestSummary {
+  std::string kind;
+  std::string state;  // as written, to report unknown states as they are
+  std::string error;
+  struct File {
+    std::string path;
+    std::string sha256;  // empty: none recorded
+  };
+  std::vector<File> files;
+  nlohmann::json document;
+};
+// nullopt when DIR has no mysqlclone.json (a plain datadir).
+Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir);
+
+std::string utc_now_iso8601();
+
+}  // namespace mysqlclone

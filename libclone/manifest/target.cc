@@ -1,0 +1,49 @@
+#include "libclone/manifest/target.h"
+
+#include <sys/stat.h>
+
+namespace mysqlclone {
+
+Status begin_target(Storage& storage, Manifest& manifest, StartGuard guard) {
+  manifest.state = TargetState::kInProgress;
+  if (Status s = storage.put(kManifestFile, manifest_text(manifest)); !s.is_ok()) return s;
+  if (guard == StartGuard::kCloneInProgress)
+    if (Status s = storage.put(kCloneInProgress, ""); !s.is_ok()) return s;
+  return storage.sync();
+}
+
+Status complete_target(Storage& storage, Manifest& manifest, StartGuard guard) {
+  if (Status s = storage.sync(); !s.is_ok()) return s;
+  if (guard == StartGuard::kCloneInProgress) {
+    if (Status s = storage.remove(kCloneInProgress); !s.is_ok()) return s;
+    if (Status s = storage.remove_dir(kCloneDir); !s.is_ok()) return s;
+    if (Status s = storage.sync(); !s.is_ok()) return s;
+  }
+  manifest.state = TargetState::kComplete;
+  return storage.put(kManifestFile, manifest_text(manifest));
+}
+
+void fail_target(Storage& storage, Manifest& manifest, const Status& error) {
+  manifest.state = TargetState::kFailed;
+  manifest.error = error.message();
+  manifest.exit_code = int(error.code());
+  (void)storage.put(kManifestFile, manifest_text(manifest));
+}
+
+Result<std::optional<ManifestSummary>> check_target_finished(const std::string& dir) {
+  auto manifest = read_manifest(dir);
+  if (!manifest.is_ok()) return manifest.status();
+  if (manifest->has_value() && (*manifest)->state != "complete")
+    return Status::error(ExitCode::kVerifyFailed,
+                         dir + " is an incomplete " + ((*manifest)->kind.empty() ? "target" : (*manifest)->kind) +
+                             " (state \"" + (*manifest)->state + "\"" +
+                             ((*manifest)->error.empty() ? std::string() : ": " + (*manifest)->error) +
+                             "): it must not be used");
+  struct stat st {};
+  if (::lstat((dir + "/" + kCloneInProgress).c_str(), &st) == 0)
+    return Status::error(ExitCode::kVerifyFailed, dir + " is an unfinished clone (" + kCloneInProgress +
+                                                      " is present): it must not be used");
+  return manifest;
+}
+
+}  // namespace mysqlclone
