@@ -35,7 +35,7 @@ Result<std::optional<ManifestSummary>> check_target_finished(const std::string& 
   if (!manifest.is_ok()) return manifest.status();
   if (manifest->has_value() && (*manifest)->state != "complete")
     return Status::error(ExitCode::kVerifyFailed,
-                         dir + " is an incomplete " + ((*manifest)->kind.empty() ? "target" : (*manifest)->kind) +
+                         dir + " is an incomplete " + ((*manifest)->kind == "clone" ? "clone" : "backup") +
                              " (state \"" + (*manifest)->state + "\"" +
                              ((*manifest)->error.empty() ? std::string() : ": " + (*manifest)->error) +
                              "): it must not be used");

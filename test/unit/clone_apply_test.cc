@@ -598,8 +598,8 @@ TEST_F(CloneApplyTest, HandOverLeavesTheMarkersOfAFinishedClone) {
   EXPECT_EQ(read_all(target / "#clone" / "#view_status"), text(view_status));
   EXPECT_EQ(tree(target / "#clone"), (std::set<std::string>{"#status_fix", "#replace_files", "#view_status"}));
   EXPECT_EQ(fs::file_size(target / "ibdata1"), kPage);
-  // A second hand-over has no in-progress marker left to remove.
-  expect_code(a->hand_over(view_status), ExitCode::kPath, "#status_in_progress");
+  // A second hand-over is a bug of the caller, never a silent success.
+  expect_code(a->hand_over(view_status), ExitCode::kInternal, "already handed over");
 }
 
 // ---- BlockWriter (clone_writer.h): the same writes, off the receiving thread ---------------------

@@ -164,11 +164,13 @@ Status Applier::finish_files() {
 }
 
 Status Applier::hand_over(const std::string& view_status) {
+  if (handed_over_) return Status::error(ExitCode::kInternal, "the clone in " + storage_->describe() + " was already handed over");
   if (Status s = storage_->put("#clone/#view_status", view_status); !s.is_ok()) return s;
   if (Status s = storage_->put("#clone/#status_fix", ""); !s.is_ok()) return s;
   if (Status s = storage_->put("#clone/#replace_files", ""); !s.is_ok()) return s;
   // Last: until this name is gone the stock server refuses DIR as an unfinished clone.
   if (Status s = storage_->remove(kCloneInProgress); !s.is_ok()) return s;
+  handed_over_ = true;
   return storage_->sync();
 }
 

@@ -93,6 +93,7 @@ class Applier {
 
   ApplyOptions options_;
   std::unique_ptr<Storage> storage_;
+  bool handed_over_ = false;
   mutable std::mutex mutex_;
   std::condition_variable file_added_;
   bool cancelled_ = false;
