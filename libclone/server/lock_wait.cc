@@ -92,6 +92,17 @@ std::string running_before(unsigned long waiter, innodb::Flavour flavour) {
       table, time, mysql ? 1 : 1000, waiter);
 }
 
+// MariaDB with the metadata_lock_info plugin: who holds a backup lock, so that an idle holder
+// (another backup between its BACKUP STAGEs, a FLUSH TABLES WITH READ LOCK) is named too.
+std::string mariadb_backup_lock_holders(unsigned long waiter) {
+  return fmt::format(
+      "SELECT p.ID, MIN(p.TIME), MIN(p.COMMAND), MIN(p.INFO), MIN(CONCAT(m.LOCK_TYPE, ' ', m.LOCK_MODE)) "
+      "FROM information_schema.METADATA_LOCK_INFO m JOIN information_schema.PROCESSLIST p ON p.ID = m.THREAD_ID "
+      "WHERE m.LOCK_TYPE = 'Backup lock' AND m.THREAD_ID NOT IN ({}, CONNECTION_ID()) "
+      "GROUP BY p.ID ORDER BY 2 DESC LIMIT 5",
+      waiter);
+}
+
 // Who keeps `waiter`'s statement waiting, for the error line.
 std::string blockers(Session& watchdog, unsigned long waiter, innodb::Flavour flavour) {
   std::string failed;
@@ -104,8 +115,13 @@ std::string blockers(Session& watchdog, unsigned long waiter, innodb::Flavour fl
   if (rows.is_ok() && !rows->empty()) return "blocked by " + describe_threads(*rows);
   if (!rows.is_ok()) failed = rows.status().message();
   if (!failed.empty()) return "cannot read who blocks it: " + failed;
-  return "no other statement runs: a session idle in a transaction or under LOCK TABLES holds the lock "
-         "(see SHOW PROCESSLIST)";
+  if (flavour == innodb::Flavour::kMariadb) {
+    // Without the plugin this fails, which only means the holder cannot be named.
+    auto holders = watchdog.query(mariadb_backup_lock_holders(waiter));
+    if (holders.is_ok() && !holders->empty()) return "blocked by " + describe_threads(*holders);
+  }
+  return "no other statement runs, so an idle session holds the lock (in a transaction, under LOCK TABLES, "
+         "FLUSH TABLES WITH READ LOCK or BACKUP STAGE; see SHOW PROCESSLIST)";
 }
 
 Status interrupted_while(const std::string& sql) {
