@@ -11,7 +11,9 @@
 //     idle under LOCK TABLES ... WRITE; writers queue behind the pending global read lock;
 //   MySQL, the same FLUSH with a long SELECT running: never sent (a flush once sent would make
 //     every later statement on the table wait for the SELECT, even after it was ended);
-//   MariaDB BACKUP STAGE BLOCK_DDL: a long write to a MyISAM table; MyISAM writers queue behind.
+//   MySQL FLUSH TABLES lk.m WITH READ LOCK (MyISAM data): a session idle under LOCK TABLES lk.m;
+//   MariaDB BACKUP STAGE BLOCK_DDL: a long write to a MyISAM table; MyISAM writers queue behind;
+//   MariaDB BACKUP STAGE START: another backup's session, idle after its own BACKUP STAGE START.
 //
 // One server per flavour serves all its cases; a server that cannot start fails the test.
 #include <signal.h>
@@ -190,9 +192,12 @@ void expect_nothing_held(const it::Server& s) {
   EXPECT_EQ(r.exit_code, 0) << "locks and DDL after the backup ended\n" << describe(r) << "\n" << processlist(s);
 }
 
-// The timeout case: `local` ends after kTimeout with exit 5 and one error line naming thread
-// `blocker`; the writer resumes at once and never stalled longer than the timeout.
-void expect_timeout(const it::Server& s, Writer& writer, unsigned long blocker, const std::string& says) {
+std::string thread(unsigned long id) { return "thread " + std::to_string(id) + " "; }
+
+// The timeout case: `local` ends after kTimeout with exit 5 and one error line that says all of
+// `says` (the statement, the blocking thread); the writer resumes at once and never stalled
+// longer than the timeout.
+void expect_timeout(const it::Server& s, Writer& writer, const std::vector<std::string>& says) {
   it::TempDir dir;
   const std::string target = dir.path() + "/copy";
   const auto started = Clock::now();
@@ -202,9 +207,7 @@ void expect_timeout(const it::Server& s, Writer& writer, unsigned long blocker, 
   EXPECT_EQ(r.exit_code, 5) << describe(r) << "\n" << processlist(s);
   const auto errors = error_lines(r.err);
   ASSERT_EQ(errors.size(), 1u) << describe(r);
-  EXPECT_TRUE(contains(errors[0], "thread " + std::to_string(blocker) + " ")) << "the blocker is not named\n"
-                                                                               << errors[0];
-  EXPECT_TRUE(contains(errors[0], says)) << errors[0];
+  for (const std::string& what : says) EXPECT_TRUE(contains(errors[0], what)) << "no '" << what << "' in\n" << errors[0];
   EXPECT_NE(target_state(target), "complete");
   const unsigned long written = writer.done();
   EXPECT_TRUE(wait_until(kStallSlack, [&] { return writer.done() > written; }))
@@ -259,10 +262,7 @@ const char* const kMysqlSetup =
     "CREATE TABLE lk.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB;\n"
     "INSERT INTO lk.t (v) VALUES (1);\n"
     "CREATE TABLE lk.w (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB;\n"
-    "CREATE TABLE lk.h (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB;\n"
-    // MyISAM data under an encoded file name (m@002dx.MYD): local takes the global read lock.
-    "CREATE TABLE lk.`m-x` (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=MyISAM;\n"
-    "INSERT INTO lk.`m-x` (v) VALUES (1);\n";
+    "CREATE TABLE lk.h (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB;\n";
 
 const char* const kMariadbSetup =
     "CREATE DATABASE lk;\n"
@@ -278,6 +278,18 @@ class LocalLockMysql : public LockTest {
 class LocalLockMariadb : public LockTest {
  protected:
   const it::Server& mariadb() { return server("mariadb-10.11", kMariadbSetup); }
+};
+
+// A MyISAM table with data while it lives: MySQL's local then takes FLUSH TABLES lk.`name` WITH
+// READ LOCK, or the global read lock when the file name is encoded (`m-x` is m@002dx.MYD).
+struct MyisamTable {
+  MyisamTable(const it::Server& s, std::string quoted) : server(s), name("lk." + std::move(quoted)) {
+    s.sql("CREATE TABLE " + name + " (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=MyISAM;\nINSERT INTO " + name +
+          " (v) VALUES (1);\n");
+  }
+  ~MyisamTable() { (void)server.try_sql("DROP TABLE " + name + ";\n", 60); }
+  const it::Server& server;
+  std::string name;
 };
 
 // An ALTER TABLE lk.t that waits for a transaction which read lk.t, holding the backup lock.
@@ -304,7 +316,7 @@ TEST_F(LocalLockMysql, InstanceLockTimesOutNamingTheDdl) {
   Writer writer(s, "lk.w");
   {
     PendingDdl ddl(s);
-    expect_timeout(s, writer, ddl.alter->id(), "LOCK INSTANCE FOR BACKUP");
+    expect_timeout(s, writer, {"LOCK INSTANCE FOR BACKUP", thread(ddl.alter->id())});
   }
   writer.stop();
   expect_nothing_held(s);
@@ -321,11 +333,12 @@ TEST_F(LocalLockMysql, SigtermEndsInstanceLockWait) {
 
 TEST_F(LocalLockMysql, GlobalReadLockTimesOutAndWritersResume) {
   const it::Server& s = mysql();
+  MyisamTable encoded(s, "`m-x`");
   Writer writer(s, "lk.w");
   {
     auto holder = root_session(s);
     must(holder->execute("LOCK TABLES lk.h WRITE"));  // then idle: the global read lock waits
-    expect_timeout(s, writer, holder->thread_id(), "FLUSH TABLES WITH READ LOCK");
+    expect_timeout(s, writer, {"FLUSH TABLES WITH READ LOCK", thread(holder->thread_id())});
     EXPECT_GT(writer.longest(), kTimeout - 1.0) << "the writer never queued behind the read lock: no test";
   }
   writer.stop();
@@ -334,6 +347,7 @@ TEST_F(LocalLockMysql, GlobalReadLockTimesOutAndWritersResume) {
 
 TEST_F(LocalLockMysql, GlobalReadLockIsNotSentWhileALongSelectRuns) {
   const it::Server& s = mysql();
+  MyisamTable encoded(s, "`m-x`");
   Writer writer(s, "lk.w");
   {
     Blocking select(s, "SELECT SLEEP(60) FROM lk.t");
@@ -342,7 +356,7 @@ TEST_F(LocalLockMysql, GlobalReadLockIsNotSentWhileALongSelectRuns) {
       return std::atoi(s.sql("SELECT TIME FROM performance_schema.processlist WHERE ID = " +
                              std::to_string(select.id()) + ";").c_str()) >= 2;
     })) << processlist(s);
-    expect_timeout(s, writer, select.id(), "was not run");
+    expect_timeout(s, writer, {"FLUSH TABLES WITH READ LOCK was not run", thread(select.id())});
   }
   writer.stop();
   EXPECT_LT(writer.longest(), 1.0) << "a writer stalled although the flush was never sent";
@@ -351,11 +365,28 @@ TEST_F(LocalLockMysql, GlobalReadLockIsNotSentWhileALongSelectRuns) {
 
 TEST_F(LocalLockMysql, SigtermEndsGlobalReadLockWait) {
   const it::Server& s = mysql();
+  MyisamTable encoded(s, "`m-x`");
   {
     auto holder = root_session(s);
     must(holder->execute("LOCK TABLES lk.h WRITE"));
     expect_sigterm_ends_wait(s);
   }
+  expect_nothing_held(s);
+}
+
+// The usual case: a read lock on the MyISAM tables only, held up by a session idle under LOCK
+// TABLES on one of them. Writers of other tables never wait.
+TEST_F(LocalLockMysql, TableReadLockTimesOut) {
+  const it::Server& s = mysql();
+  MyisamTable m(s, "m");
+  Writer writer(s, "lk.w");
+  {
+    auto holder = root_session(s);
+    must(holder->execute("LOCK TABLES lk.m WRITE"));
+    expect_timeout(s, writer, {"FLUSH TABLES `lk`.`m` WITH READ LOCK", thread(holder->thread_id())});
+  }
+  writer.stop();
+  EXPECT_LT(writer.longest(), kStallSlack) << "a writer of another table stalled";
   expect_nothing_held(s);
 }
 
@@ -367,8 +398,34 @@ TEST_F(LocalLockMariadb, BlockDdlTimesOutAndWritersResume) {
   {
     Blocking write(s, "INSERT INTO lk.m (v) SELECT SLEEP(60)");
     ASSERT_TRUE(wait_until(10, [&] { return thread_waits(s, write.id(), "User sleep"); })) << processlist(s);
-    expect_timeout(s, writer, write.id(), "BACKUP STAGE BLOCK_DDL");
+    expect_timeout(s, writer, {"BACKUP STAGE BLOCK_DDL", thread(write.id())});
     EXPECT_GT(writer.longest(), kTimeout - 1.0) << "the writer never queued behind BLOCK_DDL: no test";
+  }
+  writer.stop();
+  expect_nothing_held(s);
+}
+
+// BACKUP STAGE START waits for another backup, whose session is idle between its stages: the
+// processlist cannot name it, the metadata_lock_info plugin can.
+TEST_F(LocalLockMariadb, StartTimesOutBehindAnotherBackup) {
+  const it::Server& s = mariadb();
+  Writer writer(s, "lk.w");
+  {
+    auto other = root_session(s);
+    must(other->execute("BACKUP STAGE START"));
+    {
+      it::TempDir dir;
+      auto r = it::mysqlclone_bounded(local_args(s, dir.path() + "/copy", kTimeout), 120);
+      EXPECT_EQ(r.exit_code, 5) << describe(r);
+      const auto errors = error_lines(r.err);
+      ASSERT_EQ(errors.size(), 1u) << describe(r);
+      info(s.flavour() + " without metadata_lock_info: " + errors[0]);
+      EXPECT_TRUE(contains(errors[0], "BACKUP STAGE START")) << errors[0];
+      EXPECT_TRUE(contains(errors[0], "idle session")) << errors[0];
+    }
+    s.sql("INSTALL SONAME 'metadata_lock_info';");
+    expect_timeout(s, writer, {"BACKUP STAGE START", thread(other->thread_id())});
+    s.sql("UNINSTALL SONAME 'metadata_lock_info';");
   }
   writer.stop();
   expect_nothing_held(s);
