@@ -63,6 +63,13 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   cmd->add_flag("--redo-consumer", options->redo_consumer,
                 "MySQL: register as a redo log consumer so no redo is lost; the server's writes wait when the "
                 "copy falls a whole redo capacity behind");
+  // 60 s by default: long enough for the statements and DDL a busy server runs every day to end
+  // and let the lock through, short enough that the writers queued behind a waiting FLUSH TABLES
+  // WITH READ LOCK or BACKUP STAGE are not stalled for longer than an incident takes to notice.
+  cmd->add_option("--lock-wait-timeout", options->lock_wait_timeout_seconds,
+                  "Seconds each lock statement may wait for a lock (and writers may queue behind it) before the "
+                  "backup fails naming the blocking threads (default: 60)")
+      ->check(CLI::Range(1, 86400));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, &global, &password, &exit_code] {
     if (Status s = apply_password(password, options->connection); !s.is_ok()) {

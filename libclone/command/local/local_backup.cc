@@ -18,6 +18,7 @@
 #include "libclone/command/local/backup_files.h"
 #include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
+#include "libclone/server/lock_wait.h"
 #include "libclone/server/preflight.h"
 #include "libclone/io/read_file.h"
 #include "libclone/redo/redo_archiver.h"
@@ -69,6 +70,19 @@ struct Context {
 };
 
 // ---- steps shared by both flavours ----------------------------------------------------------
+
+// Every lock statement waits at most --lock-wait-timeout and not past a signal (lock_wait.h).
+Result<LockWait> lock_wait(Context& c) {
+  auto params = resolve_connection(c.options.connection);
+  if (!params.is_ok()) return params.status();
+  return LockWait{*params, c.info().flavour, c.options.lock_wait_timeout_seconds};
+}
+
+Status take_lock(Context& c, const std::string& sql) {
+  auto wait = lock_wait(c);
+  if (!wait.is_ok()) return wait.status();
+  return run_lock_statement(c.session, *wait, sql);
+}
 
 Status scan_source(Context& c) {
   auto inv = scan_datadir(c.info().datadir);
@@ -185,10 +199,10 @@ Status finalize(Context& c) {
 
 // ---- MySQL ----------------------------------------------------------------------------------
 
-// Non-transactional tables with data: `db`.`table` for FLUSH TABLES ... WITH READ LOCK, or
-// empty when a global lock is needed (file names with encoded characters).
+// Non-transactional tables with data, for FLUSH TABLES ... WITH READ LOCK, or a global lock
+// when their file names carry encoded characters.
 struct LockPlan {
-  std::vector<std::string> tables;
+  std::vector<TableName> tables;
   bool needed = false;
   bool global = false;
 };
@@ -206,7 +220,7 @@ LockPlan mysql_lock_plan(const OtherFiles& others) {
     plan.needed = true;
     if (db.find_first_of("@#`") != std::string::npos || table.find_first_of("@#`/") != std::string::npos)
       plan.global = true;  // encoded file names: lock everything rather than decode
-    plan.tables.push_back("`" + db + "`.`" + table + "`");
+    plan.tables.push_back({db, table});
   }
   return plan;
 }
@@ -271,7 +285,7 @@ Result<std::function<Status(innodb::Lsn)>> register_redo_consumer(Context& c) {
 Status mysql_backup(Context& c) {
   // DDL (and the redo-less index builds that come with it) stays blocked from before the
   // start checkpoint until E: the file set and every file's pages stay what the redo describes.
-  if (Status s = c.session.execute("LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
+  if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
   const auto ddl_blocked = Clock::now();
   if (Status s = scan_source(c); !s.is_ok()) return s;
   RedoArchiverConfig rc{c.info().datadir, c.options.target_dir, c.info().redo_capacity, {}, {}, &c.progress.copy.throttle};
@@ -289,14 +303,12 @@ Status mysql_backup(Context& c) {
   const LockPlan plan = mysql_lock_plan(c.others);
   Clock::time_point blocked{};
   if (plan.needed) {
-    std::string sql = "FLUSH TABLES WITH READ LOCK";
-    if (!plan.global) {
-      sql = "FLUSH TABLES ";
-      for (size_t i = 0; i < plan.tables.size(); ++i) sql += (i ? ", " : "") + plan.tables[i];
-      sql += " WITH READ LOCK";
-    }
     log_info("locking {} non-InnoDB tables{}", plan.tables.size(), plan.global ? " (global read lock)" : "");
-    if (Status s = c.session.execute(sql); !s.is_ok()) return s;
+    auto wait = lock_wait(c);
+    if (!wait.is_ok()) return wait.status();
+    if (Status s = flush_tables_with_read_lock(c.session, *wait, plan.global ? std::vector<TableName>{} : plan.tables);
+        !s.is_ok())
+      return s;
     blocked = Clock::now();
   }
   // log_status blocks commits, the binlog and the InnoDB log for its duration: binlog
@@ -351,7 +363,7 @@ Result<EndPoint> mariadb_read_end_point(Session& s) {
 
 Status mariadb_backup(Context& c) {
   for (const char* stage : {"BACKUP STAGE START", "BACKUP STAGE FLUSH", "BACKUP STAGE BLOCK_DDL"})
-    if (Status s = c.session.execute(stage); !s.is_ok()) return s;
+    if (Status s = take_lock(c, stage); !s.is_ok()) return s;
   const auto ddl_blocked = Clock::now();
   if (Status s = scan_source(c); !s.is_ok()) return s;
   // A second connection tells the tailer where the server's log is, to prove that bytes read
@@ -377,7 +389,7 @@ Status mariadb_backup(Context& c) {
     if (Status s = copy_other_files(c, a); !s.is_ok()) return s;
   if (Status s = check_interrupt(); !s.is_ok()) return s;
 
-  if (Status s = c.session.execute("BACKUP STAGE BLOCK_COMMIT"); !s.is_ok()) return s;
+  if (Status s = take_lock(c, "BACKUP STAGE BLOCK_COMMIT"); !s.is_ok()) return s;
   const auto commits_blocked = Clock::now();
   auto end = mariadb_read_end_point(c.session);
   if (!end.is_ok()) return end.status();

@@ -24,6 +24,7 @@ struct LocalBackupOptions {
   double max_rate_mib = 0;      // throttle of the data copy, MiB/s; 0 = none
   unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E
   bool redo_consumer = false;   // MySQL: register as a redo log consumer (the server waits for us)
+  unsigned lock_wait_timeout_seconds = 60;  // how long one lock statement may wait (and writers behind it)
   CopyOptions copy;
 };
 
