@@ -26,8 +26,9 @@ nlohmann::json result_json(const LocalBackupResult& r) {
   j["command"] = "local";
   j["ok"] = true;
   j["target_dir"] = r.target_dir;
-  j["replication"] = {
-      {"source_host", r.source_host}, {"source_port", r.source_port}, {"statements", replica_statements(r)}};
+  j["replication"] = {{"source_host", r.source_host},
+                      {"source_port", r.source_port},
+                      {"statements", replica_statements(replica_source(r))}};
   return j;
 }
 
@@ -41,7 +42,7 @@ void print_human(const LocalBackupResult& r) {
   fmt::print("DDL was blocked {} ms, commits {} ms\n", r.ddl_blocked_ms, r.commits_blocked_ms);
   fmt::print("start it with {} {} --datadir={} (crash recovery runs at first start); to make it a replica:\n",
              r.server.flavour == innodb::Flavour::kMysql ? "mysqld" : "mariadbd", r.server.version.text(), r.target_dir);
-  for (const auto& s : replica_statements(r)) fmt::print("  {};\n", s);
+  for (const auto& s : replica_statements(replica_source(r))) fmt::print("  {};\n", s);
 }
 
 }  // namespace

@@ -110,18 +110,19 @@ TEST(Metadata, XtrabackupCompatibleFiles) {
 }
 
 TEST(Replication, MysqlUsesGtidAutoPosition) {
-  auto s = replica_statements(sample(Flavour::kMysql));
+  auto s = replica_statements(replica_source(sample(Flavour::kMysql)));
   ASSERT_EQ(s.size(), 2u);
   EXPECT_NE(s[0].find("SOURCE_HOST='db1', SOURCE_PORT=3306"), std::string::npos);
   EXPECT_NE(s[0].find("SOURCE_AUTO_POSITION=1"), std::string::npos);
   EXPECT_EQ(s[1], "START REPLICA");
   auto r = sample(Flavour::kMysql);
   r.end.gtid.clear();
-  EXPECT_NE(replica_statements(r)[0].find("SOURCE_LOG_FILE='binlog.000002', SOURCE_LOG_POS=1234"), std::string::npos);
+  EXPECT_NE(replica_statements(replica_source(r))[0].find("SOURCE_LOG_FILE='binlog.000002', SOURCE_LOG_POS=1234"),
+            std::string::npos);
 }
 
 TEST(Replication, MariadbSetsGtidSlavePos) {
-  auto s = replica_statements(sample(Flavour::kMariadb));
+  auto s = replica_statements(replica_source(sample(Flavour::kMariadb)));
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0], "SET GLOBAL gtid_slave_pos = '0-1-7'");
   EXPECT_NE(s[1].find("MASTER_USE_GTID=slave_pos"), std::string::npos);

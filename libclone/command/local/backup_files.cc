@@ -33,6 +33,18 @@ Manifest backup_manifest(const LocalBackupResult& r) {
   return m;
 }
 
+ReplicaSource replica_source(const LocalBackupResult& r) {
+  ReplicaSource s;
+  s.flavour = r.server.flavour;
+  s.host = r.source_host;
+  s.port = r.source_port;
+  s.gtid = !r.end.gtid.empty();
+  s.gtid_set = r.end.gtid;
+  s.binlog_file = r.end.binlog_file;
+  s.binlog_position = r.end.binlog_position;
+  return s;
+}
+
 std::string xtrabackup_binlog_info(const LocalBackupResult& r) {
   std::ostringstream s;
   s << r.end.binlog_file << '\t' << r.end.binlog_position;

@@ -9,11 +9,14 @@
 #include "libclone/command/local/local_backup.h"
 #include "libclone/io/storage.h"
 #include "libclone/manifest/manifest.h"
+#include "libclone/server/replication.h"
 
 namespace mysqlclone {
 
 // The manifest of a finished (or finishing) backup: common keys, files, and local's sections.
 Manifest backup_manifest(const LocalBackupResult& r);
+// Where a replica of the copy's source starts: the copy's consistency point.
+ReplicaSource replica_source(const LocalBackupResult& r);
 std::string xtrabackup_binlog_info(const LocalBackupResult& r);
 std::string xtrabackup_checkpoints(const LocalBackupResult& r);
 std::string backup_my_cnf(const LocalBackupResult& r);

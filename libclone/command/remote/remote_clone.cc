@@ -420,17 +420,15 @@ std::string suggested_my_cnf(const RemoteCloneResult& r) {
   return cnf;
 }
 
-std::vector<std::string> remote_replica_statements(const RemoteCloneResult& r) {
-  const DonorFacts& d = r.donor;
-  const std::string source = fmt::format("SOURCE_HOST = '{}', SOURCE_PORT = {}, SOURCE_USER = 'REPLICATION_USER', "
-                                         "SOURCE_PASSWORD = 'REPLICATION_PASSWORD', SOURCE_SSL = 1",
-                                         d.host, d.port);
-  if (d.gtid_mode == "ON")
-    return {"CHANGE REPLICATION SOURCE TO " + source + ", SOURCE_AUTO_POSITION = 1", "START REPLICA"};
+ReplicaSource remote_replica_source(const RemoteCloneResult& r) {
+  ReplicaSource s;
+  s.host = r.donor.host;
+  s.port = r.donor.port;
+  s.gtid = r.donor.gtid_mode == "ON";
   // Without GTIDs the position is the one the server records at first start.
-  return {"CHANGE REPLICATION SOURCE TO " + source +
-              ", SOURCE_LOG_FILE = '<binlog file from #clone/#status_recovery>', SOURCE_LOG_POS = <position>",
-          "START REPLICA"};
+  s.position_placeholder_hint = "from #clone/#status_recovery";
+  s.tls = true;
+  return s;
 }
 
 Manifest remote_clone_manifest(const RemoteCloneResult& r) {
@@ -480,7 +478,8 @@ Manifest remote_clone_manifest(const RemoteCloneResult& r) {
       {"file", r.target_dir + "/#clone/#status_recovery"},
       {"sql", "SELECT BINLOG_FILE, BINLOG_POSITION, GTID_EXECUTED FROM performance_schema.clone_status"},
       {"gtid_sql", "SELECT @@GLOBAL.gtid_executed"}};
-  j["replication"] = {{"source_host", d.host}, {"source_port", d.port}, {"statements", remote_replica_statements(r)}};
+  j["replication"] = {
+      {"source_host", d.host}, {"source_port", d.port}, {"statements", replica_statements(remote_replica_source(r))}};
   j["external_files"] = r.absolute_files;
   return m;
 }

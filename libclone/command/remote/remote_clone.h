@@ -13,6 +13,7 @@
 #include "libclone/command/remote/clone_stream.h"
 #include "libclone/manifest/manifest.h"
 #include "libclone/server/connection.h"
+#include "libclone/server/replication.h"
 #include "libclone/base/status.h"
 
 namespace mysqlclone {
@@ -64,6 +65,6 @@ Manifest remote_clone_manifest(const RemoteCloneResult& result);
 std::string suggested_my_cnf(const RemoteCloneResult& result);
 // The shared objects of the donor's loadable plugins, which the target's plugin_dir must hold.
 std::vector<std::string> plugin_libraries(const RemoteCloneResult& result);
-std::vector<std::string> remote_replica_statements(const RemoteCloneResult& result);
+ReplicaSource remote_replica_source(const RemoteCloneResult& result);
 
 }  // namespace mysqlclone
