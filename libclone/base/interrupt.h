@@ -1,6 +1,6 @@
 // The process-wide "stop now" flag: set from the CLI's SIGINT/SIGTERM handler, polled by every
-// worker loop, so a signal ends the job through the normal error path (locks released, target
-// left unmarked) instead of killing it mid-write.
+// worker loop and lock wait, so a signal ends the job through the normal error path (locks
+// released, the donor's clone ended, the target marked failed) instead of killing it mid-write.
 #pragma once
 
 namespace mysqlclone {

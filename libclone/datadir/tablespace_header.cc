@@ -46,7 +46,6 @@ Result<TablespaceHeader> read_tablespace_header(const ReadFile& file, innodb::Fl
       if (fsp.space_id == fil.space_id) {
         h.format = f;
         h.space_id = fil.space_id;
-        h.size_pages = fsp.size_pages;
         return h;
       }
       v = {innodb::PageStatus::kCorrupt, innodb::PageDetail::kSpaceIdMismatch, v.lsn};

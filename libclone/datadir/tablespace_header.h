@@ -15,7 +15,6 @@ struct TablespaceHeader {
   innodb::TablespaceFormat format;          // the file's own, or the fallback when page 0 is bad
   std::optional<innodb::SpaceId> space_id;  // set when page 0 is valid
   std::optional<innodb::PageVerdict> page0_problem;  // set when page 0 is empty or corrupt
-  std::optional<innodb::PageNo> size_pages;          // FSP_SIZE, when page 0 is valid
 };
 
 // `fallback` is used when page 0 is empty, corrupt or announces impossible flags (the instance's

@@ -30,7 +30,9 @@ std::string human(uint64_t bytes) {
   return buf;
 }
 
-bool inside_datadir(const std::string& dir, const std::string& datadir) {
+// Whether a configured directory is the datadir itself (empty and "." mean it is). InnoDB files
+// elsewhere are not copied yet, so anything else is refused.
+bool is_the_datadir(const std::string& dir, const std::string& datadir) {
   if (dir.empty() || dir == "." || dir == "./") return true;
   std::error_code ec;
   return fs::weakly_canonical(dir, ec) == fs::weakly_canonical(datadir, ec);
@@ -55,8 +57,8 @@ Status check_server_supported(const ServerInfo& info) {
                          "recovering server reads as the end of the log; SET GLOBAL innodb_log_checksums=ON first");
   if (info.redo_encrypted)
     return Status::error(ExitCode::kUnsupported, "the server's redo log is encrypted; mysqlclone cannot copy it yet");
-  if (!inside_datadir(info.data_home_dir, info.datadir) || !inside_datadir(info.undo_directory, info.datadir) ||
-      !inside_datadir(info.log_group_home_dir, info.datadir))
+  if (!is_the_datadir(info.data_home_dir, info.datadir) || !is_the_datadir(info.undo_directory, info.datadir) ||
+      !is_the_datadir(info.log_group_home_dir, info.datadir))
     return Status::error(ExitCode::kUnsupported,
                          "InnoDB files outside the datadir (innodb_data_home_dir, innodb_undo_directory or "
                          "innodb_log_group_home_dir) are not supported yet");

@@ -33,7 +33,7 @@ Result<ServerInfo> read_server_info(Session& session) {
       "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('datadir','innodb_page_size','innodb_data_file_path',"
       "'innodb_data_home_dir','innodb_undo_directory','innodb_log_group_home_dir','innodb_redo_log_capacity',"
       "'innodb_log_file_size','innodb_redo_log_encrypt','innodb_encrypt_log','log_bin','log_bin_basename',"
-      "'server_uuid','pid_file','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces')");
+      "'server_uuid','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces')");
   if (!rows.is_ok()) return rows.status();
   std::map<std::string, std::string> v;
   for (const Row& r : *rows)
@@ -51,7 +51,6 @@ Result<ServerInfo> read_server_info(Session& session) {
   info.log_bin = on(v["log_bin"]);
   info.log_bin_basename = v["log_bin_basename"];
   info.server_uuid = v["server_uuid"];
-  info.pid_file = v["pid_file"];
   info.lower_case_table_names = unsigned(std::stoul(v["lower_case_table_names"].empty() ? "0" : v["lower_case_table_names"]));
   info.checksum_algorithm = v["innodb_checksum_algorithm"];
   info.undo_tablespaces = unsigned(std::stoul(v["innodb_undo_tablespaces"].empty() ? "0" : v["innodb_undo_tablespaces"]));

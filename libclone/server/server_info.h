@@ -28,7 +28,6 @@ struct ServerInfo {
   bool log_bin = false;
   std::string log_bin_basename;  // full path, MySQL and MariaDB
   std::string server_uuid;       // MySQL
-  std::string pid_file;
   unsigned lower_case_table_names = 0;
   std::string checksum_algorithm;  // innodb_checksum_algorithm
   unsigned undo_tablespaces = 0;   // MariaDB innodb_undo_tablespaces

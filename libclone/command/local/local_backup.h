@@ -53,7 +53,6 @@ struct LocalBackupResult {
 
 struct BackupProgress {
   CopyProgress copy;
-  std::atomic<int> stage{0};
 };
 
 // Errors carry the exit code of their kind (connection, privilege, unsupported, path,

@@ -98,10 +98,6 @@ Result<DonorDescription> init_clone(Transport& main, uint32_t ddl_timeout_second
   if (!s.is_ok()) return s.with_context("starting the clone");
   if (!have_locators || d.locators.empty())
     return Status::error(ExitCode::kProtocol, "the donor's COM_INIT answer has no locator");
-  for (const auto& l : d.locators)
-    if (l.engine_type != kInnodbEngineType)
-      return Status::error(ExitCode::kUnsupported, "the donor clones a storage engine other than InnoDB (type " +
-                                                       std::to_string(l.engine_type) + ")");
   return d;
 }
 
@@ -145,9 +141,9 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
     if (pending) return Status::error(ExitCode::kProtocol, "the donor sent a descriptor where data was due");
     auto envelope = parse_data_descriptor_envelope(r.body);
     if (!envelope.is_ok()) return envelope.status();
-    if (envelope->engine_type != kInnodbEngineType || envelope->locator_index != 0)
-      return Status::error(ExitCode::kProtocol, "descriptor for engine " + std::to_string(envelope->engine_type) +
-                                                    " / locator " + std::to_string(envelope->locator_index));
+    // The envelope parser already refused other engines.
+    if (envelope->locator_index != 0)
+      return Status::error(ExitCode::kProtocol, "descriptor for locator " + std::to_string(envelope->locator_index));
     auto descriptor = parse_descriptor(envelope->descriptor);
     if (!descriptor.is_ok()) return descriptor.status();
     if (auto* data = std::get_if<DataDescriptor>(&*descriptor)) {

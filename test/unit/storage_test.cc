@@ -1,0 +1,210 @@
+// The directory Storage, the throttle, the manifest and the target lifecycle: the pieces every
+// command writes its target through.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "libclone/base/interrupt.h"
+#include "libclone/io/directory_storage.h"
+#include "libclone/io/filter.h"
+#include "libclone/io/read_file.h"
+#include "libclone/io/throttle.h"
+#include "libclone/manifest/manifest.h"
+#include "libclone/manifest/target.h"
+#include "test/unit/test_datadir.h"
+
+namespace {
+
+using mysqlclone::DirectoryStorage;
+using mysqlclone::ExitCode;
+using mysqlclone::Manifest;
+using mysqlclone::StartGuard;
+using mysqlclone::Status;
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::span<const uint8_t> bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+TEST(DirectoryStorage, AppendsWritesAtOffsetsExtendsAndCloses) {
+  testpages::ScratchDir dir;
+  DirectoryStorage storage(dir.path.string());
+  auto f = storage.create("a/b/file");
+  ASSERT_TRUE(f.is_ok()) << f.status().message();
+  ASSERT_TRUE((*f)->append(bytes("hello ")).is_ok());
+  ASSERT_TRUE((*f)->append(bytes("world")).is_ok());
+  ASSERT_TRUE((*f)->write_at(0, bytes("J")).is_ok());
+  ASSERT_TRUE((*f)->extend_to(16).is_ok());
+  ASSERT_TRUE((*f)->append(bytes("!")).is_ok());  // after the new end
+  ASSERT_TRUE((*f)->extend_to(4).is_ok());        // never shrinks
+  ASSERT_TRUE((*f)->close().is_ok());
+  ASSERT_TRUE(storage.sync().is_ok());
+  EXPECT_EQ(slurp(dir.path / "a/b/file"), std::string("Jello world") + std::string(5, '\0') + "!");
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path / "a/b").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0750u);
+}
+
+TEST(DirectoryStorage, AlignedBlocksGoThroughDirectIoAndUnalignedOnesDoNot) {
+  testpages::ScratchDir dir;
+  DirectoryStorage storage(dir.path.string());
+  auto f = storage.create("t.ibd");
+  ASSERT_TRUE(f.is_ok());
+  mysqlclone::AlignedBuffer block(8192);
+  std::fill(block.data(), block.data() + block.size(), uint8_t('x'));
+  ASSERT_TRUE((*f)->write_at(8192, block.span()).is_ok());
+  std::string odd(8192, 'y');  // aligned size and offset, unaligned address: bounced
+  ASSERT_TRUE((*f)->write_at(0, bytes(odd)).is_ok());
+  ASSERT_TRUE((*f)->append(bytes("tail")).is_ok());
+  ASSERT_TRUE((*f)->close().is_ok());
+  EXPECT_EQ(slurp(dir.path / "t.ibd"), odd + std::string(8192, 'x') + "tail");
+}
+
+TEST(DirectoryStorage, NeverWritesThroughANameItDidNotCreate) {
+  testpages::ScratchDir dir;
+  std::ofstream(dir.path / "existing") << "theirs";
+  fs::create_symlink("/etc/passwd", dir.path / "link");
+  DirectoryStorage storage(dir.path.string());
+  for (const char* name : {"existing", "link"}) {
+    auto f = storage.create(name);
+    ASSERT_FALSE(f.is_ok()) << name;
+    EXPECT_EQ(f.status().code(), ExitCode::kPath);
+    EXPECT_NE(f.status().message().find(name), std::string::npos) << f.status().message();
+  }
+  EXPECT_EQ(slurp(dir.path / "existing"), "theirs");
+}
+
+TEST(DirectoryStorage, PutReplacesWholeAndRenameRemoveWork) {
+  testpages::ScratchDir dir;
+  DirectoryStorage storage(dir.path.string());
+  ASSERT_TRUE(storage.put("m/state", "one").is_ok());
+  ASSERT_TRUE(storage.put("m/state", "two").is_ok());
+  EXPECT_EQ(slurp(dir.path / "m/state"), "two");
+  EXPECT_FALSE(fs::exists(dir.path / "m/state.tmp"));
+  ASSERT_TRUE(storage.rename("m/state", "n/final").is_ok());
+  EXPECT_EQ(slurp(dir.path / "n/final"), "two");
+  ASSERT_TRUE(storage.remove("n/final").is_ok());
+  ASSERT_TRUE(storage.remove("n/final").is_ok());  // already gone: nothing to do
+  ASSERT_TRUE(storage.remove_dir("n").is_ok());
+  EXPECT_FALSE(fs::exists(dir.path / "n"));
+  ASSERT_TRUE(storage.sync().is_ok());
+}
+
+TEST(Throttle, UnlimitedNeverWaitsAndASignalEndsAWait) {
+  mysqlclone::Throttle unlimited;
+  EXPECT_FALSE(unlimited.limited());
+  EXPECT_TRUE(unlimited.take(uint64_t(1) << 40).is_ok());
+  // The interrupt flag is process-wide and sticky: prove it in a child process.
+  EXPECT_EXIT(
+      {
+        mysqlclone::Throttle slow(1.0);  // one byte a second: 1000 bytes would take 17 minutes
+        std::thread signal([] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          mysqlclone::request_interrupt();
+        });
+        const Status s = slow.take(1000);
+        signal.join();
+        std::exit(s.code() == ExitCode::kInterrupted ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+TEST(Filters, HashAndThrottleRunInOrder) {
+  mysqlclone::HashFilter hash;
+  mysqlclone::Throttle t;
+  mysqlclone::ThrottleFilter throttle(t);
+  std::string data = "abc";
+  ASSERT_TRUE(mysqlclone::run_filters({&hash, &throttle}, 0,
+                                      std::span<uint8_t>(reinterpret_cast<uint8_t*>(data.data()), data.size()))
+                  .is_ok());
+  EXPECT_EQ(hash.hex_digest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+Manifest sample() {
+  Manifest m;
+  m.kind = "backup";
+  m.command = "local";
+  m.started_at = "2026-12-03T10:00:00Z";
+  m.files.push_back({"db/t.ibd", 16384, "00ff", true, 7, 123, 0});
+  m.files.push_back({"db/\xff.frm", 10, "", false, std::nullopt, 0, 0});  // a name is bytes, not UTF-8
+  m.sections = {{"end_lsn", 5000}};
+  return m;
+}
+
+TEST(Target, LifecycleInProgressThenCompleteWithTheCloneGuard) {
+  testpages::ScratchDir dir;
+  DirectoryStorage storage(dir.path.string());
+  Manifest m = sample();
+  ASSERT_TRUE(mysqlclone::begin_target(storage, m, StartGuard::kCloneInProgress).is_ok());
+  EXPECT_TRUE(fs::exists(dir.path / "#clone/#status_in_progress"));
+  auto refused = mysqlclone::check_target_finished(dir.path.string());
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), ExitCode::kVerifyFailed);
+  EXPECT_NE(refused.status().message().find("in-progress"), std::string::npos) << refused.status().message();
+
+  ASSERT_TRUE(mysqlclone::complete_target(storage, m, StartGuard::kCloneInProgress).is_ok());
+  EXPECT_FALSE(fs::exists(dir.path / "#clone"));
+  auto done = mysqlclone::check_target_finished(dir.path.string());
+  ASSERT_TRUE(done.is_ok()) << done.status().message();
+  ASSERT_TRUE(done->has_value());
+  EXPECT_EQ((*done)->state, "complete");
+  EXPECT_EQ((*done)->kind, "backup");
+  ASSERT_EQ((*done)->files.size(), 2u);
+  EXPECT_EQ((*done)->files[0].sha256, "00ff");
+  EXPECT_EQ((*done)->files[1].path, "db/\xef\xbf\xbd.frm");  // replaced, never thrown
+  EXPECT_EQ((*done)->document["end_lsn"], 5000);
+}
+
+TEST(Target, FailedTargetIsRefusedWithItsError) {
+  testpages::ScratchDir dir;
+  DirectoryStorage storage(dir.path.string());
+  Manifest m = sample();
+  ASSERT_TRUE(mysqlclone::begin_target(storage, m, StartGuard::kNone).is_ok());
+  mysqlclone::fail_target(storage, m, Status::error(ExitCode::kRedoLost, "redo lost: LSN 5"));
+  auto r = mysqlclone::check_target_finished(dir.path.string());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("redo lost: LSN 5"), std::string::npos) << r.status().message();
+}
+
+TEST(Target, AnUnfinishedCloneIsRefusedEvenWithoutAManifest) {
+  testpages::ScratchDir dir;
+  fs::create_directories(dir.path / "#clone");
+  std::ofstream(dir.path / "#clone/#status_in_progress") << "";
+  auto r = mysqlclone::check_target_finished(dir.path.string());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), ExitCode::kVerifyFailed);
+  EXPECT_NE(r.status().message().find("unfinished clone"), std::string::npos);
+  fs::remove(dir.path / "#clone/#status_in_progress");
+  auto plain = mysqlclone::check_target_finished(dir.path.string());
+  ASSERT_TRUE(plain.is_ok());
+  EXPECT_FALSE(plain->has_value());
+}
+
+TEST(Manifest, MalformedDocumentsAreErrorsNeverExceptions) {
+  for (const char* doc : {"{", "[]", "{\"state\": 5}", "{\"state\": \"complete\", \"error\": []}",
+                          "{\"state\": \"complete\", \"files\": {}}", "{\"state\": \"complete\", \"files\": [1]}",
+                          "{\"state\": \"complete\", \"files\": [{\"sha256\": \"ab\"}]}",
+                          "{\"state\": \"complete\", \"files\": [{\"path\": \"x\", \"sha256\": 5}]}",
+                          "{\"state\": \"complete\", \"format\": 99}", "{}"}) {
+    testpages::ScratchDir dir;
+    std::ofstream(dir.path / "mysqlclone.json") << doc;
+    auto r = mysqlclone::read_manifest(dir.path.string());
+    ASSERT_FALSE(r.is_ok()) << doc;
+    EXPECT_EQ(r.status().code(), ExitCode::kVerifyFailed) << doc;
+    EXPECT_NE(r.status().message().find("mysqlclone.json"), std::string::npos) << r.status().message();
+  }
+}
+
+}  // namespace
