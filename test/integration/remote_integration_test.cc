@@ -14,6 +14,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -213,6 +214,9 @@ void expect_unfinished(const std::string& what, const std::string& target) {
         << server_errors(a.error_log);
     info(what + ": stock mysqld refused: " + trim(server_errors(a.error_log)).substr(0, 600));
   }
+  // And `verify` calls it incomplete.
+  auto v = it::mysqlclone_bounded({"verify", target}, 120);
+  EXPECT_EQ(v.exit_code, 11) << what << ": verify of the unfinished clone\n" << describe(v);
 }
 
 // A `remote` that must fail before any data moves: once human (exit code, exactly one error line)
@@ -661,6 +665,59 @@ TEST_F(RemoteCloneErrors, DonorSessionKilledMidClone) {
       << describe(res);
   expect_donor_clean(donor_, "KILL");
   expect_unfinished("KILL", target);
+}
+
+// SIGKILL (what an OOM kill or a lost host does) once the donor streams its redo, the clone's
+// last stage: nothing of ours runs to mark DIR failed, and the hand-over has not happened, so DIR
+// must still be refused by the stock mysqld and by `verify`.
+TEST_F(RemoteCloneErrors, SigkillDuringRedoStage) {
+  // The REDO COPY stage sends the redo written during PAGE COPY: a writer adding 1 MiB rows all
+  // through the clone makes it last seconds at 5 MiB/s. The table exists before the clone (the
+  // clone's backup lock blocks DDL).
+  donor_.sql("CREATE DATABASE IF NOT EXISTS redo_stage;\n"
+             "CREATE TABLE redo_stage.big (id INT AUTO_INCREMENT PRIMARY KEY, b LONGBLOB);\n");
+  const std::string target = work_.path() + "/redo-stage";
+  std::vector<std::string> argv{it::mysqlclone_binary()};
+  const auto args = remote_args(donor_, target, {"--max-rate", "5", "--parallel", "1"});
+  argv.insert(argv.end(), args.begin(), args.end());
+  it::Background proc(argv);
+  std::atomic<bool> stop_writing{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 600 && !stop_writing; ++i) {  // bounded: 600 rows at most
+      donor_.sql("INSERT INTO redo_stage.big (b) SELECT REPEAT('r', 1048576);\n");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  struct StopWriter {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~StopWriter() {
+      stop = true;
+      thread.join();
+    }
+  } stop_writer{stop_writing, writer};
+  std::string why;
+  ASSERT_TRUE(wait_mid_clone(proc, target, why)) << command_line(args) << "\n" << why;
+  // The redo stage has begun once a redo file exists in DIR (the donor announces them in it).
+  const std::string redo_dir = target + "/#innodb_redo";
+  const bool in_redo = wait_until(120, [&] {
+    if (!proc.running()) return true;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(redo_dir, ec))
+      if (e.path().filename().string().rfind("#ib_redo", 0) == 0) return true;
+    return false;
+  });
+  ASSERT_TRUE(in_redo && proc.running()) << "the clone did not reach its redo stage while still running; DIR holds ["
+                                         << join(listing(target), " ") << "]\n"
+                                         << (proc.running() ? std::string() : describe(proc.result()));
+  info("SIGKILL in the redo stage at " + std::to_string(data_bytes(target)) + " bytes in DIR");
+  proc.signal(SIGKILL);
+  ASSERT_TRUE(proc.wait_for(30)) << "mysqlclone still runs 30 s after SIGKILL";
+  expect_unfinished("SIGKILL in the redo stage", target);
+  if (fs::exists(target + "/mysqlclone.json")) {
+    const json meta = parse(it::read_file(target + "/mysqlclone.json"));
+    EXPECT_EQ(meta.value("state", ""), "in-progress") << "DIR/mysqlclone.json after SIGKILL";
+  }
 }
 
 }  // namespace
