@@ -93,6 +93,64 @@ TEST_F(FileCopyTest, PageThatStaysBadFailsTheCopyNamingFileAndPage) {
   EXPECT_NE(r.status().message().find("3 re-reads"), std::string::npos);
 }
 
+// A tablespace of several copy chunks (1 MiB each), so the read/check/write pipeline rotates its
+// three buffers: a torn page in the middle of a later chunk is re-read and healed, and a page that
+// stays bad there is named by its number in the file, not in its chunk.
+class BigTablespaceCopyTest : public FileCopyTest {
+ protected:
+  static constexpr uint32_t kPages = 5 * 64 + 7;  // 5 MiB and a bit: six chunks, the last one short
+  static constexpr uint32_t kTornPage = 3 * 64 + 30;
+  void SetUp() override {
+    FileCopyTest::SetUp();
+    testpages::write_file(src_ / "db" / "big.ibd", testpages::tablespace(77, kPages));
+    auto inv = scan_datadir(src_.string());
+    ASSERT_TRUE(inv.is_ok());
+    inventory_ = *inv;
+  }
+  const TablespaceEntry& big() {
+    for (const auto& t : inventory_.tablespaces)
+      if (t.files[0].rel_path == "db/big.ibd") return t;
+    throw std::runtime_error("db/big.ibd not in the inventory");
+  }
+};
+
+TEST_F(BigTablespaceCopyTest, TornPageInALaterChunkIsHealed) {
+  int torn = 0;
+  uint64_t chunks = 0;
+  options_.after_read = [&](const std::string& rel, uint64_t offset, std::span<uint8_t> chunk) {
+    if (rel != "db/big.ibd") return;
+    ++chunks;
+    const uint64_t at = uint64_t(kTornPage) * 16384;
+    if (at >= offset && at < offset + chunk.size() && torn++ == 0) chunk[at - offset + 5000] ^= 0x5A;
+  };
+  auto r = copy(big());
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(chunks, 6u);
+  EXPECT_EQ(torn, 1);
+  EXPECT_EQ((*r)[0].reread_pages, 1u);
+  EXPECT_EQ((*r)[0].bytes, uint64_t(kPages) * 16384);
+  EXPECT_EQ(progress_.done_bytes.load(), uint64_t(kPages) * 16384);
+  const std::string original = slurp(src_ / "db/big.ibd");
+  EXPECT_EQ(slurp(dst_ / "db/big.ibd"), original);
+  Sha256 h;
+  h.update(std::span(reinterpret_cast<const uint8_t*>(original.data()), original.size()));
+  EXPECT_EQ((*r)[0].sha256, h.hex_digest());
+}
+
+TEST_F(BigTablespaceCopyTest, PageThatStaysBadInALaterChunkIsNamedByItsNumber) {
+  std::fstream f(src_ / "db" / "big.ibd", std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(std::streamoff(kTornPage) * 16384 + 100);
+  f.put('\x77');
+  f.close();
+  options_.page_retries = 2;
+  auto r = copy(big());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), ExitCode::kSourceIo);
+  EXPECT_NE(r.status().message().find("db/big.ibd: page " + std::to_string(kTornPage) + " is corrupt"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST_F(FileCopyTest, RefusesToOverwriteAnExistingTargetFile) {
   fs::create_directories(dst_ / "db");
   std::ofstream(dst_ / "db" / "t1.ibd") << "x";
