@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,9 @@ struct Context {
   std::unique_ptr<DirectorySink> sink;
   std::unique_ptr<RedoArchiver> archiver;
   std::mutex files_mutex;
+  // rel_path -> index in result.files: a server may have tens of thousands of files, too many
+  // to search the list for each one.
+  std::unordered_map<std::string, size_t> file_index;
 
   const ServerInfo& info() const { return result.server; }
   bool mysql() const { return info().flavour == innodb::Flavour::kMysql; }
@@ -56,12 +60,11 @@ struct Context {
     std::lock_guard lock(files_mutex);
     for (auto& f : files) {
       result.bytes += f.bytes;
-      auto same = std::find_if(result.files.begin(), result.files.end(),
-                               [&](const CopiedFile& o) { return o.rel_path == f.rel_path; });
-      if (same != result.files.end())
-        *same = std::move(f);  // a re-copy replaces the first one
-      else
+      auto [at, added] = file_index.emplace(f.rel_path, result.files.size());
+      if (added)
         result.files.push_back(std::move(f));
+      else
+        result.files[at->second] = std::move(f);  // a re-copy replaces the first one
     }
   }
 };
@@ -123,10 +126,10 @@ Status check_undo_unchanged(Context& c) {
   for (const auto& t : c.inventory.tablespaces) {
     if (t.kind != TablespaceKind::kUndo) continue;
     const std::string rel = t.files.front().rel_path;
-    auto copied = std::find_if(c.result.files.begin(), c.result.files.end(),
-                               [&](const CopiedFile& f) { return f.rel_path == rel; });
+    const auto index = c.file_index.find(rel);
     auto file = ReadFile::open(c.info().datadir + "/" + rel);
-    if (!file.is_ok() || copied == c.result.files.end()) continue;
+    if (!file.is_ok() || index == c.file_index.end()) continue;
+    const CopiedFile* copied = &c.result.files[index->second];
     auto header = read_tablespace_header(*file, c.info().flavour, c.fallback_format);
     if (header.is_ok() && header->space_id && copied->space_id && *header->space_id != *copied->space_id)
       return Status::error(ExitCode::kSourceIo, "undo tablespace " + rel + " was truncated during the copy (space id " +
@@ -459,7 +462,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}};
   c.result.target_dir = options.target_dir;
   c.result.started_at = utc_now_iso8601();
   if (options.max_rate_mib > 0) progress.copy.max_bytes_per_second = options.max_rate_mib * (1 << 20);
