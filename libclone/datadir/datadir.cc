@@ -92,7 +92,8 @@ Result<DatadirInventory> scan_datadir(const std::string& dir) {
     if (!e.is_regular_file(ec)) continue;
     const auto kind = tablespace_kind_of(name, it.depth() == 0);
     if (!kind) continue;
-    TablespaceFile f{fs::relative(e.path(), dir, ec).string(), e.file_size(ec)};
+    // Lexically: fs::relative() resolves both paths on disk, for every file of the datadir.
+    TablespaceFile f{e.path().lexically_relative(dir).string(), e.file_size(ec)};
     if (ec) return Status::error(ExitCode::kPath, "cannot stat " + e.path().string() + ": " + ec.message());
     switch (*kind) {
       case TablespaceKind::kSystem: system_parts.emplace_back(unsigned(std::stoul(name.substr(6))), f); break;

@@ -76,7 +76,7 @@ Result<OtherFiles> classify_other_files(const std::string& datadir, innodb::Flav
   for (; it != end; it.increment(ec)) {
     if (ec) return Status::error(ExitCode::kSourceIo, "cannot read " + datadir + ": " + ec.message());
     const fs::directory_entry& e = *it;
-    const std::string rel = fs::relative(e.path(), datadir, ec).string();
+    const std::string rel = e.path().lexically_relative(datadir).string();  // no disk access per file
     if (e.is_directory(ec)) {
       if (is_skipped_directory(e.path().filename().string())) {
         it.disable_recursion_pending();

@@ -3,6 +3,7 @@
 #include "libclone/command/verify/verify.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -130,6 +131,27 @@ TEST_F(VerifyTest, RefusesADatadirWhoseIbdataIsLocked) {
   EXPECT_NE(refused.status().message().find("running server"), std::string::npos);
   ASSERT_TRUE(allowed.is_ok()) << allowed.status().message();
   EXPECT_TRUE(allowed->ok());
+}
+
+// A server with tens of thousands of tables is normal, and so is `ulimit -n 1024`: verify holds
+// a descriptor only while a thread reads the file, never one per file of the datadir.
+TEST_F(VerifyTest, MoreTablespacesThanTheDescriptorLimit) {
+  constexpr unsigned kTables = 300;
+  for (unsigned i = 0; i < kTables; ++i)
+    testpages::write_file(dir_ / ("db" + std::to_string(i % 3)) / ("t" + std::to_string(i) + ".ibd"),
+                          testpages::tablespace(100 + i, 4));
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  struct rlimit low = saved;
+  low.rlim_cur = 64;  // gtest's own files and a few per thread fit; 300 files do not
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto r = run();
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_TRUE(r->ok());
+  ASSERT_EQ(r->files.size(), 3u + kTables);
+  EXPECT_EQ(r->pages.total(), 8u + 6u + 10u + kTables * 4);
+  EXPECT_EQ(r->pages.corrupt, 0u);
 }
 
 }  // namespace

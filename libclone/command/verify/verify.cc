@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "libclone/datadir/datadir_lock.h"
 #include "libclone/manifest/target.h"
@@ -25,9 +26,10 @@ struct Chunk {
   innodb::PageNo first_page;
 };
 
-// A file being verified and everything needed to judge its pages.
+// A file being verified and everything needed to judge its pages. It holds no descriptor: a
+// datadir may have tens of thousands of files, more than a process may open (often 1024).
 struct FileJob {
-  std::unique_ptr<ReadFile> file;
+  std::string path;
   TablespaceLayout layout;
   FileReport report;
   std::mutex mutex;  // guards report while workers merge chunk results
@@ -35,7 +37,11 @@ struct FileJob {
 
 Status verify_chunk(FileJob& job, const Chunk& c, VerifyProgress& progress) {
   thread_local AlignedBuffer buf(kChunkBytes);
-  auto n = job.file->read_at(c.offset, std::span<uint8_t>(buf.data(), c.length));
+  // Open for this chunk only: one descriptor per thread at most, and an open costs nothing
+  // next to a 4 MiB read.
+  auto file = ReadFile::open(job.path);
+  if (!file.is_ok()) return file.status();
+  auto n = file->read_at(c.offset, std::span<uint8_t>(buf.data(), c.length));
   if (!n.is_ok()) return n.status();
   // A file that shrank under us (only possible with --allow-running) is judged as far as it goes.
   const ChunkScan scan = scan_pages(std::span<const uint8_t>(buf.data(), *n), job.layout, c.first_page, c.offset == 0);
@@ -49,40 +55,49 @@ Status verify_chunk(FileJob& job, const Chunk& c, VerifyProgress& progress) {
   return Status::ok();
 }
 
-// Opens every file, reads its header, and cuts it into chunks.
-Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instance, bool backup,
+// Reads every tablespace's header (in parallel, each file open only while its page 0 is read)
+// and cuts every file into chunks.
+Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instance, bool backup, unsigned threads,
             std::vector<std::unique_ptr<FileJob>>& jobs, std::vector<Chunk>& chunks) {
-  for (const TablespaceEntry& ts : inv.tablespaces) {
-    if (ts.kind == TablespaceKind::kTemporary) continue;
-    std::optional<TablespaceHeader> header;
+  std::vector<const TablespaceEntry*> spaces;
+  for (const TablespaceEntry& ts : inv.tablespaces)
+    if (ts.kind != TablespaceKind::kTemporary) spaces.push_back(&ts);
+  std::vector<std::optional<TablespaceHeader>> headers(spaces.size());
+  Status read = run_parallel(spaces.size(), threads, [&](size_t i) -> Status {
+    auto file = ReadFile::open(inv.dir + "/" + spaces[i]->files.front().rel_path);
+    if (!file.is_ok()) return file.status();
+    auto h = read_tablespace_header(*file, inv.flavour, instance);
+    if (!h.is_ok()) return h.status();
+    headers[i] = std::move(h).value();
+    return Status::ok();
+  });
+  if (!read.is_ok()) return read;
+  for (size_t i = 0; i < spaces.size(); ++i) {
+    const TablespaceEntry& ts = *spaces[i];
+    const TablespaceHeader& header = *headers[i];
     innodb::PageNo first_page = 0;
     for (const TablespaceFile& tf : ts.files) {
-      auto file = ReadFile::open(inv.dir + "/" + tf.rel_path);
-      if (!file.is_ok()) return file.status();
       auto job = std::make_unique<FileJob>();
-      job->file = std::make_unique<ReadFile>(std::move(file).value());
+      job->path = inv.dir + "/" + tf.rel_path;
       job->report.rel_path = tf.rel_path;
       job->report.kind = ts.kind;
       job->report.bytes = tf.size;
-      if (!header) {  // page 0 is in the first file only
-        auto h = read_tablespace_header(*job->file, inv.flavour, instance);
-        if (!h.is_ok()) return h.status();
-        header = *h;
-        if (h->page0_problem && h->page0_problem->status == innodb::PageStatus::kCorrupt) {
+      if (&tf == &ts.files.front()) {  // page 0 is in the first file only
+        if (header.page0_problem && header.page0_problem->status == innodb::PageStatus::kCorrupt) {
           job->report.pages.corrupt++;
-          job->report.bad_pages.push_back({0, h->page0_problem->detail});
-        } else if (h->page0_problem && backup) {
+          job->report.bad_pages.push_back({0, header.page0_problem->detail});
+        } else if (header.page0_problem && backup) {
           // A hot copy may hold a file the server had not written yet: recovery rebuilds its
           // pages from the redo (MariaDB defers page 0 of new tables).
           job->report.pages.empty++;
-        } else if (h->page0_problem) {
+        } else if (header.page0_problem) {
           job->report.file_problem = "page 0 is empty: the file was never initialised";
         } else {
           job->report.pages.valid++;
         }
       }
-      job->layout = {header->format, header->space_id, ts.kind == TablespaceKind::kSystem};
-      job->report.space_id = header->space_id;
+      job->layout = {header.format, header.space_id, ts.kind == TablespaceKind::kSystem};
+      job->report.space_id = header.space_id;
       const uint32_t psize = job->layout.format.physical_size;
       job->report.physical_page_size = psize;
       if (tf.size % psize != 0)
@@ -94,7 +109,6 @@ Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instanc
         chunks.push_back({jobs.size(), off, len, innodb::PageNo(first_page + off / psize)});
       }
       first_page += innodb::PageNo(usable / psize);
-      job->file->advise_sequential();
       jobs.push_back(std::move(job));
     }
   }
@@ -132,20 +146,23 @@ Status check_backup_checksums(const ManifestSummary& meta, VerifyReport& report,
     return Status::ok();
   });
   if (!s.is_ok()) return s;
+  // By path, not a search per file: a backup of a server with every file damaged has as many
+  // problems as files.
+  std::unordered_map<std::string, size_t> by_path;
+  for (size_t i = 0; i < report.files.size(); ++i) by_path.emplace(report.files[i].rel_path, i);
   for (size_t i = 0; i < files.size(); ++i) {
     const std::string& rel = files[i].first;
     if (problems[i].empty()) {
       ++report.checksummed_files;
       continue;
     }
-    auto f = std::find_if(report.files.begin(), report.files.end(), [&](const FileReport& r) { return r.rel_path == rel; });
-    if (f == report.files.end()) {
+    auto [at, added] = by_path.emplace(rel, report.files.size());
+    if (added) {
       report.files.push_back(FileReport{});
-      f = report.files.end() - 1;
-      f->rel_path = rel;
-      f->kind = TablespaceKind::kUser;
+      report.files.back().rel_path = rel;
+      report.files.back().kind = TablespaceKind::kUser;
     }
-    f->file_problem = problems[i];
+    report.files[at->second].file_problem = problems[i];
   }
   return Status::ok();
 }
@@ -182,7 +199,8 @@ Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress
 
   std::vector<std::unique_ptr<FileJob>> jobs;
   std::vector<Chunk> chunks;
-  if (Status s = plan(*inv, fallback, meta->has_value(), jobs, chunks); !s.is_ok()) return s;
+  if (Status s = plan(*inv, fallback, meta->has_value(), resolve_threads(options.threads), jobs, chunks); !s.is_ok())
+    return s;
   uint64_t total = 0;
   for (const Chunk& c : chunks) total += c.length;
   progress.total_bytes = total;
