@@ -37,6 +37,10 @@ class DirectoryStorage : public Storage {
   std::set<std::string> dirs_;  // relative paths of directories created or written into
 };
 
+// put() writes NAME + kPutSuffix, then renames it to NAME: a reader that finds only the former
+// knows the writer stopped mid-put.
+constexpr const char* kPutSuffix = ".tmp";
+
 // fsync() of a directory by path.
 Status sync_directory(const std::string& path);
 

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include "libclone/io/directory_storage.h"
+
 namespace mysqlclone {
 
 Status begin_target(Storage& storage, Manifest& manifest, StartGuard guard) {
@@ -40,6 +42,10 @@ Result<std::optional<ManifestSummary>> check_target_finished(const std::string& 
                              ((*manifest)->error.empty() ? std::string() : ": " + (*manifest)->error) +
                              "): it must not be used");
   struct stat st {};
+  // Killed while the first manifest was being written: the target was just begun.
+  if (!manifest->has_value() && ::lstat((dir + "/" + kManifestFile + kPutSuffix).c_str(), &st) == 0)
+    return Status::error(ExitCode::kVerifyFailed, dir + " is an incomplete target (its " + kManifestFile +
+                                                      " was being written when mysqlclone stopped): it must not be used");
   if (::lstat((dir + "/" + kCloneInProgress).c_str(), &st) == 0)
     return Status::error(ExitCode::kVerifyFailed, dir + " is an unfinished clone (" + kCloneInProgress +
                                                       " is present): it must not be used");

@@ -192,6 +192,15 @@ TEST(Target, AnUnfinishedCloneIsRefusedEvenWithoutAManifest) {
   EXPECT_FALSE(plain->has_value());
 }
 
+TEST(Target, ATargetStoppedWhileItsFirstManifestWasWrittenIsIncomplete) {
+  testpages::ScratchDir dir;
+  std::ofstream(dir.path / "mysqlclone.json.tmp") << "{\"tool\": \"mysql";
+  auto r = mysqlclone::check_target_finished(dir.path.string());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), ExitCode::kVerifyFailed);
+  EXPECT_NE(r.status().message().find("incomplete"), std::string::npos) << r.status().message();
+}
+
 TEST(Manifest, MalformedDocumentsAreErrorsNeverExceptions) {
   for (const char* doc : {"{", "[]", "{\"state\": 5}", "{\"state\": \"complete\", \"error\": []}",
                           "{\"state\": \"complete\", \"files\": {}}", "{\"state\": \"complete\", \"files\": [1]}",
