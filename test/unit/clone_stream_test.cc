@@ -28,11 +28,7 @@ using test::Writer;
 Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
 // Response packets: the code byte, then the body.
-Bytes packet(uint8_t code, const Bytes& body = {}) {
-  Bytes p{code};
-  p.insert(p.end(), body.begin(), body.end());
-  return p;
-}
+Bytes packet(uint8_t code, const Bytes& body = {}) { return Writer().u8(code).raw(body).b; }
 Bytes complete() { return packet(99); }
 Bytes error(int32_t code, const std::string& message) {
   return packet(100, Writer().le32(static_cast<uint32_t>(code)).str(message).b);
