@@ -15,7 +15,7 @@ mkdir -p "$out/corpus"
 clang++ -std=c++20 -g -O1 -Wall -Wextra -Werror -I. \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
   libclone/command/remote/clone_wire.cc libclone/command/remote/clone_paths.cc libclone/server/server_version.cc \
-  test/fuzz/clone_wire_fuzz.cc -lfmt \
+  libclone/base/text.cc test/fuzz/clone_wire_fuzz.cc -lfmt \
   -o "$out/clone_wire_fuzz"
 
 # New inputs go to the first directory (build-fuzz/corpus, kept between runs); the committed

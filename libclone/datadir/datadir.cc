@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "libclone/base/text.h"
+
 namespace mysqlclone {
 namespace fs = std::filesystem;
 
@@ -93,7 +95,7 @@ Result<DatadirInventory> scan_datadir(const std::string& dir) {
     const auto kind = tablespace_kind_of(name, it.depth() == 0);
     if (!kind) continue;
     TablespaceFile f{fs::relative(e.path(), dir, ec).string(), e.file_size(ec)};
-    if (ec) return Status::error(ExitCode::kPath, "cannot stat " + e.path().string() + ": " + ec.message());
+    if (ec) return Status::error(ExitCode::kPath, "cannot stat " + printable(e.path().string()) + ": " + ec.message());
     switch (*kind) {
       case TablespaceKind::kSystem: system_parts.emplace_back(unsigned(std::stoul(name.substr(6))), f); break;
       case TablespaceKind::kUndo: undo.push_back({*kind, {f}}); break;

@@ -27,7 +27,8 @@ Status write_in_progress_state(const std::string& target, const ServerInfo& serv
                       {"flavour", flavour_name(server.flavour)},
                       {"server_version", server.version_string},
                       {"started_at", started_at}};
-  return write_file_atomically(target, kMetadataFile, j.dump(2) + "\n");
+  return write_file_atomically(target, kMetadataFile,
+                               j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 void write_failed_state(const std::string& target, const Status& error) {
@@ -36,7 +37,8 @@ void write_failed_state(const std::string& target, const Status& error) {
   j["state"] = "failed";
   j["error"] = error.message();
   j["exit_code"] = int(error.code());
-  (void)write_file_atomically(target, kMetadataFile, j.dump(2) + "\n");
+  (void)write_file_atomically(target, kMetadataFile,
+                              j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 nlohmann::json backup_metadata(const LocalBackupResult& r, const std::string& state) {
@@ -129,8 +131,12 @@ Status write_compat_files(const LocalBackupResult& r) {
   return Status::ok();
 }
 
+// File names are bytes, not text: one that is not UTF-8 is written with U+FFFD in its place
+// (nlohmann's replace handler) rather than throwing after the whole copy is done.
 Status write_complete_state(const LocalBackupResult& r) {
-  return write_file_atomically(r.target_dir, kMetadataFile, backup_metadata(r, "complete").dump(2) + "\n");
+  const nlohmann::json j = backup_metadata(r, "complete");
+  return write_file_atomically(r.target_dir, kMetadataFile,
+                               j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 Result<std::optional<nlohmann::json>> read_backup_metadata(const std::string& dir) {

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "test/unit/test_datadir.h"
 
 #include "test/unit/clone_bytes.h"
@@ -592,6 +594,30 @@ TEST_F(CloneStreamExecuteTest, AWorkersDataWaitsForTheMastersMetadata) {
   ASSERT_TRUE(worker_status.is_ok()) << worker_status.message();
   EXPECT_EQ(read_all(target / "db" / "shared.ibd"), text("worker"));
   EXPECT_EQ(space_checks, std::vector<uint64_t>{6});
+}
+
+// ---- hostile donors ------------------------------------------------------------------------------
+
+// A name or an error text need not be UTF-8: applied as the bytes it is, shown escaped, and never
+// an exception where it ends up in JSON.
+TEST_F(CloneStreamExecuteTest, NonUtf8NamesAndErrorTextAreShownEscaped) {
+  using S = SnapshotState;
+  const std::string odd = "db/t\xff\xfe.ibd";
+  ASSERT_TRUE(run({desc(file_desc(S::kFileCopy, 0, odd, 4)), desc(data_desc(S::kFileCopy, 0, 4, 0)),
+                   data(text("data")), complete()})
+                  .is_ok());
+  EXPECT_EQ(read_all(target / "db" / "t\xff\xfe.ibd"), text("data"));
+  ASSERT_EQ(applier->files().size(), 1u);
+
+  const Status encrypted = run({desc(file_desc(S::kFileCopy, 1, "db/caf\xe9.ibd", 10, 0x4021,
+                                               kFileFlagEncrypted | kFileFlagHasKey)),
+                                complete()});
+  expect_code(encrypted, ExitCode::kUnsupported, "'db/caf\\xe9.ibd' is encrypted");
+  EXPECT_NO_THROW((void)nlohmann::json(encrypted.message()).dump()) << encrypted.message();
+
+  const Status refused = run({desc(task_desc(0)), error(3862, "Clone Donor Error: caf\xe9 \xff\xfe")});
+  expect_code(refused, ExitCode::kUnsupported, "Clone Donor Error: caf\\xe9 \\xff\\xfe");
+  EXPECT_NO_THROW((void)nlohmann::json(refused.message()).dump()) << refused.message();
 }
 
 }  // namespace

@@ -195,4 +195,26 @@ TEST_F(VerifyBackupTest, CloneWithoutChecksumsChecksPagesOnly) {
   EXPECT_EQ(bad.status().code(), mysqlclone::ExitCode::kVerifyFailed);
 }
 
+// A file name that is not UTF-8 is recorded with U+FFFD in place of the bad byte (JSON has no
+// other way): the record still names that file, and its checksum is checked.
+TEST_F(VerifyBackupTest, RecordOfANonUtf8NameFindsItsFile) {
+  const std::string sha = t1_sha();
+  fs::rename(dir_ / "db" / "t1.ibd", dir_ / "db" / "t1\xff.ibd");
+  nlohmann::json j = {{"state", "complete"},
+                      {"files", {{{"path", "db/t1\xff.ibd"}, {"bytes", 0}, {"sha256", sha}}}}};
+  std::ofstream(dir_ / "mysqlclone.json") << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto r = run();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_TRUE(r->ok()) << (r->files.empty() ? "" : r->files.back().rel_path + ": " + r->files.back().file_problem);
+  EXPECT_EQ(r->checksummed_files, 1u);
+
+  j["files"][0]["sha256"] = std::string(64, '0');
+  std::ofstream(dir_ / "mysqlclone.json") << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto bad = run();
+  ASSERT_TRUE(bad.is_ok());
+  EXPECT_FALSE(bad->ok());
+  EXPECT_EQ(bad->files[2].rel_path, "db/t1\xff.ibd");
+  EXPECT_NE(bad->files[2].file_problem.find("SHA-256 differs"), std::string::npos) << bad->files[2].file_problem;
+}
+
 }  // namespace

@@ -17,6 +17,7 @@
 #include "libclone/base/log.h"
 #include "libclone/manifest/metadata.h"
 #include "libclone/base/parallel.h"
+#include "libclone/base/text.h"
 #include "libclone/server/preflight.h"
 #include "libclone/io/read_file.h"
 #include "libclone/redo/redo_archiver.h"
@@ -89,7 +90,7 @@ Status scan_source(Context& c) {
     if (!f.known) unknown.push_back(f.rel_path);
   if (!unknown.empty()) {
     std::string list;
-    for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? ", " : "") + unknown[i];
+    for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? ", " : "") + printable(unknown[i]);
     log_warning("{} file(s) in the datadir belong to no known table or server file and are not copied: {}{}",
                 unknown.size(), list, unknown.size() > 5 ? ", ..." : "");
   }
@@ -129,7 +130,8 @@ Status check_undo_unchanged(Context& c) {
     if (!file.is_ok() || copied == c.result.files.end()) continue;
     auto header = read_tablespace_header(*file, c.info().flavour, c.fallback_format);
     if (header.is_ok() && header->space_id && copied->space_id && *header->space_id != *copied->space_id)
-      return Status::error(ExitCode::kSourceIo, "undo tablespace " + rel + " was truncated during the copy (space id " +
+      return Status::error(ExitCode::kSourceIo, "undo tablespace " + printable(rel) +
+                                                    " was truncated during the copy (space id " +
                                                     std::to_string(*copied->space_id) + " became " +
                                                     std::to_string(*header->space_id) + "): run the backup again");
   }
@@ -179,8 +181,9 @@ Status finalize(Context& c) {
   // copy is not what recovery expects.
   for (const CopiedFile& f : c.result.files)
     if (f.tablespace && f.max_lsn > e.lsn)
-      return Status::error(ExitCode::kInternal, f.rel_path + " has a page with LSN " + std::to_string(f.max_lsn) +
-                                                    " beyond the end LSN " + std::to_string(e.lsn));
+      return Status::error(ExitCode::kInternal, printable(f.rel_path) + " has a page with LSN " +
+                                                    std::to_string(f.max_lsn) + " beyond the end LSN " +
+                                                    std::to_string(e.lsn));
   for (const std::string& d : c.others.directories)
     if (Status s = c.sink->make_dir(d); !s.is_ok()) return s;
   if (Status s = write_compat_files(c.result); !s.is_ok()) return s;

@@ -13,6 +13,7 @@
 #include "innodb/tablespace_flags.h"
 #include "libclone/io/directory_sink.h"
 #include "libclone/base/log.h"
+#include "libclone/base/text.h"
 #include "libclone/server/preflight.h"
 #include "libclone/io/read_file.h"
 
@@ -126,7 +127,7 @@ Status Applier::add_file(const FileDescriptor& d) {
     if (!target.is_ok()) return target.status();
     path = std::move(*target);
   }
-  const std::string shown = redo ? "redo file " + std::to_string(d.file_index) : "'" + d.name + "'";
+  const std::string shown = redo ? "redo file " + std::to_string(d.file_index) : "'" + printable(d.name) + "'";
   if (d.flags & (kFileFlagEncrypted | kFileFlagHasKey))
     return Status::error(ExitCode::kUnsupported, "the donor's " + shown +
                                                      " is encrypted; mysqlclone remote cannot apply encrypted "
@@ -142,7 +143,7 @@ Status Applier::add_file(const FileDescriptor& d) {
   if (auto it = files_.find(key); it != files_.end()) {
     if (it->second.path != path)
       return Status::error(ExitCode::kProtocol, "the donor announced file index " + std::to_string(d.file_index) +
-                                                    " as " + shown + " after " + it->second.donor_name);
+                                                    " as " + shown + " after " + printable(it->second.donor_name));
     it->second.size = std::max(it->second.size, d.file_size);
     return Status::ok();
   }

@@ -369,8 +369,10 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   result.bytes = (*applier)->bytes_written();
   result.finished_at = utc_now_iso8601();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (Status s = write_file_atomically(result.target_dir, kMetadataFile, remote_clone_metadata(result).dump(2) + "\n");
-      !s.is_ok())
+  // A donor's absolute file name need not be UTF-8: U+FFFD in its place, not an exception.
+  const std::string metadata =
+      remote_clone_metadata(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (Status s = write_file_atomically(result.target_dir, kMetadataFile, metadata); !s.is_ok())
     return s;
   if (Status s = (*applier)->hand_over(view_status(result, started_wall)); !s.is_ok()) return s;
   return result;
