@@ -97,7 +97,13 @@ Result<DatadirInventory> scan_datadir(const std::string& dir) {
     TablespaceFile f{fs::relative(e.path(), dir, ec).string(), e.file_size(ec)};
     if (ec) return Status::error(ExitCode::kPath, "cannot stat " + printable(e.path().string()) + ": " + ec.message());
     switch (*kind) {
-      case TablespaceKind::kSystem: system_parts.emplace_back(unsigned(std::stoul(name.substr(6))), f); break;
+      case TablespaceKind::kSystem: {
+        // ibdataN: the digits are checked, not their count (ibdata99999999999999999999).
+        auto n = parse_u64(name.substr(6), "the number of " + printable(dir + "/" + name), UINT32_MAX, ExitCode::kPath);
+        if (!n.is_ok()) return n.status();
+        system_parts.emplace_back(unsigned(*n), f);
+        break;
+      }
       case TablespaceKind::kUndo: undo.push_back({*kind, {f}}); break;
       case TablespaceKind::kDictionary: dictionary.push_back({*kind, {f}}); break;
       case TablespaceKind::kTemporary: temporary.push_back({*kind, {f}}); break;

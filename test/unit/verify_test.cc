@@ -195,6 +195,29 @@ TEST_F(VerifyBackupTest, CloneWithoutChecksumsChecksPagesOnly) {
   EXPECT_EQ(bad.status().code(), mysqlclone::ExitCode::kVerifyFailed);
 }
 
+// Any JSON may be in mysqlclone.json: a field of the wrong type is a verify failure naming the
+// file, never an exception.
+TEST_F(VerifyBackupTest, MalformedRecordsAreVerifyFailures) {
+  for (const char* doc :
+       {R"({"state": 5, "error": []})", R"({"state": "failed", "error": []})", R"({"state": "failed", "error": {}})",
+        R"({"state": null})", R"([1, 2])", R"("complete")", R"({"state": "complete", "files": 7})",
+        R"({"state": "complete"})"}) {
+    SCOPED_TRACE(doc);
+    std::ofstream(dir_ / "mysqlclone.json") << doc;
+    auto r = mysqlclone::Result<mysqlclone::VerifyReport>(mysqlclone::Status::error(mysqlclone::ExitCode::kInternal, ""));
+    ASSERT_NO_THROW(r = run());
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().code(), mysqlclone::ExitCode::kVerifyFailed) << r.status().message();
+    EXPECT_NE(r.status().message().find(dir_.string()), std::string::npos) << r.status().message();
+  }
+  // A failed backup's own error, whatever its bytes, is shown on one line.
+  std::ofstream(dir_ / "mysqlclone.json") << R"({"state": "failed", "error": "disk\nfull"})";
+  auto failed = run();
+  ASSERT_FALSE(failed.is_ok());
+  EXPECT_NE(failed.status().message().find("(state \"failed\": disk\\x0afull)"), std::string::npos)
+      << failed.status().message();
+}
+
 // A file name that is not UTF-8 is recorded with U+FFFD in place of the bad byte (JSON has no
 // other way): the record still names that file, and its checksum is checked.
 TEST_F(VerifyBackupTest, RecordOfANonUtf8NameFindsItsFile) {

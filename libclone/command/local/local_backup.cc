@@ -337,7 +337,8 @@ Result<innodb::Lsn> mariadb_current_lsn(Session& s) {
   if (!rows.is_ok()) return rows.status();
   if (rows->empty() || (*rows)[0].size() < 2 || !(*rows)[0][1])
     return Status::error(ExitCode::kUnsupported, "the server does not report Innodb_lsn_current");
-  return innodb::Lsn(std::stoull(*(*rows)[0][1]));
+  // Runs on the redo tailer's thread too, where an exception would end the process.
+  return parse_u64(*(*rows)[0][1], "the server's Innodb_lsn_current", UINT64_MAX, ExitCode::kUnsupported);
 }
 
 Result<EndPoint> mariadb_read_end_point(Session& s) {
@@ -349,7 +350,10 @@ Result<EndPoint> mariadb_read_end_point(Session& s) {
   if (!master.is_ok()) return master.status();
   if (!master->empty() && (*master)[0].size() >= 2) {
     e.binlog_file = (*master)[0][0].value_or("");
-    e.binlog_position = std::stoull((*master)[0][1].value_or("0"));
+    auto position = parse_u64((*master)[0][1].value_or("0"), "the binlog position of SHOW MASTER STATUS", UINT64_MAX,
+                              ExitCode::kUnsupported);
+    if (!position.is_ok()) return position.status();
+    e.binlog_position = *position;
   }
   auto gtid = s.query_value("SELECT @@gtid_binlog_pos");
   if (!gtid.is_ok()) return gtid.status();
@@ -448,9 +452,13 @@ Status mark_startable(Context& c) {
 Status source_address(Context& c, const ConnectionParams& params) {
   auto rows = c.session.query("SELECT @@hostname, @@port");
   if (!rows.is_ok()) return rows.status();
+  if (rows->empty() || (*rows)[0].size() < 2)
+    return Status::error(ExitCode::kInternal, "SELECT @@hostname, @@port returned no row");
+  auto port = parse_u64((*rows)[0][1].value_or("3306"), "the server's @@port", 65535, ExitCode::kUnsupported);
+  if (!port.is_ok()) return port.status();
   const bool tcp = !params.host.empty() && params.host != "localhost";
   c.result.source_host = tcp ? params.host : (*rows)[0][0].value_or("");
-  c.result.source_port = unsigned(std::stoul((*rows)[0][1].value_or("3306")));
+  c.result.source_port = unsigned(*port);
   return Status::ok();
 }
 

@@ -15,6 +15,7 @@
 #include "libclone/io/directory_sink.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
+#include "libclone/base/text.h"
 #include "libclone/manifest/metadata.h"
 #include "libclone/server/session.h"
 #include "mysqlclone_version.h"
@@ -87,7 +88,9 @@ Result<DonorFacts> preflight(Session& main, const ConnectionParams& params) {
   f.version_comment = text(1);
   f.compile_os = text(2);
   f.compile_machine = text(3);
-  f.page_size = unsigned(std::stoul(text(4).empty() ? "0" : text(4)));
+  auto page_size = parse_u64(text(4), "the donor's innodb_page_size", 65536, ExitCode::kUnsupported);
+  if (!page_size.is_ok()) return page_size.status();
+  f.page_size = unsigned(*page_size);
   f.lower_case_table_names = text(5);
   f.data_file_path = text(6);
   f.character_set_server = text(7);

@@ -9,6 +9,7 @@
 #include "libclone/datadir/datadir_lock.h"
 #include "libclone/manifest/metadata.h"
 #include "libclone/base/parallel.h"
+#include "libclone/base/text.h"
 #include "libclone/io/read_file.h"
 #include "libclone/io/sha256.h"
 #include "libclone/datadir/tablespace_header.h"
@@ -109,11 +110,21 @@ Result<std::optional<nlohmann::json>> backup_metadata_if_any(const std::string& 
   auto meta = read_backup_metadata(dir);
   if (!meta.is_ok() || !meta->has_value()) return meta;
   const nlohmann::json& j = **meta;
-  const std::string state = j.value("state", "");
-  if (state != "complete")
+  // Any JSON at all may be in the file: every field is checked before it is read.
+  const auto malformed = [&](const std::string& why) {
     return Status::error(ExitCode::kVerifyFailed,
-                         dir + " is an incomplete backup (state \"" + state + "\"" +
-                             (j.contains("error") ? ": " + j["error"].get<std::string>() : std::string()) +
+                         dir + "/" + kMetadataFile + ": " + why + " (a malformed backup record)");
+  };
+  if (!j.is_object()) return malformed("not a JSON object");
+  const auto state = j.find("state");
+  if (state != j.end() && !state->is_string()) return malformed("\"state\" is not a string");
+  const auto error = j.find("error");
+  if (error != j.end() && !error->is_string()) return malformed("\"error\" is not a string");
+  const std::string state_text = state == j.end() ? "" : state->get<std::string>();
+  if (state_text != "complete")
+    return Status::error(ExitCode::kVerifyFailed,
+                         dir + " is an incomplete backup (state \"" + printable(state_text) + "\"" +
+                             (error != j.end() ? ": " + printable(error->get<std::string>()) : std::string()) +
                              "): it must not be used");
   return meta;
 }
@@ -157,6 +168,9 @@ std::string recorded_file(const std::string& dir, const std::string& recorded) {
 Status check_backup_checksums(const nlohmann::json& meta, VerifyReport& report, unsigned threads) {
   // Everything that can throw on a malformed document happens here, on the caller's thread.
   std::vector<std::pair<std::string, std::string>> files;  // path, sha256
+  if (!meta.contains("files") || !meta["files"].is_array())
+    return Status::error(ExitCode::kVerifyFailed,
+                         report.dir + "/" + kMetadataFile + ": \"files\" is not a list (a malformed backup record)");
   for (const auto& f : meta.at("files"))
     if (f.contains("sha256"))
       files.emplace_back(recorded_file(report.dir, f.at("path").get<std::string>()), f.at("sha256").get<std::string>());
