@@ -126,10 +126,17 @@ Status check_undo_unchanged(Context& c) {
     const std::string rel = t.files.front().rel_path;
     auto copied = std::find_if(c.result.files.begin(), c.result.files.end(),
                                [&](const CopiedFile& f) { return f.rel_path == rel; });
+    if (copied == c.result.files.end()) continue;
+    // A file we cannot read now may be one the truncation is replacing: never a pass.
+    const auto unreadable = [&](const Status& s) {
+      return Status::error(ExitCode::kSourceIo, "cannot check that undo tablespace " + printable(rel) +
+                                                    " was not truncated during the copy: " + s.message());
+    };
     auto file = ReadFile::open(c.info().datadir + "/" + rel);
-    if (!file.is_ok() || copied == c.result.files.end()) continue;
+    if (!file.is_ok()) return unreadable(file.status());
     auto header = read_tablespace_header(*file, c.info().flavour, c.fallback_format);
-    if (header.is_ok() && header->space_id && copied->space_id && *header->space_id != *copied->space_id)
+    if (!header.is_ok()) return unreadable(header.status());
+    if (header->space_id && copied->space_id && *header->space_id != *copied->space_id)
       return Status::error(ExitCode::kSourceIo, "undo tablespace " + printable(rel) +
                                                     " was truncated during the copy (space id " +
                                                     std::to_string(*copied->space_id) + " became " +
@@ -145,13 +152,14 @@ Status copy_other_files(Context& c, FileAction action, bool only_changed = false
     if (f.action != action) continue;
     if (Status s = check_interrupt(); !s.is_ok()) return s;
     auto now = restat(c.info().datadir, f);
-    if (!now.is_ok()) continue;  // gone (a log table rotated away): nothing to copy
+    if (!now.is_ok()) return now.status();
+    if (!*now) continue;  // gone (a log table rotated away): nothing to copy
     if (only_changed) {
-      if (now->size == f.size && now->mtime_ns == f.mtime_ns) continue;
+      if ((*now)->size == f.size && (*now)->mtime_ns == f.mtime_ns) continue;
       if (Status s = c.sink->remove(f.rel_path); !s.is_ok()) return s;
     }
-    f.size = now->size;
-    f.mtime_ns = now->mtime_ns;
+    f.size = (*now)->size;
+    f.mtime_ns = (*now)->mtime_ns;
     c.progress.copy.total_bytes += f.size;
     auto copied = copy_plain_file(c.info().datadir, f.rel_path, *c.sink, c.progress.copy);
     if (!copied.is_ok()) return copied.status();
