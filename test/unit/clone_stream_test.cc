@@ -620,4 +620,30 @@ TEST_F(CloneStreamExecuteTest, NonUtf8NamesAndErrorTextAreShownEscaped) {
   EXPECT_NO_THROW((void)nlohmann::json(refused.message()).dump()) << refused.message();
 }
 
+// The longest block a donor sends is 2^12 pages (64 MiB at 16 KiB, 256 MiB at 64 KiB): a
+// descriptor announcing more is refused before its bytes are read, so nothing is allocated.
+TEST_F(CloneStreamExecuteTest, ABlockLongerThanADonorSendsIsRefusedUnread) {
+  using S = SnapshotState;
+  const Bytes meta = desc(file_desc(S::kFileCopy, 0, "t.ibd", 10));
+  const uint64_t any_page_size = max_block_bytes(65536);
+  EXPECT_EQ(any_page_size, (uint64_t(256) + 4) << 20);
+  EXPECT_EQ(kMaxPacketBytes, any_page_size + 1);
+  expect_code(run({meta, desc(data_desc(S::kFileCopy, 0, static_cast<uint32_t>(any_page_size + 1), 0)), data(text("x")),
+                   complete()}),
+              ExitCode::kProtocol, "data block of " + std::to_string(any_page_size + 1) + " bytes");
+  EXPECT_EQ(left, 2u);  // neither the block nor what follows was read
+  expect_code(run({meta, desc(data_desc(S::kFileCopy, 0, UINT32_MAX, 0)), complete()}), ExitCode::kProtocol,
+              "data block of 4294967295 bytes");
+
+  // The cap follows the donor's page size.
+  ScriptedDonor donor({meta, desc(data_desc(S::kFileCopy, 0, static_cast<uint32_t>(max_block_bytes(16384) + 1), 0)),
+                       complete()});
+  StreamContext context = master();
+  context.max_block_bytes = max_block_bytes(16384);
+  expect_code(run_execute_stream(donor, context), ExitCode::kProtocol,
+              "beyond the " + std::to_string((uint64_t(64) + 4) << 20) + " a donor sends at most");
+  EXPECT_EQ(donor.left(), 1u);
+  EXPECT_EQ(applier->bytes_written(), 0u);
+}
+
 }  // namespace
