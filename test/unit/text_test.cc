@@ -22,7 +22,8 @@ TEST(ParseU64, TakesWholeDecimalNumbersOnly) {
     EXPECT_EQ(r.status().code(), ExitCode::kInternal);
     // Names what, where and the value as it was.
     EXPECT_NE(r.status().message().find("the server's innodb_page_size"), std::string::npos) << r.status().message();
-    EXPECT_NE(r.status().message().find("'" + std::string(bad) + "'"), std::string::npos) << r.status().message();
+    // (std::string("'") + ..., not "'" + std::string(...): GCC 12 -O3 reports a false -Wrestrict.)
+    EXPECT_NE(r.status().message().find(std::string("'") + bad + "'"), std::string::npos) << r.status().message();
   }
   auto over = parse_u64("65536", "the server's @@port", 65535, ExitCode::kUnsupported);
   ASSERT_FALSE(over.is_ok());
