@@ -4,8 +4,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include "libclone/base/interrupt.h"
 
 namespace mysqlclone {
 
@@ -113,10 +116,18 @@ Status apply_password(const PasswordArgs& extracted, ConnectionOptions& options)
   }
   std::string password;
   char c;
-  while (::read(tty, &c, 1) == 1 && c != '\n' && c != '\r') password += c;
+  // SIGINT/SIGTERM are caught without SA_RESTART, so Ctrl-C ends the read() with EINTR: that
+  // must end the run, not connect with the half-typed password.
+  while (!interrupted()) {
+    const ssize_t n = ::read(tty, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != 1 || c == '\n' || c == '\r') break;
+    password += c;
+  }
   if (is_tty) ::tcsetattr(tty, TCSAFLUSH, &old);
   (void)!::write(tty, "\n", 1);
   ::close(tty);
+  if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted at the password prompt");
   options.password = password;
   return Status::ok();
 }

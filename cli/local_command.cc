@@ -86,7 +86,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       return;
     }
     if (global.json)
-      std::puts(result_json(*result).dump(2).c_str());
+      std::puts(result_json(*result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     else
       print_human(*result);
     exit_code = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <exception>
 
 #include <CLI/CLI.hpp>
 
@@ -15,6 +16,7 @@
 #include "libclone/base/exit_code.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
+#include "libclone/base/text.h"
 #include "mysqlclone_version.h"
 
 namespace {
@@ -64,6 +66,12 @@ int main(int argc, char** argv) {
     // not have been parsed yet when the error struck).
     global.json = std::find(password.args.begin(), password.args.end(), "--json") != password.args.end();
     return fail(Status::error(ExitCode::kUsage, std::string(e.what()) + " (see --help)"), global);
+  } catch (const std::exception& e) {
+    // The commands run inside parse(). An exception escaping one is a bug, but the user still
+    // gets one error line (and the JSON failure document) rather than std::terminate.
+    return fail(Status::error(ExitCode::kInternal, "internal error: " + printable(e.what())), global);
+  } catch (...) {
+    return fail(Status::error(ExitCode::kInternal, "internal error: an exception of unknown type"), global);
   }
   if (interrupted() && exit_code == 0) exit_code = int(ExitCode::kInterrupted);
   return exit_code;

@@ -95,7 +95,7 @@ void add_remote_command(CLI::App& app, const GlobalOptions& global, const Passwo
       j["ok"] = true;
       j["target_dir"] = result->target_dir;
       j["files"] = result->files.size();
-      std::puts(j.dump(2).c_str());
+      std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       print_human(*result);
     }

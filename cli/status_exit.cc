@@ -15,7 +15,8 @@ int fail(const Status& status, const GlobalOptions& global) {
                         {"error", status.message()},
                         {"exit_code", int(status.code())},
                         {"exit_reason", exit_code_name(status.code())}};
-    std::puts(j.dump(2).c_str());
+    // Messages carry file names and donor text, which need not be UTF-8: U+FFFD, never a throw.
+    std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   }
   return int(status.code());
 }

@@ -96,7 +96,7 @@ void add_verify_command(CLI::App& app, const GlobalOptions& global, int& exit_co
       return;
     }
     if (global.json)
-      std::puts(report_json(*report).dump(2).c_str());
+      std::puts(report_json(*report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     else
       print_human(*report);
     if (!report->ok()) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the Clone protocol codec (libclone/clone_wire.cc, clone_paths.cc) with libFuzzer under
-# ASan+UBSan for SECONDS (default 20). Exits non-zero on any crash, sanitizer report, leak or
-# hang; the input that caused it is left in build-fuzz/ (crash-*, leak-*, timeout-*).
+# Fuzzes the Clone protocol codec (libclone/command/remote/clone_wire.cc, clone_paths.cc) with
+# libFuzzer under ASan+UBSan for SECONDS (default 20). Exits non-zero on any crash, sanitizer
+# report, leak or hang; the input that caused it is left in build-fuzz/ (crash-*, leak-*,
+# timeout-*).
 # Needs clang++ and libclang_rt.fuzzer (tools/setup.sh installs them); no CMake involved.
 #
 #   tools/fuzz.sh [SECONDS]
@@ -13,7 +14,8 @@ mkdir -p "$out/corpus"
 
 clang++ -std=c++20 -g -O1 -Wall -Wextra -Werror -I. \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-  libclone/clone_wire.cc libclone/clone_paths.cc libclone/server_version.cc test/fuzz/clone_wire_fuzz.cc -lfmt \
+  libclone/command/remote/clone_wire.cc libclone/command/remote/clone_paths.cc libclone/server/server_version.cc \
+  libclone/base/text.cc test/fuzz/clone_wire_fuzz.cc -lfmt \
   -o "$out/clone_wire_fuzz"
 
 # New inputs go to the first directory (build-fuzz/corpus, kept between runs); the committed

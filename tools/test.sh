@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# README command (2), and what .ci/run runs: install everything, build, run every test —
-# unit tests under ASan+UBSan, a 20 s fuzz of the Clone codec, then unit and integration tests
-# (real servers) on the normal build.
+# README command (2), and what .ci/run runs: install everything, build (GCC RelWithDebInfo,
+# ASan+UBSan Debug unit tests, and every target as a clang Release build, built only), run every
+# test — unit tests under ASan+UBSan, a 20 s fuzz of the Clone codec, then unit and integration
+# tests (real servers) on the normal build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 tools/setup.sh
-tools/build.sh --sanitize
+tools/build.sh --sanitize --release  # build-release (clang, Release) is built, not tested
 echo "== build done in $(( $(date +%s) - start )) s"
 ctest --test-dir build-asan -L unit --output-on-failure -j "$(nproc)"
 tools/fuzz.sh 20

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "libclone/base/text.h"
+
 namespace mysqlclone {
 namespace fs = std::filesystem;
 
@@ -94,9 +96,15 @@ Result<DatadirInventory> scan_datadir(const std::string& dir) {
     if (!kind) continue;
     // Lexically: fs::relative() resolves both paths on disk, for every file of the datadir.
     TablespaceFile f{e.path().lexically_relative(dir).string(), e.file_size(ec)};
-    if (ec) return Status::error(ExitCode::kPath, "cannot stat " + e.path().string() + ": " + ec.message());
+    if (ec) return Status::error(ExitCode::kPath, "cannot stat " + printable(e.path().string()) + ": " + ec.message());
     switch (*kind) {
-      case TablespaceKind::kSystem: system_parts.emplace_back(unsigned(std::stoul(name.substr(6))), f); break;
+      case TablespaceKind::kSystem: {
+        // ibdataN: the digits are checked, not their count (ibdata99999999999999999999).
+        auto n = parse_u64(name.substr(6), "the number of " + printable(dir + "/" + name), UINT32_MAX, ExitCode::kPath);
+        if (!n.is_ok()) return n.status();
+        system_parts.emplace_back(unsigned(*n), f);
+        break;
+      }
       case TablespaceKind::kUndo: undo.push_back({*kind, {f}}); break;
       case TablespaceKind::kDictionary: dictionary.push_back({*kind, {f}}); break;
       case TablespaceKind::kTemporary: temporary.push_back({*kind, {f}}); break;

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <filesystem>
+
+#include "libclone/io/read_file.h"
 
 namespace mysqlclone {
 namespace fs = std::filesystem;
@@ -89,22 +92,24 @@ Result<OtherFiles> classify_other_files(const std::string& datadir, innodb::Flav
     DatadirFile f = classify_path(rel, flavour);
     if (f.action == FileAction::kSkip && f.known) continue;
     auto st = restat(datadir, f);
-    if (!st.is_ok()) continue;  // vanished: nothing to copy
-    out.files.push_back(*st);
+    if (!st.is_ok()) return st.status();
+    if (*st) out.files.push_back(**st);  // else vanished: nothing to copy
   }
   std::sort(out.directories.begin(), out.directories.end());
   return out;
 }
 
-Result<DatadirFile> restat(const std::string& datadir, const DatadirFile& f) {
+Result<std::optional<DatadirFile>> restat(const std::string& datadir, const DatadirFile& f) {
   struct stat st {};
   const std::string path = datadir + "/" + f.rel_path;
-  if (::stat(path.c_str(), &st) != 0)
-    return Status::error(ExitCode::kSourceIo, "cannot stat " + path);
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::optional<DatadirFile>();
+    return errno_status(ExitCode::kSourceIo, "cannot stat", path, errno);
+  }
   DatadirFile r = f;
   r.size = uint64_t(st.st_size);
   r.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  return r;
+  return std::optional<DatadirFile>(r);
 }
 
 }  // namespace mysqlclone

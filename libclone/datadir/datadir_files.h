@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,9 @@ Result<OtherFiles> classify_other_files(const std::string& datadir, innodb::Flav
 // The rule for one path (relative, '/'-separated); exposed for tests.
 DatadirFile classify_path(const std::string& rel_path, innodb::Flavour flavour);
 
-// (size, mtime) now, to tell whether a file changed since it was copied.
-Result<DatadirFile> restat(const std::string& datadir, const DatadirFile& f);
+// (size, mtime) now, to tell whether a file changed since it was copied; nullopt when the file is
+// gone (ENOENT: a log table rotated away). Any other failure to stat it is an error: a file we
+// cannot look at is not a file we may leave out.
+Result<std::optional<DatadirFile>> restat(const std::string& datadir, const DatadirFile& f);
 
 }  // namespace mysqlclone

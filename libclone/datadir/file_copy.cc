@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "libclone/base/interrupt.h"
+#include "libclone/base/text.h"
 #include "libclone/datadir/tablespace_header.h"
 #include "libclone/io/filter.h"
 
@@ -45,7 +46,7 @@ class PageCheckFilter : public Filter {
       }
       if (v.status == innodb::PageStatus::kCorrupt)
         return Status::error(ExitCode::kSourceIo,
-                             rel_path_ + ": page " + std::to_string(bad.page) + " is corrupt (" +
+                             printable(rel_path_) + ": page " + std::to_string(bad.page) + " is corrupt (" +
                                  innodb::page_detail_name(v.detail) + ") and stayed so over " +
                                  std::to_string(options_.page_retries) + " re-reads");
       scan.max_lsn = std::max(scan.max_lsn, v.lsn);
@@ -151,7 +152,7 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
       }
       if (!header.is_ok()) return header.status();
       if (header->page0_problem && header->page0_problem->status == innodb::PageStatus::kCorrupt)
-        return Status::error(ExitCode::kSourceIo, rel + ": page 0 is corrupt (" +
+        return Status::error(ExitCode::kSourceIo, printable(rel) + ": page 0 is corrupt (" +
                                                       innodb::page_detail_name(header->page0_problem->detail) + ")");
       layout.format = header->format;
       layout.space_id = header->space_id;
@@ -192,7 +193,7 @@ Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::st
     if (*n < want) break;
   }
   if (limit != UINT64_MAX && result.bytes != limit)
-    return Status::error(ExitCode::kSourceIo, source_root + "/" + rel_path + " is shorter (" +
+    return Status::error(ExitCode::kSourceIo, printable(source_root + "/" + rel_path) + " is shorter (" +
                                                   std::to_string(result.bytes) + " bytes) than the " +
                                                   std::to_string(limit) + " bytes to copy");
   if (Status s = (*out)->close(); !s.is_ok()) return s;

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "libclone/base/text.h"
+
 namespace mysqlclone {
 namespace {
 
@@ -54,7 +56,7 @@ Result<TablespaceHeader> read_tablespace_header(const ReadFile& file, innodb::Fl
     return h;
   }
   if (bytes.size() < fallback.physical_size)
-    return Status::error(ExitCode::kSourceIo, file.path() + ": shorter than one page (" +
+    return Status::error(ExitCode::kSourceIo, printable(file.path()) + ": shorter than one page (" +
                                                   std::to_string(bytes.size()) + " bytes)");
   // The flags were unreadable or disagree with the instance: judge page 0 by the fallback.
   std::span<const uint8_t> page0(bytes.data(), fallback.physical_size);
@@ -69,14 +71,14 @@ Result<innodb::TablespaceFormat> read_instance_format(const ReadFile& ibdata1, i
   auto p0 = read_page0(ibdata1, flavour);
   if (!p0.is_ok()) return p0.status();
   if (!p0->announced)
-    return Status::error(ExitCode::kVerifyFailed, ibdata1.path() + ": page 0 has invalid tablespace flags");
+    return Status::error(ExitCode::kVerifyFailed, printable(ibdata1.path()) + ": page 0 has invalid tablespace flags");
   innodb::TablespaceFormat f = *p0->announced;
   if (p0->bytes.size() < f.physical_size)
-    return Status::error(ExitCode::kVerifyFailed, ibdata1.path() + ": shorter than one page");
+    return Status::error(ExitCode::kVerifyFailed, printable(ibdata1.path()) + ": shorter than one page");
   auto v = innodb::check_page(std::span<const uint8_t>(p0->bytes.data(), f.physical_size), f, 0, 0);
   if (v.status != innodb::PageStatus::kValid)
     return Status::error(ExitCode::kVerifyFailed,
-                         ibdata1.path() + ": page 0 is not valid (" + innodb::page_detail_name(v.detail) +
+                         printable(ibdata1.path()) + ": page 0 is not valid (" + innodb::page_detail_name(v.detail) +
                              "); cannot tell the instance's page size");
   return f;
 }

@@ -8,10 +8,12 @@
 #include <cstring>
 #include <new>
 
+#include "libclone/base/text.h"
+
 namespace mysqlclone {
 
 Status errno_status(ExitCode code, const std::string& what, const std::string& path, int err) {
-  return Status::error(code, what + " " + path + ": " + std::strerror(err));
+  return Status::error(code, what + " " + printable(path) + ": " + std::strerror(err));
 }
 
 AlignedBuffer::AlignedBuffer(size_t size)

@@ -88,7 +88,7 @@ Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir) {
   if (j.is_discarded()) return malformed(dir, "not valid JSON");
   if (!j.is_object()) return malformed(dir, "not a JSON object");
   if (auto f = j.find("format"); f != j.end() && (!f->is_number_unsigned() || f->get<uint64_t>() > kManifestFormat))
-    return malformed(dir, "written in a newer format than this mysqlclone reads (" + f->dump() + ")");
+    return malformed(dir, "written in a newer format than this mysqlclone reads (" + f->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ")");
   auto kind = optional_string(j, "kind", dir);
   auto state = optional_string(j, "state", dir);
   auto error = optional_string(j, "error", dir);
@@ -99,8 +99,8 @@ Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir) {
   s.error = *error;
   if (s.state.empty()) return malformed(dir, "no \"state\"");
   auto files = j.find("files");
-  if (files == j.end()) return std::optional<ManifestSummary>(std::move(s));
-  if (!files->is_array()) return malformed(dir, "\"files\" is not a list");
+  // Every manifest lists its files (an empty list at first): one without is not ours, or broken.
+  if (files == j.end() || !files->is_array()) return malformed(dir, "\"files\" is missing or not a list");
   for (const nlohmann::json& f : *files) {
     if (!f.is_object()) return malformed(dir, "an entry of \"files\" is not an object");
     auto path = optional_string(f, "path", dir);

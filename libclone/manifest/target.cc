@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "libclone/base/text.h"
 #include "libclone/io/directory_storage.h"
 
 namespace mysqlclone {
@@ -38,8 +39,8 @@ Result<std::optional<ManifestSummary>> check_target_finished(const std::string& 
   if (manifest->has_value() && (*manifest)->state != "complete")
     return Status::error(ExitCode::kVerifyFailed,
                          dir + " is an incomplete " + ((*manifest)->kind == "clone" ? "clone" : "backup") +
-                             " (state \"" + (*manifest)->state + "\"" +
-                             ((*manifest)->error.empty() ? std::string() : ": " + (*manifest)->error) +
+                             " (state \"" + printable((*manifest)->state) + "\"" +
+                             ((*manifest)->error.empty() ? std::string() : ": " + printable((*manifest)->error)) +
                              "): it must not be used");
   struct stat st {};
   // Killed while the first manifest was being written: the target was just begun.

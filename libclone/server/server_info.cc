@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <map>
 
+#include "libclone/base/text.h"
+
 namespace mysqlclone {
 namespace {
 
@@ -38,22 +40,34 @@ Result<ServerInfo> read_server_info(Session& session) {
   std::map<std::string, std::string> v;
   for (const Row& r : *rows)
     if (r.size() == 2 && r[0]) v[*r[0]] = r[1].value_or("");
+  // A numeric variable, `fallback` when this flavour does not report it; a value that is not a
+  // number is the server's configuration we cannot read, never an exception.
+  const auto number = [&](const std::string& name, uint64_t fallback, uint64_t max) -> Result<uint64_t> {
+    const std::string& text = v[name];
+    if (text.empty()) return fallback;
+    return parse_u64(text, "the server's " + name, max, ExitCode::kUnsupported);
+  };
+  auto page_size = number("innodb_page_size", 16384, UINT32_MAX);
+  auto capacity = number(mariadb ? "innodb_log_file_size" : "innodb_redo_log_capacity", 0, UINT64_MAX);
+  auto lower_case = number("lower_case_table_names", 0, UINT32_MAX);
+  auto undo_tablespaces = number("innodb_undo_tablespaces", 0, UINT32_MAX);
+  for (const auto* n : {&page_size, &capacity, &lower_case, &undo_tablespaces})
+    if (!n->is_ok()) return n->status();
   info.datadir = strip_slash(v["datadir"]);
-  info.page_size = uint32_t(std::stoul(v["innodb_page_size"].empty() ? "16384" : v["innodb_page_size"]));
+  info.page_size = uint32_t(*page_size);
   info.data_file_path = v["innodb_data_file_path"];
   info.data_home_dir = v["innodb_data_home_dir"];
   info.undo_directory = v["innodb_undo_directory"];
   info.log_group_home_dir = v["innodb_log_group_home_dir"];
-  const std::string capacity = mariadb ? v["innodb_log_file_size"] : v["innodb_redo_log_capacity"];
-  info.redo_capacity = capacity.empty() ? 0 : std::stoull(capacity);
+  info.redo_capacity = *capacity;
   info.redo_encrypted = on(mariadb ? v["innodb_encrypt_log"] : v["innodb_redo_log_encrypt"]);
   info.redo_checksums = v["innodb_log_checksums"].empty() || on(v["innodb_log_checksums"]);
   info.log_bin = on(v["log_bin"]);
   info.log_bin_basename = v["log_bin_basename"];
   info.server_uuid = v["server_uuid"];
-  info.lower_case_table_names = unsigned(std::stoul(v["lower_case_table_names"].empty() ? "0" : v["lower_case_table_names"]));
+  info.lower_case_table_names = unsigned(*lower_case);
   info.checksum_algorithm = v["innodb_checksum_algorithm"];
-  info.undo_tablespaces = unsigned(std::stoul(v["innodb_undo_tablespaces"].empty() ? "0" : v["innodb_undo_tablespaces"]));
+  info.undo_tablespaces = unsigned(*undo_tablespaces);
   if (!mariadb) {
     auto enabled = session.query("SHOW GLOBAL STATUS LIKE 'Innodb_redo_log_enabled'");
     if (!enabled.is_ok()) return enabled.status();

@@ -1,7 +1,14 @@
 // The binary's contract without a server: exit codes, one-line errors, JSON error documents.
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +49,44 @@ TEST(Cli, NotADatadirExit6WithJsonErrorDocument) {
   EXPECT_EQ(doc["ok"], false);
   EXPECT_EQ(doc["exit_code"], 6);
   EXPECT_NE(doc["error"].get<std::string>().find("/tmp"), std::string::npos);
+}
+
+// Ctrl-C at the -p prompt ends the run: exit 9 and one error line, never a connection attempt
+// with what was typed so far. The prompt needs a terminal: a pty.
+TEST(Cli, InterruptAtThePasswordPromptExits9) {
+  int fd = -1;
+  const pid_t pid = forkpty(&fd, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string bin = it::mysqlclone_binary();
+    ::execl(bin.c_str(), "mysqlclone", "local", "--target-dir", "/nonexistent/target", "-h", "127.0.0.1", "-P", "1",
+            "-u", "nobody", "-p", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto read_all = [&](const std::string& until) {
+    std::string seen;
+    char buf[512];
+    while (until.empty() || seen.find(until) == std::string::npos) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;  // EIO once the child is gone
+      seen.append(buf, size_t(n));
+    }
+    return seen;
+  };
+  const std::string prompt = read_all("Enter password: ");
+  ASSERT_NE(prompt.find("Enter password: "), std::string::npos) << prompt;
+  ASSERT_EQ(::write(fd, "abc", 3), 3);  // half a password, no Enter
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(pid, SIGINT);
+  const std::string rest = read_all("");
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ::close(fd);
+  ASSERT_TRUE(WIFEXITED(status)) << rest;
+  EXPECT_EQ(WEXITSTATUS(status), 9) << rest;
+  EXPECT_EQ(lines(rest), 2u) << rest;  // the newline ending the prompt, then the error line
+  EXPECT_NE(rest.find("error: interrupted at the password prompt"), std::string::npos) << rest;
+  EXPECT_EQ(rest.find("connect"), std::string::npos) << rest;
 }
 
 }  // namespace

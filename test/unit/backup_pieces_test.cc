@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -70,6 +72,39 @@ TEST(DatadirFiles, ClassifiesATreeAndListsEveryDirectory) {
   bool saw = false;
   for (const auto& f : others->files) saw |= f.rel_path == "db/t.MYD" && f.size == 4;
   EXPECT_TRUE(saw);
+}
+
+// Only ENOENT means a file is gone (and is left out of the copy); any other failure to stat it
+// is an error naming it. Tests run as root, so ENOTDIR and ELOOP stand in for EACCES.
+TEST(DatadirFiles, RestatTellsAGoneFileFromAnUnreadableOne) {
+  testpages::ScratchDir scratch;
+  const std::string dir = scratch.path.string();
+  fs::create_directories(scratch.path / "db");
+  std::ofstream(scratch.path / "db" / "t.MYD") << "data";
+  const DatadirFile f = classify_path("db/t.MYD", Flavour::kMysql);
+  auto now = restat(dir, f);
+  ASSERT_TRUE(now.is_ok()) << now.status().message();
+  ASSERT_TRUE(now->has_value());
+  EXPECT_EQ((*now)->size, 4u);
+
+  fs::remove(scratch.path / "db" / "t.MYD");
+  auto gone = restat(dir, f);
+  ASSERT_TRUE(gone.is_ok()) << gone.status().message();
+  EXPECT_FALSE(gone->has_value());
+
+  fs::remove(scratch.path / "db");
+  std::ofstream(scratch.path / "db") << "not a directory";
+  auto not_dir = restat(dir, f);
+  ASSERT_FALSE(not_dir.is_ok());
+  EXPECT_EQ(not_dir.status().code(), ExitCode::kSourceIo);
+  EXPECT_NE(not_dir.status().message().find(dir + "/db/t.MYD"), std::string::npos) << not_dir.status().message();
+  EXPECT_NE(not_dir.status().message().find(std::strerror(ENOTDIR)), std::string::npos) << not_dir.status().message();
+
+  fs::remove(scratch.path / "db");
+  fs::create_directory_symlink("db", scratch.path / "db");  // a loop
+  auto loop = restat(dir, f);
+  ASSERT_FALSE(loop.is_ok());
+  EXPECT_NE(loop.status().message().find(std::strerror(ELOOP)), std::string::npos) << loop.status().message();
 }
 
 LocalBackupResult sample(Flavour f) {

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "test/unit/test_datadir.h"
 
 #include "test/unit/clone_bytes.h"
@@ -28,11 +30,7 @@ using test::Writer;
 Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
 // Response packets: the code byte, then the body.
-Bytes packet(uint8_t code, const Bytes& body = {}) {
-  Bytes p{code};
-  p.insert(p.end(), body.begin(), body.end());
-  return p;
-}
+Bytes packet(uint8_t code, const Bytes& body = {}) { return Writer().u8(code).raw(body).b; }
 Bytes complete() { return packet(99); }
 Bytes error(int32_t code, const std::string& message) {
   return packet(100, Writer().le32(static_cast<uint32_t>(code)).str(message).b);
@@ -596,6 +594,56 @@ TEST_F(CloneStreamExecuteTest, AWorkersDataWaitsForTheMastersMetadata) {
   ASSERT_TRUE(worker_status.is_ok()) << worker_status.message();
   EXPECT_EQ(read_all(target / "db" / "shared.ibd"), text("worker"));
   EXPECT_EQ(space_checks, std::vector<uint64_t>{6});
+}
+
+// ---- hostile donors ------------------------------------------------------------------------------
+
+// A name or an error text need not be UTF-8: applied as the bytes it is, shown escaped, and never
+// an exception where it ends up in JSON.
+TEST_F(CloneStreamExecuteTest, NonUtf8NamesAndErrorTextAreShownEscaped) {
+  using S = SnapshotState;
+  const std::string odd = "db/t\xff\xfe.ibd";
+  ASSERT_TRUE(run({desc(file_desc(S::kFileCopy, 0, odd, 4)), desc(data_desc(S::kFileCopy, 0, 4, 0)),
+                   data(text("data")), complete()})
+                  .is_ok());
+  EXPECT_EQ(read_all(target / "db" / "t\xff\xfe.ibd"), text("data"));
+  ASSERT_EQ(applier->files().size(), 1u);
+
+  const Status encrypted = run({desc(file_desc(S::kFileCopy, 1, "db/caf\xe9.ibd", 10, 0x4021,
+                                               kFileFlagEncrypted | kFileFlagHasKey)),
+                                complete()});
+  expect_code(encrypted, ExitCode::kUnsupported, "'db/caf\\xe9.ibd' is encrypted");
+  EXPECT_NO_THROW((void)nlohmann::json(encrypted.message()).dump()) << encrypted.message();
+
+  const Status refused = run({desc(task_desc(0)), error(3862, "Clone Donor Error: caf\xe9 \xff\xfe")});
+  expect_code(refused, ExitCode::kUnsupported, "Clone Donor Error: caf\\xe9 \\xff\\xfe");
+  EXPECT_NO_THROW((void)nlohmann::json(refused.message()).dump()) << refused.message();
+}
+
+// The longest block a donor sends is 2^12 pages (64 MiB at 16 KiB, 256 MiB at 64 KiB): a
+// descriptor announcing more is refused before its bytes are read, so nothing is allocated.
+TEST_F(CloneStreamExecuteTest, ABlockLongerThanADonorSendsIsRefusedUnread) {
+  using S = SnapshotState;
+  const Bytes meta = desc(file_desc(S::kFileCopy, 0, "t.ibd", 10));
+  const uint64_t any_page_size = max_block_bytes(65536);
+  EXPECT_EQ(any_page_size, (uint64_t(256) + 4) << 20);
+  EXPECT_EQ(kMaxPacketBytes, any_page_size + 1);
+  expect_code(run({meta, desc(data_desc(S::kFileCopy, 0, static_cast<uint32_t>(any_page_size + 1), 0)), data(text("x")),
+                   complete()}),
+              ExitCode::kProtocol, "data block of " + std::to_string(any_page_size + 1) + " bytes");
+  EXPECT_EQ(left, 2u);  // neither the block nor what follows was read
+  expect_code(run({meta, desc(data_desc(S::kFileCopy, 0, UINT32_MAX, 0)), complete()}), ExitCode::kProtocol,
+              "data block of 4294967295 bytes");
+
+  // The cap follows the donor's page size.
+  ScriptedDonor donor({meta, desc(data_desc(S::kFileCopy, 0, static_cast<uint32_t>(max_block_bytes(16384) + 1), 0)),
+                       complete()});
+  StreamContext context = master();
+  context.max_block_bytes = max_block_bytes(16384);
+  expect_code(run_execute_stream(donor, context), ExitCode::kProtocol,
+              "beyond the " + std::to_string((uint64_t(64) + 4) << 20) + " a donor sends at most");
+  EXPECT_EQ(donor.left(), 1u);
+  EXPECT_EQ(applier->bytes_written(), 0u);
 }
 
 }  // namespace

@@ -217,4 +217,49 @@ TEST_F(VerifyBackupTest, CloneWithoutChecksumsChecksPagesOnly) {
   EXPECT_EQ(bad.status().code(), mysqlclone::ExitCode::kVerifyFailed);
 }
 
+// Any JSON may be in mysqlclone.json: a field of the wrong type is a verify failure naming the
+// file, never an exception.
+TEST_F(VerifyBackupTest, MalformedRecordsAreVerifyFailures) {
+  for (const char* doc :
+       {R"({"state": 5, "error": []})", R"({"state": "failed", "error": []})", R"({"state": "failed", "error": {}})",
+        R"({"state": null})", R"([1, 2])", R"("complete")", R"({"state": "complete", "files": 7})",
+        R"({"state": "complete"})"}) {
+    SCOPED_TRACE(doc);
+    std::ofstream(dir_ / "mysqlclone.json") << doc;
+    auto r = mysqlclone::Result<mysqlclone::VerifyReport>(mysqlclone::Status::error(mysqlclone::ExitCode::kInternal, ""));
+    ASSERT_NO_THROW(r = run());
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().code(), mysqlclone::ExitCode::kVerifyFailed) << r.status().message();
+    EXPECT_NE(r.status().message().find(dir_.string()), std::string::npos) << r.status().message();
+  }
+  // A failed backup's own error, whatever its bytes, is shown on one line.
+  std::ofstream(dir_ / "mysqlclone.json") << R"({"state": "failed", "error": "disk\nfull", "files": []})";
+  auto failed = run();
+  ASSERT_FALSE(failed.is_ok());
+  EXPECT_NE(failed.status().message().find("(state \"failed\": disk\\x0afull)"), std::string::npos)
+      << failed.status().message();
+}
+
+// A file name that is not UTF-8 is recorded with U+FFFD in place of the bad byte (JSON has no
+// other way): the record still names that file, and its checksum is checked.
+TEST_F(VerifyBackupTest, RecordOfANonUtf8NameFindsItsFile) {
+  const std::string sha = t1_sha();
+  fs::rename(dir_ / "db" / "t1.ibd", dir_ / "db" / "t1\xff.ibd");
+  nlohmann::json j = {{"state", "complete"},
+                      {"files", {{{"path", "db/t1\xff.ibd"}, {"bytes", 0}, {"sha256", sha}}}}};
+  std::ofstream(dir_ / "mysqlclone.json") << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto r = run();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_TRUE(r->ok()) << (r->files.empty() ? "" : r->files.back().rel_path + ": " + r->files.back().file_problem);
+  EXPECT_EQ(r->checksummed_files, 1u);
+
+  j["files"][0]["sha256"] = std::string(64, '0');
+  std::ofstream(dir_ / "mysqlclone.json") << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto bad = run();
+  ASSERT_TRUE(bad.is_ok());
+  EXPECT_FALSE(bad->ok());
+  EXPECT_EQ(bad->files[2].rel_path, "db/t1\xff.ibd");
+  EXPECT_NE(bad->files[2].file_problem.find("SHA-256 differs"), std::string::npos) << bad->files[2].file_problem;
+}
+
 }  // namespace

@@ -20,6 +20,7 @@
 #include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
 #include "libclone/server/lock_wait.h"
+#include "libclone/base/text.h"
 #include "libclone/server/preflight.h"
 #include "libclone/io/read_file.h"
 #include "libclone/redo/redo_archiver.h"
@@ -108,7 +109,7 @@ Status scan_source(Context& c) {
     if (!f.known) unknown.push_back(f.rel_path);
   if (!unknown.empty()) {
     std::string list;
-    for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? ", " : "") + unknown[i];
+    for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? ", " : "") + printable(unknown[i]);
     log_warning("{} file(s) in the datadir belong to no known table or server file and are not copied: {}{}",
                 unknown.size(), list, unknown.size() > 5 ? ", ..." : "");
   }
@@ -143,12 +144,20 @@ Status check_undo_unchanged(Context& c) {
     if (t.kind != TablespaceKind::kUndo) continue;
     const std::string rel = t.files.front().rel_path;
     const auto index = c.file_index.find(rel);
-    auto file = ReadFile::open(c.info().datadir + "/" + rel);
-    if (!file.is_ok() || index == c.file_index.end()) continue;
+    if (index == c.file_index.end()) continue;
     const CopiedFile* copied = &c.result.files[index->second];
+    // A file we cannot read now may be one the truncation is replacing: never a pass.
+    const auto unreadable = [&](const Status& s) {
+      return Status::error(ExitCode::kSourceIo, "cannot check that undo tablespace " + printable(rel) +
+                                                    " was not truncated during the copy: " + s.message());
+    };
+    auto file = ReadFile::open(c.info().datadir + "/" + rel);
+    if (!file.is_ok()) return unreadable(file.status());
     auto header = read_tablespace_header(*file, c.info().flavour, c.fallback_format);
-    if (header.is_ok() && header->space_id && copied->space_id && *header->space_id != *copied->space_id)
-      return Status::error(ExitCode::kSourceIo, "undo tablespace " + rel + " was truncated during the copy (space id " +
+    if (!header.is_ok()) return unreadable(header.status());
+    if (header->space_id && copied->space_id && *header->space_id != *copied->space_id)
+      return Status::error(ExitCode::kSourceIo, "undo tablespace " + printable(rel) +
+                                                    " was truncated during the copy (space id " +
                                                     std::to_string(*copied->space_id) + " became " +
                                                     std::to_string(*header->space_id) + "): run the backup again");
   }
@@ -165,13 +174,14 @@ Status copy_other_files(Context& c, FileAction action, bool only_changed = false
   return run_parallel(todo.size(), resolve_threads(c.options.parallel), [&](size_t i) -> Status {
     DatadirFile& f = *todo[i];
     auto now = restat(c.info().datadir, f);
-    if (!now.is_ok()) return Status::ok();  // gone (a log table rotated away): nothing to copy
+    if (!now.is_ok()) return now.status();
+    if (!*now) return Status::ok();  // gone (a log table rotated away): nothing to copy
     if (only_changed) {
-      if (now->size == f.size && now->mtime_ns == f.mtime_ns) return Status::ok();
+      if ((*now)->size == f.size && (*now)->mtime_ns == f.mtime_ns) return Status::ok();
       if (Status s = c.storage->remove(f.rel_path); !s.is_ok()) return s;
     }
-    f.size = now->size;
-    f.mtime_ns = now->mtime_ns;
+    f.size = (*now)->size;
+    f.mtime_ns = (*now)->mtime_ns;
     c.progress.copy.total_bytes += f.size;
     auto copied = copy_plain_file(c.info().datadir, f.rel_path, *c.storage, c.progress.copy);
     if (!copied.is_ok()) return copied.status();
@@ -196,8 +206,9 @@ Status finalize(Context& c) {
   // copy is not what recovery expects.
   for (const CopiedFile& f : c.result.files)
     if (f.tablespace && f.max_lsn > e.lsn)
-      return Status::error(ExitCode::kInternal, f.rel_path + " has a page with LSN " + std::to_string(f.max_lsn) +
-                                                    " beyond the end LSN " + std::to_string(e.lsn));
+      return Status::error(ExitCode::kInternal, printable(f.rel_path) + " has a page with LSN " +
+                                                    std::to_string(f.max_lsn) + " beyond the end LSN " +
+                                                    std::to_string(e.lsn));
   for (const std::string& d : c.others.directories)
     if (Status s = c.storage->make_dir(d); !s.is_ok()) return s;
   return write_compat_files(*c.storage, c.result);
@@ -347,7 +358,8 @@ Result<innodb::Lsn> mariadb_current_lsn(Session& s) {
   if (!rows.is_ok()) return rows.status();
   if (rows->empty() || (*rows)[0].size() < 2 || !(*rows)[0][1])
     return Status::error(ExitCode::kUnsupported, "the server does not report Innodb_lsn_current");
-  return innodb::Lsn(std::stoull(*(*rows)[0][1]));
+  // Runs on the redo tailer's thread too, where an exception would end the process.
+  return parse_u64(*(*rows)[0][1], "the server's Innodb_lsn_current", UINT64_MAX, ExitCode::kUnsupported);
 }
 
 Result<EndPoint> mariadb_read_end_point(Session& s) {
@@ -359,7 +371,10 @@ Result<EndPoint> mariadb_read_end_point(Session& s) {
   if (!master.is_ok()) return master.status();
   if (!master->empty() && (*master)[0].size() >= 2) {
     e.binlog_file = (*master)[0][0].value_or("");
-    e.binlog_position = std::stoull((*master)[0][1].value_or("0"));
+    auto position = parse_u64((*master)[0][1].value_or("0"), "the binlog position of SHOW MASTER STATUS", UINT64_MAX,
+                              ExitCode::kUnsupported);
+    if (!position.is_ok()) return position.status();
+    e.binlog_position = *position;
   }
   auto gtid = s.query_value("SELECT @@gtid_binlog_pos");
   if (!gtid.is_ok()) return gtid.status();
@@ -452,9 +467,13 @@ Status complete(Context& c) {
 Status source_address(Context& c, const ConnectionParams& params) {
   auto rows = c.session.query("SELECT @@hostname, @@port");
   if (!rows.is_ok()) return rows.status();
+  if (rows->empty() || (*rows)[0].size() < 2)
+    return Status::error(ExitCode::kInternal, "SELECT @@hostname, @@port returned no row");
+  auto port = parse_u64((*rows)[0][1].value_or("3306"), "the server's @@port", 65535, ExitCode::kUnsupported);
+  if (!port.is_ok()) return port.status();
   const bool tcp = !params.host.empty() && params.host != "localhost";
   c.result.source_host = tcp ? params.host : (*rows)[0][0].value_or("");
-  c.result.source_port = unsigned(std::stoul((*rows)[0][1].value_or("3306")));
+  c.result.source_port = unsigned(*port);
   return Status::ok();
 }
 

@@ -13,6 +13,7 @@
 #include "innodb/tablespace_flags.h"
 #include "libclone/io/directory_storage.h"
 #include "libclone/manifest/target.h"
+#include "libclone/base/text.h"
 #include "libclone/server/preflight.h"
 
 namespace mysqlclone::clone {
@@ -60,7 +61,10 @@ Status Applier::add_file(const FileDescriptor& d) {
     if (!target.is_ok()) return target.status();
     path = std::move(*target);
   }
-  const std::string shown = redo ? "redo file " + std::to_string(d.file_index) : "'" + d.name + "'";
+  // A named local, not "'" + printable(...): GCC 12 at -O3 reports a false -Wrestrict overlap in
+  // operator+(const char*, std::string&&), which -Werror makes a failed Release build.
+  const std::string name = printable(d.name);
+  const std::string shown = redo ? "redo file " + std::to_string(d.file_index) : "'" + name + "'";
   if (d.flags & (kFileFlagEncrypted | kFileFlagHasKey))
     return Status::error(ExitCode::kUnsupported, "the donor's " + shown +
                                                      " is encrypted; mysqlclone remote cannot apply encrypted "
@@ -76,7 +80,7 @@ Status Applier::add_file(const FileDescriptor& d) {
   if (auto it = files_.find(key); it != files_.end()) {
     if (it->second.path != path)
       return Status::error(ExitCode::kProtocol, "the donor announced file index " + std::to_string(d.file_index) +
-                                                    " as " + shown + " after " + it->second.donor_name);
+                                                    " as " + shown + " after " + printable(it->second.donor_name));
     it->second.size = std::max(it->second.size, d.file_size);
     return Status::ok();
   }

@@ -8,25 +8,18 @@
 #include <string_view>
 #include <vector>
 
+#include "libclone/base/text.h"
 #include "libclone/command/remote/clone_wire.h"
 
 namespace mysqlclone::clone {
 namespace {
 
-// The donor's name as it may appear in a one-line message: control bytes escaped, length capped.
-std::string printable(const std::string& donor_name) {
-  constexpr size_t kShown = 200;
-  std::string out;
-  for (size_t i = 0; i < donor_name.size() && i < kShown; ++i) {
-    const auto c = static_cast<unsigned char>(donor_name[i]);
-    out += (c < 0x20 || c == 0x7f) ? fmt::format("\\x{:02x}", c) : std::string(1, donor_name[i]);
-  }
-  if (donor_name.size() > kShown) out += fmt::format("... ({} bytes)", donor_name.size());
-  return out;
-}
+// A donor may send names of up to kMaxNameLength bytes: a message shows the start of one.
+constexpr size_t kShownNameBytes = 200;
 
 Status bad_name(const std::string& donor_name, const std::string& why) {
-  return Status::error(ExitCode::kProtocol, fmt::format("donor file name \"{}\": {}", printable(donor_name), why));
+  return Status::error(ExitCode::kProtocol,
+                       fmt::format("donor file name \"{}\": {}", printable(donor_name, kShownNameBytes), why));
 }
 
 // Case-insensitive, so that a target on a case-insensitive file system is protected too.
@@ -80,7 +73,8 @@ Result<std::filesystem::path> data_file_target(const std::string& donor_name, co
       return Status::error(ExitCode::kUnsupported,
                            fmt::format("donor file {} has an absolute path (DATA DIRECTORY); rerun with "
                                        "--allow-absolute-paths to write it under {}/{}",
-                                       printable(donor_name), rules.target_dir.string(), kExternalDir));
+                                       printable(donor_name, kShownNameBytes), printable(rules.target_dir.string()),
+                                       kExternalDir));
     }
     target /= kExternalDir;
     rest.remove_prefix(1);

@@ -147,6 +147,10 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
     auto descriptor = parse_descriptor(envelope->descriptor);
     if (!descriptor.is_ok()) return descriptor.status();
     if (auto* data = std::get_if<DataDescriptor>(&*descriptor)) {
+      if (data->data_length > c.max_block_bytes)
+        return Status::error(ExitCode::kProtocol, "the donor announced a data block of " +
+                                                      std::to_string(data->data_length) + " bytes, beyond the " +
+                                                      std::to_string(c.max_block_bytes) + " a donor sends at most");
       pending = *data;
       return Status::ok();
     }

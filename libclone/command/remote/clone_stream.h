@@ -55,6 +55,8 @@ struct StreamContext {
   std::function<Status(std::span<const uint8_t> descriptor)> ack;
   // Master stream only: at FILE COPY start, the donor's estimate of the disk space needed.
   std::function<Status(uint64_t disk_bytes)> check_space;
+  // A data descriptor announcing a longer block is refused before its bytes are read.
+  uint64_t max_block_bytes = clone::max_block_bytes(65536);
 };
 
 // COM_EXECUTE, then applies the stream until COM_RES_COMPLETE.

@@ -58,6 +58,11 @@ class ConnectorTransport : public Transport {
   Status lost(const char* doing) {
     MYSQL* m = session_.native_handle();
     if (aborted_) return Status::error(ExitCode::kInterrupted, "clone connection closed on request");
+    // The library refused the packet from its length alone, before allocating it.
+    if (mysql_errno(m) == CR_NET_PACKET_TOO_LARGE || mysql_errno(m) == ER_NET_PACKET_TOO_LARGE)
+      return Status::error(ExitCode::kProtocol, std::string("the donor sent a packet longer than the ") +
+                                                    std::to_string(kMaxPacketBytes) + " bytes a donor sends at most (" +
+                                                    doing + ")");
     return Status::error(ExitCode::kNetwork, std::string("lost the donor while ") + doing + ": " + mysql_error(m) +
                                                  " (error " + std::to_string(mysql_errno(m)) + ")");
   }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "libclone/base/text.h"
+
 namespace mysqlclone::clone {
 namespace {
 
@@ -335,13 +337,14 @@ Result<DonorError> parse_error(std::span<const uint8_t> body) {
     return protocol_error(where, fmt::format("message length {} exceeds {}", r.remaining(), kMaxErrorMessageLength));
   }
   auto text = r.rest();
-  DonorError out{static_cast<int32_t>(code), std::string(text.begin(), text.end())};
-  // The message ends up in our one-line error report: keep it one line and terminal-safe.
-  for (char& c : out.message) {
+  std::string message(text.begin(), text.end());
+  // The message ends up in our one-line error report (and the JSON failure document): keep it
+  // one line, terminal-safe and valid UTF-8 whatever the donor's character set.
+  for (char& c : message) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) c = ' ';
   }
-  return out;
+  return DonorError{static_cast<int32_t>(code), printable(message, kMaxErrorMessageLength)};
 }
 
 Result<DataDescriptorEnvelope> parse_data_descriptor_envelope(std::span<const uint8_t> body) {

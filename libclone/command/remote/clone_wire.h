@@ -56,6 +56,17 @@ constexpr size_t kMaxLocatorLength = 1 << 20;  // restart locators carry a chunk
 constexpr size_t kMaxLocators = 8;
 constexpr size_t kMaxErrorMessageLength = 4096;
 
+// The largest data block a donor sends: 2^12 pages (InnoDB's SNAPSHOT_MAX_BLOCK_SIZE_POW2, reached
+// only with direct I/O and a clone_buffer_size above 2^11 pages; the default is 2^6 pages, 1 MiB
+// at 16 KiB). So 64 MiB at 16 KiB pages and 256 MiB at 64 KiB; clone_buffer_size tops out at
+// 256 MiB. We admit that plus kBlockSlack, and refuse more before reading it: a hostile donor
+// must not make us hold gigabytes per connection.
+constexpr uint64_t kBlockSlack = uint64_t(4) << 20;
+constexpr uint64_t max_block_bytes(uint32_t page_size) { return (uint64_t(1) << 12) * page_size + kBlockSlack; }
+// One response packet: a block of the largest page size and its response byte (every other
+// response is far smaller). The client library refuses a longer packet before allocating it.
+constexpr uint64_t kMaxPacketBytes = max_block_bytes(65536) + 1;
+
 // A storage engine's locator as the donor sent it; opaque to us except through the InnoDB codec.
 struct Locator {
   uint8_t engine_type = kInnodbEngineType;

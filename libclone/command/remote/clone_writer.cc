@@ -20,7 +20,8 @@ Status BlockWriter::submit(const DataDescriptor& block, std::span<const uint8_t>
   std::unique_ptr<AlignedBuffer> buffer;
   {
     std::unique_lock lock(mutex_);
-    // One block is always let in, however large: the donor decides the block size.
+    // One block is always let in, however large: the donor decides the block size, and the
+    // stream has refused any block longer than a donor sends (max_block_bytes).
     changed_.wait(lock, [&] {
       return !error_.is_ok() || queue_.empty() || bytes_queued_ + data.size() <= max_bytes_queued_;
     });

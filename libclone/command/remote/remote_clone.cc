@@ -15,6 +15,7 @@
 #include "libclone/io/directory_storage.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
+#include "libclone/base/text.h"
 #include "libclone/manifest/target.h"
 #include "libclone/server/session.h"
 #include "mysqlclone_version.h"
@@ -25,9 +26,6 @@ using namespace clone;
 
 namespace {
 
-// The donor streams 1 MiB blocks by default and up to 64 MiB with direct I/O; its packets must
-// never be refused for size.
-constexpr unsigned long kMaxPacket = 1UL << 30;
 // Socket timeouts on our side: long enough for the donor's backup-lock wait and its longest
 // silent phase (it sends keep-alives meanwhile), short enough that a dead peer is noticed.
 constexpr unsigned kReadTimeoutSeconds = 900;  // plus the backup-lock wait the user allows
@@ -44,7 +42,9 @@ Status check_target(const std::string& target) {
 }
 
 Result<Session> connect(const ConnectionParams& params, bool compress, unsigned ddl_timeout_seconds) {
-  const SessionTuning tuning{compress, kReadTimeoutSeconds + ddl_timeout_seconds, kWriteTimeoutSeconds, kMaxPacket};
+  const SessionTuning tuning{compress, kReadTimeoutSeconds + ddl_timeout_seconds, kWriteTimeoutSeconds,
+                             // packets up to the largest block a donor of any page size sends
+                             static_cast<unsigned long>(kMaxPacketBytes)};
   auto s = Session::connect(params, tuning);
   if (s.is_ok()) return s;
   const std::string& why = s.status().message();
@@ -87,7 +87,9 @@ Result<DonorFacts> preflight(Session& main, const ConnectionParams& params) {
   f.version_comment = text(1);
   f.compile_os = text(2);
   f.compile_machine = text(3);
-  f.page_size = unsigned(std::stoul(text(4).empty() ? "0" : text(4)));
+  auto page_size = parse_u64(text(4), "the donor's innodb_page_size", 65536, ExitCode::kUnsupported);
+  if (!page_size.is_ok()) return page_size.status();
+  f.page_size = unsigned(*page_size);
   f.lower_case_table_names = text(5);
   f.data_file_path = text(6);
   f.character_set_server = text(7);
@@ -200,6 +202,7 @@ struct StreamPlan {
   unsigned workers;
   const DonorDescription& donor;
   std::string target;
+  uint64_t max_block_bytes;  // at the donor's page size
 };
 
 Status run_streams(Connections& connections, Transport& aux, Applier& applier, CloneProgress& progress,
@@ -231,7 +234,7 @@ Status run_streams(Connections& connections, Transport& aux, Applier& applier, C
     auto slot = connections.add(std::move(*opened), thread);
     if (!slot.is_ok()) return slot.status();
     if (Status s = attach_worker(**slot, plan.donor.protocol, plan.donor.locators); !s.is_ok()) return s;
-    StreamContext context{applier, progress, nullptr, nullptr};
+    StreamContext context{applier, progress, nullptr, nullptr, plan.max_block_bytes};
     return run_execute_stream(**slot, context).with_context("worker connection " + std::to_string(index));
   };
 
@@ -240,7 +243,7 @@ Status run_streams(Connections& connections, Transport& aux, Applier& applier, C
     threads.emplace_back([&, i] {
       Status s;
       if (i == 0) {
-        StreamContext context{applier, progress, ack, space};
+        StreamContext context{applier, progress, ack, space, plan.max_block_bytes};
         s = run_execute_stream(connections.at(0), context);
       } else {
         s = worker(i);
@@ -363,7 +366,7 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   log_info("cloning into {} over {} connection{} (protocol 0x{:04x})", result.target_dir, options.parallel,
            options.parallel == 1 ? "" : "s", donor->protocol);
   const StreamPlan plan{*params, options.compress, options.ddl_timeout_seconds, options.parallel - 1, *donor,
-                        result.target_dir};
+                        result.target_dir, max_block_bytes(result.donor.page_size)};
   if (Status s = run_streams(connections, **aux, *target.applier, progress, plan); !s.is_ok()) return s;
   guard.done = true;
   // The clone is complete on the donor's side; leave clone mode cleanly (a failure here costs
