@@ -35,7 +35,9 @@ Result<ServerInfo> read_server_info(Session& session) {
       "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('datadir','innodb_page_size','innodb_data_file_path',"
       "'innodb_data_home_dir','innodb_undo_directory','innodb_log_group_home_dir','innodb_redo_log_capacity',"
       "'innodb_log_file_size','innodb_redo_log_encrypt','innodb_encrypt_log','log_bin','log_bin_basename',"
-      "'server_uuid','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces')");
+      "'server_uuid','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces',"
+      "'innodb_undo_log_encrypt','version_comment','version_compile_os','version_compile_machine',"
+      "'character_set_server','collation_server','character_set_filesystem','gtid_mode')");
   if (!rows.is_ok()) return rows.status();
   std::map<std::string, std::string> v;
   for (const Row& r : *rows)
@@ -68,6 +70,14 @@ Result<ServerInfo> read_server_info(Session& session) {
   info.lower_case_table_names = unsigned(*lower_case);
   info.checksum_algorithm = v["innodb_checksum_algorithm"];
   info.undo_tablespaces = unsigned(*undo_tablespaces);
+  info.undo_encrypted = on(v["innodb_undo_log_encrypt"]);
+  info.version_comment = v["version_comment"];
+  info.compile_os = v["version_compile_os"];
+  info.compile_machine = v["version_compile_machine"];
+  info.character_set_server = v["character_set_server"];
+  info.collation_server = v["collation_server"];
+  info.character_set_filesystem = v["character_set_filesystem"];
+  info.gtid_mode = v["gtid_mode"];
   if (!mariadb) {
     auto enabled = session.query("SHOW GLOBAL STATUS LIKE 'Innodb_redo_log_enabled'");
     if (!enabled.is_ok()) return enabled.status();

@@ -1,4 +1,5 @@
-// What mysqlclone needs to know about the source server, read once at the start.
+// What mysqlclone needs to know about the source server, read once at the start: the one reader
+// of server variables for every command.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,11 @@ struct ServerInfo {
   unsigned lower_case_table_names = 0;
   std::string checksum_algorithm;  // innodb_checksum_algorithm
   unsigned undo_tablespaces = 0;   // MariaDB innodb_undo_tablespaces
+  bool undo_encrypted = false;     // MySQL innodb_undo_log_encrypt
+  // What a server starting on a copy must match (remote prints and records them).
+  std::string version_comment, compile_os, compile_machine;
+  std::string character_set_server, collation_server, character_set_filesystem;
+  std::string gtid_mode;  // MySQL: OFF, OFF_PERMISSIVE, ON_PERMISSIVE, ON
 };
 
 Result<ServerInfo> read_server_info(Session& session);

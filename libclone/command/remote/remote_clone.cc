@@ -17,6 +17,7 @@
 #include "libclone/base/log.h"
 #include "libclone/base/text.h"
 #include "libclone/manifest/target.h"
+#include "libclone/server/server_info.h"
 #include "libclone/server/session.h"
 #include "mysqlclone_version.h"
 
@@ -74,31 +75,22 @@ Result<DonorFacts> preflight(Session& main, const ConnectionParams& params) {
   if (!parsed.is_ok()) return parsed.status();
   if (*parsed < ServerVersion{8, 0, 17})
     return Status::error(ExitCode::kUnsupported, "the donor runs MySQL " + version + "; cloning needs 8.0.17 or later");
-  auto rows = main.query(
-      "SELECT @@version, @@version_comment, @@version_compile_os, @@version_compile_machine, @@innodb_page_size, "
-      "@@lower_case_table_names, @@innodb_data_file_path, @@character_set_server, @@collation_server, "
-      "@@character_set_filesystem, @@server_uuid, @@gtid_mode, @@log_bin, @@innodb_redo_log_encrypt, "
-      "@@innodb_undo_log_encrypt");
-  if (!rows.is_ok()) return rows.status();
-  if (rows->empty() || rows->front().size() < 15) return Status::error(ExitCode::kInternal, "donor preflight: no row");
-  const Row& r = rows->front();
-  auto text = [&](size_t i) { return r[i].value_or(""); };
-  f.version = text(0);
-  f.version_comment = text(1);
-  f.compile_os = text(2);
-  f.compile_machine = text(3);
-  auto page_size = parse_u64(text(4), "the donor's innodb_page_size", 65536, ExitCode::kUnsupported);
-  if (!page_size.is_ok()) return page_size.status();
-  f.page_size = unsigned(*page_size);
-  f.lower_case_table_names = text(5);
-  f.data_file_path = text(6);
-  f.character_set_server = text(7);
-  f.collation_server = text(8);
-  f.character_set_filesystem = text(9);
-  f.server_uuid = text(10);
-  f.gtid_mode = text(11);
-  f.log_bin = text(12) == "1";
-  if (text(13) == "1" || text(14) == "1")
+  auto info = read_server_info(main);
+  if (!info.is_ok()) return info.status();
+  f.version = info->version_string;
+  f.version_comment = info->version_comment;
+  f.compile_os = info->compile_os;
+  f.compile_machine = info->compile_machine;
+  f.page_size = info->page_size;
+  f.lower_case_table_names = std::to_string(info->lower_case_table_names);
+  f.data_file_path = info->data_file_path;
+  f.character_set_server = info->character_set_server;
+  f.collation_server = info->collation_server;
+  f.character_set_filesystem = info->character_set_filesystem;
+  f.server_uuid = info->server_uuid;
+  f.gtid_mode = info->gtid_mode;
+  f.log_bin = info->log_bin;
+  if (info->redo_encrypted || info->undo_encrypted)
     return Status::error(ExitCode::kUnsupported,
                          "the donor encrypts its redo or undo log (innodb_redo_log_encrypt / innodb_undo_log_encrypt); "
                          "mysqlclone remote cannot apply encrypted clones yet (use CLONE INSTANCE)");
