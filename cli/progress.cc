@@ -14,16 +14,6 @@ constexpr auto kTtyPeriod = std::chrono::milliseconds(200);
 constexpr auto kPlainPeriod = std::chrono::seconds(5);
 }  // namespace
 
-std::string human_bytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 4) {
-    bytes /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, units[u]);
-}
-
 ProgressDisplay::ProgressDisplay(std::string label, const std::atomic<uint64_t>& done,
                                  const std::atomic<uint64_t>& total, bool enabled)
     : ProgressDisplay([label] { return label; }, done, total, enabled) {}

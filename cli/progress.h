@@ -2,6 +2,8 @@
 // on a terminal, a plain line every few seconds otherwise (cron logs), nothing with --quiet.
 #pragma once
 
+#include "libclone/base/text.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -38,6 +40,5 @@ class ProgressDisplay {
 };
 
 // "1.5 GiB", "312.0 MiB" ...
-std::string human_bytes(double bytes);
 
 }  // namespace mysqlclone

@@ -22,4 +22,10 @@ Result<uint64_t> parse_u64(std::string_view text, std::string_view what, uint64_
 // bytes of it, then how long it was.
 std::string printable(std::string_view text, size_t max_shown = std::string_view::npos);
 
+// Whether `text` is one or more ASCII digits (ibdata2, undo_001, binlog.000001).
+bool all_digits(std::string_view text);
+
+// A byte count for people: "512 B", "1.5 MiB", "2.0 TiB".
+std::string human_bytes(double bytes);
+
 }  // namespace mysqlclone

@@ -11,9 +11,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_digits(const std::string& s) { return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit); }
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -26,9 +24,9 @@ bool is_skipped_directory(const std::string& name) {
 }
 
 std::optional<TablespaceKind> tablespace_kind_of(const std::string& name, bool top) {
-  if (top && starts_with(name, "ibdata") && is_digits(name.substr(6))) return TablespaceKind::kSystem;
-  if (top && ((starts_with(name, "undo_") && is_digits(name.substr(5))) ||
-              (starts_with(name, "undo") && is_digits(name.substr(4)))))
+  if (top && name.starts_with("ibdata") && all_digits(name.substr(6))) return TablespaceKind::kSystem;
+  if (top && ((name.starts_with("undo_") && all_digits(name.substr(5))) ||
+              (name.starts_with("undo") && all_digits(name.substr(4)))))
     return TablespaceKind::kUndo;
   if (ends_with(name, ".ibu")) return TablespaceKind::kUndo;
   if (top && name == "mysql.ibd") return TablespaceKind::kDictionary;

@@ -1,3 +1,4 @@
+#include "libclone/base/text.h"
 #include "libclone/datadir/datadir_files.h"
 
 #include "libclone/datadir/datadir.h"
@@ -15,8 +16,6 @@ namespace mysqlclone {
 namespace fs = std::filesystem;
 namespace {
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-bool all_digits(const std::string& s) { return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit); }
 
 std::string extension(const std::string& name) {
   auto dot = name.rfind('.');
@@ -38,7 +37,7 @@ DatadirFile classify_path(const std::string& rel_path, innodb::Flavour flavour) 
   };
 
   if (tablespace_kind_of(name, top)) return set(FileAction::kSkip);  // InnoDB: the copier's job
-  if (starts_with(name, "#sql")) return set(FileAction::kSkip);  // ALTER leftovers (tolerated by recovery)
+  if (name.starts_with("#sql")) return set(FileAction::kSkip);  // ALTER leftovers (tolerated by recovery)
   // Non-transactional table data.
   static const char* const kTableData[] = {"MYD", "MYI", "MAD", "MAI", "CSV", "CSM", "ARZ", "ARM", "MRG"};
   if (std::find(std::begin(kTableData), std::end(kTableData), ext) != std::end(kTableData))
@@ -48,7 +47,7 @@ DatadirFile classify_path(const std::string& rel_path, innodb::Flavour flavour) 
     static const char* const kDdl[] = {"frm", "par", "TRG", "TRN", "isl"};
     if (std::find(std::begin(kDdl), std::end(kDdl), ext) != std::end(kDdl) || name == "db.opt")
       return set(FileAction::kCopyDdl);
-    if (top && (name == "aria_log_control" || (starts_with(name, "aria_log.") && all_digits(name.substr(9)))))
+    if (top && (name == "aria_log_control" || (name.starts_with("aria_log.") && all_digits(name.substr(9)))))
       return set(FileAction::kCopyLast);
     if (top && (name == "mysql_upgrade_info" || name == "mariadb_upgrade_info")) return set(FileAction::kCopy);
   } else if (top && name == "mysql_upgrade_history") {
@@ -64,7 +63,7 @@ DatadirFile classify_path(const std::string& rel_path, innodb::Flavour flavour) 
                                            "binlog.index",    "aria_log_control.lock"};
   static const char* const kSkipExt[] = {"pid", "err", "sock", "lock", "pem", "dblwr", "log", "index", "idx", "info"};
   if (std::find(std::begin(kSkipNames), std::end(kSkipNames), name) != std::end(kSkipNames) ||
-      std::find(std::begin(kSkipExt), std::end(kSkipExt), ext) != std::end(kSkipExt) || starts_with(name, "ib_logfile") ||
+      std::find(std::begin(kSkipExt), std::end(kSkipExt), ext) != std::end(kSkipExt) || name.starts_with("ib_logfile") ||
       all_digits(ext) /* binlog.000001, relay-bin.000001 */)
     return set(FileAction::kSkip);
   f.known = false;

@@ -11,24 +11,13 @@
 #include <fstream>
 #include <set>
 
+#include "libclone/base/text.h"
 #include "libclone/datadir/datadir_lock.h"
 
 namespace mysqlclone {
 namespace fs = std::filesystem;
 namespace {
 
-std::string human(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = double(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
-  return buf;
-}
 
 // Whether a configured directory is the datadir itself (empty and "." mean it is). InnoDB files
 // elsewhere are not copied yet, so anything else is refused.
@@ -142,7 +131,7 @@ Status prepare_target(const std::string& target, uint64_t needed_bytes) {
     const uint64_t free_bytes = uint64_t(vfs.f_bavail) * vfs.f_frsize;
     if (free_bytes < needed_bytes)
       return Status::error(ExitCode::kPath, target + ": not enough free space: the copy needs about " +
-                                                human(needed_bytes) + ", " + human(free_bytes) + " free");
+                                                human_bytes(double(needed_bytes)) + ", " + human_bytes(double(free_bytes)) + " free");
   }
   return Status::ok();
 }
