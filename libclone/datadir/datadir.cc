@@ -9,15 +9,6 @@
 namespace mysqlclone {
 namespace fs = std::filesystem;
 
-namespace {
-
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-}  // namespace
-
 bool is_skipped_directory(const std::string& name) {
   return name == "#innodb_redo" || name == "#innodb_temp" || name == "#clone" || name == "#meb" ||
          name == "#ib_archive" || name == "#binlog_cache_files" || name == "lost+found";
@@ -28,10 +19,10 @@ std::optional<TablespaceKind> tablespace_kind_of(const std::string& name, bool t
   if (top && ((name.starts_with("undo_") && all_digits(name.substr(5))) ||
               (name.starts_with("undo") && all_digits(name.substr(4)))))
     return TablespaceKind::kUndo;
-  if (ends_with(name, ".ibu")) return TablespaceKind::kUndo;
+  if (name.ends_with(".ibu")) return TablespaceKind::kUndo;
   if (top && name == "mysql.ibd") return TablespaceKind::kDictionary;
-  if ((top && name == "ibtmp1") || ends_with(name, ".ibt")) return TablespaceKind::kTemporary;
-  if (ends_with(name, ".ibd")) return TablespaceKind::kUser;
+  if ((top && name == "ibtmp1") || name.ends_with(".ibt")) return TablespaceKind::kTemporary;
+  if (name.ends_with(".ibd")) return TablespaceKind::kUser;
   return std::nullopt;
 }
 
