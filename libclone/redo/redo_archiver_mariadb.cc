@@ -149,11 +149,12 @@ class MariadbRedoArchiver : public RedoArchiver {
   }
 
   // E is known: the held mini-transactions that end at or before E go out, the rest is dropped.
-  // E must be one of their ends (or lie ahead of them all).
+  // E must be where they start (all of them after E), one of their ends, or lie ahead of them all.
   Status release_pending(Lsn end) {
     size_t keep = pending_.size();
     if (end < next_lsn()) {
-      if (!std::binary_search(pending_ends_.begin(), pending_ends_.end(), end)) return not_a_boundary(end);
+      if (end != pos_ && !std::binary_search(pending_ends_.begin(), pending_ends_.end(), end))
+        return not_a_boundary(end);
       keep = size_t(end - pos_);
     }
     Status s = append(pending_.data(), keep);

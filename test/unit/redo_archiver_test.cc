@@ -327,6 +327,27 @@ TEST(MysqlRedoArchiver, EndRightAfterAFullBlockAppendedBeforeHold) {
                       [](Lsn b) { return synthetic_block(b, b == (1 << 20) + 6 * kB ? 12 : kB); });
 }
 
+// The same for MySQL: E in the partial block the tailer stopped at before hold(), and the blocks
+// the server wrote after it (held in memory) are dropped.
+TEST(MysqlRedoArchiver, EndInThePartialBlockAtHoldDropsAllHeldAfterIt) {
+  MysqlRun run;
+  MysqlSource src(run.datadir());
+  const Lsn base = 1 << 20, checkpoint = base + 40;
+  src.add_file(2, base, checkpoint);
+  for (size_t i = 0; i < 4; ++i) src.put_block(2, base + i * kB, synthetic_block(base + i * kB, kB));
+  src.put_block(2, base + 4 * kB, synthetic_block(base + 4 * kB, 300));
+  run.make();
+  ASSERT_TRUE(run.archiver->start().is_ok());
+  ASSERT_TRUE(eventually([&] { return run.storage.file(kMysqlOut).appended == mr::kHeaderAreaSize + 4 * kB; }));
+  run.archiver->hold();
+  for (size_t i = 4; i < 10; ++i) src.put_block(2, base + i * kB, synthetic_block(base + i * kB, kB));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  const Lsn end = base + 4 * kB + 300;
+  run.archiver->set_end_lsn(end);
+  ASSERT_TRUE(run.archiver->finish_at(end, std::chrono::seconds(10)).is_ok());
+  expect_mysql_output(run.storage, checkpoint, end, [](Lsn b) { return synthetic_block(b, kB); });
+}
+
 // Without hold(), the block holding E may already be in the target as a full block: nothing can
 // cut it any more, and the archiver says so instead of writing redo past E.
 TEST(MysqlRedoArchiver, RefusesAnEndInsideWhatWasAppendedWithoutHold) {
@@ -609,6 +630,25 @@ TEST(MariadbRedoArchiver, RealLogTornMiniTransactionAndTheCopyEndsExactlyAtE) {
   EXPECT_FALSE(run.storage.has("ib_logfile0"));  // no ib_logfile0 until the copy is published
   ASSERT_TRUE(run.archiver->publish().is_ok());
   expect_mariadb_output(run.storage, log, end);
+}
+
+// The server idle at hold(): E is exactly where the appended log ends, and everything read after
+// hold() (the server wrote on before E was read... or after) is dropped.
+TEST(MariadbRedoArchiver, EndWhereTheAppendedLogEndsDropsAllHeld) {
+  const MariadbLog log;
+  MariadbRun run;
+  MariadbSource src(run.datadir(), log, 64 << 10);
+  src.write(log.from, log.end_of(40));
+  run.make();
+  ASSERT_TRUE(run.archiver->start().is_ok());
+  ASSERT_TRUE(eventually([&] { return run.archiver->copied_lsn() == log.end_of(40); }));
+  run.archiver->hold();
+  src.write(log.end_of(40), log.end_of(100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  run.archiver->set_end_lsn(log.end_of(40));
+  ASSERT_TRUE(run.archiver->finish_at(log.end_of(40), std::chrono::seconds(10)).is_ok());
+  ASSERT_TRUE(run.archiver->publish().is_ok());
+  expect_mariadb_output(run.storage, log, log.end_of(40));
 }
 
 // The same log in a ring small enough that it wraps in the middle (the second pass carries
