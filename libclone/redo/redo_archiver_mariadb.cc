@@ -11,7 +11,6 @@
 // The output is appended front to back: the header area at start (as ib_logfile0 of a backup,
 // under a temporary name that publish() renames into ib_logfile0: the server refuses a datadir
 // without one), then mini-transactions as they are copied, then zeros.
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
