@@ -1,8 +1,16 @@
 // Tails the live redo log of the source from the start checkpoint C into the target, on its
-// own thread, as fast as the server writes it; at the end it cuts the copy exactly at the
-// end LSN E and writes it in the server's own format (MySQL #innodb_redo/#ib_redo0, MariaDB
-// ib_logfile0) so that the stock server's crash recovery applies [C, E] at first start.
+// own thread, as fast as the server writes it, in the server's own format (MySQL
+// #innodb_redo/#ib_redo0, MariaDB ib_logfile0), ending exactly at the end LSN E, so that the
+// stock server's crash recovery applies [C, E] at first start.
 // ../shared/docs/innodb-formats.md §4 and §5.
+//
+// The output is written front to back through a Storage and never read back or cut: the
+// server-format header first (it only needs C, known at start), then the log as it is copied,
+// then zeros to the final size. A storage that can only append (a stream) carries it. What
+// makes that possible is hold(), called right before E is read: everything copied before it
+// ends at or before E (the server's LSN only grows, and E is read after), so it is appended at
+// once; what is copied after it waits in memory until E is known, then exactly [.., E] is
+// appended and the rest dropped.
 #pragma once
 
 #include <chrono>
@@ -12,6 +20,7 @@
 
 #include "innodb/page.h"
 #include "libclone/base/status.h"
+#include "libclone/io/storage.h"
 #include "libclone/io/throttle.h"
 
 namespace mysqlclone {
@@ -19,17 +28,23 @@ namespace mysqlclone {
 class RedoArchiver {
  public:
   virtual ~RedoArchiver() = default;
-  // Reads the start checkpoint and starts the copying thread.
+  // Reads the start checkpoint, creates the output with its header and starts the copying thread.
   virtual Status start() = 0;
   virtual innodb::Lsn checkpoint_lsn() const = 0;
-  // LSN up to which the log has been read so far (for progress and diagnostics).
+  // LSN up to which the log is final in the target (for progress and diagnostics); it reaches
+  // the end LSN only once the log is written exactly up to it.
   virtual innodb::Lsn copied_lsn() const = 0;
-  // The end LSN, as soon as it is known: the tailer copies nothing beyond it.
+  // Called right before the end LSN is read from the server: from now on the log copied is
+  // kept in memory (bounded; the tailer waits beyond that) until set_end_lsn() says how much of
+  // it belongs to the copy.
+  virtual void hold() = 0;
+  // The end LSN (after hold()), as soon as it is known: the tailer appends the log exactly up
+  // to it and nothing beyond.
   virtual void set_end_lsn(innodb::Lsn end_lsn) = 0;
-  // Waits until the copy reaches `end_lsn` (bounded by `timeout`, ended early by an
-  // interrupt), stops the thread and writes
-  // the final redo file(s) into the target: complete, fsynced, but (for MySQL) under a name the
-  // server does not read until `publish()`.
+  // Waits until the log is written up to `end_lsn` (bounded by `timeout`, ended early by an
+  // interrupt), stops the thread, pads the output with zeros to the size the server expects
+  // and closes it: complete, durable, but (for MariaDB) under a name the server does not read
+  // until `publish()`.
   virtual Status finish_at(innodb::Lsn end_lsn, std::chrono::seconds timeout) = 0;
   // Puts the finished redo under the name the server reads. The last step of a backup.
   virtual Status publish() = 0;
@@ -41,7 +56,7 @@ class RedoArchiver {
 
 struct RedoArchiverConfig {
   std::string source_datadir;  // where #innodb_redo / ib_logfile0 live
-  std::string target_dir;
+  Storage* storage = nullptr;  // the target; only create, append, extend_to, close and rename are used
   uint64_t source_capacity = 0;  // bytes of redo the server keeps (for the redo-lost advice)
   // MariaDB only: the server's current LSN (Innodb_lsn_current), asked after each read to prove
   // the bytes read were not overwritten meanwhile (the ring gives no other way to tell).

@@ -7,17 +7,19 @@
 // valid-looking bytes of the wrong pass. After every read the server's current LSN W is asked:
 // bytes read at LSN x were intact when read if W < x + capacity (the server never writes more
 // than one capacity ahead of what it overwrites).
-#include <fcntl.h>
+//
+// The output is appended front to back: the header area at start (as ib_logfile0 of a backup,
+// under a temporary name that publish() renames into ib_logfile0: the server refuses a datadir
+// without one), then mini-transactions as they are copied, then zeros.
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <deque>
 #include <vector>
 
 #include "innodb/redo_mariadb.h"
-#include "libclone/io/directory_storage.h"
 #include "libclone/io/read_file.h"
 #include "libclone/redo/redo_archiver.h"
 #include "libclone/redo/tail_loop.h"
@@ -31,10 +33,13 @@ using innodb::Lsn;
 constexpr size_t kViewBytes = 2 * mr::kMtrSizeMax;  // always room for one whole mini-transaction
 constexpr size_t kProbeBytes = 16 << 10;
 constexpr auto kLapCheckPeriod = std::chrono::milliseconds(50);
-// Mini-transaction ends are remembered this far back: E is told to the tailer right after it is
-// read, so the tailer can only have gone a little past it.
-constexpr uint64_t kBoundaryWindow = 32ull << 20;
+// Log read after hold() waits in memory for E; E follows within one query, so this is only
+// reached when the server writes very fast meanwhile (the tailer then waits for E).
+constexpr size_t kHoldBytes = 64 << 20;
 constexpr uint64_t kFileSlack = 2 << 20;
+constexpr Lsn kNoEnd = ~Lsn(0);
+const char* const kPartialName = "ib_logfile0.mysqlclone-partial";
+const char* const kFinalName = "ib_logfile0";
 
 class MariadbRedoArchiver : public RedoArchiver {
  public:
@@ -42,7 +47,6 @@ class MariadbRedoArchiver : public RedoArchiver {
   ~MariadbRedoArchiver() override {
     loop_.stop();
     if (in_fd_ >= 0) ::close(in_fd_);
-    if (out_fd_ >= 0) ::close(out_fd_);
   }
 
   Status start() override {
@@ -69,17 +73,14 @@ class MariadbRedoArchiver : public RedoArchiver {
     checkpoint_ = *cp;
     pos_ = cp->checkpoint;
     loop_.publish(pos_);
-    boundaries_.push_back(pos_);
 
-    out_path_ = config_.target_dir + "/ib_logfile0.mysqlclone-partial";
-    out_fd_ = ::open(out_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (out_fd_ < 0) return errno_status(ExitCode::kPath, "cannot create", out_path_, errno);
+    auto out = config_.storage->create(kPartialName);
+    if (!out.is_ok()) return out.status();
+    out_ = std::move(out).value();
     // "MariaDB 10.11.19" -> "10.11.19": the backup creator is "Backup " + that.
     std::string version = header_.creator;
     if (auto space = version.find(' '); space != std::string::npos) version = version.substr(space + 1);
-    const std::vector<uint8_t> head = mr::backup_header_area(header_, checkpoint_, version);
-    if (::pwrite(out_fd_, head.data(), head.size(), 0) != off_t(head.size()))
-      return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
+    if (Status s = out_->append(mr::backup_header_area(header_, checkpoint_, version)); !s.is_ok()) return s;
     loop_.start([this, view = std::vector<uint8_t>(kViewBytes), out = std::vector<uint8_t>()]() mutable {
       return step(view, out);
     });
@@ -87,31 +88,31 @@ class MariadbRedoArchiver : public RedoArchiver {
   }
 
   Lsn checkpoint_lsn() const override { return checkpoint_.checkpoint; }
-  void set_end_lsn(Lsn end_lsn) override { end_lsn_ = end_lsn; }
+  void hold() override { held_ = true; }
+  void set_end_lsn(Lsn end_lsn) override {
+    held_ = true;
+    end_lsn_ = end_lsn;
+  }
   Lsn copied_lsn() const override { return loop_.copied(); }
 
   Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
+    if (end_lsn != end_lsn_.load())
+      return Status::error(ExitCode::kInternal, "the redo log is finished at " + std::to_string(end_lsn) +
+                                                    ", not at the end LSN it was given");
     if (Status s = loop_.wait_and_stop(end_lsn, timeout); !s.is_ok()) return s;
-    if (std::find(boundaries_.begin(), boundaries_.end(), end_lsn) == boundaries_.end())
-      return Status::error(ExitCode::kInternal, "end LSN " + std::to_string(end_lsn) +
-                                                    " is not the end of a mini-transaction copied from the log");
-    if (!saw_file_checkpoint_)
+    // What was appended before E was known may already reach past it (and count as copied).
+    if (pos_ != end_lsn) return not_a_boundary(end_lsn);
+    if (file_checkpoint_end_ == 0 || file_checkpoint_end_ > end_lsn)
       return Status::error(ExitCode::kSourceIo, "the copied redo log lacks the FILE_CHECKPOINT record for LSN " +
                                                     std::to_string(checkpoint_.checkpoint));
-    const uint64_t data = end_lsn - checkpoint_.checkpoint;
-    if (::ftruncate(out_fd_, off_t(mr::kStartOffset + data)) != 0 ||
-        ::ftruncate(out_fd_, off_t(mr::backup_file_size(data, kFileSlack))) != 0 || ::fsync(out_fd_) != 0)
-      return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
-    return Status::ok();
+    if (Status s = out_->extend_to(mr::backup_file_size(end_lsn - checkpoint_.checkpoint, kFileSlack)); !s.is_ok())
+      return s;
+    return out_->close();
   }
 
-  // The server refuses a datadir without ib_logfile0: it appears only now, complete.
-  Status publish() override {
-    const std::string final_path = config_.target_dir + "/ib_logfile0";
-    if (::rename(out_path_.c_str(), final_path.c_str()) != 0)
-      return errno_status(ExitCode::kPath, "cannot rename into", final_path, errno);
-    return sync_directory(config_.target_dir);
-  }
+  // The server refuses a datadir without ib_logfile0: it appears only now, complete (the
+  // target's completion makes the name durable).
+  Status publish() override { return config_.storage->rename(kPartialName, kFinalName); }
 
   Status health() override { return loop_.health(); }
 
@@ -132,26 +133,73 @@ class MariadbRedoArchiver : public RedoArchiver {
     return Status::ok();
   }
 
-  // Parses what the server has written since `pos_`; returns whether anything was copied.
+  // Where the next mini-transaction to read starts: after what is appended and what is held.
+  Lsn next_lsn() const { return pos_ + pending_.size(); }
+
+  Status append(const uint8_t* data, size_t n) {
+    if (Status s = out_->append(std::span<const uint8_t>(data, n)); !s.is_ok()) return s;
+    pos_ += n;
+    return Status::ok();
+  }
+
+  static Status not_a_boundary(Lsn end) {
+    return Status::error(ExitCode::kInternal, "end LSN " + std::to_string(end) +
+                                                  " is not the end of a mini-transaction copied from the log");
+  }
+
+  // E is known: the held mini-transactions that end at or before E go out, the rest is dropped.
+  // E must be where they start (all of them after E), one of their ends, or lie ahead of them all.
+  Status release_pending(Lsn end) {
+    size_t keep = pending_.size();
+    if (end < next_lsn()) {
+      if (end != pos_ && !std::binary_search(pending_ends_.begin(), pending_ends_.end(), end))
+        return not_a_boundary(end);
+      keep = size_t(end - pos_);
+    }
+    Status s = append(pending_.data(), keep);
+    std::vector<uint8_t>().swap(pending_);
+    pending_ends_.clear();
+    return s;
+  }
+
+  // Parses what the server has written since next_lsn(); returns whether anything was copied.
   Result<bool> step(std::vector<uint8_t>& view, std::vector<uint8_t>& out) {
+    const Lsn end = end_lsn_.load();
+    if (end != kNoEnd) {
+      // Only log read before E was asked for can have been appended without waiting for it.
+      if (pos_ > end) return not_a_boundary(end);
+      if (!pending_.empty())
+        if (Status s = release_pending(end); !s.is_ok()) return s;
+      if (pos_ == end) {
+        loop_.publish(end);
+        return false;
+      }
+    } else if (pending_.size() >= kHoldBytes) {
+      return false;  // E comes soon: wait for it rather than hold more
+    }
+    const Lsn from = next_lsn();
     // Small probes while the server is idle, large reads while it writes.
     const size_t want = size_t(std::min<uint64_t>(window_, ring_.capacity));
-    if (Status s = read_ring(pos_, std::span<uint8_t>(view.data(), want)); !s.is_ok()) return s;
+    if (Status s = read_ring(from, std::span<uint8_t>(view.data(), want)); !s.is_ok()) return s;
+    // Read before hold() returned means read before E was asked for: it all ends at or before E.
+    const bool held = held_.load();
     out.clear();
-    Lsn lsn = pos_;
+    Lsn lsn = from;
     std::vector<Lsn> ends;
     for (size_t off = 0; off < want;) {
+      if (lsn >= end) break;  // nothing after E is needed
       const mr::MiniTransaction m =
           mr::parse_mini_transaction(std::span<const uint8_t>(view.data() + off, want - off), lsn, ring_, encryption_);
       if (m.status == mr::MtrStatus::kCorrupt)
         return Status::error(ExitCode::kSourceIo, "corrupt redo record at LSN " + std::to_string(lsn));
       if (m.status == mr::MtrStatus::kNeedMore && off == 0 && window_ < kViewBytes) window_ = kViewBytes;
       if (m.status != mr::MtrStatus::kComplete) break;  // need more / not written yet: later
-      if (lsn >= end_lsn_.load()) break;  // nothing after E is needed
+      if (lsn + m.size > end) return not_a_boundary(end);
       const size_t at = out.size();
       out.insert(out.end(), view.begin() + long(off), view.begin() + long(off + m.size));
       mr::set_first_pass_terminator(std::span<uint8_t>(out.data() + at, m.size), m);
-      if (mr::holds_file_checkpoint(m, checkpoint_.checkpoint)) saw_file_checkpoint_ = true;
+      if (file_checkpoint_end_ == 0 && mr::holds_file_checkpoint(m, checkpoint_.checkpoint))
+        file_checkpoint_end_ = lsn + m.size;
       off += m.size;
       lsn += m.size;
       ends.push_back(lsn);
@@ -163,8 +211,8 @@ class MariadbRedoArchiver : public RedoArchiver {
         last_lap_check_ = std::chrono::steady_clock::now();
         auto server = config_.server_lsn();
         if (!server.is_ok()) return server.status();
-        if (*server >= pos_ + ring_.capacity)
-          return redo_lost(pos_, *server, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+        if (*server >= from + ring_.capacity)
+          return redo_lost(from, *server, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
       }
       return false;
     }
@@ -174,32 +222,34 @@ class MariadbRedoArchiver : public RedoArchiver {
     // Were the bytes intact when read? Only if the server had not yet written a full lap past them.
     auto server = config_.server_lsn();
     if (!server.is_ok()) return server.status();
-    if (*server >= pos_ + ring_.capacity)
-      return redo_lost(pos_, *server, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
-    const off_t at = off_t(mr::kStartOffset + (pos_ - checkpoint_.checkpoint));
-    if (::pwrite(out_fd_, out.data(), out.size(), at) != off_t(out.size()))
-      return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
-    pos_ = lsn;
-    boundaries_.insert(boundaries_.end(), ends.begin(), ends.end());
-    while (!boundaries_.empty() && boundaries_.front() + kBoundaryWindow < pos_) boundaries_.pop_front();
+    if (*server >= from + ring_.capacity)
+      return redo_lost(from, *server, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+    if (held && end == kNoEnd) {
+      pending_.insert(pending_.end(), out.begin(), out.end());
+      pending_ends_.insert(pending_ends_.end(), ends.begin(), ends.end());
+    } else if (Status s = append(out.data(), out.size()); !s.is_ok()) {
+      return s;
+    }
     loop_.publish(pos_);
     return true;
   }
 
   RedoArchiverConfig config_;
-  int in_fd_ = -1, out_fd_ = -1;
+  int in_fd_ = -1;
   bool in_direct_ = false;
-  std::string out_path_;
+  std::unique_ptr<StorageFile> out_;
   mr::Header header_;
   mr::Encryption encryption_ = mr::Encryption::kNone;
   mr::Ring ring_;
   mr::Checkpoint checkpoint_;
-  Lsn pos_ = 0;
-  std::atomic<Lsn> end_lsn_{~Lsn(0)};
+  Lsn pos_ = 0;                   // end of the mini-transactions appended to the target
+  std::vector<uint8_t> pending_;  // mini-transactions read after hold(), from pos_ on
+  std::vector<Lsn> pending_ends_;  // their ends
+  Lsn file_checkpoint_end_ = 0;   // end of the mini-transaction holding FILE_CHECKPOINT for C
+  std::atomic<bool> held_{false};
+  std::atomic<Lsn> end_lsn_{kNoEnd};
   size_t window_ = kViewBytes;
   std::chrono::steady_clock::time_point last_lap_check_{};
-  bool saw_file_checkpoint_ = false;
-  std::deque<Lsn> boundaries_;  // mini-transaction ends of the last kBoundaryWindow bytes
   TailLoop loop_;  // last: its thread stops before the members it uses go
 };
 

@@ -2,20 +2,23 @@
 // #innodb_redo/#ib_redo0 as they are written. Every block names its own place in the log
 // (hdr_no + epoch), so a block of a later lap — the server reused log we had not copied — is
 // recognised for certain and ends the backup with "redo lost".
+//
+// The output is appended front to back: the header area (format 6, a new uuid, start_lsn =
+// the block of C, both checkpoints = C) at start — a server cannot start on it early, the
+// target's #clone/#status_in_progress guard refuses it until the copy is complete — then full
+// blocks as they are read, then the block holding E trimmed to end there, then zeros.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <map>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "innodb/redo_mysql.h"
-#include "libclone/io/directory_storage.h"
-#include "libclone/base/log.h"
 #include "libclone/io/read_file.h"
 #include "libclone/redo/redo_archiver.h"
 #include "libclone/redo/tail_loop.h"
@@ -27,11 +30,17 @@ namespace mr = innodb::mysql_redo;
 using innodb::Lsn;
 
 constexpr size_t kReadBytes = 256 * mr::kBlockSize;  // 128 KiB per read
+// Log read after hold() waits in memory for E; E follows within one query, so this is only
+// reached when the server writes very fast meanwhile (the tailer then waits for E).
+constexpr size_t kHoldBytes = 64 << 20;
 constexpr auto kConsumerPeriod = std::chrono::milliseconds(50);
+constexpr Lsn kNoEnd = ~Lsn(0);
 const char* const kRedoDir = "#innodb_redo";
+const char* const kOutput = "#innodb_redo/#ib_redo0";
 
-// One #ib_redoN of the source, kept open: a file the server recycles keeps its old content
-// until it is reused, and its header then says so.
+// One #ib_redoN of the source, kept open while the name exists: the server recycles a file by
+// renaming it (to #ib_redoN_tmp, later to a new id with a new header), so a name that is gone
+// means the server is done with that file, and its descriptor is closed.
 struct SourceFile {
   int fd = -1;
   bool direct = false;
@@ -40,13 +49,31 @@ struct SourceFile {
   mr::FileRange range{0, 0};
 };
 
+// "#ib_redo" followed by digits only: the files in use (spares end in "_tmp").
+bool is_redo_file_name(const std::string& name) {
+  constexpr size_t kPrefix = 8;
+  return name.rfind("#ib_redo", 0) == 0 && name.size() > kPrefix &&
+         name.find_first_not_of("0123456789", kPrefix) == std::string::npos;
+}
+
+// -1 when the file is gone (renamed away by the server between readdir and open: recycled).
+// Every other failure is an error: taking it for "recycled" would leave the tailer idle while
+// the server waits for it (EMFILE did, with --redo-consumer).
+Result<int> open_redo_file(const std::string& path, bool& direct) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
+  direct = fd >= 0;
+  if (fd < 0 && errno == EINVAL) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // e.g. tmpfs
+  if (fd >= 0) return fd;
+  if (errno == ENOENT) return -1;
+  return errno_status(ExitCode::kSourceIo, "cannot open", path, errno);
+}
+
 class MysqlRedoArchiver : public RedoArchiver {
  public:
   explicit MysqlRedoArchiver(RedoArchiverConfig config) : config_(std::move(config)) {}
   ~MysqlRedoArchiver() override {
     loop_.stop();
     for (auto& [name, f] : files_) ::close(f.fd);
-    if (out_fd_ >= 0) ::close(out_fd_);
   }
 
   Status start() override {
@@ -73,61 +100,45 @@ class MysqlRedoArchiver : public RedoArchiver {
     if (h.flags & mr::kFlagNoLogging)
       return Status::error(ExitCode::kUnsupported, "the server's redo log is disabled: a copy could not be recovered");
     checkpoint_ = cp->lsn;
-    creator_ = h.creator;
     start_block_ = mr::block_start_of(checkpoint_);
     appended_end_ = start_block_;
     loop_.publish(checkpoint_);
 
-    const std::string dir = config_.target_dir + "/" + kRedoDir;
-    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST)
-      return errno_status(ExitCode::kPath, "cannot create", dir, errno);
-    out_path_ = dir + "/#ib_redo0";
-    out_fd_ = ::open(out_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (out_fd_ < 0) return errno_status(ExitCode::kPath, "cannot create", out_path_, errno);
-    // The header area stays zero until finish_at(): a server that found this file before the
-    // backup is complete sees no valid redo log and refuses to start.
+    std::random_device rd;
+    uint32_t uuid = 0;
+    while (uuid == 0) uuid = rd();
+    auto header = mr::build_header_area(checkpoint_, uuid, h.creator);
+    if (!header) return Status::error(ExitCode::kInternal, "cannot build a redo header for creator '" + h.creator + "'");
+    auto out = config_.storage->create(kOutput);
+    if (!out.is_ok()) return out.status();
+    out_ = std::move(out).value();
+    if (Status s = out_->append(*header); !s.is_ok()) return s;
     loop_.start([this, buf = std::make_shared<AlignedBuffer>(kReadBytes)] { return step(*buf); });
     return Status::ok();
   }
 
   Lsn checkpoint_lsn() const override { return checkpoint_; }
-  void set_end_lsn(Lsn end_lsn) override { end_lsn_ = end_lsn; }
+  void hold() override { held_ = true; }
+  void set_end_lsn(Lsn end_lsn) override {
+    held_ = true;
+    end_lsn_ = end_lsn;
+  }
   Lsn copied_lsn() const override { return loop_.copied(); }
 
   Status finish_at(Lsn end_lsn, std::chrono::seconds timeout) override {
+    if (end_lsn != end_lsn_.load())
+      return Status::error(ExitCode::kInternal, "the redo log is finished at " + std::to_string(end_lsn) +
+                                                    ", not at the end LSN it was given");
     if (Status s = loop_.wait_and_stop(end_lsn, timeout); !s.is_ok()) return s;
-    if (!mr::is_mtr_boundary(end_lsn))
-      return Status::error(ExitCode::kInternal, "end LSN " + std::to_string(end_lsn) + " is not a mini-transaction boundary");
-    // The block holding E is either on disk already (it was full) or the partial one in memory.
-    const Lsn last = mr::block_start_of(end_lsn);
-    std::array<uint8_t, mr::kBlockSize> block{};
-    if (last < appended_end_) {
-      if (::pread(out_fd_, block.data(), block.size(), off_t(data_offset(last))) != off_t(block.size()))
-        return errno_status(ExitCode::kPath, "cannot read back", out_path_, errno);
-    } else if (partial_start_ == last) {
-      block = partial_;
-    } else {
-      return Status::error(ExitCode::kInternal, "the redo block holding the end LSN was never read");
-    }
-    if (!mr::trim_last_block(block, end_lsn))
-      return Status::error(ExitCode::kInternal, "cannot end the redo log at " + std::to_string(end_lsn));
-    const uint64_t data_bytes = last + mr::kBlockSize - start_block_;
+    // What was appended before E was known may already reach past it (and count as copied).
+    if (!done_) return written_past(end_lsn);
+    const uint64_t data_bytes = mr::block_start_of(end_lsn) + mr::kBlockSize - start_block_;
     auto size = mr::recovery_file_size(data_bytes);
     if (!size)
       return Status::error(ExitCode::kUnsupported, "the redo to keep (" + std::to_string(data_bytes) +
                                                        " bytes) needs more than one redo file, not supported yet");
-    std::random_device rd;
-    uint32_t uuid = 0;
-    while (uuid == 0) uuid = rd();
-    auto header = mr::build_header_area(checkpoint_, uuid, creator_);
-    if (!header) return Status::error(ExitCode::kInternal, "cannot build a redo header for creator '" + creator_ + "'");
-    // Everything after E goes: blocks appended past it are cut off, the rest of the file is zeros.
-    if (::pwrite(out_fd_, block.data(), block.size(), off_t(data_offset(last))) != off_t(block.size()) ||
-        ::ftruncate(out_fd_, off_t(data_offset(last) + mr::kBlockSize)) != 0 ||
-        ::ftruncate(out_fd_, off_t(*size)) != 0 ||
-        ::pwrite(out_fd_, header->data(), header->size(), 0) != off_t(header->size()) || ::fsync(out_fd_) != 0)
-      return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
-    return sync_directory(config_.target_dir + "/" + kRedoDir);
+    if (Status s = out_->extend_to(*size); !s.is_ok()) return s;
+    return out_->close();
   }
 
   Status publish() override { return Status::ok(); }  // the #clone marker guards MySQL targets
@@ -137,25 +148,75 @@ class MysqlRedoArchiver : public RedoArchiver {
   void abort() override { loop_.stop(); }
 
  private:
-  uint64_t data_offset(Lsn block_start) const { return mr::kHeaderAreaSize + (block_start - start_block_); }
+  static Status written_past(Lsn end) {
+    return Status::error(ExitCode::kInternal, "the redo log was written past the end LSN " + std::to_string(end) +
+                                                  " before it was known (hold() was not called before reading it)");
+  }
 
-  // Opens #ib_redoN files not seen yet and re-reads the header of known ones (a reused file
-  // gets a new start LSN).
+  // Where the next block to read starts: after what is appended and what is held.
+  Lsn next_block() const { return appended_end_ + pending_.size(); }
+
+  Status append(const uint8_t* data, size_t n) {
+    if (Status s = out_->append(std::span<const uint8_t>(data, n)); !s.is_ok()) return s;
+    appended_end_ += n;
+    return Status::ok();
+  }
+
+  // Appends `n` bytes of whole blocks, the last of which holds `end` and is trimmed to end there.
+  Status append_through_end(uint8_t* data, size_t n, Lsn end) {
+    if (!mr::trim_last_block(mr::MutableBlock(data + n - mr::kBlockSize, mr::kBlockSize), end))
+      return Status::error(ExitCode::kInternal, "cannot end the redo log at " + std::to_string(end));
+    if (Status s = append(data, n); !s.is_ok()) return s;
+    done_ = true;
+    return Status::ok();
+  }
+
+  // E is known: the held blocks before the one holding E go out as they are; that one, if held,
+  // goes out trimmed and ends the copy; the blocks after it are dropped.
+  Status release_pending(Lsn end) {
+    const Lsn last = mr::block_start_of(end);
+    Status s;
+    if (last >= next_block())
+      s = append(pending_.data(), pending_.size());
+    else
+      s = append_through_end(pending_.data(), size_t(last - appended_end_) + mr::kBlockSize, end);
+    std::vector<uint8_t>().swap(pending_);
+    return s;
+  }
+
+  // Opens #ib_redoN files not seen yet, closes those whose name is gone, and re-reads the header
+  // of the others (a reused file gets a new start LSN).
   Status refresh_files() {
     const std::string dir = config_.source_datadir + "/" + kRedoDir;
     DIR* d = ::opendir(dir.c_str());
     if (!d) return errno_status(ExitCode::kSourceIo, "cannot read", dir, errno);
+    std::set<std::string> present;
+    Status failed;
     while (dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
-      if (name.rfind("#ib_redo", 0) != 0 || name.size() == 8 || name.find('_', 8) != std::string::npos) continue;
+      if (!is_redo_file_name(name)) continue;
+      present.insert(name);
       if (files_.count(name)) continue;
       SourceFile f;
-      auto fd = open_for_direct_read(dir + "/" + name, f.direct);
-      if (!fd.is_ok()) continue;  // recycled between readdir and open
+      auto fd = open_redo_file(dir + "/" + name, f.direct);
+      if (!fd.is_ok()) {
+        failed = fd.status();
+        break;
+      }
+      if (*fd < 0) continue;
       f.fd = *fd;
       files_[name] = f;
     }
     ::closedir(d);
+    if (!failed.is_ok()) return failed;
+    for (auto it = files_.begin(); it != files_.end();) {
+      if (present.count(it->first)) {
+        ++it;
+        continue;
+      }
+      ::close(it->second.fd);
+      it = files_.erase(it);
+    }
     for (auto& [name, f] : files_) {
       std::array<uint8_t, mr::kBlockSize> hb{};
       struct stat st {};
@@ -198,8 +259,24 @@ class MysqlRedoArchiver : public RedoArchiver {
 
   // One read at the current position; returns whether anything new was copied.
   Result<bool> step(AlignedBuffer& buf) {
-    const Lsn pos = appended_end_;
-    if (pos > end_lsn_.load()) return false;  // the block holding E is copied: nothing more needed
+    if (done_) return false;
+    const Lsn end = end_lsn_.load();
+    if (end != kNoEnd) {
+      // Only log read before E was asked for can have been appended without waiting for it.
+      if (!mr::is_mtr_boundary(end))
+        return Status::error(ExitCode::kInternal, "end LSN " + std::to_string(end) + " is not a mini-transaction boundary");
+      if (appended_end_ > mr::block_start_of(end)) return written_past(end);
+      if (!pending_.empty()) {
+        if (Status s = release_pending(end); !s.is_ok()) return s;
+        if (done_) {
+          loop_.publish(end);
+          return true;
+        }
+      }
+    } else if (pending_.size() >= kHoldBytes) {
+      return false;  // E comes soon: wait for it rather than hold more
+    }
+    const Lsn pos = next_block();
     const SourceFile* f = covering(pos);
     if (!f) {
       if (Status s = refresh_files(); !s.is_ok()) return s;
@@ -215,10 +292,11 @@ class MysqlRedoArchiver : public RedoArchiver {
     const size_t want = size_t(std::min<uint64_t>(idle_ ? mr::kBlockSize : kReadBytes, f->size - offset));
     auto got = read_fully(f->fd, f->direct, offset, std::span<uint8_t>(buf.data(), want), "the source redo log");
     if (!got.is_ok()) return got.status();
-    const ssize_t n = ssize_t(*got);
+    // Read before hold() returned means read before E was asked for: it all ends at or before E.
+    const bool held = held_.load();
     size_t full = 0;
-    bool progressed = false;
-    for (size_t off = 0; off + mr::kBlockSize <= size_t(n); off += mr::kBlockSize) {
+    Lsn partial_end = 0;  // where the log ends in the first block that is not full, if partial
+    for (size_t off = 0; off + mr::kBlockSize <= *got; off += mr::kBlockSize) {
       const Lsn block_lsn = pos + off;
       mr::ConstBlock block(buf.data() + off, mr::kBlockSize);
       const mr::BlockVerdict v = mr::classify_block(block, block_lsn);
@@ -226,54 +304,61 @@ class MysqlRedoArchiver : public RedoArchiver {
         full += mr::kBlockSize;
         continue;
       }
-      if (v.state == mr::BlockState::kPartial) {
-        if (v.end_lsn > partial_end_ || block_lsn != partial_start_) {
-          std::copy(block.begin(), block.end(), partial_.begin());
-          partial_start_ = block_lsn;
-          partial_end_ = v.end_lsn;
-          progressed = true;
-        }
-      } else if (v.state == mr::BlockState::kOverwritten) {
+      if (v.state == mr::BlockState::kPartial) partial_end = v.end_lsn;
+      if (v.state == mr::BlockState::kOverwritten)
         return redo_lost(block_lsn, content_lsn(block), config_.source_capacity, "innodb_redo_log_capacity");
-      } else if (v.state == mr::BlockState::kMalformed) {
+      if (v.state == mr::BlockState::kMalformed)
         return Status::error(ExitCode::kSourceIo, "malformed redo block at LSN " + std::to_string(block_lsn));
-      }
       break;  // partial or not written yet: read again from here next time
     }
-    if (full) {
-      if (config_.throttle)
-        if (Status s = config_.throttle->take(full); !s.is_ok()) return s;
-      if (::pwrite(out_fd_, buf.data(), full, off_t(data_offset(pos))) != off_t(full))
-        return errno_status(ExitCode::kPath, "cannot write", out_path_, errno);
-      appended_end_ = pos + full;
-      progressed = true;
+    // The block holding E ends the copy once it is read far enough: full, or partial up to E.
+    size_t take = full;
+    bool last = false;
+    if (end != kNoEnd) {
+      const Lsn end_block = mr::block_start_of(end);
+      if (end_block < pos + full || (end_block == pos + full && partial_end >= end)) {
+        take = size_t(end_block - pos) + mr::kBlockSize;
+        last = true;
+      }
     }
+    if (take && config_.throttle)
+      if (Status s = config_.throttle->take(take); !s.is_ok()) return s;
+    if (last) {
+      if (Status s = append_through_end(buf.data(), take, end); !s.is_ok()) return s;
+    } else if (held && end == kNoEnd) {
+      pending_.insert(pending_.end(), buf.data(), buf.data() + take);
+    } else if (take) {
+      if (Status s = append(buf.data(), take); !s.is_ok()) return s;
+    }
+    // A partial block that grew is progress too (it is read again until full).
+    const bool progressed = take > 0 || partial_end > partial_seen_;
+    partial_seen_ = std::max(partial_seen_, partial_end);
     idle_ = !progressed;
-    if (config_.consumer_advance && appended_end_ > consumer_lsn_ &&
+    if (config_.consumer_advance && next_block() > consumer_lsn_ &&
         std::chrono::steady_clock::now() - consumer_advanced_ > kConsumerPeriod) {
-      // Only full blocks on our disk count as copied.
-      if (Status s = config_.consumer_advance(appended_end_); !s.is_ok()) return s;
-      consumer_lsn_ = appended_end_;
+      // Full blocks held in memory count as copied too: they reach the target or the copy fails.
+      if (Status s = config_.consumer_advance(next_block()); !s.is_ok()) return s;
+      consumer_lsn_ = next_block();
       consumer_advanced_ = std::chrono::steady_clock::now();
     }
-    loop_.publish(partial_start_ == appended_end_ ? std::max(appended_end_, partial_end_) : appended_end_);
+    loop_.publish(done_ ? end : appended_end_);
     return progressed;
   }
 
   RedoArchiverConfig config_;
   std::map<std::string, SourceFile> files_;
   Lsn checkpoint_ = 0;
-  std::string creator_;
   Lsn start_block_ = 0;
-  Lsn appended_end_ = 0;  // end of the full blocks written to the target
-  std::array<uint8_t, mr::kBlockSize> partial_{};
-  Lsn partial_start_ = 0, partial_end_ = 0;
+  std::unique_ptr<StorageFile> out_;
+  Lsn appended_end_ = 0;  // end of the blocks appended to the target
+  std::vector<uint8_t> pending_;  // full blocks read after hold(), from appended_end_ on
+  Lsn partial_seen_ = 0;  // the furthest end of a partial block seen
+  bool done_ = false;     // the block holding E is appended
   bool idle_ = false;
-  std::atomic<Lsn> end_lsn_{~Lsn(0)};
+  std::atomic<bool> held_{false};
+  std::atomic<Lsn> end_lsn_{kNoEnd};
   Lsn consumer_lsn_ = 0;
   std::chrono::steady_clock::time_point consumer_advanced_{};
-  std::string out_path_;
-  int out_fd_ = -1;
   TailLoop loop_;  // last: its thread stops before the members it uses go
 };
 

@@ -412,6 +412,110 @@ TEST_P(LocalBackup, RedoLost) {
   expect_refused(flavour, target);
 }
 
+// ------------------------------------------------------- 2b. RedoConsumer through recycled files
+
+// Open descriptors of a process (/proc/PID/fd entries); 0 once it is gone.
+size_t open_descriptors(pid_t pid) {
+  std::error_code ec;
+  size_t n = 0;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end; !ec && it != end; it.increment(ec))
+    ++n;
+  return n;
+}
+
+// The ids of the #ib_redoN files in use right now.
+std::set<uint64_t> redo_file_ids(const it::Server& s) {
+  std::set<uint64_t> ids;
+  std::error_code ec;
+  for (fs::directory_iterator it(s.datadir() + "/#innodb_redo", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename();
+    if (name.rfind("#ib_redo", 0) == 0 && name.size() > 8 && name.find_first_not_of("0123456789", 8) == std::string::npos)
+      ids.insert(std::stoull(name.substr(8)));
+  }
+  return ids;
+}
+
+// MySQL with the smallest redo it accepts and --redo-consumer: a copy slow enough that every
+// redo file is recycled several times while the tailer holds the server back. The copy
+// succeeds and checks clean, and the tailer's descriptors stay bounded by the files present
+// (issue 9, defect 2: recycled files were never closed; at EMFILE the tailer idled for good
+// and the server's writers waited on it).
+TEST(LocalRedoConsumer, RecycledRedoFilesUnderLoadMysql97) {
+  const std::string flavour = "mysql-9.7";
+  it::Server src(flavour, "16k", {"--set", "innodb_redo_log_capacity=8M"});
+  const uint64_t capacity = std::stoull(trim(src.sql("SELECT @@innodb_redo_log_capacity;")));
+  ASSERT_EQ(capacity, 8 * kMiB) << "the smallest innodb_redo_log_capacity is not accepted";
+  it::sysbench_prepare(src, "oltp_write_only", 4, 20000);
+  // 128 MiB more to copy: at --max-rate 2 the copy runs long enough for several laps of the redo.
+  src.sql("CREATE DATABASE IF NOT EXISTS ld; CREATE TABLE ld.pad (id INT PRIMARY KEY, b LONGBLOB) ENGINE=InnoDB;\n"
+          "INSERT INTO ld.pad SELECT seq, REPEAT(SHA2(seq, 256), 16384) FROM (WITH RECURSIVE s(seq) AS "
+          "(SELECT 1 UNION ALL SELECT seq + 1 FROM s WHERE seq < 128) SELECT seq FROM s) t;");
+  it::TempDir work;
+  const std::string target = work.path() + "/backup";
+
+  // sysbench and 1 MiB blob inserts: the redo the server writes is limited by the copy only.
+  it::Load oltp = it::sysbench_run(src, "oltp_write_only", 4, 20000, 2, 600);
+  it::Load blobs = it::blob_writer(src, 600);
+  const uint64_t lsn0 = it::current_lsn(src);
+  ASSERT_TRUE(wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 4 * kMiB; }))
+      << oltp.describe() << "\n"
+      << blobs.describe();
+
+  // The data and the redo share --max-rate: at 2 MiB/s the copy takes a while and the server,
+  // held back by the consumer, writes at most about that fast; one copy thread leaves the redo
+  // tailer a good share of it.
+  std::vector<std::string> argv{it::mysqlclone_binary()};
+  for (const auto& a :
+       local_args(true, target, via_socket(src), {"--redo-consumer", "--max-rate", "2", "--parallel", "1"}))
+    argv.push_back(a);
+  const std::set<uint64_t> ids_before = redo_file_ids(src);
+  ASSERT_FALSE(ids_before.empty());
+  it::Background copy(argv);
+  std::set<uint64_t> ids_seen = ids_before;
+  size_t most_fds = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(600);
+  while (copy.running() && std::chrono::steady_clock::now() < deadline) {
+    most_fds = std::max(most_fds, open_descriptors(copy.pid()));
+    const auto ids = redo_file_ids(src);
+    ids_seen.insert(ids.begin(), ids.end());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(copy.wait_for(5)) << "the copy did not end within 600 s";
+  const bool load_ran = oltp.running() && blobs.running();
+  const auto r = copy.result();
+  ASSERT_EQ(r.exit_code, 0) << describe(r) << "\n--- source error log ---\n" << server_errors(src.error_log());
+  EXPECT_TRUE(load_ran) << oltp.describe() << "\n" << blobs.describe();
+  const json doc = parse(r.out);
+  ASSERT_TRUE(doc.is_object()) << describe(r);
+  const uint64_t c = doc["checkpoint_lsn"], e = doc["end_lsn"];
+  const size_t recycled = ids_seen.size() - ids_before.size();
+  info(flavour + ": " + std::to_string(ids_before.size()) + " redo files of " +
+       std::to_string(fs::file_size(src.datadir() + "/#innodb_redo/#ib_redo" + std::to_string(*ids_seen.rbegin())) >>
+                      10) +
+       " KiB");
+  info(flavour + " --redo-consumer: E - C = " + std::to_string((e - c) >> 10) + " KiB (" +
+       std::to_string((e - c) / capacity) + " capacities), " + std::to_string(recycled) + " redo files recycled (" +
+       std::to_string(recycled / ids_before.size()) + " laps of " + std::to_string(ids_before.size()) +
+       " files), at most " + std::to_string(most_fds) + " descriptors open");
+  EXPECT_GE(recycled, 3 * ids_before.size()) << "the redo files were not all recycled several times during the copy";
+  // The server's files plus the copy's own (connections, data files being copied, output):
+  // one descriptor per recycled file, as before, would pass this after one lap.
+  EXPECT_LT(most_fds, ids_before.size() + 48) << "descriptors grew with the recycled redo files";
+
+  // The copy starts, checks clean, and catches up to equal the source.
+  it::Server copy_server(flavour, "16k", {"--datadir", target});
+  EXPECT_EQ(check_all_tables(copy_server), "") << "CHECK TABLE on the copy";
+  std::string error;
+  make_replica(copy_server, doc, error);
+  ASSERT_EQ(error, "");
+  oltp.stop();
+  blobs.stop();
+  ASSERT_TRUE(it::wait_quiet(src, 60));
+  ASSERT_EQ(wait_caught_up(copy_server, source_gtids(src)), "");
+  const auto user_tables = tables(src, true);
+  EXPECT_EQ(it::checksums(copy_server, user_tables), it::checksums(src, user_tables)) << replica_status(copy_server);
+}
+
 // --------------------------------------------------------------------------- 3. Interruption
 
 TEST_P(LocalBackup, Interruption) {

@@ -305,7 +305,7 @@ Status mysql_backup(Context& c) {
   if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
   const auto ddl_blocked = Clock::now();
   if (Status s = scan_source(c); !s.is_ok()) return s;
-  RedoArchiverConfig rc{c.info().datadir, c.options.target_dir, c.info().redo_capacity, {}, {}, &c.progress.copy.throttle};
+  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity, {}, {}, &c.progress.copy.throttle};
   if (c.options.redo_consumer) {
     auto advance = register_redo_consumer(c);
     if (!advance.is_ok()) return advance.status();
@@ -331,6 +331,7 @@ Status mysql_backup(Context& c) {
   // log_status blocks commits, the binlog and the InnoDB log for its duration: binlog
   // position, GTID set and LSN describe one instant.
   const auto status_read = Clock::now();
+  c.archiver->hold();
   auto end = mysql_read_end_point(c.session);
   const auto status_done = Clock::now();
   if (!end.is_ok()) return end.status();
@@ -395,7 +396,7 @@ Status mariadb_backup(Context& c) {
   if (!lsn_session.is_ok()) return lsn_session.status();
   auto shared = std::make_shared<Session>(std::move(lsn_session).value());
   auto lsn_mutex = std::make_shared<std::mutex>();
-  RedoArchiverConfig rc{c.info().datadir, c.options.target_dir, c.info().redo_capacity,
+  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity,
                         [shared, lsn_mutex]() -> Result<innodb::Lsn> {
                           std::lock_guard lock(*lsn_mutex);
                           return mariadb_current_lsn(*shared);
@@ -412,6 +413,7 @@ Status mariadb_backup(Context& c) {
 
   if (Status s = take_lock(c, "BACKUP STAGE BLOCK_COMMIT"); !s.is_ok()) return s;
   const auto commits_blocked = Clock::now();
+  c.archiver->hold();
   auto end = mariadb_read_end_point(c.session);
   if (!end.is_ok()) return end.status();
   c.result.end = *end;
