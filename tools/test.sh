@@ -9,7 +9,10 @@ start=$(date +%s)
 tools/setup.sh
 tools/build.sh --sanitize --release  # build-release (clang, Release) is built, not tested
 echo "== build done in $(( $(date +%s) - start )) s"
-ctest --test-dir build-asan -L unit --output-on-failure -j "$(nproc)"
+# One test is left to the normal build: it exhausts the process's descriptors on purpose (the
+# redo tailer must fail on EMFILE), and UBSan's vptr check needs a free descriptor (a pipe) to
+# read memory, so under the sanitizers it reports the sanitizer's own failure.
+ctest --test-dir build-asan -L unit --output-on-failure -j "$(nproc)" -E '^MysqlRedoArchiver\.OutOfDescriptorsFailsTheTailer$'
 tools/fuzz.sh 20
 ctest --test-dir build --output-on-failure -L unit -j "$(nproc)"
 ctest --test-dir build --output-on-failure -L integration

@@ -442,14 +442,24 @@ std::set<uint64_t> redo_file_ids(const it::Server& s) {
 // and the server's writers waited on it).
 TEST(LocalRedoConsumer, RecycledRedoFilesUnderLoadMysql97) {
   const std::string flavour = "mysql-9.7";
-  it::Server src(flavour, "16k", {"--set", "innodb_redo_log_capacity=8M"});
-  const uint64_t capacity = std::stoull(trim(src.sql("SELECT @@innodb_redo_log_capacity;")));
-  ASSERT_EQ(capacity, 8 * kMiB) << "the smallest innodb_redo_log_capacity is not accepted";
+  // Loaded with the default redo capacity (a load through 8 MiB of redo crawls from checkpoint to
+  // checkpoint), then shrunk to the smallest capacity the server accepts (dynamic since 8.0.30).
+  it::Server src(flavour, "16k");
   it::sysbench_prepare(src, "oltp_write_only", 4, 20000);
   // 128 MiB more to copy: at --max-rate 2 the copy runs long enough for several laps of the redo.
   src.sql("CREATE DATABASE IF NOT EXISTS ld; CREATE TABLE ld.pad (id INT PRIMARY KEY, b LONGBLOB) ENGINE=InnoDB;\n"
           "INSERT INTO ld.pad SELECT seq, REPEAT(SHA2(seq, 256), 16384) FROM (WITH RECURSIVE s(seq) AS "
           "(SELECT 1 UNION ALL SELECT seq + 1 FROM s WHERE seq < 128) SELECT seq FROM s) t;");
+  src.sql("SET GLOBAL innodb_redo_log_capacity = 8388608;");
+  const uint64_t capacity = std::stoull(trim(src.sql("SELECT @@innodb_redo_log_capacity;")));
+  ASSERT_EQ(capacity, 8 * kMiB) << "the smallest innodb_redo_log_capacity is not accepted";
+  // The resize is done once the server's redo files are the new size (capacity / 32 each).
+  ASSERT_TRUE(wait_until(120, [&] {
+    return trim(src.sql("SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE "
+                        "VARIABLE_NAME = 'Innodb_redo_log_resize_status';")) == "OK" &&
+           trim(src.sql("SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE "
+                        "VARIABLE_NAME = 'Innodb_redo_log_capacity_resized';")) == std::to_string(8 * kMiB);
+  })) << "the redo log did not shrink to 8 MiB within 120 s";
   it::TempDir work;
   const std::string target = work.path() + "/backup";
 
