@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,12 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Polls pred every 50 ms until it holds (true) or seconds pass (false).
+bool wait_until(double seconds, const std::function<bool()>& pred);
+double seconds_since(std::chrono::steady_clock::time_point t0);
+// The names in dir, sorted (empty when it does not exist).
+std::vector<std::string> listing(const std::string& dir);
 
 // Total size of the regular files under dir (0 when it does not exist).
 unsigned long long tree_bytes(const std::string& dir);

@@ -25,6 +25,8 @@ class Load {
   void stop() { proc_->stop(10); }
   // What it printed, for failure messages.
   std::string describe() const;
+  // Its whole stdout so far.
+  std::string output() const { return proc_->out(); }
   const std::string& what() const { return what_; }
 
  private:

@@ -48,16 +48,7 @@ constexpr unsigned kTimeout = 3;         // --lock-wait-timeout of the timeout c
 constexpr double kStallSlack = 2.0;      // what a writer may stall beyond it (a loaded test host)
 constexpr double kSignalSeconds = 2.0;   // SIGTERM to exit, at most
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-bool wait_until(double seconds, const std::function<bool()>& pred) {
-  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-  while (!pred()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
 
 // A root session over the server's socket (the test's own sessions: blockers and writers).
 std::unique_ptr<Session> root_session(const it::Server& s) {
@@ -110,7 +101,7 @@ class Writer {
           error_ = s.message();
           break;
         }
-        const double took = seconds_since(t);
+        const double took = it::seconds_since(t);
         std::lock_guard lock(mutex_);
         longest_ = std::max(longest_, took);
         ++done_;
@@ -127,7 +118,7 @@ class Writer {
   void stop() {
     if (!thread_.joinable()) return;
     stop_ = true;
-    if (!wait_until(10, [&] { return exited_.load(); }))
+    if (!it::wait_until(10, [&] { return exited_.load(); }))
       (void)root_session(server_)->execute("KILL QUERY " + std::to_string(session_->thread_id()));
     thread_.join();
   }
@@ -182,7 +173,7 @@ std::string target_state(const std::string& target) {
 // After the backup ended: none of its sessions is left, so none of its locks is; and the
 // server takes a global read lock and a DDL within 5 s once the test's blockers are gone.
 void expect_nothing_held(const it::Server& s) {
-  EXPECT_TRUE(wait_until(5, [&] { return it::sessions_of(s, "mysqlclone") == 0; }))
+  EXPECT_TRUE(it::wait_until(5, [&] { return it::sessions_of(s, "mysqlclone") == 0; }))
       << "sessions of mysqlclone are left\n" << processlist(s);
   auto r = s.try_sql(
       "SET SESSION lock_wait_timeout = 5;\n"
@@ -202,7 +193,7 @@ void expect_timeout(const it::Server& s, Writer& writer, const std::vector<std::
   const std::string target = dir.path() + "/copy";
   const auto started = Clock::now();
   auto r = it::mysqlclone_bounded(local_args(s, target, kTimeout), 120);
-  const double took = seconds_since(started);
+  const double took = it::seconds_since(started);
   info(s.flavour() + ": local ended after " + std::to_string(took) + " s: " + trim(join(error_lines(r.err), " | ")));
   EXPECT_EQ(r.exit_code, 5) << describe(r) << "\n" << processlist(s);
   const auto errors = error_lines(r.err);
@@ -210,7 +201,7 @@ void expect_timeout(const it::Server& s, Writer& writer, const std::vector<std::
   for (const std::string& what : says) EXPECT_TRUE(contains(errors[0], what)) << "no '" << what << "' in\n" << errors[0];
   EXPECT_NE(target_state(target), "complete");
   const unsigned long written = writer.done();
-  EXPECT_TRUE(wait_until(kStallSlack, [&] { return writer.done() > written; }))
+  EXPECT_TRUE(it::wait_until(kStallSlack, [&] { return writer.done() > written; }))
       << "the writer did not resume after the backup ended\n" << processlist(s);
   EXPECT_TRUE(writer.error().empty()) << writer.error();
   info(s.flavour() + ": the writer's longest INSERT took " + std::to_string(writer.longest()) + " s");
@@ -224,13 +215,13 @@ void expect_sigterm_ends_wait(const it::Server& s) {
   std::vector<std::string> argv{it::mysqlclone_binary()};
   for (const auto& a : local_args(s, target, 600)) argv.push_back(a);
   it::Background backup(argv);
-  ASSERT_TRUE(wait_until(60, [&] { return backup_waits(s) || !backup.running(); }))
+  ASSERT_TRUE(it::wait_until(60, [&] { return backup_waits(s) || !backup.running(); }))
       << "the backup never waited for its lock\n" << processlist(s);
   ASSERT_TRUE(backup.running()) << describe(backup.result());
   const auto sent = Clock::now();
   backup.signal(SIGTERM);
   const bool ended = backup.wait_for(30);
-  const double took = seconds_since(sent);
+  const double took = it::seconds_since(sent);
   info(s.flavour() + ": SIGTERM to exit: " + std::to_string(took) + " s");
   ASSERT_TRUE(ended) << "still running 30 s after SIGTERM\n" << processlist(s);
   EXPECT_EQ(backup.exit_code(), 9) << describe(backup.result());
@@ -298,7 +289,7 @@ struct PendingDdl {
     must(reader->execute("BEGIN"));
     must(reader->execute("SELECT * FROM lk.t"));
     alter = std::make_unique<Blocking>(s, "ALTER TABLE lk.t COMMENT = 'blocked'");
-    if (!wait_until(10, [&] { return thread_waits(s, alter->id(), "Waiting for table metadata lock"); }))
+    if (!it::wait_until(10, [&] { return thread_waits(s, alter->id(), "Waiting for table metadata lock"); }))
       throw std::runtime_error("the ALTER never waited\n" + processlist(s));
   }
   ~PendingDdl() {
@@ -352,7 +343,7 @@ TEST_F(LocalLockMysql, GlobalReadLockIsNotSentWhileALongSelectRuns) {
   {
     Blocking select(s, "SELECT SLEEP(60) FROM lk.t");
     // Long by then: local only holds off for statements running a second or more.
-    ASSERT_TRUE(wait_until(10, [&] {
+    ASSERT_TRUE(it::wait_until(10, [&] {
       return std::atoi(s.sql("SELECT TIME FROM performance_schema.processlist WHERE ID = " +
                              std::to_string(select.id()) + ";").c_str()) >= 2;
     })) << processlist(s);
@@ -397,7 +388,7 @@ TEST_F(LocalLockMariadb, BlockDdlTimesOutAndWritersResume) {
   Writer writer(s, "lk.w");
   {
     Blocking write(s, "INSERT INTO lk.m (v) SELECT SLEEP(60)");
-    ASSERT_TRUE(wait_until(10, [&] { return thread_waits(s, write.id(), "User sleep"); })) << processlist(s);
+    ASSERT_TRUE(it::wait_until(10, [&] { return thread_waits(s, write.id(), "User sleep"); })) << processlist(s);
     expect_timeout(s, writer, {"BACKUP STAGE BLOCK_DDL", thread(write.id())});
     EXPECT_GT(writer.longest(), kTimeout - 1.0) << "the writer never queued behind BLOCK_DDL: no test";
   }
@@ -435,7 +426,7 @@ TEST_F(LocalLockMariadb, SigtermEndsBlockDdlWait) {
   const it::Server& s = mariadb();
   {
     Blocking write(s, "INSERT INTO lk.m (v) SELECT SLEEP(60)");
-    ASSERT_TRUE(wait_until(10, [&] { return thread_waits(s, write.id(), "User sleep"); })) << processlist(s);
+    ASSERT_TRUE(it::wait_until(10, [&] { return thread_waits(s, write.id(), "User sleep"); })) << processlist(s);
     expect_sigterm_ends_wait(s);
   }
   expect_nothing_held(s);

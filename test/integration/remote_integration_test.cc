@@ -33,14 +33,18 @@
 #include "test/integration/harness.h"
 #include "test/integration/text.h"
 #include "test/integration/load.h"
+#include "test/integration/remote.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace it::text;
+using it::remote_args, it::command_line, it::gtid_executed, it::processlist, it::expect_donor_clean,
+    it::innodb_user_tables, it::check_all_tables, it::replica_status, it::data_bytes, it::expect_unfinished,
+    it::wait_mid_clone, it::fixed1, it::kSessionsQuery;
 
-const std::string kFlavour = "mysql-9.7";
+const std::string& kFlavour = it::kRemoteFlavour;
 // The donor's sysbench data: small, so the suite stays fast (~100 MiB of tables).
 constexpr unsigned kTables = 8;
 constexpr unsigned kRows = 20000;
@@ -53,54 +57,16 @@ const std::string kInstallPlugin = "INSTALL PLUGIN clone SONAME 'mysql_clone.so'
 
 // ------------------------------------------------------------------------------------ helpers
 
-bool wait_until(double seconds, const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
-std::string fixed1(double v) {
-  std::ostringstream o;
-  o.setf(std::ios::fixed);
-  o.precision(1);
-  o << v;
-  return o.str();
-}
 
-std::vector<std::string> listing(const std::string& dir) {
-  std::vector<std::string> v;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) v.push_back(e.path().filename().string());
-  std::sort(v.begin(), v.end());
-  return v;
-}
 
 // ----------------------------------------------------------------------------- the command line
 
-// `mysqlclone [--json] remote --from USER@127.0.0.1:PORT --target-dir DIR --password=PASS extra...`
-std::vector<std::string> remote_args(const it::Server& donor, const std::string& target,
-                                     const std::vector<std::string>& extra = {}, bool json_output = true,
-                                     const std::string& user = "mysqlclone", const std::string& password = "mysqlclone") {
-  std::vector<std::string> a;
-  if (json_output) a.push_back("--json");
-  a.insert(a.end(), {"remote", "--from", user + "@127.0.0.1:" + std::to_string(donor.port()), "--target-dir", target,
-                     "--password=" + password});
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
 
-std::string command_line(const std::vector<std::string>& args) { return "mysqlclone " + join(args, " "); }
 
 // -------------------------------------------------------------------------------- donor state
 
-std::string gtid_executed(const it::Server& s) { return trim(s.sql("SELECT REPLACE(@@GLOBAL.gtid_executed, '\\n', '');")); }
 
 // What the donor counts about connections. All of mysqlclone's connections are TCP and the tests'
 // own are over the socket (never TLS), so during a clone the TLS handshakes are mysqlclone's.
@@ -119,65 +85,17 @@ Counters counters(const it::Server& s) {
   return {std::stoull(lines[0]), std::stoull(lines[1])};
 }
 
-// mysqlclone's sessions on the donor: id, host, command, time, state, bytes sent.
-const std::string kSessionsQuery =
-    "SELECT t.PROCESSLIST_ID, t.PROCESSLIST_HOST, t.PROCESSLIST_COMMAND, t.PROCESSLIST_TIME, t.PROCESSLIST_STATE, "
-    "CAST(s.VARIABLE_VALUE AS UNSIGNED) AS bytes_sent FROM performance_schema.threads t JOIN "
-    "performance_schema.status_by_thread s USING (THREAD_ID) WHERE t.PROCESSLIST_USER = 'mysqlclone' AND "
-    "s.VARIABLE_NAME = 'Bytes_sent'";
 
-std::string processlist(const it::Server& s) { return s.try_sql(kSessionsQuery + ";\n", 30).out; }
 
-// After mysqlclone ended, however it ended: no session of it stays on the donor (a donor clone
-// thread left waiting for a restart would hold the donor's only clone slot for minutes). Leftovers
-// are reported, then killed so the next case starts from a clean donor.
-void expect_donor_clean(const it::Server& donor, const std::string& what) {
-  const bool clean = wait_until(30, [&] { return it::sessions_of(donor, "mysqlclone") == 0; });
-  EXPECT_TRUE(clean) << what << ": session(s) of mysqlclone still on the donor 30 s after mysqlclone ended:\n"
-                     << processlist(donor);
-  if (!clean) {
-    for (const auto& id : split_lines(donor.sql("SELECT ID FROM performance_schema.processlist WHERE USER = 'mysqlclone';")))
-      donor.try_sql("KILL " + id + ";\n", 30);
-    wait_until(30, [&] { return it::sessions_of(donor, "mysqlclone") == 0; });
-  }
-}
 
 // ------------------------------------------------------------------------------- table contents
 
-std::vector<std::string> innodb_user_tables(const it::Server& s) {
-  return split_lines(
-      s.sql("SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES "
-            "WHERE TABLE_TYPE = 'BASE TABLE' AND ENGINE = 'InnoDB' AND TABLE_SCHEMA NOT IN "
-            "('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY TABLE_SCHEMA, TABLE_NAME;"));
-}
 
-std::vector<std::string> all_tables(const it::Server& s) {
-  return split_lines(
-      s.sql("SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES "
-            "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', "
-            "'sys') ORDER BY TABLE_SCHEMA, TABLE_NAME;"));
-}
 
-// CHECK TABLE of every table (mysql.* included); "" when each ends with status OK and none reports
-// an error or a warning.
-std::string check_all_tables(const it::Server& s) { return it::check_tables(s, all_tables(s)); }
 
-std::string replica_status(const it::Server& copy) {
-  auto r = copy.try_sql("SHOW REPLICA STATUS\\G\n", 30);
-  return "--- replica status ---\n" + r.out + r.err + "\n--- the copy's error log (errors) ---\n" +
-         server_errors(copy.error_log());
-}
 
 // ------------------------------------------------------------------------------ refused DIRs
 
-// The bytes mysqlclone wrote into DIR besides its own mysqlclone.json.
-uint64_t data_bytes(const std::string& target) {
-  std::error_code ec;
-  const uint64_t meta =
-      fs::exists(target + "/mysqlclone.json", ec) ? fs::file_size(target + "/mysqlclone.json", ec) : 0;
-  const uint64_t total = it::tree_bytes(target);
-  return total > meta ? total - meta : 0;
-}
 
 // A failed clone leaves no DIR a stock mysqld starts on: either no DIR at all, or one that the
 // stock mysqld of the donor's version refuses.
@@ -186,38 +104,13 @@ void expect_refused(const std::string& what, const std::string& target) {
     info(what + ": DIR not created");
     return;
   }
-  info(what + ": DIR left with [" + join(listing(target), " ") + "]; starting a stock mysqld on it");
+  info(what + ": DIR left with [" + join(it::listing(target), " ") + "]; starting a stock mysqld on it");
   auto a = it::try_start_stock_server(kFlavour, target);
   EXPECT_FALSE(a.started) << what << ": a stock " << kFlavour << " STARTED on " << target << "; its error log:\n"
                           << tail(a.error_log);
   if (!a.started) info(what + ": stock mysqld refused: " + trim(server_errors(a.error_log)).substr(0, 600));
 }
 
-// An interrupted clone: DIR says so (#clone/#status_in_progress) and the stock mysqld refuses it
-// for exactly that reason.
-void expect_unfinished(const std::string& what, const std::string& target) {
-  if (fs::exists(target + "/mysqlclone.json")) {
-    const json meta = parse(it::read_file(target + "/mysqlclone.json"));
-    EXPECT_FALSE(meta.is_object() && meta.value("state", "") == "complete")
-        << what << ": DIR/mysqlclone.json of an unfinished clone says complete";
-  }
-  EXPECT_TRUE(fs::exists(target + "/#clone/#status_in_progress"))
-      << what << ": no #clone/#status_in_progress in DIR; #clone holds [" << join(listing(target + "/#clone"), " ")
-      << "], DIR holds [" << join(listing(target), " ") << "]";
-  auto a = it::try_start_stock_server(kFlavour, target);
-  EXPECT_FALSE(a.started) << what << ": a stock " << kFlavour << " STARTED on the unfinished " << target
-                          << "; its error log:\n"
-                          << tail(a.error_log);
-  if (!a.started) {
-    EXPECT_TRUE(contains(a.error_log, "Incomplete cloned data directory"))
-        << what << ": the stock mysqld refused the DIR, but not as an unfinished clone:\n"
-        << server_errors(a.error_log);
-    info(what + ": stock mysqld refused: " + trim(server_errors(a.error_log)).substr(0, 600));
-  }
-  // And `verify` calls it incomplete.
-  auto v = it::mysqlclone_bounded({"verify", target}, 120);
-  EXPECT_EQ(v.exit_code, 11) << what << ": verify of the unfinished clone\n" << describe(v);
-}
 
 // A `remote` that must fail before any data moves: once human (exit code, exactly one error line)
 // and once with --json (exit code, the failure document), each into its own DIR, each DIR refused.
@@ -279,7 +172,7 @@ void clone_under_load(const it::Server& donor, const Way& w) {
   // The load: bounded in time (10 min at most), stopped below or killed by its destructor.
   it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kTables, kRows, 2, 600);
   const uint64_t lsn0 = it::current_lsn(donor);
-  ASSERT_TRUE(wait_until(30, [&] { return it::current_lsn(donor) > lsn0 + 256 * 1024; }))
+  ASSERT_TRUE(it::wait_until(30, [&] { return it::current_lsn(donor) > lsn0 + 256 * 1024; }))
       << "the load does not write\n"
       << oltp.describe();
   ASSERT_TRUE(oltp.running()) << oltp.describe();
@@ -294,7 +187,7 @@ void clone_under_load(const it::Server& donor, const Way& w) {
   const Counters c0 = counters(donor);
   auto r = it::mysqlclone_bounded(args, kLoadedCloneSeconds);
   const Counters c1 = counters(donor);  // at once: nothing else connects meanwhile
-  const double clone_seconds = seconds_since(t0);
+  const double clone_seconds = it::seconds_since(t0);
   EXPECT_TRUE(oltp.running()) << "sysbench ended during the clone: " << oltp.describe();
   ASSERT_EQ(r.exit_code, 0) << command_line(args) << "\n"
                             << describe(r) << "\n--- donor error log ---\n"
@@ -329,8 +222,8 @@ void clone_under_load(const it::Server& donor, const Way& w) {
       << "DIR/mysqlclone.json missing, unreadable or not complete: " << it::read_file(target + "/mysqlclone.json");
   // DIR is finished: no in-progress marker for the stock server to refuse.
   EXPECT_FALSE(fs::exists(target + "/#clone/#status_in_progress"))
-      << "#clone/#status_in_progress left in a finished DIR: [" << join(listing(target + "/#clone"), " ") << "]";
-  info(way_name(w) + ": #clone holds [" + join(listing(target + "/#clone"), " ") + "]");
+      << "#clone/#status_in_progress left in a finished DIR: [" << join(it::listing(target + "/#clone"), " ") << "]";
+  info(way_name(w) + ": #clone holds [" + join(it::listing(target + "/#clone"), " ") + "]");
 
   // A stock mysqld of the donor's root starts on DIR as it is (recovery at first start).
   it::Server copy(kFlavour, "16k", {"--datadir", target});
@@ -361,7 +254,7 @@ void clone_under_load(const it::Server& donor, const Way& w) {
     }
   }
   EXPECT_FALSE(binlog_file.empty()) << "no binlog coordinates in #clone/#status_recovery: '" << recovery
-                                    << "'; #clone holds [" << join(listing(target + "/#clone"), " ") << "]";
+                                    << "'; #clone holds [" << join(it::listing(target + "/#clone"), " ") << "]";
   // Where mysqlclone's --json says to read them when the clone plugin is loaded on the copy (and
   // where a stock recipient's DIR shows them): performance_schema.clone_status.
   const std::string clone_status =
@@ -372,7 +265,7 @@ void clone_under_load(const it::Server& donor, const Way& w) {
         << "performance_schema.clone_status on the copy does not show the snapshot's binlog coordinates "
            "(a stock recipient's DIR does; --json points there: "
         << doc.value("binlog_position", json()).dump() << "); #clone now holds ["
-        << join(listing(target + "/#clone"), " ") << "]";
+        << join(it::listing(target + "/#clone"), " ") << "]";
   }
 
   const std::string check = check_all_tables(copy);
@@ -395,11 +288,7 @@ void clone_under_load(const it::Server& donor, const Way& w) {
       << "donor before the clone: " << gtids_before << "\ncopy: " << gtids_copy;
 
   // A replica of the donor with GTID auto-position; then the load stops and the copy catches up.
-  auto repl = copy.try_sql("CHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1', SOURCE_PORT = " +
-                               std::to_string(donor.port()) +
-                               ", SOURCE_USER = 'repl', SOURCE_PASSWORD = 'repl', SOURCE_AUTO_POSITION = 1, "
-                               "SOURCE_SSL = 1;\nSTART REPLICA;\n",
-                           60);
+  auto repl = it::start_replica_of(copy, donor);
   ASSERT_EQ(repl.exit_code, 0) << describe(repl);
   const bool load_ran = oltp.running();
   oltp.stop();
@@ -419,7 +308,7 @@ void clone_under_load(const it::Server& donor, const Way& w) {
   EXPECT_EQ(got, want) << "CHECKSUM TABLE differs between the copy (got) and the donor (want)\n" << replica_status(copy);
   copy.try_sql("STOP REPLICA;\n", 60);
   info(way_name(w) + ": clone " + fixed1(clone_seconds) + " s (load start included), copy up to checksums " +
-       fixed1(seconds_since(t_up)) + " s, in all " + fixed1(seconds_since(t0)) + " s");
+       fixed1(it::seconds_since(t_up)) + " s, in all " + fixed1(it::seconds_since(t0)) + " s");
 }
 
 int failures_so_far() {
@@ -541,23 +430,6 @@ TEST(RemoteClone, MariaDbDonorIsUnsupported) {
   EXPECT_TRUE(contains(lower(line), "mariadb")) << "MariaDB not named: " << line;
 }
 
-// A clone throttled to 5 MiB/s (the idle donor's ~75 MiB take ~15 s), caught mid-way: the in-progress
-// marker is in DIR and data is flowing. False (with the reason) if it ended first.
-bool wait_mid_clone(it::Background& proc, const std::string& target, std::string& why) {
-  const bool reached = wait_until(60, [&] {
-    return !proc.running() || (fs::exists(target + "/#clone/#status_in_progress") && data_bytes(target) >= 2 * kMiB);
-  });
-  if (!reached) {
-    why = "DIR did not get #clone/#status_in_progress and 2 MiB of data within 60 s; DIR holds [" +
-          join(listing(target), " ") + "]";
-    return false;
-  }
-  if (!proc.running()) {
-    why = "mysqlclone ended before it could be interrupted\n" + describe(proc.result());
-    return false;
-  }
-  return true;
-}
 
 class RemoteCloneErrors : public ::testing::Test {
  protected:
@@ -589,7 +461,7 @@ TEST_F(RemoteCloneErrors, Preflight) {
     EXPECT_EQ(r.exit_code, 6) << command_line(args) << "\n" << describe(r);
     EXPECT_EQ(error_lines(r.err).size(), 1u) << describe(r);
     if (!error_lines(r.err).empty()) info("DIR not empty: " + error_lines(r.err)[0]);
-    EXPECT_EQ(listing(w + "/full"), std::vector<std::string>{"keep.txt"});
+    EXPECT_EQ(it::listing(w + "/full"), std::vector<std::string>{"keep.txt"});
     EXPECT_EQ(it::read_file(w + "/full/keep.txt"), "precious\n");
   }
   expect_donor_clean(donor_, "preflight errors");
@@ -608,7 +480,7 @@ TEST_F(RemoteCloneErrors, SigtermMidClone) {
   ASSERT_TRUE(wait_mid_clone(proc, target, why)) << command_line(args) << "\n" << why;
   // The default --parallel is 4: four connections carry data at once (each past 256 KiB sent).
   const std::string busy = "SELECT COUNT(*) FROM (" + kSessionsQuery + ") x WHERE bytes_sent > 262144;";
-  const bool four = wait_until(30, [&] { return !proc.running() || donor_.sql(busy) == "4\n"; });
+  const bool four = it::wait_until(30, [&] { return !proc.running() || donor_.sql(busy) == "4\n"; });
   const std::string sessions = processlist(donor_);
   EXPECT_TRUE(four && proc.running()) << "not 4 data connections carrying data (the default --parallel) "
                                       << "(id, host, command, time, state, bytes sent):\n"
@@ -700,7 +572,7 @@ TEST_F(RemoteCloneErrors, SigkillDuringRedoStage) {
   ASSERT_TRUE(wait_mid_clone(proc, target, why)) << command_line(args) << "\n" << why;
   // The redo stage has begun once a redo file exists in DIR (the donor announces them in it).
   const std::string redo_dir = target + "/#innodb_redo";
-  const bool in_redo = wait_until(120, [&] {
+  const bool in_redo = it::wait_until(120, [&] {
     if (!proc.running()) return true;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(redo_dir, ec))
@@ -708,7 +580,7 @@ TEST_F(RemoteCloneErrors, SigkillDuringRedoStage) {
     return false;
   });
   ASSERT_TRUE(in_redo && proc.running()) << "the clone did not reach its redo stage while still running; DIR holds ["
-                                         << join(listing(target), " ") << "]\n"
+                                         << join(it::listing(target), " ") << "]\n"
                                          << (proc.running() ? std::string() : describe(proc.result()));
   info("SIGKILL in the redo stage at " + std::to_string(data_bytes(target)) + " bytes in DIR");
   proc.signal(SIGKILL);
