@@ -65,8 +65,13 @@ void add_remote_command(CLI::App& app, const GlobalOptions& global, const Passwo
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--allow-absolute-paths", options->allow_absolute_paths,
                 "Accept donor files kept outside its datadir (DATA DIRECTORY=...): written under DIR/#external");
+  cmd->add_flag("--block-ddl", options->block_ddl,
+                "Hold the donor's backup lock for the whole clone: no DDL there meanwhile. If mysqlclone is then "
+                "killed (SIGKILL, OOM, a lost host), the donor keeps the lock, and its DDL waits, for "
+                "clone_donor_timeout_after_network_failure (5 min by default). Default: no lock; the donor's "
+                "DDL during the clone is applied to the copy");
   cmd->add_option("--ddl-timeout", options->ddl_timeout_seconds,
-                  "Seconds the donor may wait for its backup lock (default 300)")
+                  "With --block-ddl: seconds the donor may wait for its backup lock (default 300)")
       ->check(CLI::Range(1, 86400));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, from, &global, &password, &exit_code] {

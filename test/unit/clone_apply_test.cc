@@ -251,7 +251,7 @@ TEST_F(CloneApplyTest, FileAndRedoIndexesAreSeparate) {
   EXPECT_EQ(read_all(target / "#innodb_redo" / "#ib_redo0"), (Bytes{0, 0, 'r', 'e', 'd', 'o'}));
 }
 
-TEST_F(CloneApplyTest, EncryptionAndConcurrentDdlFlagsAreUnsupported) {
+TEST_F(CloneApplyTest, EncryptionIsUnsupported) {
   auto a = begin();
   ASSERT_TRUE(a);
   struct Case {
@@ -261,9 +261,7 @@ TEST_F(CloneApplyTest, EncryptionAndConcurrentDdlFlagsAreUnsupported) {
   const Case cases[] = {{kFileFlagEncrypted, "encrypted"},
                         {kFileFlagHasKey, "encrypted"},
                         {kFileFlagEncrypted | kFileFlagHasKey, "encrypted"},
-                        {kFileFlagRenamed, "concurrent DDL"},
-                        {kFileFlagDeleted, "concurrent DDL"},
-                        {kFileFlagZlib | kFileFlagDeleted, "concurrent DDL"}};
+                        {kFileFlagEncrypted | kFileFlagRenamed, "encrypted"}};
   uint32_t index = 0;
   for (const auto& c : cases) {
     SCOPED_TRACE(c.flags);
@@ -288,6 +286,146 @@ TEST_F(CloneApplyTest, EncryptionAndConcurrentDdlFlagsAreUnsupported) {
   ASSERT_TRUE(a->add_file(file_meta(10, "db/l.ibd", kPage, SnapshotState::kFileCopy, kFsp16kDynamic, kFileFlagLz4))
                   .is_ok());
   EXPECT_TRUE(fs::exists(target / "db" / "z.ibd"));
+}
+
+// ---- the donor's concurrent DDL ---------------------------------------------------------------
+
+FileDescriptor ddl_meta(uint32_t index, const std::string& name, uint16_t flags,
+                        SnapshotState batch = SnapshotState::kPageCopy) {
+  return file_meta(index, name, 7 * kPage, batch, kFsp16kDynamic, flags);
+}
+
+TEST_F(CloneApplyTest, ADdlBatchDeletesRenamesAndCreatesWithReusedNames) {
+  auto a = begin();
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->begin_state(SnapshotState::kFileCopy).is_ok());
+  for (uint32_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(a->add_file(file_meta(i, std::string("db/") + char('a' + i) + ".ibd", kPage, SnapshotState::kFileCopy,
+                                      kFsp16kDynamic))
+                    .is_ok());
+    ASSERT_TRUE(a->write(block(i, 0, kPage), filled(kPage, uint8_t('A' + i))).is_ok());
+  }
+  // The batch after FILE COPY (state PAGE COPY), in ascending index: a dropped, b renamed to a,
+  // c renamed to b, and a new table under c's old name.
+  ASSERT_TRUE(a->add_file(ddl_meta(0, "db/a.ibd", kFileFlagDeleted)).is_ok());
+  EXPECT_FALSE(fs::exists(target / "db" / "a.ibd"));
+  ASSERT_TRUE(a->add_file(ddl_meta(1, "db/a.ibd", kFileFlagRenamed)).is_ok());
+  ASSERT_TRUE(a->add_file(ddl_meta(2, "db/b.ibd", kFileFlagRenamed)).is_ok());
+  // Until the next state starts, a renamed file has a name no table can have.
+  EXPECT_TRUE(fs::exists(target / "db" / "a.ibd.#clone_ddl"));
+  EXPECT_TRUE(fs::exists(target / "db" / "b.ibd.#clone_ddl"));
+  FileDescriptor created = ddl_meta(3, "db/c.ibd", 0);
+  created.space_id = 77;
+  ASSERT_TRUE(a->add_file(created).is_ok());
+  ASSERT_TRUE(a->begin_state(SnapshotState::kPageCopy).is_ok());
+  EXPECT_EQ(tree(target), (std::set<std::string>{"mysql", "#clone", "#clone/#status_in_progress", "db", "db/a.ibd",
+                                                 "db/b.ibd", "db/c.ibd"}));
+  EXPECT_EQ(read_all(target / "db" / "a.ibd"), filled(kPage, 'B'));
+  EXPECT_EQ(read_all(target / "db" / "b.ibd"), filled(kPage, 'C'));
+  // The new file: as the server creates a tablespace, page 0 with its identity, 7 pages.
+  const Bytes c = read_all(target / "db" / "c.ibd");
+  ASSERT_EQ(c.size(), 7 * kPage);
+  EXPECT_EQ(c[34 + 3], 77);  // FIL header space id (big-endian)
+  EXPECT_EQ(c[38 + 3], 77);  // FSP header space id
+  // Its modified pages arrive in PAGE COPY; blocks for the dropped file are read and dropped.
+  ASSERT_TRUE(a->write(block(3, 3 * kPage, kPage, SnapshotState::kPageCopy), filled(kPage, 'N')).is_ok());
+  ASSERT_TRUE(a->write(block(0, 0, kPage, SnapshotState::kFileCopy), filled(kPage, 'X')).is_ok());
+  EXPECT_FALSE(fs::exists(target / "db" / "a.ibd.#clone_ddl"));
+  const auto ddl = a->concurrent_ddl();
+  EXPECT_EQ(ddl.created, 1u);
+  EXPECT_EQ(ddl.renamed, 2u);
+  EXPECT_EQ(ddl.deleted, 1u);
+  ASSERT_TRUE(a->finish_files().is_ok());
+  EXPECT_EQ(a->files().size(), 3u);
+  const Bytes after = read_all(target / "db" / "c.ibd");
+  ASSERT_GE(after.size(), 4 * kPage);
+  EXPECT_EQ(Bytes(after.begin() + 3 * kPage, after.begin() + 4 * kPage), filled(kPage, 'N'));
+}
+
+TEST_F(CloneApplyTest, RenamesThatSwapNamesResolveWhenTheNextStateBegins) {
+  auto a = begin();
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->begin_state(SnapshotState::kFileCopy).is_ok());
+  ASSERT_TRUE(a->add_file(file_meta(0, "db/x.ibd", kPage, SnapshotState::kFileCopy, kFsp16kDynamic)).is_ok());
+  ASSERT_TRUE(a->add_file(file_meta(1, "db/y.ibd", kPage, SnapshotState::kFileCopy, kFsp16kDynamic)).is_ok());
+  ASSERT_TRUE(a->write(block(0, 0, kPage), filled(kPage, 'x')).is_ok());
+  ASSERT_TRUE(a->write(block(1, 0, kPage), filled(kPage, 'y')).is_ok());
+  ASSERT_TRUE(a->add_file(ddl_meta(0, "db/y.ibd", kFileFlagRenamed)).is_ok());
+  ASSERT_TRUE(a->add_file(ddl_meta(1, "db/x.ibd", kFileFlagRenamed)).is_ok());
+  ASSERT_TRUE(a->begin_state(SnapshotState::kPageCopy).is_ok());
+  EXPECT_EQ(read_all(target / "db" / "x.ibd"), filled(kPage, 'y'));
+  EXPECT_EQ(read_all(target / "db" / "y.ibd"), filled(kPage, 'x'));
+  // Announced again in the next batch (a DDL just after the state change is): nothing to do.
+  ASSERT_TRUE(a->add_file(ddl_meta(0, "db/y.ibd", kFileFlagRenamed, SnapshotState::kRedoCopy)).is_ok());
+  ASSERT_TRUE(a->begin_state(SnapshotState::kRedoCopy).is_ok());
+  EXPECT_EQ(read_all(target / "db" / "y.ibd"), filled(kPage, 'x'));
+  EXPECT_EQ(a->concurrent_ddl().renamed, 2u);
+}
+
+TEST_F(CloneApplyTest, ADeleteDuringAStateDropsTheFileAndItsLaterBlocks) {
+  auto a = begin();
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->begin_state(SnapshotState::kFileCopy).is_ok());
+  ASSERT_TRUE(a->add_file(file_meta(0, "db/gone.ibd", 4 * kPage, SnapshotState::kFileCopy, kFsp16kDynamic)).is_ok());
+  ASSERT_TRUE(a->write(block(0, 0, kPage), filled(kPage, 'g')).is_ok());
+  // On any stream, with the current state: the file was dropped on the donor.
+  ASSERT_TRUE(a->add_file(file_meta(0, "db/gone.ibd", 4 * kPage, SnapshotState::kFileCopy, kFsp16kDynamic,
+                                    kFileFlagDeleted))
+                  .is_ok());
+  EXPECT_FALSE(fs::exists(target / "db" / "gone.ibd"));
+  ASSERT_TRUE(a->write(block(0, kPage, kPage), filled(kPage, 'g')).is_ok());
+  EXPECT_FALSE(fs::exists(target / "db" / "gone.ibd"));
+  // And again in the batch.
+  ASSERT_TRUE(a->add_file(ddl_meta(0, "db/gone.ibd", kFileFlagDeleted)).is_ok());
+  // A file created and dropped before the batch: nothing is written, its blocks are dropped.
+  ASSERT_TRUE(a->add_file(ddl_meta(1, "db/brief.ibd", kFileFlagDeleted)).is_ok());
+  ASSERT_TRUE(a->begin_state(SnapshotState::kPageCopy).is_ok());
+  ASSERT_TRUE(a->write(block(1, 0, kPage, SnapshotState::kPageCopy), filled(kPage, 'b')).is_ok());
+  ASSERT_TRUE(a->finish_files().is_ok());
+  EXPECT_TRUE(a->files().empty());
+  EXPECT_EQ(tree(target), (std::set<std::string>{"mysql", "#clone", "#clone/#status_in_progress", "db"}));
+  EXPECT_EQ(a->concurrent_ddl().deleted, 2u);
+}
+
+TEST_F(CloneApplyTest, FilesCreatedDuringPageCopyAreDataFilesNotRedo) {
+  auto a = begin({9, 7, 4});
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->begin_state(SnapshotState::kFileCopy).is_ok());
+  ASSERT_TRUE(a->add_file(file_meta(0, "db/t.ibd", kPage, SnapshotState::kFileCopy, kFsp16kDynamic)).is_ok());
+  ASSERT_TRUE(a->begin_state(SnapshotState::kPageCopy).is_ok());
+  // The batch after PAGE COPY carries REDO COPY's number.
+  ASSERT_TRUE(a->add_file(ddl_meta(1, "db/late.ibd", 0, SnapshotState::kRedoCopy)).is_ok());
+  const Bytes late = read_all(target / "db" / "late.ibd");
+  ASSERT_EQ(late.size(), 7 * kPage);
+  EXPECT_EQ((uint32_t(late[8]) << 24 | uint32_t(late[9]) << 16 | uint32_t(late[10]) << 8 | late[11]), 90704u);
+  ASSERT_TRUE(a->begin_state(SnapshotState::kRedoCopy).is_ok());
+  // REDO COPY's own files keep their index space.
+  ASSERT_TRUE(a->add_file(redo_meta(1, kMiB)).is_ok());
+  EXPECT_TRUE(fs::exists(target / "#innodb_redo" / "#ib_redo1"));
+  EXPECT_EQ(a->concurrent_ddl().created, 1u);
+}
+
+TEST_F(CloneApplyTest, DdlTheApplierCannotMakeSenseOfIsRefused) {
+  auto a = begin();
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->begin_state(SnapshotState::kFileCopy).is_ok());
+  ASSERT_TRUE(a->add_file(file_meta(0, "db/a.ibd", kPage, SnapshotState::kFileCopy, kFsp16kDynamic)).is_ok());
+  ASSERT_TRUE(a->add_file(file_meta(1, "db/b.ibd", kPage, SnapshotState::kFileCopy, kFsp16kDynamic)).is_ok());
+  // A rename onto a name that nothing frees.
+  ASSERT_TRUE(a->add_file(ddl_meta(0, "db/b.ibd", kFileFlagRenamed)).is_ok());
+  expect_code(a->begin_state(SnapshotState::kPageCopy), ExitCode::kProtocol, "another file");
+  // A new tablespace with flags no MySQL server writes.
+  auto b = Applier::begin(ApplyOptions{scratch.path / "other", false, {9, 7, 4}});
+  ASSERT_TRUE(b.is_ok());
+  ASSERT_TRUE((*b)->begin_state(SnapshotState::kFileCopy).is_ok());
+  FileDescriptor odd = ddl_meta(0, "db/odd.ibd", 0);
+  odd.fsp_flags = 0x21 | 2u << 6;  // 2K pages
+  expect_code((*b)->add_file(odd), ExitCode::kUnsupported, "cannot initialise");
+  // Renames and deletes never concern redo files.
+  FileDescriptor redo = redo_meta(0, kMiB);
+  redo.flags = kFileFlagDeleted;
+  ASSERT_TRUE((*b)->begin_state(SnapshotState::kRedoCopy).is_ok());
+  expect_code((*b)->add_file(redo), ExitCode::kProtocol, "DDL on redo file 0");
 }
 
 TEST_F(CloneApplyTest, MetadataAndDataOutsideTheCopyStatesAreRefused) {

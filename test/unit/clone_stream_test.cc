@@ -172,7 +172,7 @@ TEST(CloneStreamInitTest, CollectsWhatTheDonorSays) {
       locs(kProtocolV4, {{12, locator()}}),
       complete(),
   });
-  auto d = init_clone(donor, 300);
+  auto d = init_clone(donor, 300, true);
   ASSERT_TRUE(d.is_ok()) << d.status().message();
 
   // Exactly one command: COM_INIT asking for V4, a 300 s DDL timeout, the backup lock, no locators.
@@ -214,7 +214,7 @@ TEST(CloneStreamInitTest, AcceptsAnOldDonorsOrderAndProtocol) {
       plugin_v1("InnoDB"),
       complete(),
   });
-  auto d = init_clone(donor, 7);
+  auto d = init_clone(donor, 7, true);
   ASSERT_TRUE(d.is_ok()) << d.status().message();
   ASSERT_EQ(donor.sent.size(), 1u);
   EXPECT_EQ(donor.sent[0].body, (Bytes{0x03, 0x01, 0, 0, 7, 0, 0, 0}));
@@ -229,7 +229,7 @@ TEST(CloneStreamInitTest, DonorErrorIsUnsupportedWithTheDonorsMessage) {
       plugin_v2("InnoDB", ""),
       error(3869, "Clone system configuration: plugin 'foo' is not active"),
   });
-  auto d = init_clone(donor, 300);
+  auto d = init_clone(donor, 300, true);
   ASSERT_FALSE(d.is_ok());
   expect_code(d.status(), ExitCode::kUnsupported, "Clone system configuration: plugin 'foo' is not active");
   EXPECT_NE(d.status().message().find("3869"), std::string::npos) << d.status().message();
@@ -240,7 +240,7 @@ TEST(CloneStreamInitTest, InterruptedDonorIsANetworkError) {
   for (int32_t code : {1317, 1053, 3169}) {
     SCOPED_TRACE(code);
     ScriptedDonor donor({error(code, "Query execution was interrupted")});
-    auto d = init_clone(donor, 300);
+    auto d = init_clone(donor, 300, true);
     ASSERT_FALSE(d.is_ok());
     expect_code(d.status(), ExitCode::kNetwork, "Query execution was interrupted");
   }
@@ -251,35 +251,35 @@ TEST(CloneStreamInitTest, InterruptedDonorIsANetworkError) {
 
 TEST(CloneStreamInitTest, AnswerWithoutLocatorIsAProtocolError) {
   ScriptedDonor donor({config(5, "version", "9.7.4"), complete()});
-  expect_code(init_clone(donor, 300).status(), ExitCode::kProtocol, "no locator");
+  expect_code(init_clone(donor, 300, true).status(), ExitCode::kProtocol, "no locator");
   ScriptedDonor empty({complete()});
-  expect_code(init_clone(empty, 300).status(), ExitCode::kProtocol, "no locator");
+  expect_code(init_clone(empty, 300, true).status(), ExitCode::kProtocol, "no locator");
 }
 
 TEST(CloneStreamInitTest, NonInnodbLocatorIsRefused) {
   ScriptedDonor other({locs(kProtocolV3, {{7, locator()}}), complete()});
-  expect_code(init_clone(other, 300).status(), ExitCode::kUnsupported, "type 7");
+  expect_code(init_clone(other, 300, true).status(), ExitCode::kUnsupported, "type 7");
   // InnoDB plus another engine (a fork's MyRocks locator) is refused too.
   ScriptedDonor mixed({locs(kProtocolV3, {{12, locator()}, {14, locator()}}), complete()});
-  expect_code(init_clone(mixed, 300).status(), ExitCode::kUnsupported, "type 14");
+  expect_code(init_clone(mixed, 300, true).status(), ExitCode::kUnsupported, "type 14");
 }
 
 TEST(CloneStreamInitTest, BrokenAnswersAreProtocolErrors) {
   ScriptedDonor unexpected({data(text("x")), complete()});
-  expect_code(init_clone(unexpected, 300).status(), ExitCode::kProtocol, "during COM_INIT");
+  expect_code(init_clone(unexpected, 300, true).status(), ExitCode::kProtocol, "during COM_INIT");
   ScriptedDonor descriptor({desc(task_desc(0)), complete()});
-  expect_code(init_clone(descriptor, 300).status(), ExitCode::kProtocol, "during COM_INIT");
+  expect_code(init_clone(descriptor, 300, true).status(), ExitCode::kProtocol, "during COM_INIT");
   ScriptedDonor bad_config({packet(5, Writer().le32(100).str("short").b), complete()});
-  expect_code(init_clone(bad_config, 300).status(), ExitCode::kProtocol, "config");
+  expect_code(init_clone(bad_config, 300, true).status(), ExitCode::kProtocol, "config");
   ScriptedDonor unknown({packet(42), complete()});
-  expect_code(init_clone(unknown, 300).status(), ExitCode::kProtocol, "unknown response code 42");
+  expect_code(init_clone(unknown, 300, true).status(), ExitCode::kProtocol, "unknown response code 42");
   // The connection ends before COMPLETE: the transport's error, not success.
   ScriptedDonor cut({locs(kProtocolV3, {{12, locator()}})});
-  expect_code(init_clone(cut, 300).status(), ExitCode::kNetwork, "connection closed");
+  expect_code(init_clone(cut, 300, true).status(), ExitCode::kNetwork, "connection closed");
   // A failed send reads nothing.
   ScriptedDonor unsent({locs(kProtocolV3, {{12, locator()}}), complete()});
   unsent.send_result = Status::error(ExitCode::kNetwork, "broken pipe");
-  expect_code(init_clone(unsent, 300).status(), ExitCode::kNetwork, "broken pipe");
+  expect_code(init_clone(unsent, 300, true).status(), ExitCode::kNetwork, "broken pipe");
   EXPECT_EQ(unsent.received, 0u);
 }
 

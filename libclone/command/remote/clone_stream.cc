@@ -49,8 +49,8 @@ Status donor_error_status(const DonorError& e) {
   return Status::error(ExitCode::kUnsupported, text);
 }
 
-Result<DonorDescription> init_clone(Transport& main, uint32_t ddl_timeout_seconds) {
-  if (Status s = main.send(Command::kInit, build_init_body(kProtocolHighest, ddl_timeout_seconds, false, {}));
+Result<DonorDescription> init_clone(Transport& main, uint32_t ddl_timeout_seconds, bool block_ddl) {
+  if (Status s = main.send(Command::kInit, build_init_body(kProtocolHighest, ddl_timeout_seconds, !block_ddl, {}));
       !s.is_ok())
     return s;
   DonorDescription d;
@@ -116,8 +116,9 @@ Status attach_worker(Transport& worker, uint32_t protocol, const std::vector<Loc
   return Status::ok();
 }
 
-Status CloneProgress::account(uint64_t bytes) {
+Status CloneProgress::account(SnapshotState stage, uint64_t bytes) {
   done_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  if (stage == SnapshotState::kPageCopy) return Status::ok();
   return throttle.take(bytes);
 }
 
@@ -135,7 +136,7 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
       const DataDescriptor block = *pending;
       pending.reset();
       if (Status s = writer.submit(block, r.body); !s.is_ok()) return s;
-      return c.progress.account(r.body.size());
+      return c.progress.account(block.state, r.body.size());
     }
     if (r.type != ResponseType::kDataDescriptor) return unexpected(r.type, "COM_EXECUTE");
     if (pending) return Status::error(ExitCode::kProtocol, "the donor sent a descriptor where data was due");
@@ -159,6 +160,8 @@ Status run_execute_stream(Transport& t, StreamContext& c) {
       if (state->is_ack()) return Status::ok();  // keep-alive during a long donor wait
       if (!master) return Status::ok();           // only the master takes part in state changes
       if (state->is_start()) {
+        // The previous state's DDL batch came just before this: its renames take their names now.
+        if (Status s = c.applier.begin_state(state->state); !s.is_ok()) return s;
         c.progress.state = uint32_t(state->state);
         c.progress.total_bytes += state->estimated_bytes;
         log_info("clone stage: {}", snapshot_state_name(state->state));

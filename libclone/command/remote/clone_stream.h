@@ -29,9 +29,12 @@ struct DonorDescription {
   std::string config(const std::string& key) const;  // "" when absent
 };
 
-// COM_INIT on the main connection: asks for the highest protocol we speak, the backup lock (so
-// no DDL can run during the clone) with `ddl_timeout_seconds` to get it.
-Result<DonorDescription> init_clone(Transport& main, uint32_t ddl_timeout_seconds);
+// COM_INIT on the main connection: asks for the highest protocol we speak. With `block_ddl` the
+// donor takes its backup lock (waiting up to `ddl_timeout_seconds` for it) and holds it to the
+// end of the clone, so no DDL runs meanwhile — nor for as long as the donor then waits for a
+// recipient that vanished. Without it the donor takes no lock and announces the files its DDL
+// creates, renames and deletes, which the Applier applies as the stock recipient does.
+Result<DonorDescription> init_clone(Transport& main, uint32_t ddl_timeout_seconds, bool block_ddl);
 
 // COM_ATTACH on a worker connection, with the master's locators.
 Status attach_worker(Transport& worker, uint32_t protocol, const std::vector<Locator>& locators);
@@ -42,9 +45,11 @@ struct CloneProgress {
   std::atomic<uint64_t> total_bytes{0};
   std::atomic<uint32_t> state{0};  // SnapshotState of the main stream
   Throttle throttle;  // --max-rate
-  // Counts `bytes` received, then waits while the transfer runs ahead of the allowed rate
-  // (kInterrupted at once on a signal).
-  Status account(uint64_t bytes);
+  // Counts `bytes` received in `state`, then waits while the transfer runs ahead of the allowed
+  // rate (kInterrupted at once on a signal). PAGE COPY is never slowed: its pages come from the
+  // donor's buffer pool, not its disks, and the donor holds every in-place index build or table
+  // rebuild (ALTER ... ALGORITHM=INPLACE: bulk loads without redo) until the stage ends.
+  Status account(SnapshotState state, uint64_t bytes);
 };
 
 struct StreamContext {

@@ -314,8 +314,8 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   target.manifest = remote_clone_manifest(result);
   if (Status s = begin_target(target.applier->storage(), target.manifest, StartGuard::kNone); !s.is_ok()) return s;
 
-  // From COM_INIT on the donor holds a snapshot (and its backup lock) for us: whatever ends this
-  // early must end it there too, not leave it waiting minutes for a reconnect.
+  // From COM_INIT on the donor holds a snapshot (and, with --block-ddl, its backup lock) for us:
+  // whatever ends this early must end it there too, not leave it waiting minutes for a reconnect.
   struct EndDonorCloneUnlessDone {
     Connections& connections;
     Transport& aux;
@@ -339,7 +339,7 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
-  auto donor = init_clone(connections.at(0), options.ddl_timeout_seconds);
+  auto donor = init_clone(connections.at(0), options.ddl_timeout_seconds, options.block_ddl);
   initialised = true;
   interrupt_watch.join();
   if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted; the clone in " + result.target_dir + " is incomplete");
@@ -355,6 +355,7 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
 
   result.connections = options.parallel;
   result.compressed = options.compress;
+  result.block_ddl = options.block_ddl;
   log_info("cloning into {} over {} connection{} (protocol 0x{:04x})", result.target_dir, options.parallel,
            options.parallel == 1 ? "" : "s", donor->protocol);
   const StreamPlan plan{*params, options.compress, options.ddl_timeout_seconds, options.parallel - 1, *donor,
@@ -370,6 +371,7 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   if (Status s = target.applier->finish_files(); !s.is_ok()) return s;
   result.files = target.applier->files();
   result.absolute_files = target.applier->absolute_donor_names();
+  result.concurrent_ddl = target.applier->concurrent_ddl();
   result.bytes = target.applier->bytes_written();
   result.finished_at = utc_now_iso8601();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -440,6 +442,10 @@ Manifest remote_clone_manifest(const RemoteCloneResult& r) {
   for (const auto& f : r.files) m.files.push_back({f.path, f.size, "", false, std::nullopt, 0, 0});
   nlohmann::json& j = m.sections;
   j["connections"] = r.connections;
+  j["block_ddl"] = r.block_ddl;
+  j["concurrent_ddl"] = {{"created", r.concurrent_ddl.created},
+                         {"renamed", r.concurrent_ddl.renamed},
+                         {"deleted", r.concurrent_ddl.deleted}};
   j["compressed"] = r.compressed;
   j["donor"] = {{"host", d.host},
                 {"port", d.port},

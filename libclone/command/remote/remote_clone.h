@@ -25,6 +25,11 @@ struct RemoteCloneOptions {
   bool compress = false;  // the client protocol's compression on every clone connection
   double max_rate_mib = 0;
   bool allow_absolute_paths = false;
+  // Ask the donor for its backup lock (as before 8.0.27): no DDL on the donor for the whole
+  // clone, and for as long as the donor waits for a recipient that died without a word
+  // (clone_donor_timeout_after_network_failure, 5 min by default). Off: the donor takes no lock
+  // and the clone applies its DDL (clone_apply.h).
+  bool block_ddl = false;
   unsigned ddl_timeout_seconds = 300;  // how long the donor may wait for its backup lock
 };
 
@@ -51,6 +56,8 @@ struct RemoteCloneResult {
   bool compressed = false;
   std::vector<clone::AppliedFile> files;
   std::vector<std::string> absolute_files;  // donor paths parked under DIR/#external
+  bool block_ddl = false;
+  clone::ConcurrentDdl concurrent_ddl;
   uint64_t bytes = 0;
   double seconds = 0;
   std::string started_at, finished_at;

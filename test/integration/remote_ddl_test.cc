@@ -1,0 +1,299 @@
+// `mysqlclone remote` without the donor's backup lock (issue 14, part 1): a clone of a real MySQL
+// 9.7 donor under sysbench load and a DDL loop (CREATE, ALTER ... ADD COLUMN, RENAME, DROP,
+// TRUNCATE every second on tables of several sizes) succeeds, applies the donor's DDL
+// descriptors, starts as a stock mysqld, checks clean, replicates from its position and then
+// equals the donor table by table, the DDL tables included; the DDL loop is never blocked more
+// than 1 s. A `remote` killed with SIGKILL at 10 points across the clone never leaves the
+// donor's DDL blocked: after each, DDL on the donor succeeds within 1 s. And `--block-ddl` keeps
+// the old behaviour: the donor's DDL waits while the clone runs.
+//
+// Every wait is bounded, every background process is a process group killed by its destructor,
+// every server is stopped by it::Server. A server that cannot start fails the test (it::Server
+// throws); nothing here skips.
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test/integration/checks.h"
+#include "test/integration/harness.h"
+#include "test/integration/load.h"
+#include "test/integration/remote.h"
+#include "test/integration/text.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace it::text;
+
+constexpr unsigned kTables = 4;
+constexpr unsigned kRows = 20000;
+// Tables the DDL loop rebuilds in turn (ALTER ... ADD COLUMN, ALGORITHM=INPLACE), by rows.
+const std::vector<std::pair<std::string, unsigned>> kSizedTables{{"t_small", 500}, {"t_medium", 10000},
+                                                                 {"t_large", 60000}};
+
+double now_epoch() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The donor: sysbench tables and the DDL loop's tables of several sizes.
+void prepare_donor(const it::Server& donor) {
+  it::sysbench_prepare(donor, "oltp_read_write", kTables, kRows);
+  std::string sql = "SET SESSION cte_max_recursion_depth = 1000000;\nCREATE DATABASE ddl;\n";
+  for (const auto& [name, rows] : kSizedTables)
+    sql += "CREATE TABLE ddl." + name + " (id INT PRIMARY KEY, n INT NOT NULL, v VARCHAR(200) NOT NULL, KEY (n));\n"
+           "INSERT INTO ddl." + name + " WITH RECURSIVE seq (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < " +
+           std::to_string(rows) + ") SELECT i, i % 1000, REPEAT(CHAR(97 + i % 26), 20 + i % 150) FROM seq;\n";
+  sql += "CREATE TABLE ddl.trunc (id INT PRIMARY KEY, v VARCHAR(64));\n";
+  donor.sql(sql);
+}
+
+// The DDL loop: one session (lock_wait_timeout = 1: a metadata or backup lock held longer makes
+// its statement fail, and the client stops at the first error, which ends the loop), one round a
+// second. Each timed DDL is framed by two SELECTs of the server's clock, so its output gives how
+// long each statement took, as the server saw it.
+it::Load ddl_loop(const it::Server& donor, unsigned max_seconds) {
+  std::string body =
+      "  ddl() { echo \"SELECT 'b', UNIX_TIMESTAMP(SYSDATE(6));\"; echo \"$2;\"; "
+      "echo \"SELECT 'e', UNIX_TIMESTAMP(SYSDATE(6)), '$1';\"; }\n"
+      "  if [ $i = 1 ]; then echo \"SET SESSION lock_wait_timeout = 1;\"; fi\n"
+      "  sized=(";
+  for (const auto& [name, rows] : kSizedTables) body += name + " ";
+  body +=
+      ")\n"
+      "  t=${sized[$((i % 3))]}\n"
+      "  ddl create \"CREATE TABLE ddl.c$i (id INT PRIMARY KEY, v VARCHAR(64))\"\n"
+      "  echo \"INSERT INTO ddl.c$i VALUES (1, 'one $i'), (2, 'two $i'), (3, 'three $i');\"\n"
+      "  if [ $i -gt 1 ]; then ddl rename \"RENAME TABLE ddl.c$((i - 1)) TO ddl.r$((i - 1))\"; fi\n"
+      "  if [ $i -gt 3 ]; then ddl drop \"DROP TABLE ddl.r$((i - 3))\"; fi\n"
+      "  ddl \"alter $t\" \"ALTER TABLE ddl.$t ADD COLUMN x$i INT NOT NULL DEFAULT $i, ALGORITHM=INPLACE\"\n"
+      "  ddl truncate \"TRUNCATE TABLE ddl.trunc\"\n"
+      "  echo \"INSERT INTO ddl.trunc VALUES (1, 'round $i'), (2, 'again $i');\"\n"
+      "  sleep 1";
+  return it::sql_loop(donor, "DDL loop", body, max_seconds);
+}
+
+struct DdlTiming {
+  double begin = 0;    // server clock, epoch seconds
+  double seconds = 0;  // how long the statement took
+  std::string what;
+};
+
+// The timed statements the loop has run so far, from its output.
+std::vector<DdlTiming> ddl_timings(const std::string& out) {
+  std::vector<DdlTiming> v;
+  double begin = -1;
+  for (const auto& line : split_lines(out)) {
+    const auto f = split(line, '\t');
+    if (f.size() == 2 && f[0] == "b") begin = std::stod(f[1]);
+    if (f.size() == 3 && f[0] == "e" && begin >= 0) {
+      v.push_back({begin, std::stod(f[1]) - begin, f[2]});
+      begin = -1;
+    }
+  }
+  return v;
+}
+
+DdlTiming slowest(const std::vector<DdlTiming>& v, double from, double to) {
+  DdlTiming worst;
+  for (const auto& t : v)
+    if (t.begin >= from && t.begin <= to && t.seconds >= worst.seconds) worst = t;
+  return worst;
+}
+
+// DDL on the donor now, in one session that waits at most 1 s for any lock: a CREATE, an
+// in-place rebuild and a DROP. Returns "" when all succeeded within 1 s (server clock), else why.
+std::string ddl_probe(const it::Server& donor, const std::string& table) {
+  auto r = donor.try_sql("SET SESSION lock_wait_timeout = 1;\nSELECT UNIX_TIMESTAMP(SYSDATE(6));\n"
+                         "CREATE TABLE " + table + " (id INT PRIMARY KEY, v INT);\n"
+                         "ALTER TABLE " + table + " ADD COLUMN w INT, ALGORITHM=INPLACE;\n"
+                         "DROP TABLE " + table + ";\nSELECT UNIX_TIMESTAMP(SYSDATE(6));\n",
+                         60);
+  if (r.exit_code != 0) return "DDL failed: " + describe(r);
+  const auto lines = split_lines(r.out);
+  if (lines.size() != 2) return "unexpected output: " + r.out;
+  const double took = std::stod(lines[1]) - std::stod(lines[0]);
+  if (took > 1.0) return "DDL took " + it::fixed1(took) + " s";
+  return "";
+}
+
+// ---------------------------------------------------------------- 1. a clone under a DDL loop
+
+TEST(RemoteDdl, CloneUnderLoadAndDdlLoop) {
+  it::Server donor(it::kRemoteFlavour, "16k", {it::kClonePlugin});
+  prepare_donor(donor);
+  donor.sql("CREATE DATABASE kp;\n");
+  it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kTables, kRows, 1, 600);
+  it::Load ddl = ddl_loop(donor, 600);
+  // What the loop's statements take before the clone: the yardstick for "blocked".
+  ASSERT_TRUE(it::wait_until(60, [&] { return !ddl.running() || ddl_timings(ddl.output()).size() >= 25; }))
+      << ddl.describe();
+  ASSERT_TRUE(ddl.running()) << "the DDL loop failed before the clone\n" << ddl.describe();
+  ASSERT_TRUE(oltp.running()) << oltp.describe();
+
+  it::TempDir work;
+  const std::string target = work.path() + "/clone";
+  // Throttled so that the clone spans many rounds of the loop (~100 MiB at 8 MiB/s).
+  const auto args = it::remote_args(donor, target, {"--parallel", "2", "--max-rate", "8"});
+  const double clone_begin = now_epoch();
+  auto r = it::mysqlclone_bounded(args, 300);
+  const double clone_end = now_epoch();
+  EXPECT_TRUE(ddl.running()) << "the DDL loop failed during the clone (a lock held > 1 s?)\n" << ddl.describe();
+  ASSERT_EQ(r.exit_code, 0) << it::command_line(args) << "\n"
+                            << describe(r) << "\n--- donor error log ---\n"
+                            << server_errors(donor.error_log());
+  const json doc = parse(r.out);
+  ASSERT_TRUE(doc.is_object()) << describe(r);
+  info("remote under DDL: " + it::fixed1(clone_end - clone_begin) + " s; concurrent_ddl " +
+       doc.value("concurrent_ddl", json()).dump());
+  for (const auto& line : split_lines(r.err))
+    if (contains(line, "clone stage")) info(line);
+  // The loop ran DDL through the clone, and the clone saw it: files created, renamed, deleted.
+  ASSERT_TRUE(doc.contains("concurrent_ddl") && doc["concurrent_ddl"].is_object()) << doc.dump();
+  for (const char* k : {"created", "renamed", "deleted"})
+    EXPECT_GT(doc["concurrent_ddl"].value(k, 0), 0) << k << ": " << doc.dump();
+  it::expect_donor_clean(donor, "remote under DDL");
+
+  // Never blocked more than 1 s: no statement of the loop during the clone took more than 1 s
+  // over the slowest one before it.
+  const auto timings = ddl_timings(ddl.output());
+  const DdlTiming before = slowest(timings, 0, clone_begin);
+  const DdlTiming during = slowest(timings, clone_begin, clone_end);
+  size_t n_during = 0;
+  for (const auto& t : timings) n_during += (t.begin >= clone_begin && t.begin <= clone_end) ? 1 : 0;
+  info("DDL loop: slowest before the clone " + std::to_string(before.seconds) + " s (" + before.what +
+       "), during it " + std::to_string(during.seconds) + " s (" + during.what + "), " + std::to_string(n_during) +
+       " timed DDL statements during the clone");
+  EXPECT_GE(n_during, 10u) << "the DDL loop hardly ran during the clone";
+  EXPECT_LE(during.seconds, before.seconds + 1.0) << "a DDL statement was blocked during the clone: " << during.what;
+
+  // The stock mysqld starts on DIR and everything checks.
+  it::Server copy(it::kRemoteFlavour, "16k", {"--datadir", target});
+  EXPECT_EQ(it::check_all_tables(copy), "") << "CHECK TABLE on the copy";
+  auto repl = it::start_replica_of(copy, donor);
+  ASSERT_EQ(repl.exit_code, 0) << describe(repl);
+  ddl.stop();
+  oltp.stop();
+  ASSERT_TRUE(it::wait_quiet(donor, 60)) << "the donor still runs statements 60 s after the loads were stopped";
+  const std::string gtids = it::gtid_executed(donor);
+  auto wait = copy.try_sql("SELECT WAIT_FOR_EXECUTED_GTID_SET('" + gtids + "', 180);\n", 240);
+  ASSERT_TRUE(wait.exit_code == 0 && wait.out == "0\n")
+      << "the copy did not catch up with " << gtids << ": " << describe(wait) << "\n"
+      << it::replica_status(copy);
+  const auto names = it::innodb_user_tables(donor);
+  EXPECT_EQ(it::innodb_user_tables(copy), names);
+  size_t ddl_tables = 0;
+  for (const auto& n : names) ddl_tables += n.rfind("`ddl`.", 0) == 0 ? 1 : 0;
+  info("comparing " + std::to_string(names.size()) + " InnoDB tables, " + std::to_string(ddl_tables) +
+       " of them the DDL loop's");
+  EXPECT_EQ(it::checksums(copy, names), it::checksums(donor, names))
+      << "CHECKSUM TABLE differs between the copy and the donor\n"
+      << it::replica_status(copy);
+}
+
+// ----------------------------------------------------------- 2. SIGKILL never blocks the donor
+
+// A throttled `remote --parallel 2` under light load, killed with SIGKILL at 10 points: right
+// after it starts, at 8 points through its file copy, and once each in its page and redo copy
+// stages. After each, DDL on the donor succeeds within 1 s, and DIR is not a finished clone.
+TEST(RemoteDdl, SigkillNeverLeavesDonorDdlBlocked) {
+  it::Server donor(it::kRemoteFlavour, "16k", {it::kClonePlugin});
+  it::sysbench_prepare(donor, "oltp_read_write", kTables, kRows);
+  donor.sql("CREATE DATABASE kp;\n");
+  it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kTables, kRows, 1, 900);
+  it::TempDir work;
+  const std::vector<std::string> extra{"--parallel", "2", "--max-rate", "10"};
+
+  // How long the whole clone takes here: the file-copy points are spread over it.
+  const auto t0 = std::chrono::steady_clock::now();
+  auto full = it::mysqlclone_bounded(it::remote_args(donor, work.path() + "/full", extra), 300);
+  const double full_seconds = it::seconds_since(t0);
+  ASSERT_EQ(full.exit_code, 0) << describe(full);
+  it::expect_donor_clean(donor, "the reference clone");
+  info("reference clone: " + it::fixed1(full_seconds) + " s");
+
+  struct Point {
+    std::string name;
+    double after_seconds;  // < 0: at the stage named by `stage` in mysqlclone's log
+    std::string stage;
+  };
+  std::vector<Point> points{{"at start", 0, ""}};
+  for (int k = 1; k <= 8; ++k)
+    points.push_back({"file copy " + std::to_string(k) + "/9", full_seconds * k / 10.0, ""});
+  points.push_back({"page copy", -1, "clone stage: PAGE COPY"});
+  points.push_back({"redo copy", -1, "clone stage: REDO COPY"});
+
+  int n = 0;
+  for (const auto& p : points) {
+    SCOPED_TRACE(p.name);
+    ++n;
+    const std::string target = work.path() + "/kill" + std::to_string(n);
+    std::vector<std::string> argv{it::mysqlclone_binary()};
+    const auto args = it::remote_args(donor, target, extra);
+    argv.insert(argv.end(), args.begin(), args.end());
+    it::Background proc(argv);
+    const auto started = std::chrono::steady_clock::now();
+    bool reached;
+    if (p.after_seconds > 0) {
+      reached = it::wait_until(p.after_seconds, [&] { return !proc.running(); }) == false;
+    } else if (p.stage.empty()) {
+      reached = it::wait_until(30, [&] { return !proc.running() || fs::exists(target + "/#clone/#status_in_progress"); }) &&
+                proc.running();
+    } else {
+      reached = it::wait_until(120, [&] { return !proc.running() || contains(proc.err(), p.stage); }) &&
+                proc.running();
+    }
+    ASSERT_TRUE(reached) << "mysqlclone ended before the kill point\n" << describe(proc.result());
+    proc.signal(SIGKILL);
+    ASSERT_TRUE(proc.wait_for(30)) << "mysqlclone still runs 30 s after SIGKILL";
+    const std::string why = ddl_probe(donor, "kp.t" + std::to_string(n));
+    EXPECT_EQ(why, "") << "DDL on the donor after SIGKILL " << p.name;
+    info("SIGKILL " + p.name + " after " + it::fixed1(it::seconds_since(started)) + " s, " +
+         std::to_string(it::data_bytes(target)) + " bytes in DIR: donor DDL " + (why.empty() ? "free" : why));
+    // Not a finished clone: either no DIR yet, or one marked unfinished that `verify` refuses.
+    if (fs::exists(target)) {
+      EXPECT_TRUE(fs::exists(target + "/#clone/#status_in_progress")) << "DIR holds [" << join(it::listing(target), " ") << "]";
+      auto v = it::mysqlclone_bounded({"verify", target}, 120);
+      EXPECT_EQ(v.exit_code, 11) << "verify of the killed clone\n" << describe(v);
+    }
+    // The donor still waits for the killed recipient to come back (clone_donor_timeout_after_
+    // network_failure, 5 min): its idle clone holds the donor's one clone slot, but no lock.
+    // End it as a DBA would, for the next point.
+    it::expect_donor_clean(donor, "after SIGKILL " + p.name + " (a killed recipient's donor session is expected)");
+  }
+  // The full check of DIR (a stock mysqld refuses it as unfinished) once, on the last one.
+  it::expect_unfinished("SIGKILL in the redo copy", work.path() + "/kill" + std::to_string(n));
+}
+
+// ------------------------------------------------------------------------ 3. --block-ddl
+
+// --block-ddl asks the donor for its backup lock: DDL on the donor waits while the clone runs.
+TEST(RemoteDdl, BlockDdlHoldsTheDonorsBackupLock) {
+  it::Server donor(it::kRemoteFlavour, "16k", {it::kClonePlugin});
+  it::sysbench_prepare(donor, "oltp_read_write", kTables, kRows);
+  donor.sql("CREATE DATABASE kp;\n");
+  it::TempDir work;
+  const std::string target = work.path() + "/blocked";
+  std::vector<std::string> argv{it::mysqlclone_binary()};
+  const auto args = it::remote_args(donor, target, {"--block-ddl", "--max-rate", "5", "--parallel", "1"});
+  argv.insert(argv.end(), args.begin(), args.end());
+  it::Background proc(argv);
+  std::string why;
+  ASSERT_TRUE(it::wait_mid_clone(proc, target, why)) << it::command_line(args) << "\n" << why;
+  const std::string blocked = ddl_probe(donor, "kp.blocked");
+  EXPECT_TRUE(contains(blocked, "Lock wait timeout")) << "DDL on the donor during a --block-ddl clone: '" << blocked << "'";
+  ASSERT_TRUE(proc.wait_for(300)) << "the clone did not end";
+  EXPECT_EQ(proc.result().exit_code, 0) << describe(proc.result());
+  EXPECT_EQ(ddl_probe(donor, "kp.after"), "") << "DDL after the --block-ddl clone";
+  it::expect_donor_clean(donor, "--block-ddl");
+}
+
+}  // namespace
