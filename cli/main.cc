@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   add_verify_command(app, global, exit_code);
   add_local_command(app, global, password, exit_code);
   add_remote_command(app, global, password, exit_code);
+  add_guard_donor_command(app, exit_code);
 
   app.parse_complete_callback([&global] {
     if (global.quiet) set_log_level(LogLevel::kWarning);

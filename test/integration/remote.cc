@@ -59,11 +59,14 @@ void expect_donor_clean(const Server& donor, const std::string& what) {
   const bool clean = it::wait_until(30, [&] { return it::sessions_of(donor, "mysqlclone") == 0; });
   EXPECT_TRUE(clean) << what << ": session(s) of mysqlclone still on the donor 30 s after mysqlclone ended:\n"
                      << processlist(donor);
-  if (!clean) {
-    for (const auto& id : split_lines(donor.sql("SELECT ID FROM performance_schema.processlist WHERE USER = 'mysqlclone';")))
-      donor.try_sql("KILL " + id + ";\n", 30);
-    it::wait_until(30, [&] { return it::sessions_of(donor, "mysqlclone") == 0; });
-  }
+  if (!clean) end_donor_sessions(donor);
+}
+
+unsigned end_donor_sessions(const Server& donor) {
+  const auto ids = split_lines(donor.sql("SELECT ID FROM performance_schema.processlist WHERE USER = 'mysqlclone';"));
+  for (const auto& id : ids) donor.try_sql("KILL " + id + ";\n", 30);
+  it::wait_until(30, [&] { return it::sessions_of(donor, "mysqlclone") == 0; });
+  return unsigned(ids.size());
 }
 
 std::vector<std::string> innodb_user_tables(const Server& s) {

@@ -29,6 +29,8 @@ std::string processlist(const Server& s);
 // thread left waiting for a restart would hold the donor's only clone slot for minutes). Leftovers
 // are reported, then killed so the next case starts from a clean donor.
 void expect_donor_clean(const Server& donor, const std::string& what);
+// KILLs every session of mysqlclone on the donor (as a DBA ends an abandoned clone); how many.
+unsigned end_donor_sessions(const Server& donor);
 
 std::vector<std::string> innodb_user_tables(const Server& s);
 std::vector<std::string> all_tables(const Server& s);

@@ -12,6 +12,7 @@
 
 #include "libclone/command/remote/clone_paths.h"
 #include "libclone/command/remote/clone_transport.h"
+#include "libclone/command/remote/donor_guard.h"
 #include "libclone/io/directory_storage.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
@@ -116,10 +117,12 @@ Result<DonorFacts> preflight(Session& main, const ConnectionParams& params) {
 // Every connection of one clone, and the way to stop them all from another thread.
 class Connections {
  public:
+  explicit Connections(DonorGuard& guard) : guard_(guard) {}
   // Returns the connection's slot; an interrupted clone takes no new connection.
   Result<Transport*> add(std::unique_ptr<Transport> t, unsigned long donor_thread) {
     std::lock_guard lock(mutex_);
     if (aborted_) return Status::error(ExitCode::kInterrupted, "the clone is being stopped");
+    guard_.watch(donor_thread);
     transports_.push_back(std::move(t));
     donor_threads_.push_back(donor_thread);
     return transports_.back().get();
@@ -147,6 +150,7 @@ class Connections {
   }
 
  private:
+  DonorGuard& guard_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Transport>> transports_;
   std::vector<unsigned long> donor_threads_;
@@ -297,8 +301,10 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
            result.donor.tls ? "TLS" : "plain text");
 
   // Main and aux in clone mode before DIR is created: a refusal (privilege, plugin) leaves
-  // nothing behind.
-  Connections connections;
+  // nothing behind. Every clone session is known to the guard before it can hold anything.
+  auto donor_guard = DonorGuard::start(*params);
+  if (!donor_guard.is_ok()) return donor_guard.status();
+  Connections connections(**donor_guard);
   if (Status s = tune_donor_session(*main_session); !s.is_ok()) return s;
   const unsigned long main_thread = main_session->thread_id();
   auto main = enter_clone_mode(std::move(*main_session));
@@ -307,6 +313,7 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   unsigned long aux_thread = 0;
   auto aux = open_clone_connection(*params, false, options.ddl_timeout_seconds, aux_thread);
   if (!aux.is_ok()) return aux.status();
+  (*donor_guard)->watch(aux_thread);
 
   auto applier = Applier::begin(ApplyOptions{result.target_dir, options.allow_absolute_paths, *donor_version});
   if (!applier.is_ok()) return applier.status();
