@@ -24,6 +24,9 @@ void print_human(const RemoteCloneResult& r) {
              r.target_dir, r.donor.version, r.donor.host, r.donor.port, r.files.size(), human_bytes(double(r.bytes)),
              r.seconds, r.seconds > 0 ? mib / r.seconds : 0, r.connections, r.connections == 1 ? "" : "s",
              r.compressed ? ", compressed" : "");
+  if (const auto& d = r.concurrent_ddl; d.created + d.renamed + d.deleted > 0)
+    fmt::print("DDL ran on the donor during the clone and is in the copy: {} file(s) created, {} renamed, {} deleted\n",
+               d.created, d.renamed, d.deleted);
   fmt::print("start it with mysqld {} (same OS/machine: {} {}) and at least this my.cnf:\n", r.donor.version,
              r.donor.compile_os, r.donor.compile_machine);
   fmt::print("{}", suggested_my_cnf(r));
