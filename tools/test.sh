@@ -15,5 +15,5 @@ echo "== build done in $(( $(date +%s) - start )) s"
 ctest --test-dir build-asan -L unit --output-on-failure -j "$(nproc)" -E '^MysqlRedoArchiver\.OutOfDescriptorsFailsTheTailer$'
 tools/fuzz.sh 20
 ctest --test-dir build --output-on-failure -L unit -j "$(nproc)"
-ctest --test-dir build --output-on-failure -L integration
+ctest --test-dir build --output-on-failure -L integration -j 2
 echo "== all tests done in $(( $(date +%s) - start )) s"
