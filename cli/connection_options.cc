@@ -35,6 +35,7 @@ PasswordArgs extract_password(int argc, char** argv) {
 }
 
 void add_connection_options(CLI::App& cmd, ConnectionOptions& o) {
+  o.command = cmd.get_name();
   const char* group = "Connection (as the mysql client)";
   cmd.add_option("-h,--host", o.host, "Server host (default: localhost, via the socket)")->group(group);
   cmd.add_option("-P,--port", o.port, "TCP port")->check(CLI::Range(1, 65535))->group(group);

@@ -25,10 +25,17 @@ std::string ConnectionParams::describe() const {
   return user + "@" + host + ":" + std::to_string(port ? port : 3306);
 }
 
+std::vector<std::string> connection_option_groups(const std::string& command) {
+  std::vector<std::string> groups{"client", "mysqlclone"};
+  if (!command.empty()) groups.push_back("mysqlclone-" + command);
+  return groups;
+}
+
 Result<ConnectionParams> resolve_connection(const ConnectionOptions& cli) {
-  auto file_values = read_option_groups(option_files(cli.files), {"client", "mysqlclone"}, cli.files);
-  if (!file_values.is_ok()) return file_values.status();
-  const auto& fv = *file_values;
+  const auto groups = connection_option_groups(cli.command);
+  auto entries = read_option_entries(option_files(cli.files), groups, cli.files);
+  if (!entries.is_ok()) return entries.status();
+  const auto fv = merge_by_group(*entries, groups);
   auto from_file = [&](const char* name) -> std::optional<std::string> {
     auto it = fv.find(name);
     return it == fv.end() ? std::nullopt : std::optional<std::string>(it->second);

@@ -19,7 +19,11 @@ struct ConnectionOptions {
   std::optional<unsigned> port;
   std::optional<std::string> ssl_mode, ssl_ca, ssl_cert, ssl_key;
   OptionFileChoice files;
+  std::string command;  // "local", "remote": its option group [mysqlclone-<command>] counts too
 };
+
+// Connection options may come from these option-file groups; a later group wins.
+std::vector<std::string> connection_option_groups(const std::string& command);
 
 // Everything needed to call the client library.
 struct ConnectionParams {

@@ -55,7 +55,7 @@ std::string parse_value(std::string v) {
 
 struct Reader {
   const std::vector<std::string>& groups;
-  std::map<std::string, std::string> values;
+  std::vector<OptionEntry> entries;
 
   Status read(const std::string& path, bool must_exist, int depth) {
     if (depth > kMaxIncludeDepth) return Status::error(ExitCode::kUsage, path + ": !include nested too deeply");
@@ -64,7 +64,7 @@ struct Reader {
       if (!must_exist) return Status::ok();
       return Status::error(ExitCode::kUsage, "cannot read option file " + path);
     }
-    bool in_group = false;
+    const std::string* group = nullptr;
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
       const std::string t = trim(line);
@@ -89,15 +89,22 @@ struct Reader {
         if (close == std::string::npos)
           return Status::error(ExitCode::kUsage, path + ":" + std::to_string(n) + ": unterminated group name");
         const std::string g = trim(t.substr(1, close - 1));
-        in_group = std::find(groups.begin(), groups.end(), g) != groups.end();
+        const auto it = std::find(groups.begin(), groups.end(), g);
+        group = it == groups.end() ? nullptr : &*it;
         continue;
       }
-      if (!in_group) continue;
+      if (!group) continue;
       const auto eq = t.find('=');
-      if (eq == std::string::npos)
-        values[normalise_name(t)] = "";
-      else
-        values[normalise_name(trim(t.substr(0, eq)))] = parse_value(t.substr(eq + 1));
+      const std::string raw = eq == std::string::npos ? t : trim(t.substr(0, eq));
+      OptionEntry e;
+      e.group = *group;
+      e.name = normalise_name(raw);
+      e.loose = e.name.size() != raw.size();
+      e.bare = eq == std::string::npos;
+      if (!e.bare) e.value = parse_value(t.substr(eq + 1));
+      e.file = path;
+      e.line = n;
+      entries.push_back(std::move(e));
     }
     return Status::ok();
   }
@@ -115,16 +122,25 @@ std::vector<std::string> option_files(const OptionFileChoice& choice) {
   return files;
 }
 
-Result<std::map<std::string, std::string>> read_option_groups(const std::vector<std::string>& files,
-                                                              const std::vector<std::string>& groups,
-                                                              const OptionFileChoice& choice) {
+Result<std::vector<OptionEntry>> read_option_entries(const std::vector<std::string>& files,
+                                                     const std::vector<std::string>& groups,
+                                                     const OptionFileChoice& choice) {
   Reader r{groups, {}};
   for (const auto& f : files) {
     const bool explicit_file = (choice.defaults_file && f == *choice.defaults_file) ||
                                (choice.defaults_extra_file && f == *choice.defaults_extra_file);
     if (Status s = r.read(f, explicit_file, 0); !s.is_ok()) return s;
   }
-  return std::move(r.values);
+  return std::move(r.entries);
+}
+
+std::map<std::string, std::string> merge_by_group(const std::vector<OptionEntry>& entries,
+                                                  const std::vector<std::string>& groups) {
+  std::map<std::string, std::string> values;
+  for (const auto& g : groups)
+    for (const auto& e : entries)
+      if (e.group == g) values[e.name] = e.value;
+  return values;
 }
 
 }  // namespace mysqlclone

@@ -25,10 +25,27 @@ struct OptionFileChoice {
 // by the reader; a missing --defaults-file or --defaults-extra-file is an error).
 std::vector<std::string> option_files(const OptionFileChoice& choice);
 
-// Option name -> value (empty for a bare flag) from `groups` of `files`; later wins.
-// Names are normalised: "loose-" removed, '_' turned into '-'.
-Result<std::map<std::string, std::string>> read_option_groups(const std::vector<std::string>& files,
-                                                              const std::vector<std::string>& groups,
-                                                              const OptionFileChoice& choice);
+// One `name[=value]` line of a group: where it is, for errors that name file, line and key.
+struct OptionEntry {
+  std::string group;
+  std::string name;   // normalised: "loose-" removed, '_' turned into '-'
+  std::string value;  // unquoted and unescaped; empty for a bare name
+  bool bare = false;  // `name` alone, no '='
+  bool loose = false; // written with the "loose-" prefix: unknown names are not errors
+  std::string file;
+  int line = 0;
+  std::string where() const { return file + ":" + std::to_string(line); }
+};
+
+// Every entry of `groups` in `files`, in reading order (files in order, `!include`d files where
+// they are included).
+Result<std::vector<OptionEntry>> read_option_entries(const std::vector<std::string>& files,
+                                                     const std::vector<std::string>& groups,
+                                                     const OptionFileChoice& choice);
+
+// Name -> value, the groups' order being their priority: a later group's entry wins over an
+// earlier group's wherever it is; within a group a later entry wins.
+std::map<std::string, std::string> merge_by_group(const std::vector<OptionEntry>& entries,
+                                                  const std::vector<std::string>& groups);
 
 }  // namespace mysqlclone

@@ -44,8 +44,11 @@ TEST_F(OptionFileTest, GroupsIncludesNamesAndValues) {
                                  "!includedir " + (dir_ / "conf.d").string() + "\n");
   mysqlclone::OptionFileChoice choice;
   choice.defaults_file = main;
-  auto v = mysqlclone::read_option_groups(mysqlclone::option_files(choice), {"client", "mysqlclone"}, choice);
-  ASSERT_TRUE(v.is_ok()) << v.status().message();
+  const std::vector<std::string> groups{"client", "mysqlclone"};
+  auto entries = mysqlclone::read_option_entries(mysqlclone::option_files(choice), groups, choice);
+  ASSERT_TRUE(entries.is_ok()) << entries.status().message();
+  const auto values = mysqlclone::merge_by_group(*entries, groups);
+  const auto* v = &values;
   EXPECT_EQ(v->at("user"), "backup");
   EXPECT_EQ(v->at("password"), "p#ss word");
   EXPECT_EQ(v->at("host"), "db1");
@@ -54,6 +57,35 @@ TEST_F(OptionFileTest, GroupsIncludesNamesAndValues) {
   EXPECT_EQ(v->at("socket"), "/run/my\\sock");
   EXPECT_EQ(v->at("ssl-ca"), "/etc/ca.pem");
   EXPECT_EQ(v->at("port"), "3310");  // b.cnf is read after a.cnf; [mysqld] is not ours
+  // Where each came from, and how it was written.
+  for (const auto& e : *entries) {
+    if (e.name == "ssl-mode") {
+      EXPECT_TRUE(e.loose);
+      EXPECT_EQ(e.where(), main + ":8");
+    }
+    if (e.name == "skip-column-names") {
+      EXPECT_TRUE(e.bare);
+    }
+    if (e.name == "port") {
+      EXPECT_EQ(e.group, "mysqlclone");
+    }
+  }
+}
+
+TEST_F(OptionFileTest, ALaterGroupWinsWhereverItsEntriesAre) {
+  const std::string f = write("g.cnf",
+                              "[mysqlclone-local]\nparallel=3\n"
+                              "[mysqlclone]\nparallel=2\nmax-rate=5\n"
+                              "[client]\nparallel=9\nuser=u\n");
+  mysqlclone::OptionFileChoice choice;
+  choice.defaults_file = f;
+  const std::vector<std::string> groups{"client", "mysqlclone", "mysqlclone-local"};
+  auto entries = mysqlclone::read_option_entries(mysqlclone::option_files(choice), groups, choice);
+  ASSERT_TRUE(entries.is_ok());
+  const auto v = mysqlclone::merge_by_group(*entries, groups);
+  EXPECT_EQ(v.at("parallel"), "3");
+  EXPECT_EQ(v.at("max-rate"), "5");
+  EXPECT_EQ(v.at("user"), "u");
 }
 
 TEST_F(OptionFileTest, FileOrderAndChoices) {
@@ -72,15 +104,18 @@ TEST_F(OptionFileTest, FileOrderAndChoices) {
 TEST_F(OptionFileTest, MissingExplicitFileIsAnError) {
   mysqlclone::OptionFileChoice choice;
   choice.defaults_file = (dir_ / "missing.cnf").string();
-  auto v = mysqlclone::read_option_groups(mysqlclone::option_files(choice), {"client"}, choice);
+  auto v = mysqlclone::read_option_entries(mysqlclone::option_files(choice), {"client"}, choice);
   ASSERT_FALSE(v.is_ok());
   EXPECT_EQ(v.status().code(), mysqlclone::ExitCode::kUsage);
 }
 
 TEST_F(OptionFileTest, CommandLineWinsThenFilesThenEnvironment) {
-  const std::string f = write("c.cnf", "[client]\nuser=fileuser\nport=4000\n[mysqlclone]\nhost=filehost\n");
+  const std::string f = write("c.cnf",
+                              "[mysqlclone-local]\nport=4000\n[client]\nuser=fileuser\nport=3999\n[mysqlclone]\n"
+                              "host=filehost\nport=3998\n");
   mysqlclone::ConnectionOptions cli;
   cli.files.defaults_file = f;
+  cli.command = "local";
   cli.user = "cliuser";
   ::setenv("MYSQL_PWD", "envpass", 1);
   auto p = mysqlclone::resolve_connection(cli);
