@@ -33,7 +33,7 @@ void print_human(const RemoteCloneResult& r) {
                "absolute paths before the first start\n",
                r.absolute_files.size(), r.target_dir);
   fmt::print("to make it a replica:\n");
-  for (const auto& s : replica_statements(remote_replica_source(r))) fmt::print("  {};\n", s);
+  for (const auto& s : replica_statements({remote_replica_source(r)})) fmt::print("  {};\n", s);
 }
 
 const char* stage_label(uint32_t state) {

@@ -1,5 +1,6 @@
-// Statements that make a copy a replica of its source, from the position the copy is
-// consistent at: one builder for every command. The account is left as placeholders
+// Replication around a copy: what the source replicates from (its channels, read at the copy's
+// consistency point), and the statements that make a copy a replica, from the position the
+// copy is consistent at: one builder for every command. The account is left as placeholders
 // (REPLICATION_USER / REPLICATION_PASSWORD): provisioning scripts substitute their own.
 #pragma once
 
@@ -8,6 +9,8 @@
 #include <vector>
 
 #include "innodb/tablespace_flags.h"
+#include "libclone/base/status.h"
+#include "libclone/server/session.h"
 
 namespace mysqlclone {
 
@@ -15,6 +18,9 @@ struct ReplicaSource {
   innodb::Flavour flavour = innodb::Flavour::kMysql;
   std::string host;
   unsigned port = 0;
+  // The channel (MySQL) or connection (MariaDB) to set up; "" is the default one. Named in the
+  // statements when it is not "" or when several are set up at once.
+  std::string channel;
   bool gtid = false;      // replicate by GTID (MySQL auto-position, MariaDB gtid_slave_pos)
   std::string gtid_set;   // MariaDB: the gtid_slave_pos to set
   // Without GTIDs: the binlog coordinates; an empty file means they are only known once the copy
@@ -25,6 +31,35 @@ struct ReplicaSource {
   bool tls = false;  // the source offered TLS: the replica asks for it too
 };
 
-std::vector<std::string> replica_statements(const ReplicaSource& source);
+// The statements for `sources` (one per channel), run in this order on the started copy: with
+// `drop_copied_channels`, first forget the channels the copy carries from its source (MySQL keeps
+// them in InnoDB tables, so a copy of a replica has them), then set up each channel, then start
+// each. On MariaDB gtid_slave_pos is one server-wide value, set once before any connection starts.
+std::vector<std::string> replica_statements(const std::vector<ReplicaSource>& sources,
+                                            bool drop_copied_channels = false);
+
+// One replication channel of a replica (MySQL channel, MariaDB connection) as the server reports
+// it (SHOW REPLICA STATUS / SHOW ALL SLAVES STATUS).
+struct ReplicaChannel {
+  std::string name;  // "" the default channel / connection
+  std::string source_host;
+  unsigned source_port = 0;
+  bool gtid = false;  // MySQL Auto_Position=1, MariaDB Using_Gtid other than No
+  bool tls = false;   // the channel asks its source for TLS
+  // The source's binlog coordinates of the last transaction this server applied
+  // (Relay_Source_Log_File / Exec_Source_Log_Pos).
+  std::string source_log_file;
+  uint64_t source_log_position = 0;
+  // The applier's place in its relay log (MySQL: matched with performance_schema.log_status).
+  std::string relay_log_file;
+  uint64_t relay_log_position = 0;
+  bool applier_running = false;
+};
+
+// Every channel of the server; empty when it is not a replica.
+Result<std::vector<ReplicaChannel>> read_replica_channels(Session& session, innodb::Flavour flavour);
+
+// A string literal for SQL: quotes and backslashes escaped.
+std::string sql_quoted(const std::string& text);
 
 }  // namespace mysqlclone

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include "libclone/command/local/backup_files.h"
 #include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
+#include "libclone/server/applier_pause.h"
 #include "libclone/server/lock_wait.h"
 #include "libclone/base/text.h"
 #include "libclone/server/preflight.h"
@@ -56,6 +58,10 @@ struct Context {
   // rel_path -> index in result.files: a server may have tens of thousands of files, too many
   // to search the list for each one.
   std::unordered_map<std::string, size_t> file_index;
+  bool replica = false;  // the server has replication channels
+  // Destroyed before `session` (members go in reverse order): a pause still in force when the run
+  // ends on an error restarts the appliers while the session's locks are still held or just gone.
+  std::unique_ptr<ApplierPause> pause;
 
   const ServerInfo& info() const { return result.server; }
   bool mysql() const { return info().flavour == innodb::Flavour::kMysql; }
@@ -198,6 +204,47 @@ Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
   return Status::ok();
 }
 
+// Before the end point: whether the server is a replica, and whether its appliers must stop
+// around the end point: when asked (--safe-replica-backup), and on MySQL for a channel that
+// replicates by file and position, whose executed position MySQL reports exactly only with the
+// applier stopped (a multi-threaded applier reports its last checkpoint, which can lag what is
+// committed; GTID channels need no position, the GTID set is exact).
+Status pause_appliers_if_needed(Context& c) {
+  auto channels = read_replica_channels(c.session, c.info().flavour);
+  if (!channels.is_ok()) return channels.status();
+  c.replica = !channels->empty();
+  std::string why;
+  if (c.options.safe_replica_backup) why = "--safe-replica-backup";
+  for (const ReplicaChannel& ch : *channels)
+    if (why.empty() && c.mysql() && !ch.gtid && ch.applier_running)
+      why = "channel '" + printable(ch.name) + "' replicates by binlog file and position";
+  if (!c.replica || why.empty()) return Status::ok();
+  auto params = resolve_connection(c.options.connection);
+  if (!params.is_ok()) return params.status();
+  log_info("stopping the replica's applier around the end point ({})", why);
+  auto pause = ApplierPause::stop(*params, c.info().flavour, *channels, c.options.safe_replica_timeout_seconds);
+  if (!pause.is_ok()) return pause.status();
+  c.pause = std::move(pause).value();
+  c.result.applier_stopped_because = why;
+  return Status::ok();
+}
+
+Status resume_appliers(Context& c) {
+  if (!c.pause) return Status::ok();
+  Status s = c.pause->restart();
+  c.result.applier_stopped_ms = c.pause->stopped_ms();
+  return s;
+}
+
+bool same_position(const std::vector<ReplicaChannel>& a, const std::vector<ReplicaChannel>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].name != b[i].name || a[i].source_log_file != b[i].source_log_file ||
+        a[i].source_log_position != b[i].source_log_position || a[i].relay_log_position != b[i].relay_log_position)
+      return false;
+  return true;
+}
+
 Status finalize(Context& c) {
   const EndPoint& e = c.result.end;
   log_info("waiting for the redo log to reach the end LSN {} (copied up to {})", e.lsn, c.archiver->copied_lsn());
@@ -243,22 +290,78 @@ LockPlan mysql_lock_plan(const OtherFiles& others) {
 }
 
 Result<EndPoint> mysql_read_end_point(Session& s) {
-  auto rows = s.query("SELECT LOCAL, STORAGE_ENGINES FROM performance_schema.log_status");
+  auto rows = s.query("SELECT LOCAL, STORAGE_ENGINES, REPLICATION FROM performance_schema.log_status");
   if (!rows.is_ok()) return rows.status();
   if (rows->empty() || !(*rows)[0][0] || !(*rows)[0][1])
     return Status::error(ExitCode::kInternal, "performance_schema.log_status returned nothing");
   try {
     const auto local = nlohmann::json::parse(*(*rows)[0][0]);
     const auto engines = nlohmann::json::parse(*(*rows)[0][1]);
+    const auto replication = nlohmann::json::parse((*rows)[0][2].value_or("{}"));
     EndPoint e;
     e.lsn = engines.at("InnoDB").at("LSN").get<innodb::Lsn>();
     e.gtid = local.value("gtid_executed", "");
     e.binlog_file = local.value("binary_log_file", "");
     e.binlog_position = local.value("binary_log_position", uint64_t(0));
+    // Each channel's applier position in its relay log at this instant.
+    for (const auto& ch : replication.value("channels", nlohmann::json::array())) {
+      ReplicaChannel channel;
+      channel.name = ch.value("channel_name", "");
+      channel.relay_log_file = ch.value("relay_log_file", "");
+      channel.relay_log_position = ch.value("relay_log_position", uint64_t(0));
+      e.channels.push_back(std::move(channel));
+    }
     return e;
   } catch (const nlohmann::json::exception& ex) {
     return Status::error(ExitCode::kInternal, std::string("cannot read performance_schema.log_status: ") + ex.what());
   }
+}
+
+// The end point and, on a replica, each channel's source coordinates at the same instant:
+// log_status fixes every applier's relay log position with the LSN and GTID set; SHOW REPLICA
+// STATUS, read next, gives the source coordinates, which belong to that instant when its relay
+// positions are the same (an applier that committed in between makes us read both again).
+Result<EndPoint> mysql_end_point(Context& c) {
+  constexpr int kAttempts = 20;
+  const auto base = [](const std::string& path) { return path.substr(path.rfind('/') + 1); };
+  for (int attempt = 1;; ++attempt) {
+    auto end = mysql_read_end_point(c.session);
+    if (!end.is_ok() || end->channels.empty()) return end;
+    auto channels = read_replica_channels(c.session, innodb::Flavour::kMysql);
+    if (!channels.is_ok()) return channels.status();
+    bool same = channels->size() == end->channels.size();
+    for (const ReplicaChannel& at : end->channels) {
+      const auto it = std::find_if(channels->begin(), channels->end(), [&](const auto& x) { return x.name == at.name; });
+      same = same && it != channels->end() && base(it->relay_log_file) == base(at.relay_log_file) &&
+             it->relay_log_position == at.relay_log_position;
+    }
+    end->channels = std::move(channels).value();
+    if (same) return end;
+    if (attempt == kAttempts) {
+      end->channel_positions_exact = false;
+      log_warning("the replica's appliers kept moving: the channels' source file/position may be a few "
+                  "transactions before the copy's (its GTID set is exact); --safe-replica-backup makes them exact");
+      return end;
+    }
+  }
+}
+
+// Commits are blocked (BLOCK_COMMIT), yet an applier that committed just before may still be
+// publishing its new position: read the channels until two reads agree.
+Status mariadb_read_channels(Context& c, EndPoint& e) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto channels = read_replica_channels(c.session, innodb::Flavour::kMariadb);
+    if (!channels.is_ok()) return channels.status();
+    auto pos = c.session.query_value("SELECT @@GLOBAL.gtid_slave_pos");
+    if (!pos.is_ok()) return pos.status();
+    if (attempt > 0 && same_position(e.channels, *channels) && e.gtid_slave_pos == pos->value_or("")) return Status::ok();
+    e.channels = std::move(channels).value();
+    e.gtid_slave_pos = pos->value_or("");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  e.channel_positions_exact = false;
+  log_warning("the replica's position kept moving while commits were blocked: the recorded source positions may be off");
+  return Status::ok();
 }
 
 // Recovery resolves transactions that were prepared but not committed at E through the binlog
@@ -316,6 +419,7 @@ Status mysql_backup(Context& c) {
   if (Status s = check_undo_unchanged(c); !s.is_ok()) return s;
   if (Status s = copy_other_files(c, FileAction::kCopy); !s.is_ok()) return s;
   if (Status s = check_interrupt(); !s.is_ok()) return s;
+  if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
 
   const LockPlan plan = mysql_lock_plan(c.others);
   Clock::time_point blocked{};
@@ -332,7 +436,7 @@ Status mysql_backup(Context& c) {
   // position, GTID set and LSN describe one instant.
   const auto status_read = Clock::now();
   c.archiver->hold();
-  auto end = mysql_read_end_point(c.session);
+  auto end = mysql_end_point(c);
   const auto status_done = Clock::now();
   if (!end.is_ok()) return end.status();
   c.result.end = *end;
@@ -347,6 +451,7 @@ Status mysql_backup(Context& c) {
   if (Status s = mysql_copy_binlog(c); !s.is_ok()) return s;
   if (Status s = c.session.execute("UNLOCK INSTANCE"); !s.is_ok()) return s;
   c.result.ddl_blocked_ms = ms_between(ddl_blocked, Clock::now());
+  if (Status s = resume_appliers(c); !s.is_ok()) return s;
   log_info("end LSN {}, binlog {}:{}; DDL was blocked {} ms, commits {} ms", c.result.end.lsn, c.result.end.binlog_file,
            c.result.end.binlog_position, c.result.ddl_blocked_ms, c.result.commits_blocked_ms);
   return finalize(c);
@@ -410,12 +515,17 @@ Status mariadb_backup(Context& c) {
   for (FileAction a : {FileAction::kCopy, FileAction::kCopyDdl, FileAction::kCopyLocked})
     if (Status s = copy_other_files(c, a); !s.is_ok()) return s;
   if (Status s = check_interrupt(); !s.is_ok()) return s;
+  if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
 
+  // BLOCK_COMMIT also holds every replication applier: the channels' positions and
+  // gtid_slave_pos stand still with the data.
   if (Status s = take_lock(c, "BACKUP STAGE BLOCK_COMMIT"); !s.is_ok()) return s;
   const auto commits_blocked = Clock::now();
   c.archiver->hold();
   auto end = mariadb_read_end_point(c.session);
   if (!end.is_ok()) return end.status();
+  if (c.replica)
+    if (Status s = mariadb_read_channels(c, *end); !s.is_ok()) return s;
   c.result.end = *end;
   c.archiver->set_end_lsn(end->lsn);
   if (Status s = copy_other_files(c, FileAction::kCopyLocked, true); !s.is_ok()) return s;
@@ -424,6 +534,7 @@ Status mariadb_backup(Context& c) {
   const auto released = Clock::now();
   c.result.commits_blocked_ms = ms_between(commits_blocked, released);
   c.result.ddl_blocked_ms = ms_between(ddl_blocked, released);
+  if (Status s = resume_appliers(c); !s.is_ok()) return s;
   log_info("end LSN {}, binlog {}:{}, GTID {}; DDL was blocked {} ms, commits {} ms", c.result.end.lsn,
            c.result.end.binlog_file, c.result.end.binlog_position, c.result.end.gtid, c.result.ddl_blocked_ms,
            c.result.commits_blocked_ms);
@@ -487,7 +598,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
   c.result.target_dir = options.target_dir;
   c.result.started_at = utc_now_iso8601();
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));

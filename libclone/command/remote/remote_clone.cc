@@ -474,7 +474,7 @@ Manifest remote_clone_manifest(const RemoteCloneResult& r) {
       {"sql", "SELECT BINLOG_FILE, BINLOG_POSITION, GTID_EXECUTED FROM performance_schema.clone_status"},
       {"gtid_sql", "SELECT @@GLOBAL.gtid_executed"}};
   j["replication"] = {
-      {"source_host", d.host}, {"source_port", d.port}, {"statements", replica_statements(remote_replica_source(r))}};
+      {"source_host", d.host}, {"source_port", d.port}, {"statements", replica_statements({remote_replica_source(r)})}};
   j["external_files"] = r.absolute_files;
   return m;
 }
