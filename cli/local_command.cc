@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "cli/replica_output.h"
 #include "cli/status_exit.h"
 #include "libclone/command/local/local_backup.h"
 #include "libclone/base/log.h"
@@ -40,29 +41,13 @@ void print_human(const LocalBackupResult& r) {
   const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
   fmt::print("start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
              r.server.version.text(), r.target_dir);
-  const ReplicaSetup setup = replica_setup(r);
-  if (!r.end.channels.empty()) {
-    fmt::print("{}:{} is a replica of {} channel(s), each recorded at the copy's consistency point{}:\n",
-               r.source_host, r.source_port, r.end.channels.size(),
-               r.end.channel_positions_exact ? "" : " (file/position approximate, GTIDs exact)");
-    for (const ReplicaChannel& c : r.end.channels)
-      fmt::print("  channel '{}': source {}:{}, executed up to {}:{}{}\n", c.name, c.source_host, c.source_port,
-                 c.source_log_file, c.source_log_position, c.gtid ? " (GTID auto-positioning)" : "");
-    if (!r.applier_stopped_because.empty())
-      fmt::print("its applier was stopped {} ms around the consistency point ({})\n", r.applier_stopped_ms,
-                 r.applier_stopped_because);
-    if (mysql)
-      fmt::print("the copy starts with its channels stopped (relay_log_recovery and skip_replica_start in its "
-                 "mysqld-auto.cnf)\n");
-    fmt::print("to make the copy a replica of the same source(s):\n");
-    for (const auto& s : setup.from_its_source) fmt::print("  {};\n", s);
-  }
-  if (setup.from_this_server.empty()) {
-    fmt::print("to make the copy a replica of {}:{}: {}\n", r.source_host, r.source_port, setup.not_offered_because);
-    return;
-  }
-  fmt::print("to make the copy a replica of {}:{}:\n", r.source_host, r.source_port);
-  for (const auto& s : setup.from_this_server) fmt::print("  {};\n", s);
+  if (!r.end.channels.empty() && !r.end.channel_positions_exact)
+    fmt::print("the channels' file/position may be a few transactions off (the appliers kept moving); GTIDs are "
+               "exact\n");
+  if (!r.applier_stopped_because.empty())
+    fmt::print("the replica's applier was stopped {} ms around the consistency point ({})\n", r.applier_stopped_ms,
+               r.applier_stopped_because);
+  print_replica_setup(replica_setup(r), r.server.flavour);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "libclone/server/replication.h"
 
+#include <chrono>
+
 #include "libclone/base/text.h"
 
 namespace mysqlclone {
@@ -73,6 +75,88 @@ std::vector<std::string> replica_statements(const std::vector<ReplicaSource>& so
   if (sources.empty()) return {};
   return sources.front().flavour == innodb::Flavour::kMysql ? mysql_statements(sources, drop_copied_channels)
                                                             : mariadb_statements(sources);
+}
+
+ReplicaSetup make_replica_setup(const ReplicaSource& self, const std::vector<ReplicaChannel>& channels,
+                                bool log_replica_updates, const std::string& gtid_slave_pos) {
+  ReplicaSetup setup;
+  setup.host = self.host;
+  setup.port = self.port;
+  setup.channels = channels;
+  const bool mysql = self.flavour == innodb::Flavour::kMysql;
+  const bool replica = !channels.empty();
+  if (replica && !log_replica_updates)
+    setup.not_offered_because = "not offered: " + self.host + ":" + std::to_string(self.port) +
+                                " does not write what it replicates to its binlog (" +
+                                (mysql ? "log_replica_updates" : "log_slave_updates") +
+                                "=OFF), so a replica of it would never receive its source's changes";
+  else
+    setup.from_this_server = replica_statements({self}, mysql && replica);
+  std::vector<ReplicaSource> upstream;
+  for (const ReplicaChannel& c : channels) {
+    ReplicaSource s;
+    s.flavour = self.flavour;
+    s.host = c.source_host;
+    s.port = c.source_port;
+    s.channel = c.name;
+    s.gtid = c.gtid;
+    s.gtid_set = gtid_slave_pos;
+    s.binlog_file = c.source_log_file;
+    s.binlog_position = c.source_log_position;
+    s.position_placeholder_hint = "from SHOW REPLICA STATUS on the started copy";
+    s.tls = c.tls;
+    upstream.push_back(std::move(s));
+  }
+  setup.from_its_source = replica_statements(upstream);
+  return setup;
+}
+
+nlohmann::json replica_setup_json(const ReplicaSetup& setup) {
+  nlohmann::json j = {{"source_host", setup.host}, {"source_port", setup.port}, {"statements", setup.from_this_server}};
+  if (!setup.not_offered_because.empty()) j["statements_not_offered"] = setup.not_offered_because;
+  if (setup.channels.empty()) return j;
+  nlohmann::json channels = nlohmann::json::array();
+  for (const ReplicaChannel& c : setup.channels) {
+    nlohmann::json e = {{"name", c.name}, {"source_host", c.source_host}, {"source_port", c.source_port}, {"gtid", c.gtid}};
+    if (!c.source_log_file.empty()) {
+      e["source_log_file"] = c.source_log_file;
+      e["source_log_position"] = c.source_log_position;
+    }
+    channels.push_back(std::move(e));
+  }
+  j["replica_of"] = {{"channels", channels}, {"statements", setup.from_its_source}};
+  return j;
+}
+
+// The copy of a MySQL replica carries the replica's channels: their metadata lives in InnoDB
+// tables of mysql.ibd (slave_master_info, slave_relay_log_info, slave_worker_info), which we
+// neither leave out nor edit, while the relay logs they point into are not copied (half-written
+// files of the source's own life). Started as it is, the server fails to open those relay logs and
+// logs [ERROR]s, and the channels are unusable until RESET REPLICA. Two settings, persisted in
+// the copy's mysqld-auto.cnf (read from the datadir at every start, over any my.cnf), make it
+// start clean and stay put:
+// - relay_log_recovery=ON: at start each channel drops its relay log and sets its receiver to the
+//   applier's source position in slave_relay_log_info, which InnoDB committed together with the
+//   data (crash-safe replication), so it is the copy's own consistency point; with GTID
+//   auto-positioning the copy's gtid_executed decides anyway. The stock server does exactly this
+//   by itself after an in-place clone ("Applier metadata information for channel '' was found
+//   after a clone operation. Relay log recovery will be executed"), not after a DATA DIRECTORY
+//   clone, whose first start logs the same [ERROR]s.
+// - skip_replica_start=ON: the copy never connects to its source by itself (a restore test, a
+//   copy on another network, a new host being set up); a DBA starts it with the printed
+//   statements or a plain START REPLICA, and RESET PERSIST removes both settings.
+// XtraBackup's documentation asks the same of a restored replica by hand.
+std::string replica_copy_mysqld_auto_cnf() {
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const nlohmann::json metadata = {{"Timestamp", now}, {"User", "mysqlclone"}, {"Host", ""}};
+  const nlohmann::json doc = {
+      {"Version", 2},
+      {"mysql_static_variables",
+       {{"relay_log_recovery", {{"Value", "ON"}, {"Metadata", metadata}}},
+        {"skip_replica_start", {{"Value", "ON"}, {"Metadata", metadata}}}}}};
+  return doc.dump() + "\n";
 }
 
 Result<std::vector<ReplicaChannel>> read_replica_channels(Session& session, innodb::Flavour flavour) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "innodb/tablespace_flags.h"
 #include "libclone/base/status.h"
 #include "libclone/server/session.h"
@@ -58,6 +60,33 @@ struct ReplicaChannel {
 
 // Every channel of the server; empty when it is not a replica.
 Result<std::vector<ReplicaChannel>> read_replica_channels(Session& session, innodb::Flavour flavour);
+
+// How to make a started copy a replica, for every command: mysqlclone.json "replication", --json
+// and the human output.
+struct ReplicaSetup {
+  std::string host;  // the copied server
+  unsigned port = 0;
+  std::vector<ReplicaChannel> channels;  // its channels at the copy's point; empty: not a replica
+  // (b) replicate from the copied server itself: empty when that cannot work, and why.
+  std::vector<std::string> from_this_server;
+  std::string not_offered_because;
+  // (a) the copied server is a replica: replicate from what it replicates from, every channel.
+  // A channel without GTIDs and without a recorded position gets placeholders naming where the
+  // position is (the started copy's own SHOW REPLICA STATUS).
+  std::vector<std::string> from_its_source;
+};
+
+// `self`: where a replica of the copied server starts. A replica's own binlog holds what it
+// replicates only with log_replica_updates (log_slave_updates): otherwise (b) is not offered.
+// gtid_slave_pos: MariaDB's replicated GTID position at the copy's point.
+ReplicaSetup make_replica_setup(const ReplicaSource& self, const std::vector<ReplicaChannel>& channels,
+                                bool log_replica_updates, const std::string& gtid_slave_pos = "");
+nlohmann::json replica_setup_json(const ReplicaSetup& setup);
+
+// The copy of a MySQL replica: its mysqld-auto.cnf, persisting relay_log_recovery=ON and
+// skip_replica_start=ON, so that it starts clean with its channels stopped at their consistent
+// positions (why: replication.cc).
+std::string replica_copy_mysqld_auto_cnf();
 
 // A string literal for SQL: quotes and backslashes escaped.
 std::string sql_quoted(const std::string& text);

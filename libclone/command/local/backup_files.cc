@@ -1,6 +1,5 @@
 #include "libclone/command/local/backup_files.h"
 
-#include <chrono>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -33,24 +32,10 @@ Manifest backup_manifest(const LocalBackupResult& r) {
                 {"ddl_blocked_ms", r.ddl_blocked_ms},
                 {"commits_blocked_ms", r.commits_blocked_ms},
                 {"source", {{"datadir", r.server.datadir}, {"host", r.source_host}, {"port", r.source_port}}}};
-  const ReplicaSetup setup = replica_setup(r);
-  nlohmann::json replication = {
-      {"source_host", r.source_host}, {"source_port", r.source_port}, {"statements", setup.from_this_server}};
-  if (!setup.not_offered_because.empty()) replication["statements_not_offered"] = setup.not_offered_because;
+  nlohmann::json replication = replica_setup_json(replica_setup(r));
   if (!r.end.channels.empty()) {
-    nlohmann::json channels = nlohmann::json::array();
-    for (const ReplicaChannel& c : r.end.channels)
-      channels.push_back({{"name", c.name},
-                          {"source_host", c.source_host},
-                          {"source_port", c.source_port},
-                          {"gtid", c.gtid},
-                          {"source_log_file", c.source_log_file},
-                          {"source_log_position", c.source_log_position}});
-    nlohmann::json of = {{"channels", channels},
-                         {"positions_exact", r.end.channel_positions_exact},
-                         {"statements", setup.from_its_source}};
-    if (!mysql) of["gtid_slave_pos"] = r.end.gtid_slave_pos;
-    replication["replica_of"] = of;
+    replication["replica_of"]["positions_exact"] = r.end.channel_positions_exact;
+    if (!mysql) replication["replica_of"]["gtid_slave_pos"] = r.end.gtid_slave_pos;
   }
   if (!r.applier_stopped_because.empty())
     replication["applier_stopped"] = {{"because", r.applier_stopped_because}, {"ms", r.applier_stopped_ms}};
@@ -71,34 +56,7 @@ ReplicaSource replica_source(const LocalBackupResult& r) {
 }
 
 ReplicaSetup replica_setup(const LocalBackupResult& r) {
-  ReplicaSetup setup;
-  const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
-  const bool replica = !r.end.channels.empty();
-  // A replica's own binlog holds what it replicates only with log_replica_updates: otherwise a
-  // copy replicating from it would never receive its source's changes.
-  if (replica && !r.server.log_replica_updates)
-    setup.not_offered_because = std::string("not offered: ") + r.source_host + ":" + std::to_string(r.source_port) +
-                                " does not write what it replicates to its binlog (" +
-                                (mysql ? "log_replica_updates" : "log_slave_updates") +
-                                "=OFF), so a replica of it would never receive its source's changes";
-  else
-    setup.from_this_server = replica_statements({replica_source(r)}, mysql && replica);
-  std::vector<ReplicaSource> upstream;
-  for (const ReplicaChannel& c : r.end.channels) {
-    ReplicaSource s;
-    s.flavour = r.server.flavour;
-    s.host = c.source_host;
-    s.port = c.source_port;
-    s.channel = c.name;
-    s.gtid = c.gtid;
-    s.gtid_set = r.end.gtid_slave_pos;
-    s.binlog_file = c.source_log_file;
-    s.binlog_position = c.source_log_position;
-    s.tls = c.tls;
-    upstream.push_back(std::move(s));
-  }
-  setup.from_its_source = replica_statements(upstream);
-  return setup;
+  return make_replica_setup(replica_source(r), r.end.channels, r.server.log_replica_updates, r.end.gtid_slave_pos);
 }
 
 std::string xtrabackup_slave_info(const LocalBackupResult& r) {
@@ -124,33 +82,9 @@ std::string xtrabackup_slave_info(const LocalBackupResult& r) {
   return s.str();
 }
 
-// The copy of a MySQL replica carries the replica's channels: their metadata lives in InnoDB
-// tables of mysql.ibd (slave_master_info, slave_relay_log_info, slave_worker_info), which we
-// neither leave out nor edit, while the relay logs they point into are not copied (half-written
-// files of the source's own life). Started as it is, the server fails to open those relay logs and
-// logs [ERROR]s, and the channels are unusable until RESET REPLICA. Two settings, persisted in
-// the copy's mysqld-auto.cnf (read from the datadir at every start, over any my.cnf), make it
-// start clean and stay put:
-// - relay_log_recovery=ON: at start each channel drops its relay log and sets its receiver to the
-//   applier's source position in slave_relay_log_info, which InnoDB committed together with the
-//   data (crash-safe replication), so it is the copy's own consistency point; with GTID
-//   auto-positioning the copy's gtid_executed decides anyway. This is what a Clone recipient gets.
-// - skip_replica_start=ON: the copy never connects to its source by itself (a restore test, a
-//   copy on another network, a new host being set up); a DBA starts it with the printed
-//   statements or a plain START REPLICA, and RESET PERSIST removes both settings.
-// XtraBackup's documentation asks the same of a restored replica by hand.
 std::string mysqld_auto_cnf(const LocalBackupResult& r) {
   if (r.server.flavour != innodb::Flavour::kMysql || r.end.channels.empty()) return "";
-  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  const nlohmann::json metadata = {{"Timestamp", now}, {"User", "mysqlclone"}, {"Host", ""}};
-  const nlohmann::json doc = {
-      {"Version", 2},
-      {"mysql_static_variables",
-       {{"relay_log_recovery", {{"Value", "ON"}, {"Metadata", metadata}}},
-        {"skip_replica_start", {{"Value", "ON"}, {"Metadata", metadata}}}}}};
-  return doc.dump() + "\n";
+  return replica_copy_mysqld_auto_cnf();
 }
 
 std::string xtrabackup_binlog_info(const LocalBackupResult& r) {

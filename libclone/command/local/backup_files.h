@@ -17,15 +17,7 @@ namespace mysqlclone {
 Manifest backup_manifest(const LocalBackupResult& r);
 // Where a replica of the copy's source starts: the copy's consistency point.
 ReplicaSource replica_source(const LocalBackupResult& r);
-
 // How to make the started copy a replica (mysqlclone.json "replication", the CLI's output).
-struct ReplicaSetup {
-  // (b) replicate from the copied server itself: empty when that cannot work, and why.
-  std::vector<std::string> from_this_server;
-  std::string not_offered_because;
-  // (a) the copied server is a replica: replicate from what it replicates from, every channel.
-  std::vector<std::string> from_its_source;
-};
 ReplicaSetup replica_setup(const LocalBackupResult& r);
 // The copy of a replica: each channel's place in its source, as XtraBackup / mariadb-backup
 // write it (CHANGE ... statements); "" for a server that is not a replica.
