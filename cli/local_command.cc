@@ -41,9 +41,6 @@ void print_human(const LocalBackupResult& r) {
   const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
   fmt::print("start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
              r.server.version.text(), r.target_dir);
-  if (!r.end.channels.empty() && !r.end.channel_positions_exact)
-    fmt::print("the channels' file/position may be a few transactions off (the appliers kept moving); GTIDs are "
-               "exact\n");
   if (!r.applier_stopped_because.empty())
     fmt::print("the replica's applier was stopped {} ms around the consistency point ({})\n", r.applier_stopped_ms,
                r.applier_stopped_because);

@@ -171,7 +171,6 @@ Result<std::vector<ReplicaChannel>> read_replica_channels(Session& session, inno
     c.name = status->get(row, mysql ? "Channel_Name" : "Connection_name");
     c.source_host = status->get(row, source + "_Host");
     c.source_log_file = status->get(row, "Relay_" + source + "_Log_File");
-    c.relay_log_file = status->get(row, "Relay_Log_File");
     c.gtid = mysql ? status->get(row, "Auto_Position") == "1" : status->get(row, "Using_Gtid") != "No";
     c.tls = status->get(row, source + "_SSL_Allowed") == "Yes";
     c.applier_running = status->get(row, mysql ? "Replica_SQL_Running" : "Slave_SQL_Running") == "Yes";

@@ -52,9 +52,7 @@ struct ReplicaChannel {
   // (Relay_Source_Log_File / Exec_Source_Log_Pos).
   std::string source_log_file;
   uint64_t source_log_position = 0;
-  // The applier's place in its relay log (MySQL: matched with performance_schema.log_status).
-  std::string relay_log_file;
-  uint64_t relay_log_position = 0;
+  uint64_t relay_log_position = 0;  // the applier's place in its relay log
   bool applier_running = false;
 };
 

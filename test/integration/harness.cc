@@ -105,6 +105,12 @@ void Server::start() {
   running_ = true;
 }
 
+void Server::restart(std::vector<std::string> extra_args) {
+  stop();
+  extra_args_ = std::move(extra_args);
+  start();
+}
+
 void Server::stop() {
   if (!running_) return;
   CommandResult r = run({server_script(), "stop", dir_});

@@ -115,6 +115,8 @@ class Server {
                            double timeout_seconds = 120) const;
   void stop();
   void start();  // again, on the same datadir
+  // Stops it and starts it again on the same datadir with other server.sh start options.
+  void restart(std::vector<std::string> extra_args);
 
   bool is_mariadb() const { return flavour_.rfind("mariadb", 0) == 0; }
   const std::string& flavour() const { return flavour_; }

@@ -118,6 +118,7 @@ LocalBackupResult sample(Flavour f) {
   r.server.redo_capacity = 128 << 20;
   r.server.log_bin = true;
   r.server.log_bin_basename = "/var/lib/mysql/binlog";
+  if (f == Flavour::kMysql) r.server.gtid_mode = "ON";
   r.checkpoint_lsn = 1000;
   r.end.lsn = 5000;
   r.end.binlog_file = "binlog.000002";
@@ -157,6 +158,11 @@ TEST(Replication, MysqlUsesGtidAutoPosition) {
   auto r = sample(Flavour::kMysql);
   r.end.gtid.clear();
   EXPECT_NE(replica_statements({replica_source(r)})[0].find("SOURCE_LOG_FILE='binlog.000002', SOURCE_LOG_POS=1234"),
+            std::string::npos);
+  // Switched to gtid_mode OFF, a server keeps its GTID set: by position all the same.
+  r = sample(Flavour::kMysql);
+  r.server.gtid_mode = "OFF";
+  EXPECT_NE(replica_statements({replica_source(r)})[0].find("SOURCE_AUTO_POSITION=0, SOURCE_LOG_FILE="),
             std::string::npos);
 }
 

@@ -48,7 +48,8 @@ ReplicaSource replica_source(const LocalBackupResult& r) {
   s.flavour = r.server.flavour;
   s.host = r.source_host;
   s.port = r.source_port;
-  s.gtid = !r.end.gtid.empty();
+  // MySQL auto-positions only with gtid_mode ON (a server switched OFF still has a GTID set).
+  s.gtid = !r.end.gtid.empty() && (r.server.flavour != innodb::Flavour::kMysql || r.server.gtid_mode == "ON");
   s.gtid_set = r.end.gtid;
   s.binlog_file = r.end.binlog_file;
   s.binlog_position = r.end.binlog_position;

@@ -204,8 +204,8 @@ Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
   return Status::ok();
 }
 
-// Before the end point: whether the server is a replica, and whether its appliers must stop
-// around the end point: when asked (--safe-replica-backup), and on MySQL for a channel that
+// Before the end point (MySQL: before the copy): whether the server is a replica, and whether its
+// appliers must stop until after the end point: when asked (--safe-replica-backup), and on MySQL for a channel that
 // replicates by file and position, whose executed position MySQL reports exactly only with the
 // applier stopped (a multi-threaded applier reports its last checkpoint, which can lag what is
 // committed; GTID channels need no position, the GTID set is exact).
@@ -290,60 +290,34 @@ LockPlan mysql_lock_plan(const OtherFiles& others) {
 }
 
 Result<EndPoint> mysql_read_end_point(Session& s) {
-  auto rows = s.query("SELECT LOCAL, STORAGE_ENGINES, REPLICATION FROM performance_schema.log_status");
+  auto rows = s.query("SELECT LOCAL, STORAGE_ENGINES FROM performance_schema.log_status");
   if (!rows.is_ok()) return rows.status();
   if (rows->empty() || !(*rows)[0][0] || !(*rows)[0][1])
     return Status::error(ExitCode::kInternal, "performance_schema.log_status returned nothing");
   try {
     const auto local = nlohmann::json::parse(*(*rows)[0][0]);
     const auto engines = nlohmann::json::parse(*(*rows)[0][1]);
-    const auto replication = nlohmann::json::parse((*rows)[0][2].value_or("{}"));
     EndPoint e;
     e.lsn = engines.at("InnoDB").at("LSN").get<innodb::Lsn>();
     e.gtid = local.value("gtid_executed", "");
     e.binlog_file = local.value("binary_log_file", "");
     e.binlog_position = local.value("binary_log_position", uint64_t(0));
-    // Each channel's applier position in its relay log at this instant.
-    for (const auto& ch : replication.value("channels", nlohmann::json::array())) {
-      ReplicaChannel channel;
-      channel.name = ch.value("channel_name", "");
-      channel.relay_log_file = ch.value("relay_log_file", "");
-      channel.relay_log_position = ch.value("relay_log_position", uint64_t(0));
-      e.channels.push_back(std::move(channel));
-    }
     return e;
   } catch (const nlohmann::json::exception& ex) {
     return Status::error(ExitCode::kInternal, std::string("cannot read performance_schema.log_status: ") + ex.what());
   }
 }
 
-// The end point and, on a replica, each channel's source coordinates at the same instant:
-// log_status fixes every applier's relay log position with the LSN and GTID set; SHOW REPLICA
-// STATUS, read next, gives the source coordinates, which belong to that instant when its relay
-// positions are the same (an applier that committed in between makes us read both again).
-Result<EndPoint> mysql_end_point(Context& c) {
-  constexpr int kAttempts = 20;
-  const auto base = [](const std::string& path) { return path.substr(path.rfind('/') + 1); };
-  for (int attempt = 1;; ++attempt) {
-    auto end = mysql_read_end_point(c.session);
-    if (!end.is_ok() || end->channels.empty()) return end;
-    auto channels = read_replica_channels(c.session, innodb::Flavour::kMysql);
-    if (!channels.is_ok()) return channels.status();
-    bool same = channels->size() == end->channels.size();
-    for (const ReplicaChannel& at : end->channels) {
-      const auto it = std::find_if(channels->begin(), channels->end(), [&](const auto& x) { return x.name == at.name; });
-      same = same && it != channels->end() && base(it->relay_log_file) == base(at.relay_log_file) &&
-             it->relay_log_position == at.relay_log_position;
-    }
-    end->channels = std::move(channels).value();
-    if (same) return end;
-    if (attempt == kAttempts) {
-      end->channel_positions_exact = false;
-      log_warning("the replica's appliers kept moving: the channels' source file/position may be a few "
-                  "transactions before the copy's (its GTID set is exact); --safe-replica-backup makes them exact");
-      return end;
-    }
-  }
+// A replica's channels right after log_status. Their source coordinates belong to the end point
+// only while the appliers stand still (stopped: applier_pause.h); a running applier moves on, and
+// a multi-threaded one reports its last checkpoint, so they are then marked approximate (the GTID
+// set, from log_status, is exact: GTID channels need no file/position).
+Status mysql_read_channels(Context& c, EndPoint& e) {
+  auto channels = read_replica_channels(c.session, innodb::Flavour::kMysql);
+  if (!channels.is_ok()) return channels.status();
+  e.channels = std::move(channels).value();
+  for (const ReplicaChannel& ch : e.channels) e.channel_positions_exact = e.channel_positions_exact && !ch.applier_running;
+  return Status::ok();
 }
 
 // Commits are blocked (BLOCK_COMMIT), yet an applier that committed just before may still be
@@ -403,6 +377,9 @@ Result<std::function<Status(innodb::Lsn)>> register_redo_consumer(Context& c) {
 }
 
 Status mysql_backup(Context& c) {
+  // MySQL refuses to stop an applier while the instance is locked for backup: a pause covers the
+  // whole copy (as XtraBackup's --safe-slave-backup does).
+  if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
   // DDL (and the redo-less index builds that come with it) stays blocked from before the
   // start checkpoint until E: the file set and every file's pages stay what the redo describes.
   if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
@@ -419,7 +396,6 @@ Status mysql_backup(Context& c) {
   if (Status s = check_undo_unchanged(c); !s.is_ok()) return s;
   if (Status s = copy_other_files(c, FileAction::kCopy); !s.is_ok()) return s;
   if (Status s = check_interrupt(); !s.is_ok()) return s;
-  if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
 
   const LockPlan plan = mysql_lock_plan(c.others);
   Clock::time_point blocked{};
@@ -436,9 +412,11 @@ Status mysql_backup(Context& c) {
   // position, GTID set and LSN describe one instant.
   const auto status_read = Clock::now();
   c.archiver->hold();
-  auto end = mysql_end_point(c);
+  auto end = mysql_read_end_point(c.session);
   const auto status_done = Clock::now();
   if (!end.is_ok()) return end.status();
+  if (c.replica)
+    if (Status s = mysql_read_channels(c, *end); !s.is_ok()) return s;
   c.result.end = *end;
   c.archiver->set_end_lsn(end->lsn);
   if (Status s = copy_other_files(c, FileAction::kCopyLocked); !s.is_ok()) return s;

@@ -42,8 +42,8 @@ struct EndPoint {
   // A replica's channels at the same instant: what each had applied of its source.
   std::vector<ReplicaChannel> channels;
   std::string gtid_slave_pos;  // MariaDB: the server-wide replicated GTID position
-  // MySQL: false when the appliers kept moving between performance_schema.log_status and SHOW
-  // REPLICA STATUS, so the channels' file/position may be a few transactions off (the GTID set is exact).
+  // MySQL: false when the appliers were running, so the channels' file/position may be a few
+  // transactions off (the GTID set is exact, and GTID channels need no position).
   bool channel_positions_exact = true;
 };
 
