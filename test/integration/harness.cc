@@ -33,6 +33,15 @@ std::string read_all(const std::string& path) {
 }  // namespace
 
 // A port nobody listens on right now (the kernel's pick for an ephemeral bind).
+bool wait_until(double seconds, const std::function<bool()>& pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
 int free_port() {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

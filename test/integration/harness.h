@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ CommandResult run_bounded(const std::vector<std::string>& argv, double timeout_s
                           const std::string& stdin_text = "");
 CommandResult mysqlclone_bounded(const std::vector<std::string>& args, double timeout_seconds);
 std::string mysqlclone_binary();
+
+// Polls `pred` every 50 ms until it holds (true) or `seconds` have passed (false).
+bool wait_until(double seconds, const std::function<bool()>& pred);
 
 // A port nobody listens on right now.
 int free_port();

@@ -77,15 +77,6 @@ std::vector<std::string> local_args(bool json_output, const std::string& target,
   return a;
 }
 
-bool wait_until(double seconds, const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
-
 // ------------------------------------------------------------------------ unfinished DIR, source
 
 // An unfinished DIR must be refused by everyone: `verify` says incomplete (exit 11), its state is
@@ -109,7 +100,7 @@ void expect_refused(const std::string& flavour, const std::string& target) {
 // After a failed or killed backup: no session of the backup account is left (its locks died
 // with it) and DDL, InnoDB and non-InnoDB writes go through at once (lock_wait_timeout=5).
 void expect_source_unharmed(const it::Server& src) {
-  EXPECT_TRUE(wait_until(15, [&] { return it::sessions_of(src, "mysqlclone") == 0; }))
+  EXPECT_TRUE(it::wait_until(15, [&] { return it::sessions_of(src, "mysqlclone") == 0; }))
       << it::sessions_of(src, "mysqlclone") << " session(s) of mysqlclone still on the source 15 s after it ended";
   auto r = src.try_sql(
       "SET SESSION lock_wait_timeout = 5;\n"
@@ -236,7 +227,7 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
   it::Load writer = it::nontransactional_writer(src, 600);
   it::Load oltp = it::sysbench_run(src, "oltp_read_write", 8, 20000, 2, 600);
   const uint64_t lsn0 = it::current_lsn(src);
-  ASSERT_TRUE(wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 256 * 1024; }))
+  ASSERT_TRUE(it::wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 256 * 1024; }))
       << "the load does not write\n"
       << oltp.describe() << "\n"
       << writer.describe();
@@ -349,7 +340,7 @@ TEST_P(LocalBackup, RedoLost) {
   it::Load oltp = it::sysbench_run(src, "oltp_write_only", 4, 20000, 4, 600);
   it::Load blobs = it::blob_writer(src, 600);
   const uint64_t lsn0 = it::current_lsn(src);
-  ASSERT_TRUE(wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 32 * kMiB; }))
+  ASSERT_TRUE(it::wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 32 * kMiB; }))
       << "the load does not write fast\n"
       << oltp.describe() << "\n"
       << blobs.describe();
@@ -433,7 +424,7 @@ TEST(LocalRedoConsumer, RecycledRedoFilesUnderLoadMysql97) {
   const uint64_t capacity = std::stoull(trim(src.sql("SELECT @@innodb_redo_log_capacity;")));
   ASSERT_EQ(capacity, 8 * kMiB) << "the smallest innodb_redo_log_capacity is not accepted";
   // The resize is done once the server's redo files are the new size (capacity / 32 each).
-  ASSERT_TRUE(wait_until(120, [&] {
+  ASSERT_TRUE(it::wait_until(120, [&] {
     return trim(src.sql("SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE "
                         "VARIABLE_NAME = 'Innodb_redo_log_resize_status';")) == "OK" &&
            trim(src.sql("SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE "
@@ -446,7 +437,7 @@ TEST(LocalRedoConsumer, RecycledRedoFilesUnderLoadMysql97) {
   it::Load oltp = it::sysbench_run(src, "oltp_write_only", 4, 20000, 2, 600);
   it::Load blobs = it::blob_writer(src, 600);
   const uint64_t lsn0 = it::current_lsn(src);
-  ASSERT_TRUE(wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 4 * kMiB; }))
+  ASSERT_TRUE(it::wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 4 * kMiB; }))
       << oltp.describe() << "\n"
       << blobs.describe();
 
@@ -537,7 +528,7 @@ TEST_P(LocalBackup, Interruption) {
       uint64_t total = it::tree_bytes(target);
       return total > meta ? total - meta : 0;
     };
-    const bool reached = wait_until(120, [&] { return data_bytes() >= p.bytes || !proc.running(); });
+    const bool reached = it::wait_until(120, [&] { return data_bytes() >= p.bytes || !proc.running(); });
     ASSERT_TRUE(reached) << "DIR did not reach " << p.bytes << " bytes within 120 s";
     ASSERT_TRUE(proc.running()) << "mysqlclone ended before the signal\n" << describe(proc.result());
     info(std::string(p.name) + ": signal at " + std::to_string(data_bytes()) + " bytes in DIR");

@@ -53,15 +53,6 @@ const std::string kInstallPlugin = "INSTALL PLUGIN clone SONAME 'mysql_clone.so'
 
 // ------------------------------------------------------------------------------------ helpers
 
-bool wait_until(double seconds, const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -132,13 +123,13 @@ std::string processlist(const it::Server& s) { return s.try_sql(kSessionsQuery +
 // thread left waiting for a restart would hold the donor's only clone slot for minutes). Leftovers
 // are reported, then killed so the next case starts from a clean donor.
 void expect_donor_clean(const it::Server& donor, const std::string& what) {
-  const bool clean = wait_until(30, [&] { return it::sessions_of(donor, "mysqlclone") == 0; });
+  const bool clean = it::wait_until(30, [&] { return it::sessions_of(donor, "mysqlclone") == 0; });
   EXPECT_TRUE(clean) << what << ": session(s) of mysqlclone still on the donor 30 s after mysqlclone ended:\n"
                      << processlist(donor);
   if (!clean) {
     for (const auto& id : split_lines(donor.sql("SELECT ID FROM performance_schema.processlist WHERE USER = 'mysqlclone';")))
       donor.try_sql("KILL " + id + ";\n", 30);
-    wait_until(30, [&] { return it::sessions_of(donor, "mysqlclone") == 0; });
+    it::wait_until(30, [&] { return it::sessions_of(donor, "mysqlclone") == 0; });
   }
 }
 
@@ -274,7 +265,7 @@ void clone_under_load(const it::Server& donor, const Way& w) {
   // The load: bounded in time (10 min at most), stopped below or killed by its destructor.
   it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kTables, kRows, 2, 600);
   const uint64_t lsn0 = it::current_lsn(donor);
-  ASSERT_TRUE(wait_until(30, [&] { return it::current_lsn(donor) > lsn0 + 256 * 1024; }))
+  ASSERT_TRUE(it::wait_until(30, [&] { return it::current_lsn(donor) > lsn0 + 256 * 1024; }))
       << "the load does not write\n"
       << oltp.describe();
   ASSERT_TRUE(oltp.running()) << oltp.describe();
@@ -539,7 +530,7 @@ TEST(RemoteClone, MariaDbDonorIsUnsupported) {
 // A clone throttled to 5 MiB/s (the idle donor's ~75 MiB take ~15 s), caught mid-way: the in-progress
 // marker is in DIR and data is flowing. False (with the reason) if it ended first.
 bool wait_mid_clone(it::Background& proc, const std::string& target, std::string& why) {
-  const bool reached = wait_until(60, [&] {
+  const bool reached = it::wait_until(60, [&] {
     return !proc.running() || (fs::exists(target + "/#clone/#status_in_progress") && data_bytes(target) >= 2 * kMiB);
   });
   if (!reached) {
@@ -603,7 +594,7 @@ TEST_F(RemoteCloneErrors, SigtermMidClone) {
   ASSERT_TRUE(wait_mid_clone(proc, target, why)) << command_line(args) << "\n" << why;
   // The default --parallel is 4: four connections carry data at once (each past 256 KiB sent).
   const std::string busy = "SELECT COUNT(*) FROM (" + kSessionsQuery + ") x WHERE bytes_sent > 262144;";
-  const bool four = wait_until(30, [&] { return !proc.running() || donor_.sql(busy) == "4\n"; });
+  const bool four = it::wait_until(30, [&] { return !proc.running() || donor_.sql(busy) == "4\n"; });
   const std::string sessions = processlist(donor_);
   EXPECT_TRUE(four && proc.running()) << "not 4 data connections carrying data (the default --parallel) "
                                       << "(id, host, command, time, state, bytes sent):\n"
@@ -695,7 +686,7 @@ TEST_F(RemoteCloneErrors, SigkillDuringRedoStage) {
   ASSERT_TRUE(wait_mid_clone(proc, target, why)) << command_line(args) << "\n" << why;
   // The redo stage has begun once a redo file exists in DIR (the donor announces them in it).
   const std::string redo_dir = target + "/#innodb_redo";
-  const bool in_redo = wait_until(120, [&] {
+  const bool in_redo = it::wait_until(120, [&] {
     if (!proc.running()) return true;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(redo_dir, ec))

@@ -9,10 +9,13 @@
 //    itself; every table's CHECKSUM equals the primary's and the bank's invariants hold. MySQL: a
 //    `remote` clone from the replica donor, the same checks.
 // 2. File and position (MySQL gtid_mode OFF; MariaDB MASTER_USE_GTID=no), one channel,
-//    --safe-replica-backup (the applier is stopped, reported and running again after); MariaDB with
+//    --safe-replica-backup (the applier is stopped, reported and running again after, also after
+//    a SIGTERM while it is stopped); MariaDB with
 //    log_slave_updates OFF: replicating from the replica is not offered and the output says why.
 //
 // Every wait is bounded; a server that cannot start fails the test (it::Server throws).
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -35,15 +38,6 @@ using namespace it::text;
 
 constexpr unsigned kTables = 2, kRows = 5000;  // sysbench: a few MB
 constexpr unsigned kLoadSeconds = 600;         // an upper bound: every load is stopped by the test
-
-bool wait_until(double seconds, const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
 
 std::string tidy(std::string s) {
   for (char& c : s)
@@ -80,7 +74,7 @@ struct PrimaryLoad {
 // Waits until the replica applies what the primary writes now.
 void expect_applying(const it::Server& replica) {
   const std::string before = applied(replica);
-  EXPECT_TRUE(wait_until(30, [&] { return applied(replica) != before; }))
+  EXPECT_TRUE(it::wait_until(30, [&] { return applied(replica) != before; }))
       << "the replica applies nothing\n" << it::replica_status(replica);
 }
 
@@ -227,6 +221,19 @@ TEST_P(ReplicaAsSource, CopiesStartCleanAndFollowTheirSources) {
   {
     PrimaryLoad load(primary);
     expect_applying(replica);
+    if (!mariadb) {
+      // SIGTERM while the applier is stopped (MySQL stops it for the whole copy): mysqlclone ends
+      // with exit code 9 and the applier runs again.
+      it::Background run({it::mysqlclone_binary(), "local", "--target-dir", work.path() + "/interrupted", "-S",
+                          replica.socket(), "-u", "mysqlclone", "-pmysqlclone", "--safe-replica-backup", "--max-rate",
+                          "5"});
+      ASSERT_TRUE(it::wait_until(60, [&] { return it::running_appliers(replica) == 0; }))
+          << "the applier was never stopped\n" << run.err();
+      run.signal(SIGTERM);
+      ASSERT_TRUE(run.wait_for(60)) << run.err();
+      EXPECT_EQ(run.exit_code(), 9) << run.err();
+      EXPECT_EQ(it::running_appliers(replica), 1u) << run.err() << "\n" << it::replica_status(replica);
+    }
     const std::string target = work.path() + "/position";
     auto r = it::mysqlclone_bounded({"local", "--target-dir", target, "-S", replica.socket(), "-u", "mysqlclone",
                                      "-pmysqlclone", "--safe-replica-backup"},
@@ -234,7 +241,7 @@ TEST_P(ReplicaAsSource, CopiesStartCleanAndFollowTheirSources) {
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     info("human output of the file/position copy:\n" + r.out);
     EXPECT_TRUE(contains(r.out, "applier was stopped")) << r.out;
-    EXPECT_TRUE(wait_until(30, [&] { return it::running_appliers(replica) >= 1; }))
+    EXPECT_TRUE(it::wait_until(30, [&] { return it::running_appliers(replica) >= 1; }))
         << "the replica's applier does not run after the copy\n" << it::replica_status(replica);
     const json repl = parse(it::read_file(target + "/mysqlclone.json")).value("replication", json::object());
     EXPECT_GE(repl.value("applier_stopped", json::object()).value("ms", -1), 0) << repl.dump();
