@@ -209,8 +209,28 @@ Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
 // replicates by file and position, whose executed position MySQL reports exactly only with the
 // applier stopped (a multi-threaded applier reports its last checkpoint, which can lag what is
 // committed; GTID channels need no position, the GTID set is exact).
-Status pause_appliers_if_needed(Context& c) {
+// The server's channels, read with the privileges the backup needs anyway whenever it is not a
+// replica: MySQL's performance_schema.log_status (BACKUP_ADMIN) says whether it has channels before
+// SHOW REPLICA STATUS (REPLICATION CLIENT) is asked. A MariaDB account without SLAVE MONITOR only
+// loses the record (the copy starts as a non-replica whatever the source's state).
+Result<std::vector<ReplicaChannel>> source_channels(Context& c) {
+  if (c.mysql()) {
+    auto count = c.session.query_value(
+        "SELECT JSON_LENGTH(REPLICATION, '$.channels') FROM performance_schema.log_status");
+    if (!count.is_ok()) return count.status();
+    if (count->value_or("0") == "0") return std::vector<ReplicaChannel>{};
+  }
   auto channels = read_replica_channels(c.session, c.info().flavour);
+  if (channels.is_ok() || channels.status().code() != ExitCode::kPrivilege) return channels;
+  if (c.mysql())
+    return channels.status().with_context("the server is a replica; recording its channels needs REPLICATION CLIENT");
+  log_warning("cannot read the server's replication state ({}): if it is a replica, its position is not recorded",
+              channels.status().message());
+  return std::vector<ReplicaChannel>{};
+}
+
+Status pause_appliers_if_needed(Context& c) {
+  auto channels = source_channels(c);
   if (!channels.is_ok()) return channels.status();
   c.replica = !channels->empty();
   std::string why;
