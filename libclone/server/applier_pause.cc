@@ -51,12 +51,17 @@ Result<std::unique_ptr<ApplierPause>> ApplierPause::stop(const ConnectionParams&
 }
 
 Status ApplierPause::run_on_each(bool start) {
+  // Stopped from the first attempt on: an applier stopped before a later one failed to stop is
+  // started again too (starting a running one is only a warning).
+  if (!start && !stopped_) {
+    stopped_at_ = Clock::now();
+    stopped_ = true;
+  }
   for (const std::string& channel : channels_) {
     if (Status s = session_.execute(applier_statement(flavour_, start, channel)); !s.is_ok())
       return s.with_context(std::string(start ? "starting" : "stopping") + " the replica's applier");
   }
-  if (!start && !stopped_) stopped_at_ = Clock::now();
-  stopped_ = !start;
+  if (start) stopped_ = false;
   return Status::ok();
 }
 

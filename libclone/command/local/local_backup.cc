@@ -238,6 +238,8 @@ Status pause_appliers_if_needed(Context& c) {
   for (const ReplicaChannel& ch : *channels)
     if (why.empty() && c.mysql() && !ch.gtid && ch.applier_running)
       why = "channel '" + printable(ch.name) + "' replicates by binlog file and position";
+  if (!c.replica && c.options.safe_replica_backup)
+    log_info("--safe-replica-backup: the server is not a replica, no applier to stop");
   if (!c.replica || why.empty()) return Status::ok();
   auto params = resolve_connection(c.options.connection);
   if (!params.is_ok()) return params.status();
