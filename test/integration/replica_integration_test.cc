@@ -164,6 +164,8 @@ TEST_P(ReplicaAsSource, CopiesStartCleanAndFollowTheirSources) {
     const auto from_source = strings(repl["replica_of"].value("statements", json()));
     const auto from_replica = strings(repl.value("statements", json()));
     ASSERT_FALSE(from_replica.empty()) << "log_replica_updates is ON: replicating from the replica must be offered";
+    auto v = it::mysqlclone_bounded({"verify", target}, 300);
+    EXPECT_EQ(v.exit_code, 0) << "verify of the copy of the replica\n" << describe(v);
     fs::copy(target, work.path() + "/gtid-b", fs::copy_options::recursive);
 
     std::unique_ptr<it::Server> clone_copy;

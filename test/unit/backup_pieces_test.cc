@@ -243,6 +243,25 @@ TEST(Replication, MariadbReplicaWithoutLogSlaveUpdatesIsNotOfferedAsSource) {
   EXPECT_EQ(m.sections["replication"]["replica_of"]["gtid_slave_pos"], "0-1-7,2-2-3");
 }
 
+TEST(Replication, ChannelWithoutARecordedPositionNamesWhereItIs) {
+  ReplicaChannel c;
+  c.name = "x";
+  c.source_host = "primary";
+  c.source_port = 3307;
+  ReplicaSource self;
+  self.host = "donor";
+  self.port = 3306;
+  self.gtid = true;
+  const ReplicaSetup setup = make_replica_setup(self, {c}, true);
+  ASSERT_EQ(setup.from_its_source.size(), 2u);
+  EXPECT_NE(setup.from_its_source[0].find("SOURCE_LOG_FILE='<binlog file from SHOW REPLICA STATUS on the started copy>'"),
+            std::string::npos);
+  EXPECT_EQ(setup.from_its_source[1], "START REPLICA FOR CHANNEL 'x'");
+  const auto j = replica_setup_json(setup);
+  EXPECT_FALSE(j["replica_of"]["channels"][0].contains("source_log_file"));
+  EXPECT_EQ(j["statements"][0], "RESET REPLICA ALL");
+}
+
 TEST(Preflight, TargetChecks) {
   testpages::ScratchDir scratch;
   const std::string fresh = (scratch.path / "new").string();
