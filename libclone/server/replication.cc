@@ -39,7 +39,8 @@ std::vector<std::string> mysql_statements(const std::vector<ReplicaSource>& sour
                          ", SOURCE_USER='REPLICATION_USER', SOURCE_PASSWORD='REPLICATION_PASSWORD', "
                          "GET_SOURCE_PUBLIC_KEY=1, ";
     if (r.tls) change += "SOURCE_SSL=1, ";
-    change += r.gtid ? "SOURCE_AUTO_POSITION=1" : "SOURCE_AUTO_POSITION=0, " + coordinates(r, "SOURCE_LOG_FILE", "SOURCE_LOG_POS");
+    change += r.gtid ? "SOURCE_AUTO_POSITION=1"
+                     : "SOURCE_AUTO_POSITION=0, " + coordinates(r, "SOURCE_LOG_FILE", "SOURCE_LOG_POS");
     changes.push_back(change + channel);
     starts.push_back("START REPLICA" + channel);
   }
@@ -61,7 +62,8 @@ std::vector<std::string> mariadb_statements(const std::vector<ReplicaSource>& so
                          ", MASTER_PORT=" + std::to_string(r.port) +
                          ", MASTER_USER='REPLICATION_USER', MASTER_PASSWORD='REPLICATION_PASSWORD', ";
     if (r.tls) change += "MASTER_SSL=1, ";
-    change += r.gtid ? "MASTER_USE_GTID=slave_pos" : "MASTER_USE_GTID=no, " + coordinates(r, "MASTER_LOG_FILE", "MASTER_LOG_POS");
+    change += r.gtid ? "MASTER_USE_GTID=slave_pos"
+                     : "MASTER_USE_GTID=no, " + coordinates(r, "MASTER_LOG_FILE", "MASTER_LOG_POS");
     out.push_back(change);
     starts.push_back("START SLAVE" + connection);
   }
@@ -117,7 +119,8 @@ nlohmann::json replica_setup_json(const ReplicaSetup& setup) {
   if (setup.channels.empty()) return j;
   nlohmann::json channels = nlohmann::json::array();
   for (const ReplicaChannel& c : setup.channels) {
-    nlohmann::json e = {{"name", c.name}, {"source_host", c.source_host}, {"source_port", c.source_port}, {"gtid", c.gtid}};
+    nlohmann::json e = {
+        {"name", c.name}, {"source_host", c.source_host}, {"source_port", c.source_port}, {"gtid", c.gtid}};
     if (!c.source_log_file.empty()) {
       e["source_log_file"] = c.source_log_file;
       e["source_log_position"] = c.source_log_position;

@@ -65,7 +65,8 @@ std::string xtrabackup_slave_info(const LocalBackupResult& r) {
   std::ostringstream s;
   for (const ReplicaChannel& c : r.end.channels) {
     if (!c.gtid) continue;
-    s << (mysql ? "SET GLOBAL gtid_purged=" + sql_quoted(r.end.gtid) : "SET GLOBAL gtid_slave_pos = " + sql_quoted(r.end.gtid_slave_pos))
+    s << (mysql ? "SET GLOBAL gtid_purged=" + sql_quoted(r.end.gtid)
+                : "SET GLOBAL gtid_slave_pos = " + sql_quoted(r.end.gtid_slave_pos))
       << ";\n";
     break;
   }

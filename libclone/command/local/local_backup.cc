@@ -204,11 +204,6 @@ Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
   return Status::ok();
 }
 
-// Before the end point (MySQL: before the copy): whether the server is a replica, and whether its
-// appliers must stop until after the end point: when asked (--safe-replica-backup), and on MySQL for a channel that
-// replicates by file and position, whose executed position MySQL reports exactly only with the
-// applier stopped (a multi-threaded applier reports its last checkpoint, which can lag what is
-// committed; GTID channels need no position, the GTID set is exact).
 // The server's channels, read with the privileges the backup needs anyway whenever it is not a
 // replica: MySQL's performance_schema.log_status (BACKUP_ADMIN) says whether it has channels before
 // SHOW REPLICA STATUS (REPLICATION CLIENT) is asked. A MariaDB account without SLAVE MONITOR only
@@ -229,6 +224,11 @@ Result<std::vector<ReplicaChannel>> source_channels(Context& c) {
   return std::vector<ReplicaChannel>{};
 }
 
+// Before the end point (MySQL: before the copy): whether the server is a replica, and whether its
+// appliers must stop until after the end point: when asked (--safe-replica-backup), and on MySQL
+// for a channel that replicates by file and position, whose executed position MySQL reports
+// exactly only with the applier stopped (a multi-threaded applier reports its last checkpoint,
+// which can lag what is committed; GTID channels need no position, the GTID set is exact).
 Status pause_appliers_if_needed(Context& c) {
   auto channels = source_channels(c);
   if (!channels.is_ok()) return channels.status();
@@ -338,7 +338,8 @@ Status mysql_read_channels(Context& c, EndPoint& e) {
   auto channels = read_replica_channels(c.session, innodb::Flavour::kMysql);
   if (!channels.is_ok()) return channels.status();
   e.channels = std::move(channels).value();
-  for (const ReplicaChannel& ch : e.channels) e.channel_positions_exact = e.channel_positions_exact && !ch.applier_running;
+  for (const ReplicaChannel& ch : e.channels)
+    e.channel_positions_exact = e.channel_positions_exact && !ch.applier_running;
   return Status::ok();
 }
 
@@ -350,13 +351,15 @@ Status mariadb_read_channels(Context& c, EndPoint& e) {
     if (!channels.is_ok()) return channels.status();
     auto pos = c.session.query_value("SELECT @@GLOBAL.gtid_slave_pos");
     if (!pos.is_ok()) return pos.status();
-    if (attempt > 0 && same_position(e.channels, *channels) && e.gtid_slave_pos == pos->value_or("")) return Status::ok();
+    if (attempt > 0 && same_position(e.channels, *channels) && e.gtid_slave_pos == pos->value_or(""))
+      return Status::ok();
     e.channels = std::move(channels).value();
     e.gtid_slave_pos = pos->value_or("");
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   e.channel_positions_exact = false;
-  log_warning("the replica's position kept moving while commits were blocked: the recorded source positions may be off");
+  log_warning("the replica's position kept moving while commits were blocked: the recorded source positions may "
+              "be off");
   return Status::ok();
 }
 
