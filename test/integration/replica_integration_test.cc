@@ -78,10 +78,12 @@ void expect_applying(const it::Server& replica) {
       << "the replica applies nothing\n" << it::replica_status(replica);
 }
 
-// A stock server started on a copy: no [ERROR] line in its log.
+// A stock server started on a copy: no [ERROR] line in its log, and no applier running (it never
+// replicates by itself).
 void expect_clean_start(const it::Server& copy, const std::string& what) {
   const std::string log = copy.error_log();
   EXPECT_EQ(log.find("[ERROR]"), std::string::npos) << what << ": the copy's log has errors:\n" << server_errors(log);
+  EXPECT_EQ(it::running_appliers(copy), 0u) << what << ": the copy replicates by itself\n" << it::replica_status(copy);
 }
 
 // The copy equals `primary` table by table and the bank's invariants hold on it.
