@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "cli/replica_output.h"
 #include "cli/status_exit.h"
 #include "libclone/command/local/local_backup.h"
 #include "libclone/base/log.h"
@@ -26,9 +27,6 @@ nlohmann::json result_json(const LocalBackupResult& r) {
   j["command"] = "local";
   j["ok"] = true;
   j["target_dir"] = r.target_dir;
-  j["replication"] = {{"source_host", r.source_host},
-                      {"source_port", r.source_port},
-                      {"statements", replica_statements(replica_source(r))}};
   return j;
 }
 
@@ -40,9 +38,13 @@ void print_human(const LocalBackupResult& r) {
   fmt::print("consistent at LSN {} (redo from {}), binlog {}:{}{}{}\n", r.end.lsn, r.checkpoint_lsn,
              r.end.binlog_file, r.end.binlog_position, r.end.gtid.empty() ? "" : ", GTID ", r.end.gtid);
   fmt::print("DDL was blocked {} ms, commits {} ms\n", r.ddl_blocked_ms, r.commits_blocked_ms);
-  fmt::print("start it with {} {} --datadir={} (crash recovery runs at first start); to make it a replica:\n",
-             r.server.flavour == innodb::Flavour::kMysql ? "mysqld" : "mariadbd", r.server.version.text(), r.target_dir);
-  for (const auto& s : replica_statements(replica_source(r))) fmt::print("  {};\n", s);
+  const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
+  fmt::print("start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
+             r.server.version.text(), r.target_dir);
+  if (!r.applier_stopped_because.empty())
+    fmt::print("the replica's applier was stopped {} ms around the consistency point ({})\n", r.applier_stopped_ms,
+               r.applier_stopped_because);
+  print_replica_setup(replica_setup(r), r.server.flavour);
 }
 
 }  // namespace
@@ -70,6 +72,12 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   cmd->add_option("--lock-wait-timeout", options->lock_wait_timeout_seconds,
                   "Seconds each lock statement may wait for a lock (and writers may queue behind it) before the "
                   "backup fails naming the blocking threads (default: 60)")
+      ->check(CLI::Range(1, 86400));
+  cmd->add_flag("--safe-replica-backup", options->safe_replica_backup,
+                "A replica: stop its applier (SQL thread) around the consistency point until no replicated "
+                "temporary table is open, and start it again after");
+  cmd->add_option("--safe-replica-backup-timeout", options->safe_replica_timeout_seconds,
+                  "Seconds --safe-replica-backup waits for the replica's temporary tables to close (default: 300)")
       ->check(CLI::Range(1, 86400));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, &global, &password, &exit_code] {

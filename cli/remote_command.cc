@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "cli/replica_output.h"
 #include "cli/status_exit.h"
 #include "libclone/command/remote/donor_guard.h"
 #include "libclone/command/remote/remote_clone.h"
@@ -39,8 +40,7 @@ void print_human(const RemoteCloneResult& r) {
     fmt::print("{} file(s) the donor keeps outside its datadir are under {}/#external: move them to the same "
                "absolute paths before the first start\n",
                r.absolute_files.size(), r.target_dir);
-  fmt::print("to make it a replica:\n");
-  for (const auto& s : replica_statements(remote_replica_source(r))) fmt::print("  {};\n", s);
+  print_replica_setup(remote_replica_setup(r), innodb::Flavour::kMysql);
 }
 
 const char* stage_label(uint32_t state) {

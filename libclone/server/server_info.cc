@@ -37,7 +37,8 @@ Result<ServerInfo> read_server_info(Session& session) {
       "'innodb_log_file_size','innodb_redo_log_encrypt','innodb_encrypt_log','log_bin','log_bin_basename',"
       "'server_uuid','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces',"
       "'innodb_undo_log_encrypt','version_comment','version_compile_os','version_compile_machine',"
-      "'character_set_server','collation_server','character_set_filesystem','gtid_mode')");
+      "'character_set_server','collation_server','character_set_filesystem','gtid_mode','log_replica_updates',"
+      "'log_slave_updates','replica_parallel_workers')");
   if (!rows.is_ok()) return rows.status();
   std::map<std::string, std::string> v;
   for (const Row& r : *rows)
@@ -53,7 +54,8 @@ Result<ServerInfo> read_server_info(Session& session) {
   auto capacity = number(mariadb ? "innodb_log_file_size" : "innodb_redo_log_capacity", 0, UINT64_MAX);
   auto lower_case = number("lower_case_table_names", 0, UINT32_MAX);
   auto undo_tablespaces = number("innodb_undo_tablespaces", 0, UINT32_MAX);
-  for (const auto* n : {&page_size, &capacity, &lower_case, &undo_tablespaces})
+  auto workers = number("replica_parallel_workers", 0, UINT32_MAX);
+  for (const auto* n : {&page_size, &capacity, &lower_case, &undo_tablespaces, &workers})
     if (!n->is_ok()) return n->status();
   info.datadir = strip_slash(v["datadir"]);
   info.page_size = uint32_t(*page_size);
@@ -78,6 +80,8 @@ Result<ServerInfo> read_server_info(Session& session) {
   info.collation_server = v["collation_server"];
   info.character_set_filesystem = v["character_set_filesystem"];
   info.gtid_mode = v["gtid_mode"];
+  info.log_replica_updates = on(mariadb ? v["log_slave_updates"] : v["log_replica_updates"]);
+  info.replica_parallel_workers = unsigned(*workers);
   if (!mariadb) {
     auto enabled = session.query("SHOW GLOBAL STATUS LIKE 'Innodb_redo_log_enabled'");
     if (!enabled.is_ok()) return enabled.status();

@@ -37,6 +37,10 @@ struct ServerInfo {
   std::string version_comment, compile_os, compile_machine;
   std::string character_set_server, collation_server, character_set_filesystem;
   std::string gtid_mode;  // MySQL: OFF, OFF_PERMISSIVE, ON_PERMISSIVE, ON
+  // Whether the server writes what it replicates to its own binlog (MySQL log_replica_updates,
+  // MariaDB log_slave_updates): only then can a copy of a replica replicate from that replica.
+  bool log_replica_updates = false;
+  unsigned replica_parallel_workers = 0;  // MySQL: 0 or 1 is one applier thread
 };
 
 Result<ServerInfo> read_server_info(Session& session);

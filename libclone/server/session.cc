@@ -85,15 +85,30 @@ Status Session::execute(const std::string& sql) {
   return Status::ok();
 }
 
+std::string NamedRows::get(const Row& row, const std::string& name) const {
+  for (size_t i = 0; i < columns.size() && i < row.size(); ++i)
+    if (columns[i] == name) return row[i].value_or("");
+  return "";
+}
+
 Result<std::vector<Row>> Session::query(const std::string& sql) {
+  auto named = query_named(sql);
+  if (!named.is_ok()) return named.status();
+  return std::move(named->rows);
+}
+
+Result<NamedRows> Session::query_named(const std::string& sql) {
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return error_status(sql);
   MYSQL_RES* res = mysql_store_result(mysql_);
   if (!res) {
     if (mysql_errno(mysql_)) return error_status(sql);
-    return std::vector<Row>{};
+    return NamedRows{};
   }
-  std::vector<Row> rows;
+  NamedRows out;
+  std::vector<Row>& rows = out.rows;
   const unsigned n = mysql_num_fields(res);
+  const MYSQL_FIELD* fields = mysql_fetch_fields(res);
+  for (unsigned i = 0; i < n; ++i) out.columns.emplace_back(fields[i].name, fields[i].name_length);
   while (MYSQL_ROW r = mysql_fetch_row(res)) {
     unsigned long* lengths = mysql_fetch_lengths(res);
     Row row;
@@ -104,7 +119,7 @@ Result<std::vector<Row>> Session::query(const std::string& sql) {
   mysql_free_result(res);
   while (mysql_next_result(mysql_) == 0)
     if (MYSQL_RES* extra = mysql_store_result(mysql_)) mysql_free_result(extra);
-  return rows;
+  return out;
 }
 
 Result<std::optional<std::string>> Session::query_value(const std::string& sql) {

@@ -17,6 +17,15 @@ namespace mysqlclone {
 
 using Row = std::vector<std::optional<std::string>>;
 
+// A result with its column names, for statements whose columns are known by name only (SHOW
+// REPLICA STATUS adds and renames columns between versions).
+struct NamedRows {
+  std::vector<std::string> columns;
+  std::vector<Row> rows;
+  // The value of column `name` in `row`; "" when there is no such column or it is NULL.
+  std::string get(const Row& row, const std::string& name) const;
+};
+
 // How the connection behaves beyond where it goes; the defaults suit short SQL sessions.
 struct SessionTuning {
   bool compress = false;               // the protocol's zlib compression
@@ -34,6 +43,7 @@ class Session {
 
   Status execute(const std::string& sql);
   Result<std::vector<Row>> query(const std::string& sql);
+  Result<NamedRows> query_named(const std::string& sql);
   // First column of the first row; nullopt for no row or NULL.
   Result<std::optional<std::string>> query_value(const std::string& sql);
 

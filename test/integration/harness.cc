@@ -33,6 +33,15 @@ std::string read_all(const std::string& path) {
 
 }  // namespace
 
+bool wait_until(double seconds, const std::function<bool()>& pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
 // A port nobody listens on right now (the kernel's pick for an ephemeral bind).
 int free_port() {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -104,6 +113,12 @@ void Server::start() {
   if (r.exit_code != 0)
     throw std::runtime_error("cannot start " + flavour_ + " (" + page_size_ + ") in " + dir_ + ": " + r.err);
   running_ = true;
+}
+
+void Server::restart(std::vector<std::string> extra_args) {
+  stop();
+  extra_args_ = std::move(extra_args);
+  start();
 }
 
 void Server::stop() {
@@ -289,15 +304,6 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
-}
-
-bool wait_until(double seconds, const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {

@@ -30,6 +30,9 @@ CommandResult run_bounded(const std::vector<std::string>& argv, double timeout_s
 CommandResult mysqlclone_bounded(const std::vector<std::string>& args, double timeout_seconds);
 std::string mysqlclone_binary();
 
+// Polls `pred` every 50 ms until it holds (true) or `seconds` have passed (false).
+bool wait_until(double seconds, const std::function<bool()>& pred);
+
 // A port nobody listens on right now.
 int free_port();
 
@@ -74,8 +77,6 @@ class TempDir {
   std::string path_;
 };
 
-// Polls pred every 50 ms until it holds (true) or seconds pass (false).
-bool wait_until(double seconds, const std::function<bool()>& pred);
 double seconds_since(std::chrono::steady_clock::time_point t0);
 // The names in dir, sorted (empty when it does not exist).
 std::vector<std::string> listing(const std::string& dir);
@@ -123,6 +124,8 @@ class Server {
                            double timeout_seconds = 120) const;
   void stop();
   void start();  // again, on the same datadir
+  // Stops it and starts it again on the same datadir with other server.sh start options.
+  void restart(std::vector<std::string> extra_args);
 
   bool is_mariadb() const { return flavour_.rfind("mariadb", 0) == 0; }
   const std::string& flavour() const { return flavour_; }

@@ -79,6 +79,30 @@ Load blob_writer(const Server& s, unsigned max_seconds) {
   return sql_loop(s, "blob writer into ld.blobs", body, max_seconds);
 }
 
+void create_bank(const Server& s) {
+  s.sql("CREATE DATABASE IF NOT EXISTS bank;\n"
+        "CREATE TABLE bank.account (id INT PRIMARY KEY, balance BIGINT NOT NULL) ENGINE=InnoDB;\n"
+        "INSERT INTO bank.account SELECT seq, " + std::to_string(kBankBalance) + " FROM (WITH RECURSIVE n(seq) AS "
+        "(SELECT 1 UNION ALL SELECT seq + 1 FROM n WHERE seq < " + std::to_string(kBankAccounts) + ") SELECT seq FROM n) x;\n");
+}
+
+Load bank_transfers(const Server& s, unsigned max_seconds) {
+  const std::string n = std::to_string(kBankAccounts);
+  const std::string body =
+      "  a=$((i % " + n + " + 1)); b=$(((i * 7 + 3) % " + n + " + 1)); [ $a = $b ] && b=$((a % " + n + " + 1))\n"
+      "  echo \"START TRANSACTION; UPDATE bank.account SET balance = balance - $((i % 50 + 1)) WHERE id = $a; "
+      "UPDATE bank.account SET balance = balance + $((i % 50 + 1)) WHERE id = $b; COMMIT;\"\n"
+      "  echo \"DO SLEEP(0.002);\"";
+  return sql_loop(s, "bank transfers", body, max_seconds);
+}
+
+std::string bank_invariants(const Server& s) {
+  const std::string want = std::to_string(kBankAccounts) + "\t" + std::to_string(kBankAccounts * kBankBalance) + "\n";
+  auto r = s.try_sql("SELECT COUNT(*), SUM(balance) FROM bank.account;\n", 60);
+  if (r.exit_code != 0) return "cannot read bank.account: " + r.err;
+  return r.out == want ? "" : "bank.account holds (accounts, total) " + r.out + ", wanted " + want;
+}
+
 namespace {
 
 uint64_t status_value(const Server& s, const std::string& mysql_name, const std::string& mariadb_name) {

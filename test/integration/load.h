@@ -53,6 +53,16 @@ Load nontransactional_writer(const Server& s, unsigned max_seconds);
 // every 16 statements. Tens of MiB of redo per second.
 Load blob_writer(const Server& s, unsigned max_seconds);
 
+// Bank-style transfers: InnoDB table bank.account holds kBankAccounts accounts of kBankBalance
+// each; every transaction moves an amount from one account to another, so the total and the
+// number of accounts never change, whatever instant a copy is consistent at.
+constexpr unsigned kBankAccounts = 20;
+constexpr unsigned kBankBalance = 1000;
+void create_bank(const Server& s);
+Load bank_transfers(const Server& s, unsigned max_seconds);
+// "" when the accounts are all there and hold what they were created with in total, else what is wrong.
+std::string bank_invariants(const Server& s);
+
 // InnoDB's current LSN and last checkpoint LSN, as the server reports them.
 uint64_t current_lsn(const Server& s);
 uint64_t checkpoint_lsn(const Server& s);

@@ -77,7 +77,6 @@ std::vector<std::string> local_args(bool json_output, const std::string& target,
   return a;
 }
 
-
 // ------------------------------------------------------------------------ unfinished DIR, source
 
 // An unfinished DIR must be refused by everyone: `verify` says incomplete (exit 11), its state is
@@ -159,27 +158,6 @@ std::string make_replica(const it::Server& copy, const json& doc, std::string& e
   auto r = copy.try_sql(sql, 60);
   if (r.exit_code != 0) error = "the replication statements failed on the copy:\n" + sql + "\n" + describe(r);
   return sql;
-}
-
-std::string replica_status(const it::Server& copy) {
-  auto r = copy.try_sql(copy.is_mariadb() ? "SHOW SLAVE STATUS\\G\n" : "SHOW REPLICA STATUS\\G\n", 30);
-  return "--- replica status ---\n" + r.out + r.err + "\n--- the copy's error log (errors) ---\n" +
-         server_errors(copy.error_log());
-}
-
-// The source's position once its load has stopped: MySQL gtid_executed, MariaDB gtid_binlog_pos.
-std::string source_gtids(const it::Server& src) {
-  return trim(src.is_mariadb() ? src.sql("SELECT @@GLOBAL.gtid_binlog_pos;")
-                               : src.sql("SELECT REPLACE(@@GLOBAL.gtid_executed, '\\n', '');"));
-}
-
-// Waits (bounded) until the copy has applied everything up to `gtids`. "" when it has.
-std::string wait_caught_up(const it::Server& copy, const std::string& gtids) {
-  const std::string q = copy.is_mariadb() ? "SELECT MASTER_GTID_WAIT('" + gtids + "', 240);\n"
-                                          : "SELECT WAIT_FOR_EXECUTED_GTID_SET('" + gtids + "', 240);\n";
-  auto r = copy.try_sql(q, 300);
-  if (r.exit_code == 0 && r.out == "0\n") return "";
-  return "the copy did not catch up with " + gtids + ": " + describe(r) + "\n" + replica_status(copy);
 }
 
 // ------------------------------------------------------------------------------- table contents
@@ -315,7 +293,7 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
   it::Server copy(flavour, "16k", {"--datadir", target});
   const std::string check = check_all_tables(copy);
   EXPECT_EQ(check, "") << "CHECK TABLE on the copy";
-  info("the copy's own position before replication: " + source_gtids(copy));
+  info("the copy's own position before replication: " + it::logged_gtids(copy));
 
   // Make it a replica from the recorded position, stop the load, wait until it caught up.
   std::string error;
@@ -325,8 +303,8 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
   writer.stop();
   oltp.stop();
   ASSERT_TRUE(it::wait_quiet(src, 60)) << "the source still runs statements 60 s after the load was stopped";
-  const std::string gtids = source_gtids(src);
-  const std::string lag_error = wait_caught_up(copy, gtids);
+  const std::string gtids = it::logged_gtids(src);
+  const std::string lag_error = it::wait_gtids(copy, gtids);
   ASSERT_EQ(lag_error, "");
 
   // Every user table equals the source's.
@@ -335,7 +313,7 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
   EXPECT_EQ(tables(copy, true), user_tables);
   const std::string want = it::checksums(src, user_tables), got = it::checksums(copy, user_tables);
   EXPECT_EQ(got, want) << "CHECKSUM TABLE differs between the copy (got) and the source (want)\n"
-                       << replica_status(copy);
+                       << it::replica_status(copy);
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, LocalBackupUnderLoad,
@@ -513,9 +491,9 @@ TEST(LocalRedoConsumer, RecycledRedoFilesUnderLoadMysql97) {
   oltp.stop();
   blobs.stop();
   ASSERT_TRUE(it::wait_quiet(src, 60));
-  ASSERT_EQ(wait_caught_up(copy_server, source_gtids(src)), "");
+  ASSERT_EQ(it::wait_gtids(copy_server, it::logged_gtids(src)), "");
   const auto user_tables = tables(src, true);
-  EXPECT_EQ(it::checksums(copy_server, user_tables), it::checksums(src, user_tables)) << replica_status(copy_server);
+  EXPECT_EQ(it::checksums(copy_server, user_tables), it::checksums(src, user_tables)) << it::replica_status(copy_server);
 }
 
 // --------------------------------------------------------------------------- 3. Interruption

@@ -95,12 +95,6 @@ CommandResult start_replica_of(const Server& copy, const Server& donor) {
                       60);
 }
 
-std::string replica_status(const Server& copy) {
-  auto r = copy.try_sql("SHOW REPLICA STATUS\\G\n", 30);
-  return "--- replica status ---\n" + r.out + r.err + "\n--- the copy's error log (errors) ---\n" +
-         server_errors(copy.error_log());
-}
-
 // The bytes mysqlclone wrote into DIR besides its own mysqlclone.json.
 uint64_t data_bytes(const std::string& target) {
   std::error_code ec;

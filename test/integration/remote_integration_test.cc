@@ -298,14 +298,14 @@ void clone_under_load(const it::Server& donor, const Way& w) {
   auto wait = copy.try_sql("SELECT WAIT_FOR_EXECUTED_GTID_SET('" + gtids + "', 180);\n", 240);
   ASSERT_TRUE(wait.exit_code == 0 && wait.out == "0\n")
       << "the copy did not catch up with " << gtids << ": " << describe(wait) << "\n"
-      << replica_status(copy);
+      << it::replica_status(copy);
 
   // Every InnoDB user table equals the donor's.
   const auto names = innodb_user_tables(donor);
   ASSERT_EQ(names.size(), size_t(kTables)) << join(names, ", ");
   EXPECT_EQ(innodb_user_tables(copy), names);
   const std::string want = it::checksums(donor, names), got = it::checksums(copy, names);
-  EXPECT_EQ(got, want) << "CHECKSUM TABLE differs between the copy (got) and the donor (want)\n" << replica_status(copy);
+  EXPECT_EQ(got, want) << "CHECKSUM TABLE differs between the copy (got) and the donor (want)\n" << it::replica_status(copy);
   copy.try_sql("STOP REPLICA;\n", 60);
   info(way_name(w) + ": clone " + fixed1(clone_seconds) + " s (load start included), copy up to checksums " +
        fixed1(it::seconds_since(t_up)) + " s, in all " + fixed1(it::seconds_since(t0)) + " s");

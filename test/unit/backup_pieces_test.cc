@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -117,8 +118,12 @@ LocalBackupResult sample(Flavour f) {
   r.server.redo_capacity = 128 << 20;
   r.server.log_bin = true;
   r.server.log_bin_basename = "/var/lib/mysql/binlog";
+  if (f == Flavour::kMysql) r.server.gtid_mode = "ON";
   r.checkpoint_lsn = 1000;
-  r.end = {5000, "binlog.000002", 1234, f == Flavour::kMysql ? "uuid:1-7" : "0-1-7"};
+  r.end.lsn = 5000;
+  r.end.binlog_file = "binlog.000002";
+  r.end.binlog_position = 1234;
+  r.end.gtid = f == Flavour::kMysql ? "uuid:1-7" : "0-1-7";
   r.source_host = "db1";
   r.source_port = 3306;
   return r;
@@ -145,23 +150,116 @@ TEST(Metadata, XtrabackupCompatibleFiles) {
 }
 
 TEST(Replication, MysqlUsesGtidAutoPosition) {
-  auto s = replica_statements(replica_source(sample(Flavour::kMysql)));
+  auto s = replica_statements({replica_source(sample(Flavour::kMysql))});
   ASSERT_EQ(s.size(), 2u);
   EXPECT_NE(s[0].find("SOURCE_HOST='db1', SOURCE_PORT=3306"), std::string::npos);
   EXPECT_NE(s[0].find("SOURCE_AUTO_POSITION=1"), std::string::npos);
   EXPECT_EQ(s[1], "START REPLICA");
   auto r = sample(Flavour::kMysql);
   r.end.gtid.clear();
-  EXPECT_NE(replica_statements(replica_source(r))[0].find("SOURCE_LOG_FILE='binlog.000002', SOURCE_LOG_POS=1234"),
+  EXPECT_NE(replica_statements({replica_source(r)})[0].find("SOURCE_LOG_FILE='binlog.000002', SOURCE_LOG_POS=1234"),
+            std::string::npos);
+  // Switched to gtid_mode OFF, a server keeps its GTID set: by position all the same.
+  r = sample(Flavour::kMysql);
+  r.server.gtid_mode = "OFF";
+  EXPECT_NE(replica_statements({replica_source(r)})[0].find("SOURCE_AUTO_POSITION=0, SOURCE_LOG_FILE="),
             std::string::npos);
 }
 
 TEST(Replication, MariadbSetsGtidSlavePos) {
-  auto s = replica_statements(replica_source(sample(Flavour::kMariadb)));
+  auto s = replica_statements({replica_source(sample(Flavour::kMariadb))});
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0], "SET GLOBAL gtid_slave_pos = '0-1-7'");
   EXPECT_NE(s[1].find("MASTER_USE_GTID=slave_pos"), std::string::npos);
   EXPECT_EQ(s[2], "START SLAVE");
+}
+
+// A replica of two sources: the default channel by GTID, channel 'two' by file and position.
+LocalBackupResult replica_sample(Flavour f, bool log_replica_updates) {
+  auto r = sample(f);
+  r.server.log_replica_updates = log_replica_updates;
+  r.end.gtid_slave_pos = "0-1-7,2-2-3";
+  ReplicaChannel one;
+  one.source_host = "primary";
+  one.source_port = 3307;
+  one.gtid = true;
+  one.source_log_file = "binlog.000009";
+  one.source_log_position = 99;
+  ReplicaChannel two = one;
+  two.name = "two";
+  two.source_port = 3308;
+  two.gtid = false;
+  two.source_log_position = 777;
+  r.end.channels = {one, two};
+  return r;
+}
+
+TEST(Replication, MysqlReplicaSetsUpEveryChannelAndDropsThemToFollowTheReplica) {
+  const auto r = replica_sample(Flavour::kMysql, true);
+  const ReplicaSetup setup = replica_setup(r);
+  ASSERT_EQ(setup.from_its_source.size(), 4u);
+  EXPECT_NE(setup.from_its_source[0].find("SOURCE_HOST='primary', SOURCE_PORT=3307"), std::string::npos);
+  EXPECT_NE(setup.from_its_source[0].find("SOURCE_AUTO_POSITION=1 FOR CHANNEL ''"), std::string::npos);
+  EXPECT_NE(setup.from_its_source[1].find(
+                "SOURCE_AUTO_POSITION=0, SOURCE_LOG_FILE='binlog.000009', SOURCE_LOG_POS=777 FOR CHANNEL 'two'"),
+            std::string::npos);
+  EXPECT_EQ(setup.from_its_source[2], "START REPLICA FOR CHANNEL ''");
+  EXPECT_EQ(setup.from_its_source[3], "START REPLICA FOR CHANNEL 'two'");
+  ASSERT_EQ(setup.from_this_server.size(), 3u);
+  EXPECT_EQ(setup.from_this_server[0], "RESET REPLICA ALL");
+  EXPECT_NE(setup.from_this_server[1].find("SOURCE_HOST='db1'"), std::string::npos);
+  EXPECT_EQ(xtrabackup_slave_info(r),
+            "SET GLOBAL gtid_purged='uuid:1-7';\n"
+            "CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1 FOR CHANNEL '';\n"
+            "CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='binlog.000009', SOURCE_LOG_POS=777 FOR CHANNEL 'two';\n");
+  const auto cnf = nlohmann::json::parse(mysqld_auto_cnf(r));
+  EXPECT_EQ(cnf["mysql_static_variables"]["relay_log_recovery"]["Value"], "ON");
+  EXPECT_EQ(cnf["mysql_static_variables"]["skip_replica_start"]["Value"], "ON");
+  EXPECT_EQ(mysqld_auto_cnf(sample(Flavour::kMysql)), "");  // not a replica: nothing to persist
+  EXPECT_EQ(xtrabackup_slave_info(sample(Flavour::kMysql)), "");
+}
+
+TEST(Replication, MariadbReplicaWithoutLogSlaveUpdatesIsNotOfferedAsSource) {
+  const auto r = replica_sample(Flavour::kMariadb, false);
+  const ReplicaSetup setup = replica_setup(r);
+  EXPECT_TRUE(setup.from_this_server.empty());
+  EXPECT_NE(setup.not_offered_because.find("log_slave_updates=OFF"), std::string::npos);
+  ASSERT_EQ(setup.from_its_source.size(), 5u);
+  EXPECT_EQ(setup.from_its_source[0], "SET GLOBAL gtid_slave_pos = '0-1-7,2-2-3'");
+  EXPECT_NE(setup.from_its_source[1].find("CHANGE MASTER TO MASTER_HOST='primary'"), std::string::npos);
+  EXPECT_NE(setup.from_its_source[2].find("CHANGE MASTER 'two' TO"), std::string::npos);
+  EXPECT_NE(setup.from_its_source[2].find("MASTER_USE_GTID=no, MASTER_LOG_FILE='binlog.000009', MASTER_LOG_POS=777"),
+            std::string::npos);
+  EXPECT_EQ(setup.from_its_source[3], "START SLAVE");
+  EXPECT_EQ(setup.from_its_source[4], "START SLAVE 'two'");
+  EXPECT_EQ(xtrabackup_slave_info(r),
+            "SET GLOBAL gtid_slave_pos = '0-1-7,2-2-3';\n"
+            "CHANGE MASTER TO master_use_gtid = slave_pos;\n"
+            "CHANGE MASTER 'two' TO MASTER_LOG_FILE='binlog.000009', MASTER_LOG_POS=777;\n");
+  EXPECT_EQ(mysqld_auto_cnf(r), "");
+  Manifest m = backup_manifest(r);
+  EXPECT_EQ(m.sections["replication"]["statements"].size(), 0u);
+  EXPECT_EQ(m.sections["replication"]["replica_of"]["channels"].size(), 2u);
+  EXPECT_EQ(m.sections["replication"]["replica_of"]["gtid_slave_pos"], "0-1-7,2-2-3");
+}
+
+TEST(Replication, ChannelWithoutARecordedPositionNamesWhereItIs) {
+  ReplicaChannel c;
+  c.name = "x";
+  c.source_host = "primary";
+  c.source_port = 3307;
+  ReplicaSource self;
+  self.host = "donor";
+  self.port = 3306;
+  self.gtid = true;
+  const ReplicaSetup setup = make_replica_setup(self, {c}, true);
+  ASSERT_EQ(setup.from_its_source.size(), 2u);
+  EXPECT_NE(setup.from_its_source[0].find("SOURCE_LOG_FILE='<binlog file from SHOW REPLICA STATUS on the started copy>'"),
+            std::string::npos);
+  EXPECT_EQ(setup.from_its_source[1], "START REPLICA FOR CHANNEL 'x'");
+  const auto j = replica_setup_json(setup);
+  EXPECT_FALSE(j["replica_of"]["channels"][0].contains("source_log_file"));
+  EXPECT_EQ(j["statements"][0], "RESET REPLICA ALL");
 }
 
 TEST(Preflight, TargetChecks) {

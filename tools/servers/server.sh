@@ -262,10 +262,11 @@ GRANT BACKUP_ADMIN, RELOAD, PROCESS, SELECT, SHOW VIEW, LOCK TABLES, REPLICATION
       REPLICATION_SLAVE_ADMIN, INNODB_REDO_LOG_ARCHIVE ON *.* TO 'mysqlclone'@'%', 'mysqlclone'@'localhost';
 GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'%';"
   else
-    # What mariadb-backup needs (test-servers.md).
+    # What mariadb-backup needs (test-servers.md), and REPLICATION SLAVE ADMIN to stop and start a
+    # replica's SQL thread (--safe-replica-backup).
     sql+="
 GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, SLAVE MONITOR, CONNECTION ADMIN, SELECT,
-      SHOW VIEW ON *.* TO 'mysqlclone'@'%', 'mysqlclone'@'localhost';
+      SHOW VIEW, REPLICATION SLAVE ADMIN ON *.* TO 'mysqlclone'@'%', 'mysqlclone'@'localhost';
 GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';"
   fi
   client "$dir" -e "$sql"

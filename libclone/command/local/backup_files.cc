@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "libclone/datadir/datadir.h"
 #include "mysqlclone_version.h"
 
@@ -30,6 +32,14 @@ Manifest backup_manifest(const LocalBackupResult& r) {
                 {"ddl_blocked_ms", r.ddl_blocked_ms},
                 {"commits_blocked_ms", r.commits_blocked_ms},
                 {"source", {{"datadir", r.server.datadir}, {"host", r.source_host}, {"port", r.source_port}}}};
+  nlohmann::json replication = replica_setup_json(replica_setup(r));
+  if (!r.end.channels.empty()) {
+    replication["replica_of"]["positions_exact"] = r.end.channel_positions_exact;
+    if (!mysql) replication["replica_of"]["gtid_slave_pos"] = r.end.gtid_slave_pos;
+  }
+  if (!r.applier_stopped_because.empty())
+    replication["applier_stopped"] = {{"because", r.applier_stopped_because}, {"ms", r.applier_stopped_ms}};
+  m.sections["replication"] = replication;
   return m;
 }
 
@@ -38,11 +48,45 @@ ReplicaSource replica_source(const LocalBackupResult& r) {
   s.flavour = r.server.flavour;
   s.host = r.source_host;
   s.port = r.source_port;
-  s.gtid = !r.end.gtid.empty();
+  // MySQL auto-positions only with gtid_mode ON (a server switched OFF still has a GTID set).
+  s.gtid = !r.end.gtid.empty() && (r.server.flavour != innodb::Flavour::kMysql || r.server.gtid_mode == "ON");
   s.gtid_set = r.end.gtid;
   s.binlog_file = r.end.binlog_file;
   s.binlog_position = r.end.binlog_position;
   return s;
+}
+
+ReplicaSetup replica_setup(const LocalBackupResult& r) {
+  return make_replica_setup(replica_source(r), r.end.channels, r.server.log_replica_updates, r.end.gtid_slave_pos);
+}
+
+std::string xtrabackup_slave_info(const LocalBackupResult& r) {
+  const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
+  std::ostringstream s;
+  for (const ReplicaChannel& c : r.end.channels) {
+    if (!c.gtid) continue;
+    s << (mysql ? "SET GLOBAL gtid_purged=" + sql_quoted(r.end.gtid)
+                : "SET GLOBAL gtid_slave_pos = " + sql_quoted(r.end.gtid_slave_pos))
+      << ";\n";
+    break;
+  }
+  for (const ReplicaChannel& c : r.end.channels) {
+    const std::string coordinates = std::string(mysql ? "SOURCE_LOG_FILE=" : "MASTER_LOG_FILE=") +
+                                    sql_quoted(c.source_log_file) + (mysql ? ", SOURCE_LOG_POS=" : ", MASTER_LOG_POS=") +
+                                    std::to_string(c.source_log_position);
+    if (mysql)
+      s << "CHANGE REPLICATION SOURCE TO " << (c.gtid ? "SOURCE_AUTO_POSITION=1" : coordinates) << " FOR CHANNEL "
+        << sql_quoted(c.name) << ";\n";
+    else
+      s << "CHANGE MASTER " << (c.name.empty() ? "" : sql_quoted(c.name) + " ") << "TO "
+        << (c.gtid ? "master_use_gtid = slave_pos" : coordinates) << ";\n";
+  }
+  return s.str();
+}
+
+std::string mysqld_auto_cnf(const LocalBackupResult& r) {
+  if (r.server.flavour != innodb::Flavour::kMysql || r.end.channels.empty()) return "";
+  return replica_copy_mysqld_auto_cnf();
 }
 
 std::string xtrabackup_binlog_info(const LocalBackupResult& r) {
@@ -97,6 +141,10 @@ Status write_compat_files(Storage& storage, const LocalBackupResult& r) {
                                    {"xtrabackup_checkpoints", xtrabackup_checkpoints(r)},
                                    {"backup-my.cnf", backup_my_cnf(r)}})
     if (Status s = storage.put(name, text); !s.is_ok()) return s;
+  for (const auto& [name, text] : {std::pair<const char*, std::string>{"xtrabackup_slave_info", xtrabackup_slave_info(r)},
+                                   {"mysqld-auto.cnf", mysqld_auto_cnf(r)}})
+    if (!text.empty())
+      if (Status s = storage.put(name, text); !s.is_ok()) return s;
   return Status::ok();
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include "libclone/command/local/backup_files.h"
 #include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
+#include "libclone/server/applier_pause.h"
 #include "libclone/server/lock_wait.h"
 #include "libclone/base/text.h"
 #include "libclone/server/preflight.h"
@@ -56,6 +58,10 @@ struct Context {
   // rel_path -> index in result.files: a server may have tens of thousands of files, too many
   // to search the list for each one.
   std::unordered_map<std::string, size_t> file_index;
+  bool replica = false;  // the server has replication channels
+  // Destroyed before `session` (members go in reverse order): a pause still in force when the run
+  // ends on an error restarts the appliers while the session's locks are still held or just gone.
+  std::unique_ptr<ApplierPause> pause;
 
   const ServerInfo& info() const { return result.server; }
   bool mysql() const { return info().flavour == innodb::Flavour::kMysql; }
@@ -198,6 +204,69 @@ Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
   return Status::ok();
 }
 
+// The server's channels, read with the privileges the backup needs anyway whenever it is not a
+// replica: MySQL's performance_schema.log_status (BACKUP_ADMIN) says whether it has channels before
+// SHOW REPLICA STATUS (REPLICATION CLIENT) is asked. A MariaDB account without SLAVE MONITOR only
+// loses the record (the copy starts as a non-replica whatever the source's state).
+Result<std::vector<ReplicaChannel>> source_channels(Context& c) {
+  if (c.mysql()) {
+    auto count = c.session.query_value(
+        "SELECT JSON_LENGTH(REPLICATION, '$.channels') FROM performance_schema.log_status");
+    if (!count.is_ok()) return count.status();
+    if (count->value_or("0") == "0") return std::vector<ReplicaChannel>{};
+  }
+  auto channels = read_replica_channels(c.session, c.info().flavour);
+  if (channels.is_ok() || channels.status().code() != ExitCode::kPrivilege) return channels;
+  if (c.mysql())
+    return channels.status().with_context("the server is a replica; recording its channels needs REPLICATION CLIENT");
+  log_warning("cannot read the server's replication state ({}): if it is a replica, its position is not recorded",
+              channels.status().message());
+  return std::vector<ReplicaChannel>{};
+}
+
+// Before the end point (MySQL: before the copy): whether the server is a replica, and whether its
+// appliers must stop until after the end point: when asked (--safe-replica-backup), and on MySQL
+// for a channel that replicates by file and position, whose executed position MySQL reports
+// exactly only with the applier stopped (a multi-threaded applier reports its last checkpoint,
+// which can lag what is committed; GTID channels need no position, the GTID set is exact).
+Status pause_appliers_if_needed(Context& c) {
+  auto channels = source_channels(c);
+  if (!channels.is_ok()) return channels.status();
+  c.replica = !channels->empty();
+  std::string why;
+  if (c.options.safe_replica_backup) why = "--safe-replica-backup";
+  for (const ReplicaChannel& ch : *channels)
+    if (why.empty() && c.mysql() && !ch.gtid && ch.applier_running)
+      why = "channel '" + printable(ch.name) + "' replicates by binlog file and position";
+  if (!c.replica && c.options.safe_replica_backup)
+    log_info("--safe-replica-backup: the server is not a replica, no applier to stop");
+  if (!c.replica || why.empty()) return Status::ok();
+  auto params = resolve_connection(c.options.connection);
+  if (!params.is_ok()) return params.status();
+  log_info("stopping the replica's applier around the end point ({})", why);
+  auto pause = ApplierPause::stop(*params, c.info().flavour, *channels, c.options.safe_replica_timeout_seconds);
+  if (!pause.is_ok()) return pause.status();
+  c.pause = std::move(pause).value();
+  c.result.applier_stopped_because = why;
+  return Status::ok();
+}
+
+Status resume_appliers(Context& c) {
+  if (!c.pause) return Status::ok();
+  Status s = c.pause->restart();
+  c.result.applier_stopped_ms = c.pause->stopped_ms();
+  return s;
+}
+
+bool same_position(const std::vector<ReplicaChannel>& a, const std::vector<ReplicaChannel>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].name != b[i].name || a[i].source_log_file != b[i].source_log_file ||
+        a[i].source_log_position != b[i].source_log_position || a[i].relay_log_position != b[i].relay_log_position)
+      return false;
+  return true;
+}
+
 Status finalize(Context& c) {
   const EndPoint& e = c.result.end;
   log_info("waiting for the redo log to reach the end LSN {} (copied up to {})", e.lsn, c.archiver->copied_lsn());
@@ -261,6 +330,39 @@ Result<EndPoint> mysql_read_end_point(Session& s) {
   }
 }
 
+// A replica's channels right after log_status. Their source coordinates belong to the end point
+// only while the appliers stand still (stopped: applier_pause.h); a running applier moves on, and
+// a multi-threaded one reports its last checkpoint, so they are then marked approximate (the GTID
+// set, from log_status, is exact: GTID channels need no file/position).
+Status mysql_read_channels(Context& c, EndPoint& e) {
+  auto channels = read_replica_channels(c.session, innodb::Flavour::kMysql);
+  if (!channels.is_ok()) return channels.status();
+  e.channels = std::move(channels).value();
+  for (const ReplicaChannel& ch : e.channels)
+    e.channel_positions_exact = e.channel_positions_exact && !ch.applier_running;
+  return Status::ok();
+}
+
+// Commits are blocked (BLOCK_COMMIT), yet an applier that committed just before may still be
+// publishing its new position: read the channels until two reads agree.
+Status mariadb_read_channels(Context& c, EndPoint& e) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto channels = read_replica_channels(c.session, innodb::Flavour::kMariadb);
+    if (!channels.is_ok()) return channels.status();
+    auto pos = c.session.query_value("SELECT @@GLOBAL.gtid_slave_pos");
+    if (!pos.is_ok()) return pos.status();
+    if (attempt > 0 && same_position(e.channels, *channels) && e.gtid_slave_pos == pos->value_or(""))
+      return Status::ok();
+    e.channels = std::move(channels).value();
+    e.gtid_slave_pos = pos->value_or("");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  e.channel_positions_exact = false;
+  log_warning("the replica's position kept moving while commits were blocked: the recorded source positions may "
+              "be off");
+  return Status::ok();
+}
+
 // Recovery resolves transactions that were prepared but not committed at E through the binlog
 // (innodb-formats.md §5.6): ship the binlog current at E, cut at the recorded position, and an
 // index naming it. It keeps its "in use" flag, which makes the server run binlog recovery.
@@ -300,6 +402,9 @@ Result<std::function<Status(innodb::Lsn)>> register_redo_consumer(Context& c) {
 }
 
 Status mysql_backup(Context& c) {
+  // MySQL refuses to stop an applier while the instance is locked for backup: a pause covers the
+  // whole copy (as XtraBackup's --safe-slave-backup does).
+  if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
   // DDL (and the redo-less index builds that come with it) stays blocked from before the
   // start checkpoint until E: the file set and every file's pages stay what the redo describes.
   if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
@@ -335,6 +440,8 @@ Status mysql_backup(Context& c) {
   auto end = mysql_read_end_point(c.session);
   const auto status_done = Clock::now();
   if (!end.is_ok()) return end.status();
+  if (c.replica)
+    if (Status s = mysql_read_channels(c, *end); !s.is_ok()) return s;
   c.result.end = *end;
   c.archiver->set_end_lsn(end->lsn);
   if (Status s = copy_other_files(c, FileAction::kCopyLocked); !s.is_ok()) return s;
@@ -347,6 +454,7 @@ Status mysql_backup(Context& c) {
   if (Status s = mysql_copy_binlog(c); !s.is_ok()) return s;
   if (Status s = c.session.execute("UNLOCK INSTANCE"); !s.is_ok()) return s;
   c.result.ddl_blocked_ms = ms_between(ddl_blocked, Clock::now());
+  if (Status s = resume_appliers(c); !s.is_ok()) return s;
   log_info("end LSN {}, binlog {}:{}; DDL was blocked {} ms, commits {} ms", c.result.end.lsn, c.result.end.binlog_file,
            c.result.end.binlog_position, c.result.ddl_blocked_ms, c.result.commits_blocked_ms);
   return finalize(c);
@@ -410,12 +518,17 @@ Status mariadb_backup(Context& c) {
   for (FileAction a : {FileAction::kCopy, FileAction::kCopyDdl, FileAction::kCopyLocked})
     if (Status s = copy_other_files(c, a); !s.is_ok()) return s;
   if (Status s = check_interrupt(); !s.is_ok()) return s;
+  if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
 
+  // BLOCK_COMMIT also holds every replication applier: the channels' positions and
+  // gtid_slave_pos stand still with the data.
   if (Status s = take_lock(c, "BACKUP STAGE BLOCK_COMMIT"); !s.is_ok()) return s;
   const auto commits_blocked = Clock::now();
   c.archiver->hold();
   auto end = mariadb_read_end_point(c.session);
   if (!end.is_ok()) return end.status();
+  if (c.replica)
+    if (Status s = mariadb_read_channels(c, *end); !s.is_ok()) return s;
   c.result.end = *end;
   c.archiver->set_end_lsn(end->lsn);
   if (Status s = copy_other_files(c, FileAction::kCopyLocked, true); !s.is_ok()) return s;
@@ -424,6 +537,7 @@ Status mariadb_backup(Context& c) {
   const auto released = Clock::now();
   c.result.commits_blocked_ms = ms_between(commits_blocked, released);
   c.result.ddl_blocked_ms = ms_between(ddl_blocked, released);
+  if (Status s = resume_appliers(c); !s.is_ok()) return s;
   log_info("end LSN {}, binlog {}:{}, GTID {}; DDL was blocked {} ms, commits {} ms", c.result.end.lsn,
            c.result.end.binlog_file, c.result.end.binlog_position, c.result.end.gtid, c.result.ddl_blocked_ms,
            c.result.commits_blocked_ms);
@@ -487,7 +601,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
   c.result.target_dir = options.target_dir;
   c.result.started_at = utc_now_iso8601();
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));

@@ -12,6 +12,7 @@
 
 #include "libclone/server/connection.h"
 #include "libclone/datadir/file_copy.h"
+#include "libclone/server/replication.h"
 #include "libclone/server/server_info.h"
 #include "libclone/base/status.h"
 
@@ -25,6 +26,10 @@ struct LocalBackupOptions {
   unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E
   bool redo_consumer = false;   // MySQL: register as a redo log consumer (the server waits for us)
   unsigned lock_wait_timeout_seconds = 60;  // how long one lock statement may wait (and writers behind it)
+  // A replica: stop its appliers around the end point until no replicated temporary table is
+  // open (applier_pause.h), waiting at most this long.
+  bool safe_replica_backup = false;
+  unsigned safe_replica_timeout_seconds = 300;
   CopyOptions copy;
 };
 
@@ -34,6 +39,12 @@ struct EndPoint {
   std::string binlog_file;       // empty when the binlog is off
   uint64_t binlog_position = 0;
   std::string gtid;              // MySQL gtid_executed, MariaDB gtid_binlog_pos
+  // A replica's channels at the same instant: what each had applied of its source.
+  std::vector<ReplicaChannel> channels;
+  std::string gtid_slave_pos;  // MariaDB: the server-wide replicated GTID position
+  // MySQL: false when the appliers were running, so the channels' file/position may be a few
+  // transactions off (the GTID set is exact, and GTID channels need no position).
+  bool channel_positions_exact = true;
 };
 
 struct LocalBackupResult {
@@ -43,6 +54,8 @@ struct LocalBackupResult {
   EndPoint end;
   int64_t ddl_blocked_ms = 0;
   int64_t commits_blocked_ms = 0;
+  std::string applier_stopped_because;  // empty: the replica's appliers were not stopped
+  int64_t applier_stopped_ms = 0;
   std::string started_at, finished_at;  // ISO 8601, UTC
   double seconds = 0;
   uint64_t bytes = 0;

@@ -91,6 +91,19 @@ Result<DonorFacts> preflight(Session& main, const ConnectionParams& params) {
   f.server_uuid = info->server_uuid;
   f.gtid_mode = info->gtid_mode;
   f.log_bin = info->log_bin;
+  f.log_replica_updates = info->log_replica_updates;
+  // Only a name and a source per channel: their positions travel inside the clone.
+  auto channels = read_replica_channels(main, innodb::Flavour::kMysql);
+  if (channels.is_ok()) {
+    f.channels = std::move(channels).value();
+    for (ReplicaChannel& c : f.channels) c.source_log_file.clear();
+  } else if (channels.status().code() == ExitCode::kPrivilege) {
+    log_warning("cannot tell whether the donor is a replica ({}); if it is, grant REPLICATION CLIENT so that the "
+                "clone starts with its channels stopped and clean",
+                channels.status().message());
+  } else {
+    return channels.status();
+  }
   if (info->redo_encrypted || info->undo_encrypted)
     return Status::error(ExitCode::kUnsupported,
                          "the donor encrypts its redo or undo log (innodb_redo_log_encrypt / innodb_undo_log_encrypt); "
@@ -382,6 +395,11 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   result.bytes = target.applier->bytes_written();
   result.finished_at = utc_now_iso8601();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // A replica donor's channels come with the clone (InnoDB tables), their relay logs do not: the
+  // copy starts them clean and stopped (replica_copy_mysqld_auto_cnf, replication.cc).
+  if (!result.donor.channels.empty())
+    if (Status s = target.applier->storage().put("mysqld-auto.cnf", replica_copy_mysqld_auto_cnf()); !s.is_ok())
+      return s;
   // Complete only after the hand-over: until then DIR is not what the stock server expects.
   if (Status s = target.applier->hand_over(view_status(result, started_wall)); !s.is_ok()) return s;
   target.manifest = remote_clone_manifest(result);
@@ -435,6 +453,10 @@ ReplicaSource remote_replica_source(const RemoteCloneResult& r) {
   return s;
 }
 
+ReplicaSetup remote_replica_setup(const RemoteCloneResult& r) {
+  return make_replica_setup(remote_replica_source(r), r.donor.channels, r.donor.log_replica_updates);
+}
+
 Manifest remote_clone_manifest(const RemoteCloneResult& r) {
   const DonorFacts& d = r.donor;
   nlohmann::json plugins = nlohmann::json::array();
@@ -486,8 +508,7 @@ Manifest remote_clone_manifest(const RemoteCloneResult& r) {
       {"file", r.target_dir + "/#clone/#status_recovery"},
       {"sql", "SELECT BINLOG_FILE, BINLOG_POSITION, GTID_EXECUTED FROM performance_schema.clone_status"},
       {"gtid_sql", "SELECT @@GLOBAL.gtid_executed"}};
-  j["replication"] = {
-      {"source_host", d.host}, {"source_port", d.port}, {"statements", replica_statements(remote_replica_source(r))}};
+  j["replication"] = replica_setup_json(remote_replica_setup(r));
   j["external_files"] = r.absolute_files;
   return m;
 }

@@ -42,6 +42,10 @@ struct DonorFacts {
   std::string lower_case_table_names, data_file_path, character_set_server, collation_server,
       character_set_filesystem, server_uuid, gtid_mode;
   bool log_bin = false;
+  bool log_replica_updates = false;
+  // A replica donor's channels when the clone started (their positions are in the clone: the
+  // cloned applier metadata); empty when it is not one, or the account may not see them.
+  std::vector<ReplicaChannel> channels;
   uint32_t protocol = 0;
   std::vector<clone::PluginV2> plugins;
   size_t collations = 0;
@@ -73,5 +77,6 @@ std::string suggested_my_cnf(const RemoteCloneResult& result);
 // The shared objects of the donor's loadable plugins, which the target's plugin_dir must hold.
 std::vector<std::string> plugin_libraries(const RemoteCloneResult& result);
 ReplicaSource remote_replica_source(const RemoteCloneResult& result);
+ReplicaSetup remote_replica_setup(const RemoteCloneResult& result);
 
 }  // namespace mysqlclone
