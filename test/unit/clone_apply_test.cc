@@ -398,6 +398,9 @@ TEST_F(CloneApplyTest, FilesCreatedDuringPageCopyAreDataFilesNotRedo) {
   const Bytes late = read_all(target / "db" / "late.ibd");
   ASSERT_EQ(late.size(), 7 * kPage);
   EXPECT_EQ((uint32_t(late[8]) << 24 | uint32_t(late[9]) << 16 | uint32_t(late[10]) << 8 | late[11]), 90704u);
+  // A worker may announce REDO COPY's redo files before the main stream saw that state begin.
+  ASSERT_TRUE(a->add_file(redo_meta(2, kMiB)).is_ok());
+  EXPECT_TRUE(fs::exists(target / "#innodb_redo" / "#ib_redo2"));
   ASSERT_TRUE(a->begin_state(SnapshotState::kRedoCopy).is_ok());
   // REDO COPY's own files keep their index space.
   ASSERT_TRUE(a->add_file(redo_meta(1, kMiB)).is_ok());

@@ -76,8 +76,11 @@ Status Applier::add_file(const FileDescriptor& d) {
     now = state_;  // changed by the main stream only, which also carries every DDL batch
   }
   // The batch after FILE COPY or PAGE COPY carries the next state's number (MySQL: ddl_desc);
-  // after PAGE COPY that is REDO COPY's, but the files are data files all the same.
-  const bool by_ddl = is_data_state(now) && uint32_t(d.state) == uint32_t(now) + 1;
+  // after PAGE COPY that is REDO COPY's, but the files are data files all the same. A redo file
+  // is told by its space id: a worker may get REDO COPY's redo files before the main stream has
+  // seen that state begin.
+  const bool redo_space = d.space_id == kRedoLogSpaceId;
+  const bool by_ddl = is_data_state(now) && uint32_t(d.state) == uint32_t(now) + 1 && !redo_space;
   const bool redo = is_redo_state(d.state) && !by_ddl;
   if (!redo && !by_ddl && !is_data_state(d.state))
     return Status::error(ExitCode::kProtocol, std::string("file metadata in state ") + snapshot_state_name(d.state));

@@ -167,7 +167,8 @@ constexpr uint16_t kFileFlagDeleted = 0x10;    // concurrent DDL
 constexpr uint16_t kFileFlagHasKey = 0x20;     // 32-byte key + 32-byte IV follow the name
 constexpr uint16_t kFileFlagsKnown = 0x3F;
 
-constexpr uint32_t kNotATablespace = 0xFFFFFFFF;  // FSP flags of ib_buffer_pool, redo, ...
+constexpr uint32_t kNotATablespace = 0xFFFFFFFF;
+constexpr uint32_t kRedoLogSpaceId = 0xFFFFFFF0;  // the space id of redo file metadata (dict_sys_t)  // FSP flags of ib_buffer_pool, redo, ...
 
 struct FileDescriptor {
   SnapshotState state = SnapshotState::kNone;
