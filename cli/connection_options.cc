@@ -44,10 +44,6 @@ void add_connection_options(CLI::App& cmd, ConnectionOptions& o) {
                "-pSECRET or --password=SECRET; alone: ask on the terminal (also MYSQL_PWD, option files)")
       ->group(group);
   cmd.add_option("-S,--socket", o.socket, "Unix socket file")->group(group);
-  cmd.add_option("--defaults-file", o.files.defaults_file, "Read options only from this file")->group(group);
-  cmd.add_option("--defaults-extra-file", o.files.defaults_extra_file, "Read this file after the global ones")
-      ->group(group);
-  cmd.add_flag("--no-defaults", o.files.no_defaults, "Read no option files")->group(group);
   cmd.add_option("--ssl-mode", o.ssl_mode, "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY")->group(group);
   cmd.add_option("--ssl-ca", o.ssl_ca, "CA certificate file")->group(group);
   cmd.add_option("--ssl-cert", o.ssl_cert, "Client certificate file")->group(group);
@@ -95,7 +91,8 @@ Status apply_from(const std::string& from, ConnectionOptions& o) {
   return Status::ok();
 }
 
-Status apply_password(const PasswordArgs& extracted, ConnectionOptions& options) {
+Status apply_password(const PasswordArgs& extracted, const OptionFileChoice& files, ConnectionOptions& options) {
+  options.files = files;
   if (extracted.password) {
     options.password = extracted.password;
     return Status::ok();

@@ -24,16 +24,16 @@ struct PasswordArgs {
 // Takes -pX, --password=X, -p and --password out of argv and scrubs X in argv's memory.
 PasswordArgs extract_password(int argc, char** argv);
 
-// -h/--host, -P/--port, -u/--user, -S/--socket, --defaults-file, --defaults-extra-file,
-// --no-defaults, --ssl-mode, --ssl-ca, --ssl-cert, --ssl-key (the password is not a CLI11
-// option; see extract_password).
+// -h/--host, -P/--port, -u/--user, -S/--socket, --ssl-mode, --ssl-ca, --ssl-cert, --ssl-key (the
+// password is not a CLI11 option; see extract_password). Which option files are read is a global
+// choice (main.cc), copied into the options by apply_password.
 void add_connection_options(CLI::App& cmd, ConnectionOptions& options);
 
 // --from USER@HOST:PORT (USER@ and :PORT optional; [v6addr] in brackets) into user, host and
 // port; kUsage when malformed or when -u/-h/-P say otherwise.
 Status apply_from(const std::string& from, ConnectionOptions& options);
 
-// Applies the extracted password (prompting on the terminal when asked).
-Status apply_password(const PasswordArgs& extracted, ConnectionOptions& options);
+// Applies the option-file choice and the extracted password (prompting on the terminal when asked).
+Status apply_password(const PasswordArgs& extracted, const OptionFileChoice& files, ConnectionOptions& options);
 
 }  // namespace mysqlclone

@@ -81,7 +81,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       ->check(CLI::Range(1, 86400));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, &global, &password, &exit_code] {
-    if (Status s = apply_password(password, options->connection); !s.is_ok()) {
+    if (Status s = apply_password(password, global.files, options->connection); !s.is_ok()) {
       exit_code = fail(s, global);
       return;
     }

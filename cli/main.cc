@@ -10,6 +10,7 @@
 #include "cli/connection_options.h"
 #include "cli/global_options.h"
 #include "cli/local_command.h"
+#include "cli/option_files.h"
 #include "cli/remote_command.h"
 #include "cli/status_exit.h"
 #include "cli/verify_command.h"
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
   GlobalOptions global;
   app.add_flag("--json", global.json, "Print one JSON result document on stdout")->configurable(false);
   app.add_flag("-q,--quiet", global.quiet, "Only warnings and errors on stderr; no progress");
+  app.add_option("--defaults-file", global.files.defaults_file, "Read options only from this file (see FILES in man mysqlclone)");
+  app.add_option("--defaults-extra-file", global.files.defaults_extra_file, "Read this option file after the global ones");
+  app.add_flag("--no-defaults", global.files.no_defaults, "Read no option files");
   app.fallthrough();
   int exit_code = int(ExitCode::kInternal);
   add_verify_command(app, global, exit_code);
@@ -58,15 +62,22 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&global] {
     if (global.quiet) set_log_level(LogLevel::kWarning);
   });
+  // The options of the option files join the command line's (cli/option_files.h).
+  auto with_files = with_option_files(app, password.args);
+  if (!with_files.is_ok()) {
+    global.json = std::find(password.args.begin(), password.args.end(), "--json") != password.args.end();
+    return fail(with_files.status(), global);
+  }
+  const std::vector<std::string>& all_args = with_files->args;
   try {
-    std::vector<std::string> args(password.args.rbegin(), password.args.rend() - 1);  // CLI11 wants them reversed
+    std::vector<std::string> args(all_args.rbegin(), all_args.rend() - 1);  // CLI11 wants them reversed
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     // Like every other failure: one error line, and the error document with --json (which may
     // not have been parsed yet when the error struck).
-    global.json = std::find(password.args.begin(), password.args.end(), "--json") != password.args.end();
-    return fail(Status::error(ExitCode::kUsage, std::string(e.what()) + " (see --help)"), global);
+    global.json = std::find(all_args.begin(), all_args.end(), "--json") != all_args.end();
+    return fail(Status::error(ExitCode::kUsage, locate_parse_error(e.what(), *with_files) + " (see --help)"), global);
   } catch (const std::exception& e) {
     // The commands run inside parse(). An exception escaping one is a bug, but the user still
     // gets one error line (and the JSON failure document) rather than std::terminate.

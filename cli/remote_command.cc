@@ -100,7 +100,7 @@ void add_remote_command(CLI::App& app, const GlobalOptions& global, const Passwo
         exit_code = fail(s, global);
         return;
       }
-    if (Status s = apply_password(password, options->connection); !s.is_ok()) {
+    if (Status s = apply_password(password, global.files, options->connection); !s.is_ok()) {
       exit_code = fail(s, global);
       return;
     }

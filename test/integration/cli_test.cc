@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -87,6 +89,45 @@ TEST(Cli, InterruptAtThePasswordPromptExits9) {
   EXPECT_EQ(lines(rest), 2u) << rest;  // the newline ending the prompt, then the error line
   EXPECT_NE(rest.find("error: interrupted at the password prompt"), std::string::npos) << rest;
   EXPECT_EQ(rest.find("connect"), std::string::npos) << rest;
+}
+
+// Option files: every long option from [mysqlclone] / [mysqlclone-<command>]; an unknown or
+// malformed key names file, line and key (exit 2) unless it is loose-; a [mysqlclone] key of
+// another command is left to it; the command line wins.
+TEST(Cli, OptionFilesCarryEveryOptionAndNameTheirErrors) {
+  it::TempDir dir;
+  const std::string d = dir.path();
+  std::filesystem::create_directory(d + "/empty");
+  auto cnf = [&](const std::string& name, const std::string& text) {
+    std::ofstream(d + "/" + name) << text;
+    return d + "/" + name;
+  };
+  auto verify = [&](const std::string& file, std::vector<std::string> extra = {}) {
+    std::vector<std::string> a{"--defaults-file", file, "verify", d + "/empty"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return it::mysqlclone(a);
+  };
+  // Taken, and valid: verify then judges the (empty) directory, exit 6.
+  const std::string ok = cnf("ok.cnf", "[client]\ndefault-character-set = utf8mb4\n[mysqlclone]\nparallel = 2\n"
+                                       "loose-not-an-option = 1\nquiet\n[mysqlclone-verify]\nthreads = 2\n");
+  EXPECT_EQ(verify(ok).exit_code, 6) << verify(ok).err;
+  auto unknown = verify(cnf("unknown.cnf", "[mysqlclone]\n\nthreds = 3\n"));
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown.cnf:3: option 'threds' in [mysqlclone]"), std::string::npos) << unknown.err;
+  auto other = verify(cnf("other.cnf", "[mysqlclone-verify]\nparallel = 2\n"));
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("other.cnf:2: option 'parallel' in [mysqlclone-verify]"), std::string::npos) << other.err;
+  const std::string bad = cnf("bad.cnf", "[mysqlclone-verify]\nthreads = abc\n");
+  auto malformed = verify(bad);
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_NE(malformed.err.find("bad.cnf:2: option 'threads'"), std::string::npos) << malformed.err;
+  EXPECT_EQ(lines(malformed.err), 1u) << malformed.err;
+  EXPECT_EQ(verify(bad, {"--threads", "2"}).exit_code, 6);  // the command line wins
+  auto bare = verify(cnf("bare.cnf", "[mysqlclone-verify]\nthreads\n"));
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.err.find("needs a value"), std::string::npos) << bare.err;
+  // --no-defaults reads none of it.
+  EXPECT_EQ(it::mysqlclone({"--no-defaults", "verify", d + "/empty"}).exit_code, 6);
 }
 
 }  // namespace

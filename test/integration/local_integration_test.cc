@@ -709,6 +709,28 @@ TEST_P(LocalBackup, BadInput) {
     expect_failure("no --target-dir", c, 2);
   }
   EXPECT_FALSE(fs::exists(w + "/u"));
+  {  // Every option from option files: the connection from [client], the copy's options from
+     // [mysqlclone] and [mysqlclone-local] (the command's group wins), the command line over both.
+    const std::string cnf = w + "/backup.cnf";
+    std::ofstream(cnf) << "[client]\nsocket = " << src.socket() << "\nuser = mysqlclone\npassword = mysqlclone\n"
+                       << "[mysqlclone]\nparallel = 3\nquiet\nthreads = 1\n"  // threads: verify's
+                       << "[mysqlclone-local]\nparallel = 2\ntarget-dir = " << w << "/fromfile\n"
+                       << "loose-no-such-option = 1\n";
+    auto r = it::mysqlclone_bounded({"--json", "--defaults-file", cnf, "local"}, 300);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    const json doc = parse(r.out);
+    EXPECT_EQ(doc.value("parallel", 0), 2) << doc.dump();
+    EXPECT_EQ(doc.value("target_dir", ""), w + "/fromfile");
+    EXPECT_TRUE(fs::exists(w + "/fromfile/mysqlclone.json"));
+    // A value the command line gives is not taken from the file.
+    std::ofstream(cnf, std::ios::app) << "max-rate = abc\n";
+    const std::string bad = expect_failure("max-rate = abc in the option file", {"--defaults-file", cnf}, 2);
+    EXPECT_TRUE(contains(bad, cnf + ":13: option 'max-rate'")) << bad;
+    r = it::mysqlclone_bounded({"--json", "--defaults-file", cnf, "local", "--max-rate", "500", "--target-dir",
+                                w + "/cli"},
+                               300);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+  }
   // Not tested: an unsupported server (MySQL < 8.0.30, MariaDB < 10.8). No such server can run
   // here: the test servers are MySQL 9.7 and MariaDB 10.11/11.8 only.
 }

@@ -604,6 +604,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
   c.result.target_dir = options.target_dir;
   c.result.started_at = utc_now_iso8601();
+  c.result.parallel = resolve_threads(options.parallel);
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));
 
   if (Status s = preflight(c); !s.is_ok()) return s;

@@ -59,6 +59,7 @@ struct LocalBackupResult {
   std::string started_at, finished_at;  // ISO 8601, UTC
   double seconds = 0;
   uint64_t bytes = 0;
+  unsigned parallel = 0;  // the copy threads it used
   std::vector<CopiedFile> files;
   std::string source_host;  // for replica setup: the server's @@hostname / @@port
   unsigned source_port = 0;
