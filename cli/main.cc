@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -17,6 +18,7 @@
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
 #include "libclone/base/text.h"
+#include "mysqlclone_git_commit.h"
 #include "mysqlclone_version.h"
 
 namespace {
@@ -44,7 +46,9 @@ int main(int argc, char** argv) {
   CLI::App app{"mysqlclone " MYSQLCLONE_VERSION " - hot physical copies of MySQL and MariaDB servers", "mysqlclone"};
   app.require_subcommand(1);
   app.set_help_flag("--help", "Print this help message and exit");  // -h is --host, as in mysql
-  app.set_version_flag("--version", MYSQLCLONE_VERSION);
+  // "0.1.0", or "0.1.0 (git 0123456789ab)" when built from a git checkout.
+  const std::string commit = MYSQLCLONE_GIT_COMMIT;
+  app.set_version_flag("--version", "mysqlclone " MYSQLCLONE_VERSION + (commit.empty() ? "" : " (git " + commit + ")"));
   GlobalOptions global;
   app.add_flag("--json", global.json, "Print one JSON result document on stdout")->configurable(false);
   app.add_flag("-q,--quiet", global.quiet, "Only warnings and errors on stderr; no progress");

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mysqlclone_version.h"
 #include "test/integration/harness.h"
 
 namespace {
@@ -31,7 +32,8 @@ TEST(Cli, HelpAndVersionExit0) {
   EXPECT_NE(help.out.find("verify"), std::string::npos);
   auto version = it::mysqlclone({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_NE(version.out.find("0."), std::string::npos);
+  // The project version, and the commit of the checkout the test binary was built from.
+  EXPECT_EQ(version.out.rfind("mysqlclone " MYSQLCLONE_VERSION " (git ", 0), 0u) << version.out;
 }
 
 TEST(Cli, MissingPathIsOneLineExit6) {
