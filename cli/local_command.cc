@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "cli/run_metrics.h"
 #include "cli/status_exit.h"
 #include "libclone/command/local/local_backup.h"
 #include "libclone/base/log.h"
@@ -73,6 +74,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       ->check(CLI::Range(1, 86400));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, &global, &password, &exit_code] {
+    label_run(global, options->connection, options->target_dir);
     if (Status s = apply_password(password, options->connection); !s.is_ok()) {
       exit_code = fail(s, global);
       return;
@@ -85,6 +87,10 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       exit_code = fail(result.status(), global);
       return;
     }
+    global.metrics->bytes = result->bytes;
+    global.metrics->ddl_blocked_seconds = double(result->ddl_blocked_ms) / 1000;
+    global.metrics->commits_blocked_seconds = double(result->commits_blocked_ms) / 1000;
+    global.metrics->redo_bytes = result->end.lsn - result->checkpoint_lsn;
     if (global.json)
       std::puts(result_json(*result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     else

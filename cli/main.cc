@@ -1,6 +1,7 @@
 // mysqlclone: hot physical copies of MySQL and MariaDB servers.
 // This file only wires the subcommands, signals and exit codes; the work is in libclone.
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -12,6 +13,7 @@
 #include "cli/global_options.h"
 #include "cli/local_command.h"
 #include "cli/remote_command.h"
+#include "cli/run_metrics.h"
 #include "cli/status_exit.h"
 #include "cli/verify_command.h"
 #include "libclone/base/exit_code.h"
@@ -52,6 +54,11 @@ int main(int argc, char** argv) {
   GlobalOptions global;
   app.add_flag("--json", global.json, "Print one JSON result document on stdout")->configurable(false);
   app.add_flag("-q,--quiet", global.quiet, "Only warnings and errors on stderr; no progress");
+  app.add_option("--metrics-file", global.metrics_file,
+                 "After the command, success or failure, write its outcome to this file in Prometheus text format "
+                 "(atomically; for node_exporter's textfile collector)");
+  RunMetrics metrics;
+  global.metrics = &metrics;
   app.fallthrough();
   int exit_code = int(ExitCode::kInternal);
   add_verify_command(app, global, exit_code);
@@ -62,22 +69,31 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&global] {
     if (global.quiet) set_log_level(LogLevel::kWarning);
   });
-  try {
-    std::vector<std::string> args(password.args.rbegin(), password.args.rend() - 1);  // CLI11 wants them reversed
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    // Like every other failure: one error line, and the error document with --json (which may
-    // not have been parsed yet when the error struck).
-    global.json = std::find(password.args.begin(), password.args.end(), "--json") != password.args.end();
-    return fail(Status::error(ExitCode::kUsage, std::string(e.what()) + " (see --help)"), global);
-  } catch (const std::exception& e) {
-    // The commands run inside parse(). An exception escaping one is a bug, but the user still
-    // gets one error line (and the JSON failure document) rather than std::terminate.
-    return fail(Status::error(ExitCode::kInternal, "internal error: " + printable(e.what())), global);
-  } catch (...) {
-    return fail(Status::error(ExitCode::kInternal, "internal error: an exception of unknown type"), global);
-  }
-  if (interrupted() && exit_code == 0) exit_code = int(ExitCode::kInterrupted);
-  return exit_code;
+  const auto started = std::chrono::system_clock::now();
+  bool informational = false;  // --help, --version: no run to record
+  const int code = [&] {
+    try {
+      std::vector<std::string> args(password.args.rbegin(), password.args.rend() - 1);  // CLI11 wants them reversed
+      app.parse(args);
+    } catch (const CLI::ParseError& e) {
+      if (e.get_exit_code() == 0) {  // --help, --version
+        informational = true;
+        return app.exit(e);
+      }
+      // Like every other failure: one error line, and the error document with --json (which may
+      // not have been parsed yet when the error struck).
+      global.json = std::find(password.args.begin(), password.args.end(), "--json") != password.args.end();
+      return fail(Status::error(ExitCode::kUsage, std::string(e.what()) + " (see --help)"), global);
+    } catch (const std::exception& e) {
+      // The commands run inside parse(). An exception escaping one is a bug, but the user still
+      // gets one error line (and the JSON failure document) rather than std::terminate.
+      return fail(Status::error(ExitCode::kInternal, "internal error: " + printable(e.what())), global);
+    } catch (...) {
+      return fail(Status::error(ExitCode::kInternal, "internal error: an exception of unknown type"), global);
+    }
+    if (interrupted() && exit_code == 0) exit_code = int(ExitCode::kInterrupted);
+    return exit_code;
+  }();
+  if (informational || global.metrics_file.empty()) return code;
+  return write_run_metrics(app, global.metrics_file, metrics, started, code);
 }
