@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/completion.h"
 #include "cli/connection_options.h"
 #include "cli/global_options.h"
 #include "cli/local_command.h"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   add_local_command(app, global, password, exit_code);
   add_remote_command(app, global, password, exit_code);
   add_guard_donor_command(app, exit_code);
+  add_completion_command(app, exit_code);  // last: it describes every command added before it
 
   app.parse_complete_callback([&global] {
     if (global.quiet) set_log_level(LogLevel::kWarning);
