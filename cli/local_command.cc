@@ -52,7 +52,10 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   auto options = std::make_shared<LocalBackupOptions>();
   CLI::App* cmd = app.add_subcommand("local", "Hot full copy of the server on this host into a datadir");
   cmd->set_help_flag("--help", "Print this help message and exit");
-  cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the copy into")->required();
+  cmd->add_option("--target-dir", options->target_dir,
+                  "New (or empty) directory to write the copy into; {timestamp} in it becomes the run's start time "
+                  "in UTC (20261203T142500Z)")
+      ->required();
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
   cmd->add_option("--max-rate", options->max_rate_mib, "Limit all reading from the source to this many MiB/s")
       ->check(CLI::Validator(
