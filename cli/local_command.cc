@@ -8,6 +8,7 @@
 
 #include "cli/progress.h"
 #include "cli/replica_output.h"
+#include "cli/run_metrics.h"
 #include "cli/status_exit.h"
 #include "libclone/command/local/local_backup.h"
 #include "libclone/base/log.h"
@@ -53,7 +54,10 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   auto options = std::make_shared<LocalBackupOptions>();
   CLI::App* cmd = app.add_subcommand("local", "Hot full copy of the server on this host into a datadir");
   cmd->set_help_flag("--help", "Print this help message and exit");
-  cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the copy into")->required();
+  cmd->add_option("--target-dir", options->target_dir,
+                  "New (or empty) directory to write the copy into; {timestamp} in it becomes the run's start time "
+                  "in UTC (20261203T142500Z)")
+      ->required();
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
   cmd->add_option("--max-rate", options->max_rate_mib, "Limit all reading from the source to this many MiB/s")
       ->check(CLI::Validator(
@@ -81,6 +85,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       ->check(CLI::Range(1, 86400));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, &global, &password, &exit_code] {
+    label_run(global, options->target_dir);
     if (Status s = apply_password(password, global.files, options->connection); !s.is_ok()) {
       exit_code = fail(s, global);
       return;
@@ -93,6 +98,10 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       exit_code = fail(result.status(), global);
       return;
     }
+    global.metrics->bytes = result->bytes;
+    global.metrics->ddl_blocked_seconds = double(result->ddl_blocked_ms) / 1000;
+    global.metrics->commits_blocked_seconds = double(result->commits_blocked_ms) / 1000;
+    global.metrics->redo_bytes = result->end.lsn - result->checkpoint_lsn;
     if (global.json)
       std::puts(result_json(*result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     else

@@ -1,23 +1,28 @@
 // mysqlclone: hot physical copies of MySQL and MariaDB servers.
 // This file only wires the subcommands, signals and exit codes; the work is in libclone.
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "cli/completion.h"
 #include "cli/connection_options.h"
 #include "cli/global_options.h"
 #include "cli/local_command.h"
 #include "cli/option_files.h"
 #include "cli/remote_command.h"
+#include "cli/run_metrics.h"
 #include "cli/status_exit.h"
 #include "cli/verify_command.h"
 #include "libclone/base/exit_code.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
 #include "libclone/base/text.h"
+#include "mysqlclone_git_commit.h"
 #include "mysqlclone_version.h"
 
 namespace {
@@ -45,46 +50,64 @@ int main(int argc, char** argv) {
   CLI::App app{"mysqlclone " MYSQLCLONE_VERSION " - hot physical copies of MySQL and MariaDB servers", "mysqlclone"};
   app.require_subcommand(1);
   app.set_help_flag("--help", "Print this help message and exit");  // -h is --host, as in mysql
-  app.set_version_flag("--version", MYSQLCLONE_VERSION);
+  // "0.1.0", or "0.1.0 (git 0123456789ab)" when built from a git checkout.
+  const std::string commit = MYSQLCLONE_GIT_COMMIT;
+  app.set_version_flag("--version", "mysqlclone " MYSQLCLONE_VERSION + (commit.empty() ? "" : " (git " + commit + ")"));
   GlobalOptions global;
   app.add_flag("--json", global.json, "Print one JSON result document on stdout")->configurable(false);
   app.add_flag("-q,--quiet", global.quiet, "Only warnings and errors on stderr; no progress");
   app.add_option("--defaults-file", global.files.defaults_file, "Read options only from this file (see FILES in man mysqlclone)");
   app.add_option("--defaults-extra-file", global.files.defaults_extra_file, "Read this option file after the global ones");
   app.add_flag("--no-defaults", global.files.no_defaults, "Read no option files");
+  app.add_option("--metrics-file", global.metrics_file,
+                 "After the command, success or failure, write its outcome to this file in Prometheus text format "
+                 "(atomically; for node_exporter's textfile collector)");
+  RunMetrics metrics;
+  global.metrics = &metrics;
   app.fallthrough();
   int exit_code = int(ExitCode::kInternal);
   add_verify_command(app, global, exit_code);
   add_local_command(app, global, password, exit_code);
   add_remote_command(app, global, password, exit_code);
   add_guard_donor_command(app, exit_code);
+  add_completion_command(app, exit_code);  // last: it describes every command added before it
 
   app.parse_complete_callback([&global] {
     if (global.quiet) set_log_level(LogLevel::kWarning);
   });
-  // The options of the option files join the command line's (cli/option_files.h).
-  auto with_files = with_option_files(app, password.args);
-  if (!with_files.is_ok()) {
-    global.json = std::find(password.args.begin(), password.args.end(), "--json") != password.args.end();
-    return fail(with_files.status(), global);
-  }
-  const std::vector<std::string>& all_args = with_files->args;
-  try {
-    std::vector<std::string> args(all_args.rbegin(), all_args.rend() - 1);  // CLI11 wants them reversed
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    // Like every other failure: one error line, and the error document with --json (which may
-    // not have been parsed yet when the error struck).
-    global.json = std::find(all_args.begin(), all_args.end(), "--json") != all_args.end();
-    return fail(Status::error(ExitCode::kUsage, locate_parse_error(e.what(), *with_files) + " (see --help)"), global);
-  } catch (const std::exception& e) {
-    // The commands run inside parse(). An exception escaping one is a bug, but the user still
-    // gets one error line (and the JSON failure document) rather than std::terminate.
-    return fail(Status::error(ExitCode::kInternal, "internal error: " + printable(e.what())), global);
-  } catch (...) {
-    return fail(Status::error(ExitCode::kInternal, "internal error: an exception of unknown type"), global);
-  }
-  if (interrupted() && exit_code == 0) exit_code = int(ExitCode::kInterrupted);
-  return exit_code;
+  const auto started = std::chrono::system_clock::now();
+  bool informational = false;  // --help, --version: no run to record
+  const int code = [&] {
+    // The options of the option files join the command line's (cli/option_files.h).
+    auto with_files = with_option_files(app, password.args);
+    if (!with_files.is_ok()) {
+      global.json = std::find(password.args.begin(), password.args.end(), "--json") != password.args.end();
+      return fail(with_files.status(), global);
+    }
+    const std::vector<std::string>& all_args = with_files->args;
+    try {
+      std::vector<std::string> args(all_args.rbegin(), all_args.rend() - 1);  // CLI11 wants them reversed
+      app.parse(args);
+    } catch (const CLI::ParseError& e) {
+      if (e.get_exit_code() == 0) {  // --help, --version
+        informational = true;
+        return app.exit(e);
+      }
+      // Like every other failure: one error line, and the error document with --json (which may
+      // not have been parsed yet when the error struck).
+      global.json = std::find(all_args.begin(), all_args.end(), "--json") != all_args.end();
+      return fail(Status::error(ExitCode::kUsage, locate_parse_error(e.what(), *with_files) + " (see --help)"),
+                  global);
+    } catch (const std::exception& e) {
+      // The commands run inside parse(). An exception escaping one is a bug, but the user still
+      // gets one error line (and the JSON failure document) rather than std::terminate.
+      return fail(Status::error(ExitCode::kInternal, "internal error: " + printable(e.what())), global);
+    } catch (...) {
+      return fail(Status::error(ExitCode::kInternal, "internal error: an exception of unknown type"), global);
+    }
+    if (interrupted() && exit_code == 0) exit_code = int(ExitCode::kInterrupted);
+    return exit_code;
+  }();
+  if (informational || global.metrics_file.empty()) return code;
+  return write_run_metrics(app, global.metrics_file, metrics, started, code);
 }

@@ -12,6 +12,7 @@
 
 #include "cli/progress.h"
 #include "cli/replica_output.h"
+#include "cli/run_metrics.h"
 #include "cli/status_exit.h"
 #include "libclone/command/remote/donor_guard.h"
 #include "libclone/command/remote/remote_clone.h"
@@ -95,6 +96,7 @@ void add_remote_command(CLI::App& app, const GlobalOptions& global, const Passwo
       ->check(CLI::Range(1, 86400));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, from, &global, &password, &exit_code] {
+    label_run(global, options->target_dir);
     if (!from->empty())
       if (Status s = apply_from(*from, options->connection); !s.is_ok()) {
         exit_code = fail(s, global);
@@ -113,6 +115,7 @@ void add_remote_command(CLI::App& app, const GlobalOptions& global, const Passwo
       exit_code = fail(result.status(), global);
       return;
     }
+    global.metrics->bytes = result->bytes;
     if (global.json) {
       Manifest m = remote_clone_manifest(*result);
       m.state = TargetState::kComplete;

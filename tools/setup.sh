@@ -3,6 +3,7 @@
 # every step checks before it acts, and no system service is ever started.
 #
 #   tools/setup.sh            build deps + MariaDB 10.11 + sysbench + private MySQL 9.7.4 root
+#                            + lintian (the .deb's checks)
 #
 # The private server roots (MySQL 9.7.4, MariaDB 11.8.9) are unpacked under $MYSQLCLONE_ROOTS
 # (default /var/cache/mysqlclone/roots) by tools/servers/build-root.sh; nothing from sid or
@@ -17,6 +18,7 @@ packages=(
   clang libclang-rt-dev
   mariadb-server mariadb-client mariadb-backup sysbench
   man-db groff-base time bc e2fsprogs util-linux mount
+  lintian dpkg-dev file systemd  # the .deb: its checks, dpkg-shlibdeps, systemd-analyze verify
 )
 
 log() { printf '%s setup: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

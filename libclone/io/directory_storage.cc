@@ -178,10 +178,14 @@ Status DirectoryStorage::rename(const std::string& from, const std::string& to) 
 }
 
 Status DirectoryStorage::put(const std::string& rel_path, const std::string& contents) {
+  return put_with_mode(rel_path, contents, 0640);
+}
+
+Status DirectoryStorage::put_with_mode(const std::string& rel_path, const std::string& contents, mode_t mode) {
   if (Status s = ensure_parent(rel_path); !s.is_ok()) return s;
   const std::string final_path = root_ + "/" + rel_path;
   const std::string tmp = final_path + kPutSuffix;
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return errno_status(ExitCode::kPath, "cannot create", tmp, errno);
   Status s = pwrite_fully(fd, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(contents.data()), contents.size()),
                           0, tmp);

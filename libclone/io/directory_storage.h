@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+#include <sys/types.h>
+
 #include "libclone/io/storage.h"
 
 namespace mysqlclone {
@@ -24,6 +26,8 @@ class DirectoryStorage : public Storage {
   Status remove_dir(const std::string& rel_path) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status put(const std::string& rel_path, const std::string& contents) override;
+  // put() with the file's permission bits (before the umask); put() itself uses 0640.
+  Status put_with_mode(const std::string& rel_path, const std::string& contents, mode_t mode);
   Status sync() override;
   bool random_access() const override { return true; }
   const std::string& describe() const override { return root_; }

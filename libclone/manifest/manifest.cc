@@ -17,14 +17,22 @@ const char* target_state_name(TargetState s) {
   return "unknown";
 }
 
-std::string utc_now_iso8601() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+namespace {
+
+std::string utc_time(std::chrono::system_clock::time_point t, const char* format) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
-  gmtime_r(&t, &tm);
+  gmtime_r(&seconds, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
+
+}  // namespace
+
+std::string utc_now_iso8601() { return utc_iso8601(std::chrono::system_clock::now()); }
+std::string utc_iso8601(std::chrono::system_clock::time_point t) { return utc_time(t, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string utc_compact_time(std::chrono::system_clock::time_point t) { return utc_time(t, "%Y%m%dT%H%M%SZ"); }
 
 nlohmann::json manifest_json(const Manifest& m) {
   nlohmann::json j = {{"tool", "mysqlclone"},

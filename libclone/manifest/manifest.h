@@ -5,6 +5,7 @@
 // "complete" only once everything is durable (target.h keeps that order).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,5 +69,7 @@ struct ManifestSummary {
 Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir);
 
 std::string utc_now_iso8601();
+std::string utc_iso8601(std::chrono::system_clock::time_point t);       // 2026-12-03T14:25:00Z
+std::string utc_compact_time(std::chrono::system_clock::time_point t);  // 20261203T142500Z
 
 }  // namespace mysqlclone

@@ -53,4 +53,13 @@ Result<std::optional<ManifestSummary>> check_target_finished(const std::string& 
   return manifest;
 }
 
+std::string expand_target_timestamp(const std::string& target_dir, std::chrono::system_clock::time_point start) {
+  constexpr std::string_view kPlaceholder = "{timestamp}";
+  const std::string stamp = utc_compact_time(start);
+  std::string out = target_dir;
+  for (size_t at = out.find(kPlaceholder); at != std::string::npos; at = out.find(kPlaceholder, at + stamp.size()))
+    out.replace(at, kPlaceholder.size(), stamp);
+  return out;
+}
+
 }  // namespace mysqlclone

@@ -14,6 +14,7 @@
 // A reader (verify) calls check_target_finished(): an unfinished target of any kind is refused.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "libclone/base/status.h"
@@ -36,5 +37,9 @@ void fail_target(Storage& storage, Manifest& manifest, const Status& error);
 // "complete", or it still holds #clone/#status_in_progress (an interrupted clone, ours or the
 // server's). Returns the manifest when there is one.
 Result<std::optional<ManifestSummary>> check_target_finished(const std::string& dir);
+
+// A target directory named for the run: every "{timestamp}" in `target_dir` becomes the run's
+// start time in UTC, 20261203T142500Z (sorts by time; no characters a shell or unit file quotes).
+std::string expand_target_timestamp(const std::string& target_dir, std::chrono::system_clock::time_point start);
 
 }  // namespace mysqlclone

@@ -10,10 +10,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "mysqlclone_version.h"
 #include "test/integration/harness.h"
 
 namespace {
@@ -33,7 +36,69 @@ TEST(Cli, HelpAndVersionExit0) {
   EXPECT_NE(help.out.find("verify"), std::string::npos);
   auto version = it::mysqlclone({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_NE(version.out.find("0."), std::string::npos);
+  // The project version, and the commit of the checkout the test binary was built from.
+  EXPECT_EQ(version.out.rfind("mysqlclone " MYSQLCLONE_VERSION " (git ", 0), 0u) << version.out;
+}
+
+// The option names of a --help text ("  -h,--host TEXT  ..." gives -h and --host), and the
+// subcommands it lists.
+struct HelpWords {
+  std::set<std::string> options, subcommands;
+};
+
+HelpWords help_words(const std::string& help) {
+  HelpWords w;
+  bool in_subcommands = false;
+  std::istringstream in(help);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] != ' ') {
+      in_subcommands = line == "Subcommands:";
+      continue;
+    }
+    std::istringstream fields(line);
+    std::string first;
+    fields >> first;
+    if (in_subcommands) {
+      w.subcommands.insert(first);
+      continue;
+    }
+    std::istringstream names(first);
+    for (std::string name; std::getline(names, name, ',');)
+      if (name.starts_with("-")) w.options.insert(name);
+  }
+  return w;
+}
+
+// What the generated bash completion offers after `mysqlclone WORDS...` for the word `cur`.
+std::set<std::string> completions(const std::vector<std::string>& words, const std::string& cur) {
+  std::vector<std::string> argv = {"bash", "-c",
+                                   "source <(\"$0\" completion bash) && COMP_WORDS=(mysqlclone \"$@\") && "
+                                   "COMP_CWORD=$# && _mysqlclone && printf '%s\\n' \"${COMPREPLY[@]}\"",
+                                   it::mysqlclone_binary()};
+  argv.insert(argv.end(), words.begin(), words.end());
+  argv.push_back(cur);
+  const it::CommandResult r = it::run(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> out;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) out.insert(line);
+  return out;
+}
+
+// The completion is generated from the same definitions as --help: every subcommand and every
+// option each --help lists is offered.
+TEST(Cli, CompletionOffersEverySubcommandAndOptionOfHelp) {
+  const HelpWords top = help_words(it::mysqlclone({"--help"}).out);
+  ASSERT_TRUE(top.subcommands.contains("local")) << it::mysqlclone({"--help"}).out;
+  const std::set<std::string> offered = completions({}, "");
+  for (const auto& sub : top.subcommands) EXPECT_TRUE(offered.contains(sub)) << sub;
+  for (const auto& option : top.options) EXPECT_TRUE(completions({}, "-").contains(option)) << option;
+  for (const auto& sub : top.subcommands) {
+    const HelpWords own = help_words(it::mysqlclone({sub, "--help"}).out);
+    ASSERT_FALSE(own.options.empty()) << sub;
+    const std::set<std::string> after = completions({sub}, "-");
+    for (const auto& option : own.options) EXPECT_TRUE(after.contains(option)) << sub << " " << option;
+  }
 }
 
 TEST(Cli, MissingPathIsOneLineExit6) {

@@ -561,12 +561,12 @@ Status preflight(Context& c) {
     if (t.kind != TablespaceKind::kTemporary) data += t.total_size();
   // The data, the redo written meanwhile (at most the server's capacity), and some room.
   const uint64_t needed = data + data / 20 + info->redo_capacity + (64 << 20);
-  return prepare_target(c.options.target_dir, needed);
+  return prepare_target(c.result.target_dir, needed);
 }
 
 // From here on the target exists: every failure leaves it marked failed and unstartable.
 Status begin(Context& c) {
-  c.storage = std::make_unique<DirectoryStorage>(c.options.target_dir);
+  c.storage = std::make_unique<DirectoryStorage>(c.result.target_dir);
   c.manifest = backup_manifest(c.result);
   // MySQL starts on a datadir with no redo as if it were clean (silently wrong): it needs the
   // clone marker until the end. MariaDB refuses a datadir without ib_logfile0.
@@ -602,8 +602,9 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
   Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
-  c.result.target_dir = options.target_dir;
-  c.result.started_at = utc_now_iso8601();
+  const auto start_time = std::chrono::system_clock::now();
+  c.result.target_dir = expand_target_timestamp(options.target_dir, start_time);
+  c.result.started_at = utc_iso8601(start_time);
   c.result.parallel = resolve_threads(options.parallel);
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));
 

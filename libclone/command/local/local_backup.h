@@ -20,7 +20,7 @@ namespace mysqlclone {
 
 struct LocalBackupOptions {
   ConnectionOptions connection;
-  std::string target_dir;
+  std::string target_dir;       // "{timestamp}" in it: the start time (expand_target_timestamp)
   unsigned parallel = 0;        // copy threads; 0 = one per CPU
   double max_rate_mib = 0;      // throttle of the data copy, MiB/s; 0 = none
   unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E
