@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/connection_options.h"
+#include "cli/extract_command.h"
 #include "cli/global_options.h"
 #include "cli/local_command.h"
 #include "cli/remote_command.h"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   add_verify_command(app, global, exit_code);
   add_local_command(app, global, password, exit_code);
   add_remote_command(app, global, password, exit_code);
+  add_extract_command(app, global, exit_code);
 
   app.parse_complete_callback([&global] {
     if (global.quiet) set_log_level(LogLevel::kWarning);

@@ -13,11 +13,13 @@
 
 #include <gtest/gtest.h>
 
+#include "libclone/command/extract/extract.h"
 #include "libclone/io/cipher.h"
 #include "libclone/io/compress.h"
 #include "libclone/io/stream_format.h"
 #include "libclone/io/stream_storage.h"
 #include "libclone/manifest/manifest.h"
+#include "libclone/manifest/target.h"
 #include "test/unit/test_datadir.h"
 
 namespace {
@@ -459,6 +461,67 @@ TEST(StreamDamage, FilesMustCloseAtTheSizeWritten) {
   auto o = read_stream(f.bytes(), std::nullopt);
   EXPECT_EQ(o.status.code(), ExitCode::kVerifyFailed);
   EXPECT_NE(o.status.message().find("never closed"), std::string::npos) << o.status.message();
+}
+
+// ---- extract ------------------------------------------------------------------------------------
+
+Result<ExtractResult> extract(const fs::path& stream_file, const fs::path& dir, const std::string& key_file = "") {
+  ExtractProgress progress;
+  return run_extract({dir.string(), stream_file.string(), key_file}, progress);
+}
+
+TEST(Extract, ReplaysAStreamIntoADirectory) {
+  StreamFileFixture f({});
+  write_small_copy(f.storage(), 1);
+  const fs::path dir = f.dir() / "out";
+  auto r = extract(f.path(), dir);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->files, 2u);
+  std::vector<uint8_t> t1 = pattern(3000, 1, true), tail = pattern(1000, 2, false);
+  t1.insert(t1.end(), tail.begin(), tail.end());
+  t1.resize(8192);
+  EXPECT_EQ(slurp(dir / "db/t1.ibd"), std::string(t1.begin(), t1.end()));
+  const auto log = pattern(2000, 3, false);
+  EXPECT_EQ(slurp(dir / "ib_logfile0"), std::string(log.begin(), log.end()));
+  EXPECT_FALSE(fs::exists(dir / "ib_logfile0.partial"));
+  EXPECT_TRUE(fs::is_directory(dir / "emptydb"));
+  EXPECT_EQ(slurp(dir / "mysqlclone.json"), manifest(TargetState::kComplete));
+}
+
+// Cut anywhere, the target is failed, and the names that make a datadir startable (the renamed
+// redo, the complete manifest) never appear: they come after the last file record.
+TEST(Extract, ACutStreamLeavesAFailedTargetThatNeverLooksStartable) {
+  stream::Settings settings;
+  settings.compression = {Codec::kLz4, 0};
+  settings.key.emplace(key_of(9));
+  StreamFileFixture f(settings);
+  write_small_copy(f.storage(), 1);
+  const auto bytes = f.bytes();
+  std::ofstream(f.dir() / "key") << std::string(64, '0') << "\n";
+  const std::string key_hex = []() {
+    std::string h;
+    for (int i = 0; i < 32; ++i) h += "09";
+    return h;
+  }();
+  std::ofstream(f.dir() / "key9") << key_hex;
+  auto whole = read_stream(bytes, key_of(9));
+  ASSERT_TRUE(whole.status.is_ok());
+  int n = 0;
+  for (uint64_t cut : whole.boundaries) {
+    const fs::path cut_file = f.dir() / "cut.mcs";
+    std::ofstream(cut_file, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(cut));
+    const fs::path dir = f.dir() / ("cut" + std::to_string(n++));
+    auto r = extract(cut_file, dir, (f.dir() / "key9").string());
+    EXPECT_EQ(r.status().code(), ExitCode::kVerifyFailed) << cut;
+    EXPECT_FALSE(fs::exists(dir / "ib_logfile0")) << cut;
+    auto finished = check_target_finished(dir.string());
+    EXPECT_EQ(finished.status().code(), ExitCode::kVerifyFailed) << cut;
+  }
+  // The wrong key: one error, and no directory at all.
+  auto wrong = extract(f.path(), f.dir() / "wrong", (f.dir() / "key").string());
+  EXPECT_EQ(wrong.status().code(), ExitCode::kVerifyFailed);
+  EXPECT_FALSE(fs::exists(f.dir() / "wrong"));
 }
 
 }  // namespace
