@@ -277,6 +277,13 @@ Result<Reader::OpenFile*> Reader::open_file(uint32_t id) {
 }
 
 Result<Record> Reader::next() {
+  if (!failed_.is_ok()) return failed_;
+  auto r = read_record();
+  if (!r.is_ok()) failed_ = r.status();
+  return r;
+}
+
+Result<Record> Reader::read_record() {
   if (ended_) return damaged("read past the end record");
   uint8_t frame[kFrameBytes];
   auto full = read_exactly(frame);
@@ -421,6 +428,15 @@ Result<Record> Reader::parse(RecordType type, std::vector<uint8_t> b, const std:
     }
   }
   return damaged("unknown record type");
+}
+
+Reader::ReadFn memory_input(std::span<const uint8_t> bytes) {
+  return [bytes, at = size_t(0)](std::span<uint8_t> out) mutable -> Result<size_t> {
+    const size_t n = std::min(out.size(), bytes.size() - at);
+    std::copy_n(bytes.begin() + long(at), n, out.begin());
+    at += n;
+    return n;
+  };
 }
 
 }  // namespace mysqlclone::stream

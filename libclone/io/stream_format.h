@@ -124,7 +124,7 @@ class Reader {
   // (or the reverse), kVerifyFailed when it is no stream, a newer version, or the key is wrong.
   Status open();
   // The next record, checked; the last is kEnd, returned only once the whole stream is proven
-  // complete and the input ends right after it.
+  // complete and the input ends right after it. After a failure, every call returns it again.
   Result<Record> next();
   uint64_t position() const { return position_.load(std::memory_order_relaxed); }
   bool encrypted() const { return key_.has_value(); }
@@ -133,6 +133,7 @@ class Reader {
   struct OpenFile {
     uint64_t size = 0;  // the furthest byte written or extended to
   };
+  Result<Record> read_record();
   Status damaged(const std::string& what) const;
   Result<bool> read_exactly(std::span<uint8_t> out);  // false: the input ended first
   Status check_path(const std::string& path) const;
@@ -149,7 +150,11 @@ class Reader {
   uint32_t next_file_ = 1;
   std::map<uint32_t, OpenFile> open_files_;
   bool ended_ = false;
+  Status failed_;
   Sha256 hash_;
 };
+
+// A Reader's input from bytes in memory (which must outlive the reader).
+Reader::ReadFn memory_input(std::span<const uint8_t> bytes);
 
 }  // namespace mysqlclone::stream

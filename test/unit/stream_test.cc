@@ -216,15 +216,7 @@ struct ReadOutcome {
 };
 
 ReadOutcome read_stream(const std::vector<uint8_t>& bytes, std::optional<SecretKey> key) {
-  size_t at = 0;
-  stream::Reader reader(
-      [&](std::span<uint8_t> out) -> Result<size_t> {
-        const size_t n = std::min(out.size(), bytes.size() - at);
-        std::copy_n(bytes.begin() + long(at), n, out.begin());
-        at += n;
-        return n;
-      },
-      std::move(key));
+  stream::Reader reader(stream::memory_input(bytes), std::move(key));
   ReadOutcome o;
   o.status = reader.open();
   if (!o.status.is_ok()) return o;
@@ -449,6 +441,22 @@ TEST(StreamDamage, PathsThatLeaveTheTargetAreRefused) {
     EXPECT_EQ(o.status.code(), ExitCode::kVerifyFailed) << bad;
     EXPECT_TRUE(o.records.empty()) << bad;
   }
+}
+
+TEST(StreamDamage, AFailedReaderStaysFailed) {
+  StreamFileFixture f({});
+  write_small_copy(f.storage(), 1);
+  auto bytes = f.bytes();
+  const auto boundaries = read_stream(bytes, std::nullopt).boundaries;
+  bytes[boundaries[3] + stream::kFrameBytes + 20] ^= 1;  // inside record 4's body
+  stream::Reader reader(stream::memory_input(bytes), std::nullopt);
+  ASSERT_TRUE(reader.open().is_ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.next().is_ok());
+  const Status first = reader.next().status();
+  EXPECT_EQ(first.code(), ExitCode::kVerifyFailed);
+  // The next frame is intact, but a reader that lost its place never returns it.
+  const Status again = reader.next().status();
+  EXPECT_EQ(again.message(), first.message());
 }
 
 TEST(StreamDamage, FilesMustCloseAtTheSizeWritten) {
