@@ -16,7 +16,7 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev
   clang libclang-rt-dev
   mariadb-server mariadb-client mariadb-backup sysbench
-  man-db groff-base time bc e2fsprogs util-linux mount
+  man-db groff-base time bc e2fsprogs util-linux mount openssl
 )
 
 log() { printf '%s setup: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -73,29 +73,12 @@ std::vector<std::string> innodb_user_tables(const Server& s) {
             "('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY TABLE_SCHEMA, TABLE_NAME;"));
 }
 
-std::vector<std::string> all_tables(const Server& s) {
-  return split_lines(
-      s.sql("SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES "
-            "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', "
-            "'sys') ORDER BY TABLE_SCHEMA, TABLE_NAME;"));
-}
-
-// CHECK TABLE of every table (mysql.* included); "" when each ends with status OK and none reports
-// an error or a warning.
-std::string check_all_tables(const Server& s) { return it::check_tables(s, all_tables(s)); }
-
 CommandResult start_replica_of(const Server& copy, const Server& donor) {
   return copy.try_sql("CHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1', SOURCE_PORT = " +
                           std::to_string(donor.port()) +
                           ", SOURCE_USER = 'repl', SOURCE_PASSWORD = 'repl', SOURCE_AUTO_POSITION = 1, "
                           "SOURCE_SSL = 1;\nSTART REPLICA;\n",
                       60);
-}
-
-std::string replica_status(const Server& copy) {
-  auto r = copy.try_sql("SHOW REPLICA STATUS\\G\n", 30);
-  return "--- replica status ---\n" + r.out + r.err + "\n--- the copy's error log (errors) ---\n" +
-         server_errors(copy.error_log());
 }
 
 // The bytes mysqlclone wrote into DIR besides its own mysqlclone.json.
