@@ -1,10 +1,11 @@
 // Options every subcommand understands.
 #pragma once
 
-#include "libclone/server/option_file.h"
+#include <cstdio>
 #include <string>
 
 #include "libclone/manifest/metrics.h"
+#include "libclone/server/option_file.h"
 
 namespace mysqlclone {
 
@@ -16,6 +17,8 @@ struct GlobalOptions {
   // What the command knows of its work for the metrics file (bytes, lock times); main fills the
   // labels, times and exit code.
   RunMetrics* metrics = nullptr;
+  // Where results (the summary, the JSON document) go: stderr when stdout carries a stream.
+  FILE* results = stdout;
 };
 
 }  // namespace mysqlclone

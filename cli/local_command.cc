@@ -1,5 +1,7 @@
 #include "cli/local_command.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -27,25 +29,69 @@ nlohmann::json result_json(const LocalBackupResult& r) {
   j["files"] = r.files.size();
   j["command"] = "local";
   j["ok"] = true;
-  j["target_dir"] = r.target_dir;
+  if (r.stream_bytes) {
+    j["stream"] = r.target_dir;
+    j["stream_bytes"] = r.stream_bytes;
+  } else {
+    j["target_dir"] = r.target_dir;
+  }
   return j;
 }
 
-void print_human(const LocalBackupResult& r) {
+void print_human(const LocalBackupResult& r, FILE* out) {
   const double mib = double(r.bytes) / (1 << 20);
-  fmt::print("OK: {} is a {} {} datadir ({} files, {}, {:.1f} s, {:.0f} MiB/s)\n", r.target_dir,
-             flavour_name(r.server.flavour), r.server.version.text(), r.files.size(), human_bytes(double(r.bytes)),
-             r.seconds, r.seconds > 0 ? mib / r.seconds : 0);
-  fmt::print("consistent at LSN {} (redo from {}), binlog {}:{}{}{}\n", r.end.lsn, r.checkpoint_lsn,
+  if (r.stream_bytes)
+    fmt::print(out, "OK: a stream of a {} {} datadir written to {} ({} files, {} of data in {} of stream, {:.1f} s, {:.0f} MiB/s)\n",
+               flavour_name(r.server.flavour), r.server.version.text(), r.target_dir, r.files.size(),
+               human_bytes(double(r.bytes)), human_bytes(double(r.stream_bytes)), r.seconds,
+               r.seconds > 0 ? mib / r.seconds : 0);
+  else
+    fmt::print(out, "OK: {} is a {} {} datadir ({} files, {}, {:.1f} s, {:.0f} MiB/s)\n", r.target_dir,
+               flavour_name(r.server.flavour), r.server.version.text(), r.files.size(), human_bytes(double(r.bytes)),
+               r.seconds, r.seconds > 0 ? mib / r.seconds : 0);
+  fmt::print(out, "consistent at LSN {} (redo from {}), binlog {}:{}{}{}\n", r.end.lsn, r.checkpoint_lsn,
              r.end.binlog_file, r.end.binlog_position, r.end.gtid.empty() ? "" : ", GTID ", r.end.gtid);
-  fmt::print("DDL was blocked {} ms, commits {} ms\n", r.ddl_blocked_ms, r.commits_blocked_ms);
+  fmt::print(out, "DDL was blocked {} ms, commits {} ms\n", r.ddl_blocked_ms, r.commits_blocked_ms);
   const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
-  fmt::print("start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
-             r.server.version.text(), r.target_dir);
+  fmt::print(out, "start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
+             r.server.version.text(), r.stream_bytes ? "DIR (after mysqlclone extract --target-dir DIR)" : r.target_dir);
   if (!r.applier_stopped_because.empty())
-    fmt::print("the replica's applier was stopped {} ms around the consistency point ({})\n", r.applier_stopped_ms,
+    fmt::print(out, "the replica's applier was stopped {} ms around the consistency point ({})\n", r.applier_stopped_ms,
                r.applier_stopped_because);
-  print_replica_setup(replica_setup(r), r.server.flavour);
+  print_replica_setup(replica_setup(r), r.server.flavour, out);
+}
+
+struct StreamArgs {
+  bool on = false;
+  std::string compress;  // "" with --compress alone: zstd
+  std::string key_file;
+};
+
+// --stream and its options into options.stream; a copy needs a target or --stream, and a stream
+// is never written to a terminal (checked before anything runs).
+Status stream_output(const StreamArgs& args, bool compress_given, LocalBackupOptions& options) {
+  if (!args.on) {
+    if (options.target_dir.empty()) return Status::error(ExitCode::kUsage, "--target-dir or --stream is required");
+    return Status::ok();
+  }
+  if (::isatty(STDOUT_FILENO))
+    return Status::error(ExitCode::kUsage,
+                         "--stream writes binary data to stdout, which is a terminal: redirect it to a file or a pipe");
+  StreamOutput out;
+  out.fd = STDOUT_FILENO;
+  out.name = "stdout";
+  if (compress_given) {
+    auto c = parse_compression(args.compress.empty() ? "zstd" : args.compress);
+    if (!c.is_ok()) return c.status();
+    out.settings.compression = *c;
+  }
+  if (!args.key_file.empty()) {
+    auto key = load_key_file(args.key_file);
+    if (!key.is_ok()) return key.status();
+    out.settings.key.emplace(*key);
+  }
+  options.stream = std::move(out);
+  return Status::ok();
 }
 
 }  // namespace
@@ -54,10 +100,18 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   auto options = std::make_shared<LocalBackupOptions>();
   CLI::App* cmd = app.add_subcommand("local", "Hot full copy of the server on this host into a datadir");
   cmd->set_help_flag("--help", "Print this help message and exit");
-  cmd->add_option("--target-dir", options->target_dir,
-                  "New (or empty) directory to write the copy into; {timestamp} in it becomes the run's start time "
-                  "in UTC (20261203T142500Z)")
-      ->required();
+  auto stream = std::make_shared<StreamArgs>();
+  CLI::Option* target = cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the copy into; {timestamp} in it becomes the run's start time "
+                                        "in UTC (20261203T142500Z)");
+  CLI::Option* to_stream =
+      cmd->add_flag("--stream", stream->on, "Write the copy to stdout as a stream (mysqlclone-stream(5)) for `extract`");
+  target->excludes(to_stream);
+  cmd->add_option("--compress", stream->compress, "With --stream: compress chunks with zstd (default level 1), zstd:LEVEL (1-19) or lz4")
+      ->expected(0, 1)
+      ->needs(to_stream);
+  cmd->add_option("--encrypt-key-file", stream->key_file,
+                  "With --stream: encrypt with AES-256-GCM under the key in this file (64 hex digits: openssl rand -hex 32)")
+      ->needs(to_stream);
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
   cmd->add_option("--max-rate", options->max_rate_mib, "Limit all reading from the source to this many MiB/s")
       ->check(CLI::Validator(
@@ -84,10 +138,16 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
                   "Seconds --safe-replica-backup waits for the replica's temporary tables to close (default: 300)")
       ->check(CLI::Range(1, 86400));
   add_connection_options(*cmd, options->connection);
-  cmd->callback([options, &global, &password, &exit_code] {
+  cmd->callback([options, stream, cmd, &global, &password, &exit_code] {
     label_run(global, options->target_dir);
+    GlobalOptions out = global;
+    if (stream->on) out.results = stderr;  // stdout is the stream
+    if (Status s = stream_output(*stream, cmd->count("--compress") > 0, *options); !s.is_ok()) {
+      exit_code = fail(s, out);
+      return;
+    }
     if (Status s = apply_password(password, global.files, options->connection); !s.is_ok()) {
-      exit_code = fail(s, global);
+      exit_code = fail(s, out);
       return;
     }
     BackupProgress progress;
@@ -95,7 +155,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
     auto result = run_local_backup(*options, progress);
     display.stop();
     if (!result.is_ok()) {
-      exit_code = fail(result.status(), global);
+      exit_code = fail(result.status(), out);
       return;
     }
     global.metrics->bytes = result->bytes;
@@ -103,9 +163,10 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
     global.metrics->commits_blocked_seconds = double(result->commits_blocked_ms) / 1000;
     global.metrics->redo_bytes = result->end.lsn - result->checkpoint_lsn;
     if (global.json)
-      std::puts(result_json(*result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      std::fputs((result_json(*result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(),
+                 out.results);
     else
-      print_human(*result);
+      print_human(*result, out.results);
     exit_code = 0;
   });
 }

@@ -11,6 +11,7 @@
 
 #include "cli/completion.h"
 #include "cli/connection_options.h"
+#include "cli/extract_command.h"
 #include "cli/global_options.h"
 #include "cli/local_command.h"
 #include "cli/option_files.h"
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
   add_verify_command(app, global, exit_code);
   add_local_command(app, global, password, exit_code);
   add_remote_command(app, global, password, exit_code);
+  add_extract_command(app, global, exit_code);
   add_guard_donor_command(app, exit_code);
   add_completion_command(app, exit_code);  // last: it describes every command added before it
 

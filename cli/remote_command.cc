@@ -41,7 +41,7 @@ void print_human(const RemoteCloneResult& r) {
     fmt::print("{} file(s) the donor keeps outside its datadir are under {}/#external: move them to the same "
                "absolute paths before the first start\n",
                r.absolute_files.size(), r.target_dir);
-  print_replica_setup(remote_replica_setup(r), innodb::Flavour::kMysql);
+  print_replica_setup(remote_replica_setup(r), innodb::Flavour::kMysql, stdout);
 }
 
 const char* stage_label(uint32_t state) {

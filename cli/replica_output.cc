@@ -4,27 +4,27 @@
 
 namespace mysqlclone {
 
-void print_replica_setup(const ReplicaSetup& setup, innodb::Flavour flavour) {
+void print_replica_setup(const ReplicaSetup& setup, innodb::Flavour flavour, FILE* out) {
   if (!setup.channels.empty()) {
-    fmt::print("{}:{} is a replica; its {} channel(s) at the copy's consistency point:\n", setup.host, setup.port,
+    fmt::print(out, "{}:{} is a replica; its {} channel(s) at the copy's consistency point:\n", setup.host, setup.port,
                setup.channels.size());
     for (const ReplicaChannel& c : setup.channels) {
-      fmt::print("  channel '{}': source {}:{}", c.name, c.source_host, c.source_port);
-      if (!c.source_log_file.empty()) fmt::print(", executed up to {}:{}", c.source_log_file, c.source_log_position);
-      fmt::print("{}\n", c.gtid ? " (GTID auto-positioning)" : "");
+      fmt::print(out, "  channel '{}': source {}:{}", c.name, c.source_host, c.source_port);
+      if (!c.source_log_file.empty()) fmt::print(out, ", executed up to {}:{}", c.source_log_file, c.source_log_position);
+      fmt::print(out, "{}\n", c.gtid ? " (GTID auto-positioning)" : "");
     }
     if (flavour == innodb::Flavour::kMysql)
-      fmt::print("the copy keeps them, stopped: its mysqld-auto.cnf persists relay_log_recovery=ON and "
+      fmt::print(out, "the copy keeps them, stopped: its mysqld-auto.cnf persists relay_log_recovery=ON and "
                  "skip_replica_start=ON\n");
-    fmt::print("to make the copy a replica of the same source(s):\n");
-    for (const auto& s : setup.from_its_source) fmt::print("  {};\n", s);
+    fmt::print(out, "to make the copy a replica of the same source(s):\n");
+    for (const auto& s : setup.from_its_source) fmt::print(out, "  {};\n", s);
   }
   if (setup.from_this_server.empty()) {
-    fmt::print("to make the copy a replica of {}:{}: {}\n", setup.host, setup.port, setup.not_offered_because);
+    fmt::print(out, "to make the copy a replica of {}:{}: {}\n", setup.host, setup.port, setup.not_offered_because);
     return;
   }
-  fmt::print("to make the copy a replica of {}:{}:\n", setup.host, setup.port);
-  for (const auto& s : setup.from_this_server) fmt::print("  {};\n", s);
+  fmt::print(out, "to make the copy a replica of {}:{}:\n", setup.host, setup.port);
+  for (const auto& s : setup.from_this_server) fmt::print(out, "  {};\n", s);
 }
 
 }  // namespace mysqlclone

@@ -16,7 +16,7 @@ int fail(const Status& status, const GlobalOptions& global) {
                         {"exit_code", int(status.code())},
                         {"exit_reason", exit_code_name(status.code())}};
     // Messages carry file names and donor text, which need not be UTF-8: U+FFFD, never a throw.
-    std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::fputs((j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(), global.results);
   }
   return int(status.code());
 }

@@ -17,7 +17,7 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev
   clang libclang-rt-dev
   mariadb-server mariadb-client mariadb-backup sysbench
-  man-db groff-base time bc e2fsprogs util-linux mount
+  man-db groff-base time bc e2fsprogs util-linux mount openssl
   lintian dpkg-dev file systemd  # the .deb: its checks, dpkg-shlibdeps, systemd-analyze verify
 )
 

@@ -1,6 +1,7 @@
 // A Filter is one stage of the chain every copied byte passes through on its way from a Source
-// to a Storage: Source → [page check] → [hash] → [throttle] → Storage (later compress and
-// encrypt go in the same place). A filter sees a file's bytes in order, chunk by chunk; it may
+// to a Storage: Source → [page check] → [hash] → [throttle] → Storage. (Compression and
+// encryption change a chunk's size and are bound to its place in a stream: a stream Storage
+// applies them per chunk, after these filters; see stream_format.h.) A filter sees a file's bytes in order, chunk by chunk; it may
 // look at them, change them in place, or stop the copy with an error.
 #pragma once
 

@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -17,7 +18,8 @@ class Sha256 {
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;
   void update(std::span<const uint8_t> bytes);
-  std::string hex_digest();  // finishes; call once
+  std::string hex_digest();  // finishes; call once (or digest())
+  std::array<uint8_t, 32> digest();
 
  private:
   EVP_MD_CTX* ctx_;

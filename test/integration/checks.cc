@@ -1,11 +1,16 @@
 #include "test/integration/checks.h"
 
+#include <filesystem>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "test/integration/text.h"
 
 namespace it {
 using namespace text;
+using nlohmann::json;
+namespace fs = std::filesystem;
 
 std::string check_tables(const Server& s, const std::vector<std::string>& names) {
   if (names.empty()) return "no tables at all";
@@ -35,6 +40,96 @@ std::string checksums(const Server& s, const std::vector<std::string>& names) {
   if (r.exit_code != 0) return "CHECKSUM TABLE failed: " + describe(r);
   return r.out;
 }
+
+// An unfinished DIR must be refused by everyone: `verify` says incomplete (exit 11), its state is
+// not "complete", and a stock server of the same version does not start on it.
+void expect_refused(const std::string& flavour, const std::string& target) {
+  auto v = mysqlclone_bounded({"verify", target}, 300);
+  EXPECT_EQ(v.exit_code, 11) << "verify of the unfinished " << target << "\n" << describe(v);
+  EXPECT_TRUE(contains(lower(v.out + v.err), "incomplete")) << "verify does not say incomplete\n" << describe(v);
+  if (fs::exists(target + "/mysqlclone.json")) {
+    json meta = parse(read_file(target + "/mysqlclone.json"));
+    EXPECT_FALSE(!meta.is_discarded() && meta.is_object() && meta.value("state", "") == "complete")
+        << "mysqlclone.json of an unfinished copy says complete";
+  }
+  auto a = try_start_stock_server(flavour, target);
+  EXPECT_FALSE(a.started) << "a stock " << flavour << " server STARTED on the unfinished " << target
+                          << "; its error log:\n"
+                          << tail(a.error_log);
+  if (!a.started) info("stock " + flavour + " refused the unfinished DIR: " + trim(server_errors(a.error_log)).substr(0, 600));
+}
+
+// The JSON's statements with the account filled in (placeholders REPLICATION_USER and
+// REPLICATION_PASSWORD, whether or not the statement already quotes them), run on the copy.
+// MySQL: the 'repl' account uses caching_sha2_password and the source has no TLS certificate the
+// replica trusts, so the replica must be allowed to fetch the source's RSA key
+// (GET_SOURCE_PUBLIC_KEY=1) unless the statements already arrange it. Returns the SQL run.
+std::string make_replica(const Server& copy, const json& doc, std::string& error) {
+  const bool mysql = !copy.is_mariadb();
+  std::vector<std::string> stmts;
+  bool key_arranged = false;
+  for (const auto& st : doc["replication"]["statements"]) {
+    std::string s = trim(st.get<std::string>());
+    while (!s.empty() && s.back() == ';') s = trim(s.substr(0, s.size() - 1));
+    for (const auto& [ph, val] : std::vector<std::pair<std::string, std::string>>{{"REPLICATION_PASSWORD", "repl"},
+                                                                                   {"REPLICATION_USER", "repl"}}) {
+      for (size_t p; (p = s.find(ph)) != std::string::npos;) {
+        const bool quoted = p > 0 && (s[p - 1] == '\'' || s[p - 1] == '"');
+        s.replace(p, ph.size(), quoted ? val : "'" + val + "'");
+      }
+    }
+    const std::string u = upper(s);
+    key_arranged |= contains(u, "GET_SOURCE_PUBLIC_KEY") || contains(u, "GET_MASTER_PUBLIC_KEY") ||
+                    contains(u, "SOURCE_SSL=1") || contains(u, "SOURCE_SSL = 1");
+    stmts.push_back(s);
+  }
+  std::string sql;
+  bool started = false;
+  for (const auto& s : stmts) {
+    const std::string u = upper(s);
+    if (u.rfind("START REPLICA", 0) == 0 || u.rfind("START SLAVE", 0) == 0) {
+      if (mysql && !key_arranged) sql += "CHANGE REPLICATION SOURCE TO GET_SOURCE_PUBLIC_KEY = 1;\n";
+      started = true;
+    }
+    sql += s + ";\n";
+  }
+  if (!started) {
+    if (mysql && !key_arranged) sql += "CHANGE REPLICATION SOURCE TO GET_SOURCE_PUBLIC_KEY = 1;\n";
+    sql += mysql ? "START REPLICA;\n" : "START SLAVE;\n";
+  }
+  auto r = copy.try_sql(sql, 60);
+  if (r.exit_code != 0) error = "the replication statements failed on the copy:\n" + sql + "\n" + describe(r);
+  return sql;
+}
+
+// The source's position once its load has stopped: MySQL gtid_executed, MariaDB gtid_binlog_pos.
+std::string source_gtids(const Server& src) {
+  return trim(src.is_mariadb() ? src.sql("SELECT @@GLOBAL.gtid_binlog_pos;")
+                               : src.sql("SELECT REPLACE(@@GLOBAL.gtid_executed, '\\n', '');"));
+}
+
+// Waits (bounded) until the copy has applied everything up to `gtids`. "" when it has.
+std::string wait_caught_up(const Server& copy, const std::string& gtids) {
+  const std::string q = copy.is_mariadb() ? "SELECT MASTER_GTID_WAIT('" + gtids + "', 240);\n"
+                                          : "SELECT WAIT_FOR_EXECUTED_GTID_SET('" + gtids + "', 240);\n";
+  auto r = copy.try_sql(q, 300);
+  if (r.exit_code == 0 && r.out == "0\n") return "";
+  return "the copy did not catch up with " + gtids + ": " + describe(r) + "\n" + replica_status(copy);
+}
+
+std::vector<std::string> tables(const Server& s, bool user_only) {
+  const std::string system = user_only ? "'mysql', 'information_schema', 'performance_schema', 'sys'"
+                                       : "'information_schema', 'performance_schema', 'sys'";
+  auto out = s.sql(
+      "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES "
+      "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (" +
+      system + ") ORDER BY TABLE_SCHEMA, TABLE_NAME;");
+  return split_lines(out);
+}
+
+// CHECK TABLE of every table of the copy; "" when each ends with status OK and none reports an
+// error or a warning.
+std::string check_all_tables(const Server& s) { return check_tables(s, tables(s, false)); }
 
 }  // namespace it
 

@@ -35,6 +35,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace it::text;
+using it::check_all_tables, it::expect_refused, it::make_replica, it::replica_status, it::source_gtids, it::tables,
+    it::wait_caught_up;
 
 // The flavours every test below runs on. Adding one (e.g. "mariadb-11.8") is this one line.
 const std::vector<std::string> kFlavours = {"mysql-9.7", "mariadb-10.11", "mariadb-11.8"};
@@ -79,24 +81,6 @@ std::vector<std::string> local_args(bool json_output, const std::string& target,
 
 // ------------------------------------------------------------------------ unfinished DIR, source
 
-// An unfinished DIR must be refused by everyone: `verify` says incomplete (exit 11), its state is
-// not "complete", and a stock server of the same version does not start on it.
-void expect_refused(const std::string& flavour, const std::string& target) {
-  auto v = it::mysqlclone_bounded({"verify", target}, 300);
-  EXPECT_EQ(v.exit_code, 11) << "verify of the unfinished " << target << "\n" << describe(v);
-  EXPECT_TRUE(contains(lower(v.out + v.err), "incomplete")) << "verify does not say incomplete\n" << describe(v);
-  if (fs::exists(target + "/mysqlclone.json")) {
-    json meta = parse(it::read_file(target + "/mysqlclone.json"));
-    EXPECT_FALSE(!meta.is_discarded() && meta.is_object() && meta.value("state", "") == "complete")
-        << "mysqlclone.json of an unfinished copy says complete";
-  }
-  auto a = it::try_start_stock_server(flavour, target);
-  EXPECT_FALSE(a.started) << "a stock " << flavour << " server STARTED on the unfinished " << target
-                          << "; its error log:\n"
-                          << tail(a.error_log);
-  if (!a.started) info("stock " + flavour + " refused the unfinished DIR: " + trim(server_errors(a.error_log)).substr(0, 600));
-}
-
 // After a failed or killed backup: no session of the backup account is left (its locks died
 // with it) and DDL, InnoDB and non-InnoDB writes go through at once (lock_wait_timeout=5).
 void expect_source_unharmed(const it::Server& src) {
@@ -114,67 +98,6 @@ void expect_source_unharmed(const it::Server& src) {
                             << describe(r) << "\n--- source processlist ---\n"
                             << src.try_sql("SHOW FULL PROCESSLIST;", 30).out;
 }
-
-// ---------------------------------------------------------------------------------- replication
-
-// The JSON's statements with the account filled in (placeholders REPLICATION_USER and
-// REPLICATION_PASSWORD, whether or not the statement already quotes them), run on the copy.
-// MySQL: the 'repl' account uses caching_sha2_password and the source has no TLS certificate the
-// replica trusts, so the replica must be allowed to fetch the source's RSA key
-// (GET_SOURCE_PUBLIC_KEY=1) unless the statements already arrange it. Returns the SQL run.
-std::string make_replica(const it::Server& copy, const json& doc, std::string& error) {
-  const bool mysql = !copy.is_mariadb();
-  std::vector<std::string> stmts;
-  bool key_arranged = false;
-  for (const auto& st : doc["replication"]["statements"]) {
-    std::string s = trim(st.get<std::string>());
-    while (!s.empty() && s.back() == ';') s = trim(s.substr(0, s.size() - 1));
-    for (const auto& [ph, val] : std::vector<std::pair<std::string, std::string>>{{"REPLICATION_PASSWORD", "repl"},
-                                                                                   {"REPLICATION_USER", "repl"}}) {
-      for (size_t p; (p = s.find(ph)) != std::string::npos;) {
-        const bool quoted = p > 0 && (s[p - 1] == '\'' || s[p - 1] == '"');
-        s.replace(p, ph.size(), quoted ? val : "'" + val + "'");
-      }
-    }
-    const std::string u = upper(s);
-    key_arranged |= contains(u, "GET_SOURCE_PUBLIC_KEY") || contains(u, "GET_MASTER_PUBLIC_KEY") ||
-                    contains(u, "SOURCE_SSL=1") || contains(u, "SOURCE_SSL = 1");
-    stmts.push_back(s);
-  }
-  std::string sql;
-  bool started = false;
-  for (const auto& s : stmts) {
-    const std::string u = upper(s);
-    if (u.rfind("START REPLICA", 0) == 0 || u.rfind("START SLAVE", 0) == 0) {
-      if (mysql && !key_arranged) sql += "CHANGE REPLICATION SOURCE TO GET_SOURCE_PUBLIC_KEY = 1;\n";
-      started = true;
-    }
-    sql += s + ";\n";
-  }
-  if (!started) {
-    if (mysql && !key_arranged) sql += "CHANGE REPLICATION SOURCE TO GET_SOURCE_PUBLIC_KEY = 1;\n";
-    sql += mysql ? "START REPLICA;\n" : "START SLAVE;\n";
-  }
-  auto r = copy.try_sql(sql, 60);
-  if (r.exit_code != 0) error = "the replication statements failed on the copy:\n" + sql + "\n" + describe(r);
-  return sql;
-}
-
-// ------------------------------------------------------------------------------- table contents
-
-std::vector<std::string> tables(const it::Server& s, bool user_only) {
-  const std::string system = user_only ? "'mysql', 'information_schema', 'performance_schema', 'sys'"
-                                       : "'information_schema', 'performance_schema', 'sys'";
-  auto out = s.sql(
-      "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES "
-      "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (" +
-      system + ") ORDER BY TABLE_SCHEMA, TABLE_NAME;");
-  return split_lines(out);
-}
-
-// CHECK TABLE of every table of the copy; "" when each ends with status OK and none reports an
-// error or a warning.
-std::string check_all_tables(const it::Server& s) { return it::check_tables(s, tables(s, false)); }
 
 // -------------------------------------------------------------------------------------- fixtures
 

@@ -76,17 +76,6 @@ std::vector<std::string> innodb_user_tables(const Server& s) {
             "('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY TABLE_SCHEMA, TABLE_NAME;"));
 }
 
-std::vector<std::string> all_tables(const Server& s) {
-  return split_lines(
-      s.sql("SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES "
-            "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', "
-            "'sys') ORDER BY TABLE_SCHEMA, TABLE_NAME;"));
-}
-
-// CHECK TABLE of every table (mysql.* included); "" when each ends with status OK and none reports
-// an error or a warning.
-std::string check_all_tables(const Server& s) { return it::check_tables(s, all_tables(s)); }
-
 CommandResult start_replica_of(const Server& copy, const Server& donor) {
   return copy.try_sql("CHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1', SOURCE_PORT = " +
                           std::to_string(donor.port()) +

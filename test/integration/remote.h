@@ -33,10 +33,6 @@ void expect_donor_clean(const Server& donor, const std::string& what);
 unsigned end_donor_sessions(const Server& donor);
 
 std::vector<std::string> innodb_user_tables(const Server& s);
-std::vector<std::string> all_tables(const Server& s);
-// CHECK TABLE of every table (mysql.* included); "" when each ends with status OK and none reports
-// an error or a warning.
-std::string check_all_tables(const Server& s);
 // Makes the copy a replica of the donor (GTID auto-position, TLS, the test's repl account).
 CommandResult start_replica_of(const Server& copy, const Server& donor);
 

@@ -52,7 +52,9 @@ void prepare_donor(const it::Server& donor) {
     sql += "CREATE TABLE ddl." + name + " (id INT PRIMARY KEY, n INT NOT NULL, v VARCHAR(200) NOT NULL, KEY (n));\n"
            "INSERT INTO ddl." + name + " WITH RECURSIVE seq (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < " +
            std::to_string(rows) + ") SELECT i, i % 1000, REPEAT(CHAR(97 + i % 26), 20 + i % 150) FROM seq;\n";
-  sql += "CREATE TABLE ddl.trunc (id INT PRIMARY KEY, v VARCHAR(64));\n";
+  sql += "CREATE TABLE ddl.trunc (id INT PRIMARY KEY, v VARCHAR(64));\n"
+         "CREATE TABLE ddl.ren_a (id INT PRIMARY KEY, v VARCHAR(64));\n"
+         "INSERT INTO ddl.ren_a VALUES (1, 'renamed back and forth');\n";
   donor.sql(sql);
 }
 
@@ -76,6 +78,9 @@ it::Load ddl_loop(const it::Server& donor, unsigned max_seconds) {
       "  if [ $i -gt 3 ]; then ddl drop \"DROP TABLE ddl.r$((i - 3))\"; fi\n"
       "  ddl \"alter $t\" \"ALTER TABLE ddl.$t ADD COLUMN x$i INT NOT NULL DEFAULT $i, ALGORITHM=INPLACE\"\n"
       "  ddl truncate \"TRUNCATE TABLE ddl.trunc\"\n"
+      // A table that existed before the clone, renamed every round: the clone knows its file.
+      "  if [ $((i % 2)) = 1 ]; then ddl rename \"RENAME TABLE ddl.ren_a TO ddl.ren_b\"; "
+      "else ddl rename \"RENAME TABLE ddl.ren_b TO ddl.ren_a\"; fi\n"
       "  echo \"INSERT INTO ddl.trunc VALUES (1, 'round $i'), (2, 'again $i');\"\n"
       "  sleep 1";
   return it::sql_loop(donor, "DDL loop", body, max_seconds);

@@ -15,6 +15,7 @@
 #include "libclone/datadir/datadir.h"
 #include "libclone/datadir/datadir_files.h"
 #include "libclone/io/directory_storage.h"
+#include "libclone/io/stream_storage.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
 #include "libclone/command/local/backup_files.h"
@@ -51,7 +52,8 @@ struct Context {
   DatadirInventory inventory;
   OtherFiles others;
   innodb::TablespaceFormat fallback_format;
-  std::unique_ptr<DirectoryStorage> storage;
+  std::unique_ptr<Storage> storage;
+  StreamStorage* stream = nullptr;  // `storage`, with --stream
   Manifest manifest;
   std::unique_ptr<RedoArchiver> archiver;
   std::mutex files_mutex;
@@ -561,12 +563,21 @@ Status preflight(Context& c) {
     if (t.kind != TablespaceKind::kTemporary) data += t.total_size();
   // The data, the redo written meanwhile (at most the server's capacity), and some room.
   const uint64_t needed = data + data / 20 + info->redo_capacity + (64 << 20);
+  if (c.options.stream) return Status::ok();  // the stream's reader has its own target
   return prepare_target(c.result.target_dir, needed);
 }
 
 // From here on the target exists: every failure leaves it marked failed and unstartable.
 Status begin(Context& c) {
-  c.storage = std::make_unique<DirectoryStorage>(c.result.target_dir);
+  if (c.options.stream) {
+    const StreamOutput& out = *c.options.stream;
+    auto stream = std::make_unique<StreamStorage>(out.fd, out.name, out.settings);
+    c.stream = stream.get();
+    c.storage = std::move(stream);
+    if (Status s = c.stream->start(); !s.is_ok()) return s;
+  } else {
+    c.storage = std::make_unique<DirectoryStorage>(c.result.target_dir);
+  }
   c.manifest = backup_manifest(c.result);
   // MySQL starts on a datadir with no redo as if it were clean (silently wrong): it needs the
   // clone marker until the end. MariaDB refuses a datadir without ib_logfile0.
@@ -577,7 +588,14 @@ Status complete(Context& c) {
   if (Status s = c.archiver->publish(); !s.is_ok()) return s;
   c.result.finished_at = utc_now_iso8601();
   c.manifest = backup_manifest(c.result);
-  return complete_target(*c.storage, c.manifest, c.mysql() ? StartGuard::kCloneInProgress : StartGuard::kNone);
+  if (Status s = complete_target(*c.storage, c.manifest, c.mysql() ? StartGuard::kCloneInProgress : StartGuard::kNone);
+      !s.is_ok())
+    return s;
+  if (!c.stream) return Status::ok();
+  // Only now, after the complete manifest: a stream without its end record is never complete.
+  if (Status s = c.stream->finish(); !s.is_ok()) return s;
+  c.result.stream_bytes = c.stream->bytes_written();
+  return Status::ok();
 }
 
 Status source_address(Context& c, const ConnectionParams& params) {
@@ -601,9 +619,10 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
   const auto start_time = std::chrono::system_clock::now();
-  c.result.target_dir = expand_target_timestamp(options.target_dir, start_time);
+  c.result.target_dir =
+      options.stream ? options.stream->name : expand_target_timestamp(options.target_dir, start_time);
   c.result.started_at = utc_iso8601(start_time);
   c.result.parallel = resolve_threads(options.parallel);
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));

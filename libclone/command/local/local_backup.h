@@ -13,14 +13,24 @@
 #include "libclone/server/connection.h"
 #include "libclone/datadir/file_copy.h"
 #include "libclone/server/replication.h"
+#include "libclone/io/stream_format.h"
 #include "libclone/server/server_info.h"
 #include "libclone/base/status.h"
 
 namespace mysqlclone {
 
+// `local --stream`: the copy goes to a descriptor as a stream (io/stream_format.h) instead of
+// into a directory.
+struct StreamOutput {
+  int fd = -1;       // not owned
+  std::string name;  // "stdout"
+  stream::Settings settings;
+};
+
 struct LocalBackupOptions {
   ConnectionOptions connection;
-  std::string target_dir;       // "{timestamp}" in it: the start time (expand_target_timestamp)
+  std::string target_dir;              // unless `stream`; "{timestamp}" in it: the start time
+  std::optional<StreamOutput> stream;  // instead of target_dir
   unsigned parallel = 0;        // copy threads; 0 = one per CPU
   double max_rate_mib = 0;      // throttle of the data copy, MiB/s; 0 = none
   unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E
@@ -49,7 +59,8 @@ struct EndPoint {
 
 struct LocalBackupResult {
   ServerInfo server;
-  std::string target_dir;
+  std::string target_dir;  // or the stream's name
+  uint64_t stream_bytes = 0;  // --stream: the stream's size
   innodb::Lsn checkpoint_lsn = 0;
   EndPoint end;
   int64_t ddl_blocked_ms = 0;

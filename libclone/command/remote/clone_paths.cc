@@ -10,6 +10,7 @@
 
 #include "libclone/base/text.h"
 #include "libclone/command/remote/clone_wire.h"
+#include "libclone/io/relative_path.h"
 
 namespace mysqlclone::clone {
 namespace {
@@ -32,23 +33,6 @@ bool is_reserved(std::string_view component) {
              return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
            });
   });
-}
-
-// Splits on '/' and refuses anything that could leave the directory or alias another name.
-Result<std::vector<std::string_view>> components(std::string_view rest, const std::string& donor_name) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    const size_t slash = rest.find('/', start);
-    const bool last = slash == std::string_view::npos;
-    const std::string_view c = rest.substr(start, last ? std::string_view::npos : slash - start);
-    if (c.empty()) return bad_name(donor_name, last ? "ends with '/'" : "has an empty component");
-    if (c == ".") return bad_name(donor_name, "has a '.' component");
-    if (c == "..") return bad_name(donor_name, "has a '..' component");
-    out.push_back(c);
-    if (last) return out;
-    start = slash + 1;
-  }
 }
 
 }  // namespace
@@ -83,14 +67,14 @@ Result<std::filesystem::path> data_file_target(const std::string& donor_name, co
   }
 
   if (rest.empty()) return bad_name(donor_name, "has no file name");
-  auto parts = components(rest, donor_name);
-  if (!parts.is_ok()) return parts.status();
+  std::vector<std::string_view> parts;
+  if (const char* why = split_relative_path(rest, parts)) return bad_name(donor_name, why);
   // Under #external the donor's own top-level names are fine; in DIR itself they must not
   // land on what the recipient owns.
-  if (!is_absolute_donor_name(donor_name) && is_reserved(parts->front())) {
-    return bad_name(donor_name, fmt::format("'{}' is reserved in the target directory", parts->front()));
+  if (!is_absolute_donor_name(donor_name) && is_reserved(parts.front())) {
+    return bad_name(donor_name, fmt::format("'{}' is reserved in the target directory", parts.front()));
   }
-  for (std::string_view c : *parts) target /= std::string(c);
+  for (std::string_view c : parts) target /= std::string(c);
   return target;
 }
 

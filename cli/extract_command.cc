@@ -1,0 +1,79 @@
+#include "cli/extract_command.h"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/progress.h"
+#include "cli/status_exit.h"
+#include "libclone/command/extract/extract.h"
+
+namespace mysqlclone {
+namespace {
+
+nlohmann::json result_json(const ExtractResult& r) {
+  nlohmann::json j = r.manifest ? r.manifest->document : nlohmann::json::object();
+  j.erase("files");
+  j["command"] = "extract";
+  j["source_command"] = r.manifest ? r.manifest->document.value("command", "") : "";
+  j["ok"] = true;
+  j["target_dir"] = r.target_dir;
+  j["files"] = r.files;
+  j["stream_bytes"] = r.stream_bytes;
+  j["data_bytes"] = r.data_bytes;
+  j["encrypted"] = r.encrypted;
+  j["extract_seconds"] = r.seconds;
+  if (!r.replication.is_null()) j["replication"] = r.replication;
+  return j;
+}
+
+void print_human(const ExtractResult& r) {
+  fmt::print("OK: {} extracted ({} files, {} of data from {} of {}stream, {:.1f} s)\n", r.target_dir, r.files,
+             human_bytes(double(r.data_bytes)), human_bytes(double(r.stream_bytes)), r.encrypted ? "encrypted " : "",
+             r.seconds);
+  const std::string start_with = r.manifest ? r.manifest->document.value("start_with", "") : "";
+  if (!start_with.empty())
+    fmt::print("start it with {} --datadir={} (crash recovery runs at first start)\n", start_with, r.target_dir);
+  if (!r.replication.is_object()) return;
+  // The statements exactly as `local` recorded them (mysqlclone.json "replication").
+  const auto print = [](const char* what, const nlohmann::json& statements) {
+    if (!statements.is_array() || statements.empty()) return;
+    fmt::print("{}\n", what);
+    for (const auto& s : statements)
+      if (s.is_string()) fmt::print("  {};\n", s.get<std::string>());
+  };
+  if (r.replication.contains("replica_of"))
+    print("to replicate from what the copied server replicates from:", r.replication["replica_of"].value("statements", nlohmann::json()));
+  print("to make it a replica of the copied server:", r.replication.value("statements", nlohmann::json()));
+  if (r.replication.contains("statements_not_offered"))
+    fmt::print("no statements to replicate from the copied server: {}\n", r.replication.value("statements_not_offered", ""));
+}
+
+}  // namespace
+
+void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto options = std::make_shared<ExtractOptions>();
+  CLI::App* cmd = app.add_subcommand("extract", "Write a stream from `local --stream` into a datadir");
+  cmd->set_help_flag("--help", "Print this help message and exit");
+  cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the copy into")->required();
+  cmd->add_option("--encrypt-key-file", options->key_file, "The key the stream was encrypted with (64 hex digits)");
+  cmd->add_option("STREAM", options->input, "The stream file (default: standard input)");
+  cmd->callback([options, &global, &exit_code] {
+    ExtractProgress progress;
+    ProgressDisplay display("extract", progress.done_bytes, progress.total_bytes, !global.quiet);
+    auto result = run_extract(*options, progress);
+    display.stop();
+    if (!result.is_ok()) {
+      exit_code = fail(result.status(), global);
+      return;
+    }
+    if (global.json)
+      std::puts(result_json(*result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    else
+      print_human(*result);
+    exit_code = 0;
+  });
+}
+
+}  // namespace mysqlclone

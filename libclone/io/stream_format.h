@@ -1,0 +1,160 @@
+// The mysqlclone stream (man/mysqlclone-stream.5): everything a copy writes through a Storage —
+// files created, appended, extended and closed, small files put, names made, renamed and
+// removed, syncs — as a sequence of records on one byte stream (a pipe, a file, a socket), which
+// `extract` replays into a directory. Version 1:
+//
+//   preamble  64 bytes: "MCSTREAM", version, cipher, a random 16-byte stream id, the key check
+//             (AES-256-GCM streams), crc32c
+//   record*   a 32-byte frame (type, codec, stored and plain lengths, body crc32c, sequence
+//             number, frame crc32c seeded with the stream id) and its body
+//   end       a record committing to the number of records, the data bytes and the SHA-256 of
+//             every stream byte before it; nothing may follow it
+//
+// Data chunks name their file (by the id its create record gave it) and offset, so writers of
+// many files interleave freely. Each body is compressed (zstd, lz4; stored when that does not
+// help) and then, in an encrypted stream, sealed with AES-256-GCM under a key derived from the
+// user's key and the stream id, with the sequence number as nonce and the frame as associated
+// data: a record dropped, repeated, reordered, altered or taken from another stream fails at
+// once, and a stream cut anywhere lacks its (authenticated) end record.
+//
+// Encoder and Reader are pure code over bytes. The Reader treats its input as hostile: every
+// length and count is bounded (below), every path is relative and stays inside the target,
+// every record is checked before it is returned, and the first fault ends the stream with
+// kVerifyFailed naming the byte offset.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "libclone/base/status.h"
+#include "libclone/io/cipher.h"
+#include "libclone/io/compress.h"
+#include "libclone/io/sha256.h"
+
+namespace mysqlclone::stream {
+
+constexpr uint16_t kVersion = 1;
+constexpr size_t kPreambleBytes = 64;
+constexpr size_t kFrameBytes = 32;
+// Bounds of what a reader accepts (and a writer produces).
+constexpr size_t kMaxChunk = size_t(1) << 20;     // data bytes in one data record
+constexpr size_t kMaxPut = size_t(32) << 20;      // contents of one put (a manifest of ~100k files)
+constexpr size_t kMaxPath = 4096;                 // bytes of one path
+constexpr size_t kMaxPlain = kMaxPut + kMaxPath + 8;  // a record's body, decrypted and decompressed
+constexpr size_t kMaxStored = kMaxPlain + kTagBytes;  // a record's body as stored
+constexpr size_t kMaxOpenFiles = 4096;            // files created and not yet closed
+constexpr uint64_t kMaxFileSize = uint64_t(1) << 48;
+
+// The values are written in the stream: never renumber.
+enum class RecordType : uint8_t {
+  kCreate = 1,     // file id, path: a new file
+  kData = 2,       // file id, offset, bytes
+  kExtend = 3,     // file id, size: grow with zeros
+  kClose = 4,      // file id, size: the file is complete at that size
+  kPut = 5,        // path, contents: a small file written whole
+  kMakeDir = 6,    // path
+  kRemove = 7,     // path
+  kRemoveDir = 8,  // path
+  kRename = 9,     // from, to
+  kSync = 10,      // everything before is durable
+  kEnd = 11,       // record count, data bytes, SHA-256 of the stream before this record
+};
+const char* record_type_name(RecordType t);
+
+struct Record {
+  RecordType type = RecordType::kSync;
+  uint32_t file = 0;    // create, data, extend, close
+  uint64_t offset = 0;  // data: where the bytes go; extend, close: the size
+  std::string path;     // create, put, make_dir, remove, remove_dir, rename (from)
+  std::string to;       // rename
+  std::vector<uint8_t> bytes;  // data, put
+};
+
+struct Settings {
+  Compression compression;
+  std::optional<SecretKey> key;  // the user's key: the stream is encrypted
+};
+
+// A record compressed, ready to be sealed.
+struct Packed {
+  RecordType type = RecordType::kSync;
+  Codec codec = Codec::kStored;
+  uint32_t plain_size = 0;
+  std::vector<uint8_t> body;
+};
+
+// Writes a stream. pack() is const and thread-safe (copy threads compress in parallel);
+// seal() and end() must be called one at a time, in stream order.
+class Encoder {
+ public:
+  explicit Encoder(Settings settings);  // draws a random stream id
+  // The first bytes of the stream.
+  const std::vector<uint8_t>& preamble() const { return preamble_; }
+  Packed pack(const Record& record) const;
+  // Appends the next record (frame and body) to `out`.
+  void seal(Packed packed, std::vector<uint8_t>& out);
+  // Appends the end record; nothing may be sealed after it.
+  void end(std::vector<uint8_t>& out);
+  const std::array<uint8_t, 16>& stream_id() const { return id_; }
+
+ private:
+  Settings settings_;
+  std::optional<SecretKey> stream_key_;
+  std::array<uint8_t, 16> id_{};
+  std::vector<uint8_t> preamble_;
+  uint64_t records_ = 0;
+  uint64_t data_bytes_ = 0;
+  Sha256 hash_;
+};
+
+// Reads a stream. `read` fills the span from the input and returns how many bytes it put
+// there: fewer only at the end of the input.
+class Reader {
+ public:
+  using ReadFn = std::function<Result<size_t>(std::span<uint8_t>)>;
+  Reader(ReadFn read, std::optional<SecretKey> key);
+  // Reads and checks the preamble: kUsage when the stream is encrypted and no key was given
+  // (or the reverse), kVerifyFailed when it is no stream, a newer version, or the key is wrong.
+  Status open();
+  // The next record, checked; the last is kEnd, returned only once the whole stream is proven
+  // complete and the input ends right after it. After a failure, every call returns it again.
+  Result<Record> next();
+  uint64_t position() const { return position_.load(std::memory_order_relaxed); }
+  bool encrypted() const { return key_.has_value(); }
+
+ private:
+  struct OpenFile {
+    uint64_t size = 0;  // the furthest byte written or extended to
+  };
+  Result<Record> read_record();
+  Status damaged(const std::string& what) const;
+  Result<bool> read_exactly(std::span<uint8_t> out);  // false: the input ended first
+  Status check_path(const std::string& path) const;
+  Result<OpenFile*> open_file(uint32_t id);
+  Result<Record> parse(RecordType type, std::vector<uint8_t> plain, const std::array<uint8_t, 32>& digest);
+
+  ReadFn read_;
+  std::optional<SecretKey> key_;
+  std::optional<SecretKey> stream_key_;
+  std::array<uint8_t, 16> id_{};
+  std::atomic<uint64_t> position_{0};
+  uint64_t records_ = 0;
+  uint64_t data_bytes_ = 0;
+  uint32_t next_file_ = 1;
+  std::map<uint32_t, OpenFile> open_files_;
+  bool ended_ = false;
+  Status failed_;
+  Sha256 hash_;
+};
+
+// A Reader's input from bytes in memory (which must outlive the reader).
+Reader::ReadFn memory_input(std::span<const uint8_t> bytes);
+
+}  // namespace mysqlclone::stream

@@ -1,0 +1,147 @@
+#include "libclone/io/stream_storage.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+
+#include "libclone/io/read_file.h"
+
+namespace mysqlclone {
+namespace {
+
+// Sealed records gather up to this size before one write(): small records (creates, closes of
+// tens of thousands of small files) do not cost a system call each.
+constexpr size_t kWriteBatch = size_t(1) << 20;
+
+using stream::Record;
+using stream::RecordType;
+
+class StreamFile : public StorageFile {
+ public:
+  StreamFile(StreamStorage& storage, uint32_t id, std::string path)
+      : storage_(storage), id_(id), path_(std::move(path)) {}
+
+  Status append(std::span<const uint8_t> bytes) override {
+    while (!bytes.empty()) {
+      const size_t n = std::min(bytes.size(), stream::kMaxChunk);
+      Record r{RecordType::kData, id_, end_.fetch_add(n), {}, {}, {bytes.begin(), bytes.begin() + long(n)}};
+      if (Status s = storage_.emit(r); !s.is_ok()) return s;
+      bytes = bytes.subspan(n);
+    }
+    return Status::ok();
+  }
+
+  Status write_at(uint64_t, std::span<const uint8_t>) override {
+    return Status::error(ExitCode::kInternal, path_ + ": a stream cannot write at an offset");
+  }
+
+  Status extend_to(uint64_t size) override {
+    for (uint64_t seen = end_.load(); seen < size && !end_.compare_exchange_weak(seen, size);) {
+    }
+    return storage_.emit(Record{RecordType::kExtend, id_, size, {}, {}, {}});
+  }
+
+  Status close() override {
+    if (closed_) return Status::ok();
+    closed_ = true;
+    return storage_.emit(Record{RecordType::kClose, id_, end_.load(), {}, {}, {}});
+  }
+
+ private:
+  StreamStorage& storage_;
+  uint32_t id_;
+  std::string path_;
+  std::atomic<uint64_t> end_{0};
+  bool closed_ = false;
+};
+
+Status write_fully(int fd, std::span<const uint8_t> data, const std::string& name) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      return errno_status(ExitCode::kNetwork, "cannot write the stream to", name, n < 0 ? errno : ENOSPC);
+    data = data.subspan(size_t(n));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+StreamStorage::StreamStorage(int fd, std::string name, stream::Settings settings)
+    : fd_(fd), name_(std::move(name)), encoder_(std::move(settings)) {}
+
+Status StreamStorage::start() {
+  std::lock_guard lock(mutex_);
+  out_ = encoder_.preamble();
+  return flush_locked(false);
+}
+
+Status StreamStorage::flush_locked(bool durable) {
+  if (!failed_.is_ok()) return failed_;
+  failed_ = write_fully(fd_, out_, name_);
+  if (failed_.is_ok()) written_ += out_.size();
+  out_.clear();
+  struct stat st {};
+  // A pipe or socket has nothing to sync; a file is made durable.
+  if (failed_.is_ok() && durable && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && ::fdatasync(fd_) != 0)
+    failed_ = errno_status(ExitCode::kNetwork, "cannot sync the stream", name_, errno);
+  return failed_;
+}
+
+Status StreamStorage::seal_and_write(stream::Packed packed) {
+  std::lock_guard lock(mutex_);
+  if (!failed_.is_ok()) return failed_;
+  const bool durable = packed.type == RecordType::kSync;
+  encoder_.seal(std::move(packed), out_);
+  if (durable || out_.size() >= kWriteBatch) return flush_locked(durable);
+  return Status::ok();
+}
+
+Status StreamStorage::emit(const Record& record) { return seal_and_write(encoder_.pack(record)); }
+
+Result<std::unique_ptr<StorageFile>> StreamStorage::create(const std::string& rel_path) {
+  uint32_t id = 0;
+  {
+    // The id and the create record go out together, so ids appear in order.
+    std::lock_guard lock(mutex_);
+    if (!failed_.is_ok()) return failed_;
+    id = next_file_++;
+    encoder_.seal(encoder_.pack(Record{RecordType::kCreate, id, 0, rel_path, {}, {}}), out_);
+    if (out_.size() >= kWriteBatch)
+      if (Status s = flush_locked(false); !s.is_ok()) return s;
+  }
+  return std::unique_ptr<StorageFile>(new StreamFile(*this, id, rel_path));
+}
+
+Status StreamStorage::make_dir(const std::string& rel_path) { return emit({RecordType::kMakeDir, 0, 0, rel_path, {}, {}}); }
+Status StreamStorage::remove(const std::string& rel_path) { return emit({RecordType::kRemove, 0, 0, rel_path, {}, {}}); }
+Status StreamStorage::remove_dir(const std::string& rel_path) {
+  return emit({RecordType::kRemoveDir, 0, 0, rel_path, {}, {}});
+}
+Status StreamStorage::rename(const std::string& from, const std::string& to) {
+  return emit({RecordType::kRename, 0, 0, from, to, {}});
+}
+Status StreamStorage::put(const std::string& rel_path, const std::string& contents) {
+  if (contents.size() > stream::kMaxPut)
+    return Status::error(ExitCode::kInternal, rel_path + " is too large for a stream put");
+  return emit({RecordType::kPut, 0, 0, rel_path, {}, {contents.begin(), contents.end()}});
+}
+Status StreamStorage::sync() { return emit({RecordType::kSync, 0, 0, {}, {}, {}}); }
+
+Status StreamStorage::finish() {
+  std::lock_guard lock(mutex_);
+  if (!failed_.is_ok()) return failed_;
+  encoder_.end(out_);
+  return flush_locked(true);
+}
+
+uint64_t StreamStorage::bytes_written() const {
+  std::lock_guard lock(mutex_);
+  return written_;
+}
+
+}  // namespace mysqlclone

@@ -1,0 +1,60 @@
+// The Storage of a stream (stream_format.h): every create, append, extend, close, put, rename,
+// remove and sync becomes a record on one file descriptor (stdout, a file, later a socket).
+// Append-only, so random_access() is false: it carries the sequential writers (page copier,
+// redo archivers, metadata), not the clone applier.
+//
+// Thread-safe: copy threads append to their files at once. Each chunk is compressed on the
+// thread that appends it, then sealed (numbered, encrypted, framed) and written under one lock,
+// so records interleave in the order they are sealed. The first write error (the reader went
+// away, no space) is kept: every later call returns it.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "libclone/io/storage.h"
+#include "libclone/io/stream_format.h"
+
+namespace mysqlclone {
+
+class StreamStorage : public Storage {
+ public:
+  // Writes to `fd` (not owned), called `name` in messages ("stdout").
+  StreamStorage(int fd, std::string name, stream::Settings settings);
+  // The preamble: the first bytes of the stream.
+  Status start();
+  Result<std::unique_ptr<StorageFile>> create(const std::string& rel_path) override;
+  Status make_dir(const std::string& rel_path) override;
+  Status remove(const std::string& rel_path) override;
+  Status remove_dir(const std::string& rel_path) override;
+  Status rename(const std::string& from, const std::string& to) override;
+  Status put(const std::string& rel_path, const std::string& contents) override;
+  // A sync record; the bytes so far are written out (and fsync()ed when fd is a regular file).
+  Status sync() override;
+  bool random_access() const override { return false; }
+  const std::string& describe() const override { return name_; }
+  // The end record, after everything else: only a stream that has it is complete.
+  Status finish();
+  // Bytes written to fd so far.
+  uint64_t bytes_written() const;
+
+  // For StreamFile: packs `record` on the calling thread, then seals and writes it.
+  Status emit(const stream::Record& record);
+
+ private:
+  Status seal_and_write(stream::Packed packed);
+  Status flush_locked(bool durable);
+
+  int fd_;
+  std::string name_;
+  stream::Encoder encoder_;
+  mutable std::mutex mutex_;
+  std::vector<uint8_t> out_;  // sealed records not yet written
+  uint64_t written_ = 0;
+  uint32_t next_file_ = 1;
+  Status failed_;
+};
+
+}  // namespace mysqlclone

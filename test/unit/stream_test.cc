@@ -1,0 +1,535 @@
+// The stream (libclone/io/stream_format.h, stream_storage.h), its filters (compression,
+// encryption) alone and chained, the damage every reader must catch, and `extract` replaying a
+// stream into a directory.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "libclone/command/extract/extract.h"
+#include "libclone/io/cipher.h"
+#include "libclone/io/compress.h"
+#include "libclone/io/stream_format.h"
+#include "libclone/io/stream_storage.h"
+#include "libclone/manifest/manifest.h"
+#include "libclone/manifest/target.h"
+#include "test/unit/test_datadir.h"
+
+namespace {
+
+using namespace mysqlclone;
+using stream::Record;
+using stream::RecordType;
+namespace fs = std::filesystem;
+
+std::vector<uint8_t> pattern(size_t n, uint32_t seed, bool compressible) {
+  std::vector<uint8_t> v(n);
+  std::mt19937 rng(seed);
+  for (size_t i = 0; i < n; ++i) v[i] = compressible ? uint8_t((i / 64) % 7 + seed) : uint8_t(rng());
+  return v;
+}
+
+SecretKey key_of(uint8_t fill) {
+  KeyBytes k;
+  k.fill(fill);
+  return SecretKey(k);
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// ---- filters alone and chained ----------------------------------------------------------------
+
+TEST(Compression, ParsesTheOptionValues) {
+  EXPECT_EQ(parse_compression("zstd")->level, 1);
+  EXPECT_EQ(parse_compression("zstd:19")->level, 19);
+  EXPECT_EQ(parse_compression("lz4")->codec, Codec::kLz4);
+  for (const char* bad : {"zstd:0", "zstd:20", "zstd:", "zstd:x", "gzip", "", "zstd:+1"})
+    EXPECT_EQ(parse_compression(bad).status().code(), ExitCode::kUsage) << bad;
+}
+
+TEST(Compression, RoundTripsEachCodec) {
+  const auto plain = pattern(1 << 20, 3, true);
+  for (Compression c : {Compression{Codec::kZstd, 1}, Compression{Codec::kZstd, 19}, Compression{Codec::kLz4, 0}}) {
+    const auto packed = compress(c, plain);
+    ASSERT_FALSE(packed.empty()) << compression_name(c);
+    EXPECT_LT(packed.size(), plain.size() / 10);
+    auto back = decompress(c.codec, packed, plain.size());
+    ASSERT_TRUE(back.is_ok()) << back.status().message();
+    EXPECT_EQ(*back, plain);
+    // A wrong size or damaged bytes are errors, never a crash or short output.
+    EXPECT_FALSE(decompress(c.codec, packed, plain.size() - 1).is_ok());
+    auto damaged = packed;
+    damaged.resize(damaged.size() / 2);
+    EXPECT_EQ(decompress(c.codec, damaged, plain.size()).status().code(), ExitCode::kVerifyFailed);
+  }
+}
+
+TEST(Compression, LeavesIncompressibleBytesStored) {
+  const auto noise = pattern(64 << 10, 5, false);
+  EXPECT_TRUE(compress({Codec::kZstd, 1}, noise).empty());
+  EXPECT_TRUE(compress({Codec::kLz4, 0}, noise).empty());
+}
+
+TEST(Cipher, SealsAndOpensAndRefusesAnyChange) {
+  const SecretKey key = key_of(7);
+  const Nonce nonce{1, 2, 3};
+  const std::vector<uint8_t> aad = {9, 9, 9};
+  const auto plain = pattern(4096, 1, false);
+  auto data = plain;
+  const Tag tag = gcm_seal(key, nonce, aad, data);
+  EXPECT_NE(data, plain);
+  auto opened = data;
+  ASSERT_TRUE(gcm_open(key, nonce, aad, opened, tag));
+  EXPECT_EQ(opened, plain);
+  opened = data;
+  EXPECT_FALSE(gcm_open(key_of(8), nonce, aad, opened, tag));
+  opened = data;
+  EXPECT_FALSE(gcm_open(key, Nonce{1, 2, 4}, aad, opened, tag));
+  opened = data;
+  EXPECT_FALSE(gcm_open(key, nonce, std::vector<uint8_t>{9, 9, 8}, opened, tag));
+  opened = data;
+  opened[100] ^= 1;
+  EXPECT_FALSE(gcm_open(key, nonce, aad, opened, tag));
+}
+
+TEST(Cipher, DerivesADistinctKeyPerContext) {
+  const SecretKey master = key_of(1);
+  const std::vector<uint8_t> a = {1}, b = {2};
+  EXPECT_EQ(derive_key(master, a).bytes(), derive_key(master, a).bytes());
+  EXPECT_NE(derive_key(master, a).bytes(), derive_key(master, b).bytes());
+  EXPECT_NE(derive_key(master, a).bytes(), master.bytes());
+}
+
+TEST(Cipher, LoadsAHexKeyFileAndNamesBadOnes) {
+  testpages::ScratchDir dir;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.path / name) << text;
+    return (dir.path / name).string();
+  };
+  auto key = load_key_file(write("good", std::string(64, 'a') + "\n"));
+  ASSERT_TRUE(key.is_ok()) << key.status().message();
+  EXPECT_EQ(key->bytes()[0], 0xaa);
+  for (const std::string& bad : {std::string(62, 'a'), std::string(66, 'a'), std::string(63, 'a') + "g", std::string()}) {
+    auto k = load_key_file(write("bad", bad));
+    EXPECT_EQ(k.status().code(), ExitCode::kUsage);
+    if (!bad.empty()) {
+      EXPECT_EQ(k.status().message().find(bad), std::string::npos) << "the key is never shown";
+    }
+  }
+  EXPECT_EQ(load_key_file((dir.path / "missing").string()).status().code(), ExitCode::kPath);
+}
+
+TEST(Filters, ChainCompressThenEncryptRoundTrips) {
+  const auto plain = pattern(256 << 10, 2, true);
+  for (Compression c : {Compression{Codec::kZstd, 1}, Compression{Codec::kLz4, 0}}) {
+    auto packed = compress(c, plain);
+    const Tag tag = gcm_seal(key_of(3), Nonce{}, {}, packed);
+    ASSERT_TRUE(gcm_open(key_of(3), Nonce{}, {}, packed, tag));
+    auto back = decompress(c.codec, packed, plain.size());
+    ASSERT_TRUE(back.is_ok());
+    EXPECT_EQ(*back, plain);
+  }
+}
+
+// ---- streams: writer and reader ---------------------------------------------------------------
+
+// A stream written through StreamStorage into a file, read back as bytes.
+class StreamFileFixture {
+ public:
+  explicit StreamFileFixture(stream::Settings settings)
+      : StreamFileFixture(std::move(settings), std::make_shared<testpages::ScratchDir>()) {}
+  // A second stream in the scratch directory of `sibling` (a test has one scratch directory).
+  StreamFileFixture(stream::Settings settings, const StreamFileFixture& sibling)
+      : StreamFileFixture(std::move(settings), sibling.dir_) {}
+  StreamFileFixture(stream::Settings settings, std::shared_ptr<testpages::ScratchDir> dir)
+      : dir_(std::move(dir)),
+        path_(dir_->path / ("s" + std::to_string(counter_++) + ".mcs")),
+        fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)),
+        storage_(fd_, "test", std::move(settings)) {}
+  ~StreamFileFixture() { ::close(fd_); }
+  StreamStorage& storage() { return storage_; }
+  std::vector<uint8_t> bytes() const {
+    const std::string s = slurp(path_);
+    return {s.begin(), s.end()};
+  }
+  const fs::path& dir() const { return dir_->path; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::shared_ptr<testpages::ScratchDir> dir_;
+  fs::path path_;
+  int fd_;
+  StreamStorage storage_;
+};
+
+std::span<const uint8_t> as_bytes(const std::vector<uint8_t>& v) { return v; }
+
+// What a small copy writes: a manifest, two files (one extended), a partial file renamed into
+// place, a removed name, a directory and syncs.
+std::string manifest(TargetState state) {
+  Manifest m;
+  m.kind = "backup";
+  m.command = "test";
+  m.state = state;
+  return manifest_text(m);
+}
+
+void write_small_copy(StreamStorage& s, uint32_t seed) {
+  ASSERT_TRUE(s.start().is_ok());
+  ASSERT_TRUE(s.put("mysqlclone.json", manifest(TargetState::kInProgress)).is_ok());
+  ASSERT_TRUE(s.sync().is_ok());
+  auto a = s.create("db/t1.ibd");
+  ASSERT_TRUE(a.is_ok());
+  ASSERT_TRUE((*a)->append(as_bytes(pattern(3000, seed, true))).is_ok());
+  ASSERT_TRUE((*a)->append(as_bytes(pattern(1000, seed + 1, false))).is_ok());
+  ASSERT_TRUE((*a)->extend_to(8192).is_ok());
+  ASSERT_TRUE((*a)->close().is_ok());
+  auto b = s.create("ib_logfile0.partial");
+  ASSERT_TRUE(b.is_ok());
+  ASSERT_TRUE((*b)->append(as_bytes(pattern(2000, seed + 2, false))).is_ok());
+  ASSERT_TRUE((*b)->close().is_ok());
+  ASSERT_TRUE(s.make_dir("emptydb").is_ok());
+  ASSERT_TRUE(s.remove("gone").is_ok());
+  ASSERT_TRUE(s.rename("ib_logfile0.partial", "ib_logfile0").is_ok());
+  ASSERT_TRUE(s.sync().is_ok());
+  ASSERT_TRUE(s.put("mysqlclone.json", manifest(TargetState::kComplete)).is_ok());
+  ASSERT_TRUE(s.finish().is_ok());
+}
+
+struct ReadOutcome {
+  Status status;
+  std::vector<Record> records;
+  std::vector<uint64_t> boundaries;  // stream offset after the preamble and after each record
+};
+
+ReadOutcome read_stream(const std::vector<uint8_t>& bytes, std::optional<SecretKey> key) {
+  stream::Reader reader(stream::memory_input(bytes), std::move(key));
+  ReadOutcome o;
+  o.status = reader.open();
+  if (!o.status.is_ok()) return o;
+  o.boundaries.push_back(reader.position());
+  while (true) {
+    auto r = reader.next();
+    if (!r.is_ok()) {
+      o.status = r.status();
+      return o;
+    }
+    o.records.push_back(*r);
+    if (r->type == RecordType::kEnd) return o;
+    o.boundaries.push_back(reader.position());
+  }
+}
+
+std::vector<stream::Settings> all_settings() {
+  std::vector<stream::Settings> v(4);
+  v[1].compression = {Codec::kZstd, 1};
+  v[2].compression = {Codec::kLz4, 0};
+  v[2].key.emplace(key_of(5));
+  v[3].key.emplace(key_of(6));
+  return v;
+}
+
+TEST(Stream, RoundTripsEveryRecordUnderEverySetting) {
+  for (const stream::Settings& settings : all_settings()) {
+    StreamFileFixture f(settings);
+    write_small_copy(f.storage(), 1);
+    const auto bytes = f.bytes();
+    EXPECT_EQ(f.storage().bytes_written(), bytes.size());
+    auto o = read_stream(bytes, settings.key);
+    ASSERT_TRUE(o.status.is_ok()) << o.status.message();
+    ASSERT_EQ(o.records.size(), 16u);
+    EXPECT_EQ(o.records[0].type, RecordType::kPut);
+    EXPECT_EQ(o.records[2].type, RecordType::kCreate);
+    EXPECT_EQ(o.records[2].path, "db/t1.ibd");
+    EXPECT_EQ(o.records[3].bytes, pattern(3000, 1, true));
+    EXPECT_EQ(o.records[4].offset, 3000u);
+    EXPECT_EQ(o.records[5].type, RecordType::kExtend);
+    EXPECT_EQ(o.records[6].offset, 8192u);
+    EXPECT_EQ(o.records[12].to, "ib_logfile0");
+    EXPECT_EQ(std::string(o.records[14].bytes.begin(), o.records[14].bytes.end()), manifest(TargetState::kComplete));
+    EXPECT_EQ(o.records.back().type, RecordType::kEnd);
+    // Compressed chunks are smaller; encrypted bytes never show the plain text.
+    const std::string text(bytes.begin(), bytes.end());
+    EXPECT_EQ(text.find("db/t1.ibd") == std::string::npos, settings.key.has_value());
+  }
+}
+
+TEST(Stream, InterleavesParallelWritersAndSplitsLargeAppends) {
+  stream::Settings settings;
+  settings.compression = {Codec::kZstd, 1};
+  StreamFileFixture f(settings);
+  ASSERT_TRUE(f.storage().start().is_ok());
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      auto file = f.storage().create("f" + std::to_string(t));
+      ASSERT_TRUE(file.is_ok());
+      for (int i = 0; i < 8; ++i) ASSERT_TRUE((*file)->append(as_bytes(pattern(300 << 10, t * 100 + i, true))).is_ok());
+      ASSERT_TRUE((*file)->append(as_bytes(pattern(3 << 20, t, false))).is_ok());  // split into 1 MiB chunks
+      ASSERT_TRUE((*file)->close().is_ok());
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(f.storage().finish().is_ok());
+  auto o = read_stream(f.bytes(), std::nullopt);
+  ASSERT_TRUE(o.status.is_ok()) << o.status.message();
+  std::map<uint32_t, std::vector<uint8_t>> files;
+  std::map<uint32_t, std::string> names;
+  size_t switches = 0;
+  uint32_t last = 0;
+  for (const Record& r : o.records) {
+    if (r.type == RecordType::kCreate) names[r.file] = r.path;
+    if (r.type != RecordType::kData) continue;
+    EXPECT_LE(r.bytes.size(), stream::kMaxChunk);
+    auto& v = files[r.file];
+    v.resize(std::max(v.size(), size_t(r.offset + r.bytes.size())));
+    std::copy(r.bytes.begin(), r.bytes.end(), v.begin() + long(r.offset));
+    switches += r.file != last;
+    last = r.file;
+  }
+  EXPECT_GT(switches, size_t(kThreads)) << "chunks of different files interleave";
+  for (const auto& [id, v] : files) {
+    const int t = std::stoi(names[id].substr(1));
+    std::vector<uint8_t> expected;
+    for (int i = 0; i < 8; ++i) {
+      auto p = pattern(300 << 10, t * 100 + i, true);
+      expected.insert(expected.end(), p.begin(), p.end());
+    }
+    auto tail = pattern(3 << 20, t, false);
+    expected.insert(expected.end(), tail.begin(), tail.end());
+    EXPECT_EQ(v, expected) << names[id];
+  }
+}
+
+TEST(Stream, AWriteFailureIsKeptAndReported) {
+  std::signal(SIGPIPE, SIG_IGN);  // as main() does: a closed pipe is EPIPE, not death
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);  // the reader went away
+  StreamStorage s(fds[1], "the pipe", {});
+  const Status first = s.start();
+  EXPECT_EQ(first.code(), ExitCode::kNetwork);
+  EXPECT_NE(first.message().find("the pipe"), std::string::npos);
+  EXPECT_EQ(s.put("x", "y").code(), ExitCode::kNetwork);
+  EXPECT_EQ(s.finish().code(), ExitCode::kNetwork);
+  ::close(fds[1]);
+}
+
+// ---- damage -------------------------------------------------------------------------------------
+
+void expect_refused(const std::vector<uint8_t>& bytes, const std::optional<SecretKey>& key, const std::string& what) {
+  auto o = read_stream(bytes, key);
+  EXPECT_EQ(o.status.code(), ExitCode::kVerifyFailed) << what << ": " << o.status.message();
+}
+
+TEST(StreamDamage, TruncationAtEveryRecordBoundaryAndRandomOffsets) {
+  for (const stream::Settings& settings : all_settings()) {
+    StreamFileFixture f(settings);
+    write_small_copy(f.storage(), 1);
+    const auto bytes = f.bytes();
+    const auto whole = read_stream(bytes, settings.key);
+    ASSERT_TRUE(whole.status.is_ok());
+    std::vector<size_t> cuts(whole.boundaries.begin(), whole.boundaries.end());
+    cuts.push_back(0);
+    cuts.push_back(bytes.size() - 1);
+    std::mt19937 rng(42);
+    for (int i = 0; i < 50; ++i) cuts.push_back(rng() % bytes.size());
+    for (size_t cut : cuts)
+      expect_refused(std::vector<uint8_t>(bytes.begin(), bytes.begin() + long(cut)), settings.key,
+                     "cut at " + std::to_string(cut));
+    auto longer = bytes;
+    longer.push_back(0);
+    expect_refused(longer, settings.key, "a byte after the end");
+  }
+}
+
+TEST(StreamDamage, EverySingleByteFlipIsCaught) {
+  for (const stream::Settings& settings : all_settings()) {
+    StreamFileFixture f(settings);
+    write_small_copy(f.storage(), 1);
+    const auto bytes = f.bytes();
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      auto flipped = bytes;
+      flipped[i] ^= uint8_t(1u << (i % 8));
+      auto o = read_stream(flipped, settings.key);
+      // A flip in the preamble's cipher byte turns a plain stream into one that asks for a key.
+      EXPECT_TRUE(o.status.code() == ExitCode::kVerifyFailed || (i == 10 && o.status.code() == ExitCode::kUsage))
+          << "flip at " << i << ": " << o.status.message();
+    }
+  }
+}
+
+// The byte ranges of the records of a stream: [boundaries[i], boundaries[i+1]).
+std::vector<std::vector<uint8_t>> split_records(const std::vector<uint8_t>& bytes, const std::vector<uint64_t>& b) {
+  std::vector<std::vector<uint8_t>> out;
+  out.emplace_back(bytes.begin(), bytes.begin() + long(b[0]));  // the preamble
+  for (size_t i = 0; i < b.size(); ++i)
+    out.emplace_back(bytes.begin() + long(b[i]), i + 1 < b.size() ? bytes.begin() + long(b[i + 1]) : bytes.end());
+  return out;
+}
+
+std::vector<uint8_t> join(const std::vector<std::vector<uint8_t>>& parts) {
+  std::vector<uint8_t> out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+TEST(StreamDamage, SwappedDuplicatedDroppedAndForeignRecordsAreCaught) {
+  for (const stream::Settings& settings : all_settings()) {
+    StreamFileFixture a(settings);
+    StreamFileFixture b(settings, a);
+    write_small_copy(a.storage(), 1);
+    write_small_copy(b.storage(), 1);  // the same content: only the stream identity differs
+    const auto bytes = a.bytes();
+    const auto parts = split_records(bytes, read_stream(bytes, settings.key).boundaries);
+    const auto other = split_records(b.bytes(), read_stream(b.bytes(), settings.key).boundaries);
+    ASSERT_EQ(parts.size(), other.size());
+    for (size_t i = 1; i + 1 < parts.size(); ++i) {
+      auto swapped = parts;
+      std::swap(swapped[i], swapped[i + 1]);
+      expect_refused(join(swapped), settings.key, "records " + std::to_string(i) + " swapped");
+      auto duplicated = parts;
+      duplicated.insert(duplicated.begin() + long(i), parts[i]);
+      expect_refused(join(duplicated), settings.key, "record " + std::to_string(i) + " duplicated");
+      auto dropped = parts;
+      dropped.erase(dropped.begin() + long(i));
+      expect_refused(join(dropped), settings.key, "record " + std::to_string(i) + " dropped");
+      auto spliced = parts;
+      spliced[i] = other[i];
+      expect_refused(join(spliced), settings.key, "record " + std::to_string(i) + " from another stream");
+    }
+  }
+}
+
+TEST(StreamDamage, KeysAreChecked) {
+  stream::Settings settings;
+  settings.key.emplace(key_of(1));
+  StreamFileFixture f(settings);
+  write_small_copy(f.storage(), 1);
+  auto wrong = read_stream(f.bytes(), key_of(2));
+  EXPECT_EQ(wrong.status.code(), ExitCode::kVerifyFailed);
+  EXPECT_NE(wrong.status.message().find("wrong key"), std::string::npos) << wrong.status.message();
+  EXPECT_TRUE(wrong.records.empty()) << "nothing is returned under a wrong key";
+  EXPECT_EQ(read_stream(f.bytes(), std::nullopt).status.code(), ExitCode::kUsage);
+  StreamFileFixture plain({}, f);
+  write_small_copy(plain.storage(), 1);
+  EXPECT_EQ(read_stream(plain.bytes(), key_of(1)).status.code(), ExitCode::kUsage);
+  EXPECT_EQ(read_stream(std::vector<uint8_t>(100, 'x'), std::nullopt).status.code(), ExitCode::kVerifyFailed);
+}
+
+TEST(StreamDamage, PathsThatLeaveTheTargetAreRefused) {
+  for (const std::string& bad : std::vector<std::string>{"../x", "/etc/passwd", "a/../../x", "a//b", "./a", "a/", "", "a\nb",
+                                std::string("a\0b", 3), std::string(stream::kMaxPath + 1, 'a')}) {
+    StreamFileFixture f({});
+    ASSERT_TRUE(f.storage().start().is_ok());
+    ASSERT_TRUE(f.storage().put(bad, "x").is_ok());
+    ASSERT_TRUE(f.storage().finish().is_ok());
+    auto o = read_stream(f.bytes(), std::nullopt);
+    EXPECT_EQ(o.status.code(), ExitCode::kVerifyFailed) << bad;
+    EXPECT_TRUE(o.records.empty()) << bad;
+  }
+}
+
+TEST(StreamDamage, AFailedReaderStaysFailed) {
+  StreamFileFixture f({});
+  write_small_copy(f.storage(), 1);
+  auto bytes = f.bytes();
+  const auto boundaries = read_stream(bytes, std::nullopt).boundaries;
+  bytes[boundaries[3] + stream::kFrameBytes + 20] ^= 1;  // inside record 4's body
+  stream::Reader reader(stream::memory_input(bytes), std::nullopt);
+  ASSERT_TRUE(reader.open().is_ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.next().is_ok());
+  const Status first = reader.next().status();
+  EXPECT_EQ(first.code(), ExitCode::kVerifyFailed);
+  // The next frame is intact, but a reader that lost its place never returns it.
+  const Status again = reader.next().status();
+  EXPECT_EQ(again.message(), first.message());
+}
+
+TEST(StreamDamage, FilesMustCloseAtTheSizeWritten) {
+  StreamFileFixture f({});
+  ASSERT_TRUE(f.storage().start().is_ok());
+  auto a = f.storage().create("a");
+  ASSERT_TRUE(a.is_ok());
+  ASSERT_TRUE((*a)->append(as_bytes(pattern(10, 1, false))).is_ok());
+  ASSERT_TRUE(f.storage().finish().is_ok());  // never closed
+  auto o = read_stream(f.bytes(), std::nullopt);
+  EXPECT_EQ(o.status.code(), ExitCode::kVerifyFailed);
+  EXPECT_NE(o.status.message().find("never closed"), std::string::npos) << o.status.message();
+}
+
+// ---- extract ------------------------------------------------------------------------------------
+
+Result<ExtractResult> extract(const fs::path& stream_file, const fs::path& dir, const std::string& key_file = "") {
+  ExtractProgress progress;
+  return run_extract({dir.string(), stream_file.string(), key_file}, progress);
+}
+
+TEST(Extract, ReplaysAStreamIntoADirectory) {
+  StreamFileFixture f({});
+  write_small_copy(f.storage(), 1);
+  const fs::path dir = f.dir() / "out";
+  auto r = extract(f.path(), dir);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->files, 2u);
+  std::vector<uint8_t> t1 = pattern(3000, 1, true), tail = pattern(1000, 2, false);
+  t1.insert(t1.end(), tail.begin(), tail.end());
+  t1.resize(8192);
+  EXPECT_EQ(slurp(dir / "db/t1.ibd"), std::string(t1.begin(), t1.end()));
+  const auto log = pattern(2000, 3, false);
+  EXPECT_EQ(slurp(dir / "ib_logfile0"), std::string(log.begin(), log.end()));
+  EXPECT_FALSE(fs::exists(dir / "ib_logfile0.partial"));
+  EXPECT_TRUE(fs::is_directory(dir / "emptydb"));
+  EXPECT_EQ(slurp(dir / "mysqlclone.json"), manifest(TargetState::kComplete));
+}
+
+// Cut anywhere, the target is failed, and the names that make a datadir startable (the renamed
+// redo, the complete manifest) never appear: they come after the last file record.
+TEST(Extract, ACutStreamLeavesAFailedTargetThatNeverLooksStartable) {
+  stream::Settings settings;
+  settings.compression = {Codec::kLz4, 0};
+  settings.key.emplace(key_of(9));
+  StreamFileFixture f(settings);
+  write_small_copy(f.storage(), 1);
+  const auto bytes = f.bytes();
+  std::ofstream(f.dir() / "key") << std::string(64, '0') << "\n";
+  const std::string key_hex = []() {
+    std::string h;
+    for (int i = 0; i < 32; ++i) h += "09";
+    return h;
+  }();
+  std::ofstream(f.dir() / "key9") << key_hex;
+  auto whole = read_stream(bytes, key_of(9));
+  ASSERT_TRUE(whole.status.is_ok());
+  int n = 0;
+  for (uint64_t cut : whole.boundaries) {
+    const fs::path cut_file = f.dir() / "cut.mcs";
+    std::ofstream(cut_file, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(cut));
+    const fs::path dir = f.dir() / ("cut" + std::to_string(n++));
+    auto r = extract(cut_file, dir, (f.dir() / "key9").string());
+    EXPECT_EQ(r.status().code(), ExitCode::kVerifyFailed) << cut;
+    EXPECT_FALSE(fs::exists(dir / "ib_logfile0")) << cut;
+    auto finished = check_target_finished(dir.string());
+    EXPECT_EQ(finished.status().code(), ExitCode::kVerifyFailed) << cut;
+  }
+  // The wrong key: one error, and no directory at all.
+  auto wrong = extract(f.path(), f.dir() / "wrong", (f.dir() / "key").string());
+  EXPECT_EQ(wrong.status().code(), ExitCode::kVerifyFailed);
+  EXPECT_FALSE(fs::exists(f.dir() / "wrong"));
+}
+
+}  // namespace
