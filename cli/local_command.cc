@@ -113,7 +113,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
                   "With --stream: encrypt with AES-256-GCM under the key in this file (64 hex digits: openssl rand -hex 32)")
       ->needs(to_stream);
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
-  cmd->add_option("--max-rate", options->max_rate_mib, "Limit all reading from the source to this many MiB/s")
+  cmd->add_option("--max-rate", options->max_rate_mib, "Limit the copy of the data files to this many MiB/s (never the redo log)")
       ->check(CLI::Validator(
           [](const std::string& v) -> std::string {
             char* end = nullptr;

@@ -41,7 +41,7 @@ struct CopyOptions {
 };
 
 // What the copy threads share: the byte counters of the progress display and the --max-rate
-// throttle (which the redo tailer takes from too).
+// throttle (the redo tailer never waits on it: redo read late is overwritten).
 struct CopyProgress {
   std::atomic<uint64_t> done_bytes{0};
   std::atomic<uint64_t> total_bytes{0};

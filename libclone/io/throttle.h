@@ -1,5 +1,6 @@
-// The one --max-rate limit: everything a command moves (data files, redo, a donor's blocks)
-// passes through one Throttle shared by all its threads. Waiting ends at once on SIGINT/SIGTERM.
+// The one --max-rate limit: the data a command moves (data files, a donor's blocks) passes
+// through one Throttle shared by all its threads. The redo tailer does not: it must keep pace
+// with the server, or the redo it needs is overwritten. Waiting ends at once on SIGINT/SIGTERM.
 #pragma once
 
 #include <atomic>

@@ -21,7 +21,6 @@
 #include "innodb/page.h"
 #include "libclone/base/status.h"
 #include "libclone/io/storage.h"
-#include "libclone/io/throttle.h"
 
 namespace mysqlclone {
 
@@ -54,19 +53,28 @@ class RedoArchiver {
   virtual Status health() = 0;
 };
 
+// MariaDB: the server's log positions (SHOW GLOBAL STATUS), the only way to tell final log bytes
+// in the ring from others.
+struct ServerLog {
+  // Innodb_lsn_current, asked after a read: the bytes read were intact (not yet overwritten by the
+  // next pass) if the server was less than one ring ahead of them.
+  innodb::Lsn current = 0;
+  // Innodb_lsn_flushed, asked before a read: only log below it is final. Past it the server may
+  // still be writing (a read can tear), and the rest of its last block is left-over buffer
+  // bytes that can hold whole, valid-looking mini-transactions of an earlier LSN.
+  innodb::Lsn flushed = 0;
+};
+
 struct RedoArchiverConfig {
   std::string source_datadir;  // where #innodb_redo / ib_logfile0 live
   Storage* storage = nullptr;  // the target; only create, append, extend_to, close and rename are used
   uint64_t source_capacity = 0;  // bytes of redo the server keeps (for the redo-lost advice)
-  // MariaDB only: the server's current LSN (Innodb_lsn_current), asked after each read to prove
-  // the bytes read were not overwritten meanwhile (the ring gives no other way to tell).
-  std::function<Result<innodb::Lsn>()> server_lsn;
+  // MariaDB only: how far the server's log goes (see ServerLog), asked after each read.
+  std::function<Result<ServerLog>()> server_log;
   // MySQL only, with --redo-consumer: tells the server (a registered redo log consumer) that
   // log up to this LSN is copied and may be reused. The server never overwrites log the
   // consumer has not passed: it makes its writers wait instead.
   std::function<Status(innodb::Lsn)> consumer_advance;
-  // Takes the bytes of log read, before they are copied: --max-rate (shared with the data copy).
-  Throttle* throttle = nullptr;
 };
 
 std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config);

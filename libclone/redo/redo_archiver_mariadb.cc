@@ -3,10 +3,17 @@
 // terminator byte to 1 (the first pass of a file that never wraps) — mariabackup's layout,
 // which the stock server recovers from (innodb-formats.md §4.3, §5.4).
 //
-// The ring's sequence bit only tells adjacent passes apart, so a reader lapped twice would see
-// valid-looking bytes of the wrong pass. After every read the server's current LSN W is asked:
-// bytes read at LSN x were intact when read if W < x + capacity (the server never writes more
-// than one capacity ahead of what it overwrites).
+// Which bytes of the ring are log of this LSN is not something the bytes can tell:
+// - the server writes whole blocks, and the rest of its last block is left-over buffer bytes,
+//   which can hold whole mini-transactions of an earlier LSN with the right terminator and CRC
+//   (seen on 10.11: taken, they were followed by bytes that never parsed, and the tailer stalled
+//   until the log was lost); a read racing a write can also tear;
+// - the sequence bit only tells adjacent passes apart, so a reader lapped twice would see
+//   valid-looking bytes of the wrong pass.
+// So the server is asked (ServerLog): only log below its flushed LSN F, asked before the read,
+// is taken; and bytes read at LSN x were intact when read if its current LSN W, asked after the
+// read, is below x + capacity (the server never writes more than one capacity ahead of what it
+// overwrites).
 //
 // The output is appended front to back: the header area at start (as ib_logfile0 of a backup,
 // under a temporary name that publish() renames into ib_logfile0: the server refuses a datadir
@@ -19,7 +26,11 @@
 #include <cerrno>
 #include <vector>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "innodb/redo_mariadb.h"
+#include "libclone/base/log.h"
 #include "libclone/io/read_file.h"
 #include "libclone/redo/redo_archiver.h"
 #include "libclone/redo/tail_loop.h"
@@ -31,8 +42,10 @@ namespace mr = innodb::mariadb_redo;
 using innodb::Lsn;
 
 constexpr size_t kViewBytes = 2 * mr::kMtrSizeMax;  // always room for one whole mini-transaction
-constexpr size_t kProbeBytes = 16 << 10;
-constexpr auto kLapCheckPeriod = std::chrono::milliseconds(50);
+// How often the server is asked while there is nothing final to read.
+constexpr auto kPollPeriod = std::chrono::milliseconds(20);
+// Log below the flushed LSN that does not parse this long is worth a warning naming the bytes.
+constexpr auto kStuckWarning = std::chrono::seconds(10);
 // Log read after hold() waits in memory for E; E follows within one query, so this is only
 // reached when the server writes very fast meanwhile (the tailer then waits for E).
 constexpr size_t kHoldBytes = 64 << 20;
@@ -162,7 +175,19 @@ class MariadbRedoArchiver : public RedoArchiver {
     return s;
   }
 
-  // Parses what the server has written since next_lsn(); returns whether anything was copied.
+  // Asks the server how far its log goes: fails when it has lapped `from` (the bytes read there
+  // may be of a later pass), else raises the flushed LSN that bounds the next read.
+  Status ask_server(Lsn from) {
+    last_query_ = std::chrono::steady_clock::now();
+    auto server = config_.server_log();
+    if (!server.is_ok()) return server.status();
+    if (server->current >= from + ring_.capacity)
+      return redo_lost(from, server->current, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+    flushed_ = std::max(flushed_, server->flushed);
+    return Status::ok();
+  }
+
+  // Parses what the server has flushed since next_lsn(); returns whether anything was copied.
   Result<bool> step(std::vector<uint8_t>& view, std::vector<uint8_t>& out) {
     const Lsn end = end_lsn_.load();
     if (end != kNoEnd) {
@@ -178,22 +203,29 @@ class MariadbRedoArchiver : public RedoArchiver {
       return false;  // E comes soon: wait for it rather than hold more
     }
     const Lsn from = next_lsn();
-    // Small probes while the server is idle, large reads while it writes.
-    const size_t want = size_t(std::min<uint64_t>(window_, ring_.capacity));
+    const auto now = std::chrono::steady_clock::now();
+    if (from >= flushed_) {  // nothing final to read yet
+      if (now - last_query_ < kPollPeriod) return false;
+      if (Status s = ask_server(from); !s.is_ok()) return s;
+      return flushed_ > from;  // read at once when there is
+    }
+    // Every whole mini-transaction below F fits: none is as long as kMtrSizeMax.
+    const size_t want = size_t(std::min<uint64_t>({flushed_ - from, kViewBytes, ring_.capacity}));
     if (Status s = read_ring(from, std::span<uint8_t>(view.data(), want)); !s.is_ok()) return s;
     // Read before hold() returned means read before E was asked for: it all ends at or before E.
     const bool held = held_.load();
     out.clear();
     Lsn lsn = from;
     std::vector<Lsn> ends;
+    mr::MiniTransaction first;
     for (size_t off = 0; off < want;) {
       if (lsn >= end) break;  // nothing after E is needed
       const mr::MiniTransaction m =
           mr::parse_mini_transaction(std::span<const uint8_t>(view.data() + off, want - off), lsn, ring_, encryption_);
+      if (off == 0) first = m;
       if (m.status == mr::MtrStatus::kCorrupt)
         return Status::error(ExitCode::kSourceIo, "corrupt redo record at LSN " + std::to_string(lsn));
-      if (m.status == mr::MtrStatus::kNeedMore && off == 0 && window_ < kViewBytes) window_ = kViewBytes;
-      if (m.status != mr::MtrStatus::kComplete) break;  // need more / not written yet: later
+      if (m.status != mr::MtrStatus::kComplete) break;  // the rest lies beyond F (or was lapped)
       if (lsn + m.size > end) return not_a_boundary(end);
       const size_t at = out.size();
       out.insert(out.end(), view.begin() + long(off), view.begin() + long(off + m.size));
@@ -205,25 +237,16 @@ class MariadbRedoArchiver : public RedoArchiver {
       ends.push_back(lsn);
     }
     if (out.empty()) {
-      if (window_ != kViewBytes) window_ = kProbeBytes;
-      // Nothing new may also mean lapped: bytes of a later pass read as "not written yet".
-      if (std::chrono::steady_clock::now() - last_lap_check_ > kLapCheckPeriod) {
-        last_lap_check_ = std::chrono::steady_clock::now();
-        auto server = config_.server_lsn();
-        if (!server.is_ok()) return server.status();
-        if (*server >= from + ring_.capacity)
-          return redo_lost(from, *server, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
-      }
+      // Log below F that does not parse: lapped (the lap check says so), or bytes we cannot
+      // follow, which the warning names long before the lap check calls the redo lost.
+      if (now - last_query_ < kPollPeriod) return false;
+      if (Status s = ask_server(from); !s.is_ok()) return s;
+      warn_if_stuck(from, first, std::span<const uint8_t>(view.data(), want), now);
       return false;
     }
-    window_ = kViewBytes;
-    if (config_.throttle)
-      if (Status s = config_.throttle->take(out.size()); !s.is_ok()) return s;
+    stuck_since_ = {};
     // Were the bytes intact when read? Only if the server had not yet written a full lap past them.
-    auto server = config_.server_lsn();
-    if (!server.is_ok()) return server.status();
-    if (*server >= from + ring_.capacity)
-      return redo_lost(from, *server, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+    if (Status s = ask_server(from); !s.is_ok()) return s;
     if (held && end == kNoEnd) {
       pending_.insert(pending_.end(), out.begin(), out.end());
       pending_ends_.insert(pending_ends_.end(), ends.begin(), ends.end());
@@ -232,6 +255,20 @@ class MariadbRedoArchiver : public RedoArchiver {
     }
     loop_.publish(pos_);
     return true;
+  }
+
+  // The server has flushed past `from` (and has for a while) but the bytes there do not parse:
+  // says what they are, once per place.
+  void warn_if_stuck(Lsn from, const mr::MiniTransaction& m, std::span<const uint8_t> bytes,
+                     std::chrono::steady_clock::time_point now) {
+    if (stuck_since_ == std::chrono::steady_clock::time_point{}) stuck_since_ = now;
+    if (now - stuck_since_ < kStuckWarning || stuck_warned_at_ == from) return;
+    stuck_warned_at_ = from;
+    log_warning("redo tailer: the server has flushed its log up to LSN {}, but the log at LSN {} (ib_logfile0 "
+                "offset {}) has not parsed for {} s (status {}, defect {}, first bytes {:02x})",
+                flushed_, from, mr::file_offset(ring_, from),
+                std::chrono::duration_cast<std::chrono::seconds>(now - stuck_since_).count(), int(m.status),
+                int(m.defect), fmt::join(bytes.first(std::min<size_t>(bytes.size(), 24)), " "));
   }
 
   RedoArchiverConfig config_;
@@ -248,8 +285,10 @@ class MariadbRedoArchiver : public RedoArchiver {
   Lsn file_checkpoint_end_ = 0;   // end of the mini-transaction holding FILE_CHECKPOINT for C
   std::atomic<bool> held_{false};
   std::atomic<Lsn> end_lsn_{kNoEnd};
-  size_t window_ = kViewBytes;
-  std::chrono::steady_clock::time_point last_lap_check_{};
+  Lsn flushed_ = 0;  // the server's flushed LSN as last asked: log below it is final
+  std::chrono::steady_clock::time_point last_query_{};
+  std::chrono::steady_clock::time_point stuck_since_{};  // log below F has not parsed since
+  Lsn stuck_warned_at_ = 0;
   TailLoop loop_;  // last: its thread stops before the members it uses go
 };
 

@@ -321,8 +321,6 @@ class MysqlRedoArchiver : public RedoArchiver {
         last = true;
       }
     }
-    if (take && config_.throttle)
-      if (Status s = config_.throttle->take(take); !s.is_ok()) return s;
     if (last) {
       if (Status s = append_through_end(buf.data(), take, end); !s.is_ok()) return s;
     } else if (held && end == kNoEnd) {
@@ -374,8 +372,8 @@ Status redo_lost(innodb::Lsn needed, innodb::Lsn server_reached, uint64_t capaci
                        "redo lost: the copy needed redo from LSN " + std::to_string(needed) +
                            " but the server, already at LSN " + std::to_string(server_reached) +
                            ", had overwritten it; the redo log (" + setting + " = " + std::to_string(capacity >> 20) +
-                           " MiB) is too small for the write load during the copy: make it larger, copy faster "
-                           "(higher or no --max-rate)" +
+                           " MiB) is too small for the write load during the copy: make it larger, so that the "
+                           "copy has more room to fall behind" +
                            (mysql ? ", or use --redo-consumer (the server then waits for the copy)" : ""));
 }
 

@@ -68,14 +68,15 @@ Load nontransactional_writer(const Server& s, unsigned max_seconds) {
   return sql_loop(s, "writer into ld.nt", body, max_seconds);
 }
 
-Load blob_writer(const Server& s, unsigned max_seconds) {
+Load blob_writer(const Server& s, unsigned max_seconds, double pause_seconds) {
   s.sql("CREATE DATABASE IF NOT EXISTS ld;\n"
         "CREATE TABLE IF NOT EXISTS ld.blobs (id BIGINT AUTO_INCREMENT PRIMARY KEY, b LONGBLOB) ENGINE=InnoDB;\n");
   const std::string body =
       "  echo \"INSERT INTO ld.blobs (b) SELECT REPEAT(CHAR(65 + (x.n + $i) % 26), 131072) FROM (SELECT 0 n UNION "
       "ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 "
       "UNION ALL SELECT 7) x;\"\n"
-      "  if [ $((i % 16)) = 0 ]; then echo \"DELETE FROM ld.blobs;\"; fi";
+      "  if [ $((i % 16)) = 0 ]; then echo \"DELETE FROM ld.blobs;\"; fi" +
+      (pause_seconds > 0 ? "\n  echo \"DO SLEEP(" + std::to_string(pause_seconds) + ");\"" : std::string());
   return sql_loop(s, "blob writer into ld.blobs", body, max_seconds);
 }
 

@@ -50,8 +50,9 @@ std::string create_nontransactional_table(const Server& s);
 Load nontransactional_writer(const Server& s, unsigned max_seconds);
 
 // Heavy redo: InnoDB table ld.blobs gets 1 MiB of new rows per statement (8 x 128 KiB), emptied
-// every 16 statements. Tens of MiB of redo per second.
-Load blob_writer(const Server& s, unsigned max_seconds);
+// every 16 statements. Tens of MiB of redo per second; with `pause_seconds` after each
+// statement, at most 1 MiB per pause.
+Load blob_writer(const Server& s, unsigned max_seconds, double pause_seconds = 0);
 
 // Bank-style transfers: InnoDB table bank.account holds kBankAccounts accounts of kBankBalance
 // each; every transaction moves an amount from one account to another, so the total and the

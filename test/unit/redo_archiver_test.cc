@@ -531,13 +531,15 @@ struct MariadbLog {
 // A fake ib_logfile0 with a ring of `capacity` bytes: log bytes go where the server puts them,
 // with the terminator of the pass they are on.
 struct MariadbSource {
-  MariadbSource(const fs::path& datadir, const MariadbLog& l, uint64_t capacity) : log(l), ring{md::kStartOffset, capacity} {
+  // `flushed`: where the fake server reports its log flushed to; write() moves it.
+  MariadbSource(const fs::path& datadir, const MariadbLog& l, uint64_t capacity, std::atomic<Lsn>& flushed_lsn)
+      : log(l), ring{md::kStartOffset, capacity}, flushed(flushed_lsn) {
     fs::create_directories(datadir);
     path = datadir / "ib_logfile0";
     create_file(path, md::kStartOffset + capacity);
     write_at(path, 0, log.area.data(), log.area.size());
   }
-  // Writes the log bytes [from, to), as the server would at that place of the ring.
+  // Writes the log bytes [from, to), as the server would at that place of the ring, and flushes.
   void write(Lsn from, Lsn to) {
     Bytes bytes(log.log.begin() + long(from - log.from), log.log.begin() + long(to - log.from));
     for (const auto& [lsn, m] : log.mtrs) {
@@ -550,16 +552,19 @@ struct MariadbSource {
       write_at(path, off, bytes.data() + (lsn - from), run);
       lsn += run;
     }
+    flushed = to;
   }
   const MariadbLog& log;
   md::Ring ring;
+  std::atomic<Lsn>& flushed;
   fs::path path;
 };
 
 struct MariadbRun {
   testpages::ScratchDir scratch;
   RecordingStorage storage;
-  std::atomic<Lsn> server_lsn{54906};
+  std::atomic<Lsn> server_lsn{54906};  // the server's current LSN, when ahead of `flushed`
+  std::atomic<Lsn> flushed{0};
   std::unique_ptr<RedoArchiver> archiver;
   fs::path datadir() const { return scratch.path / "datadir"; }
   void make() {
@@ -567,7 +572,10 @@ struct MariadbRun {
     c.source_datadir = datadir();
     c.storage = &storage;
     c.source_capacity = 64 << 10;
-    c.server_lsn = [this]() -> Result<Lsn> { return server_lsn.load(); };
+    c.server_log = [this]() -> Result<ServerLog> {
+      const Lsn f = flushed.load();
+      return ServerLog{std::max(server_lsn.load(), f), f};
+    };
     archiver = make_mariadb_redo_archiver(std::move(c));
   }
 };
@@ -610,7 +618,7 @@ TEST(MariadbRedoArchiver, RealLogTornMiniTransactionAndTheCopyEndsExactlyAtE) {
   const MariadbLog log;
   ASSERT_EQ(log.mtrs.size(), 136u);
   MariadbRun run;
-  MariadbSource src(run.datadir(), log, 64 << 10);
+  MariadbSource src(run.datadir(), log, 64 << 10, run.flushed);
   src.write(log.from, log.end_of(20) + 7);  // mtr 21 torn
   run.make();
   ASSERT_TRUE(run.archiver->start().is_ok());
@@ -638,7 +646,7 @@ TEST(MariadbRedoArchiver, RealLogTornMiniTransactionAndTheCopyEndsExactlyAtE) {
 TEST(MariadbRedoArchiver, EndWhereTheAppendedLogEndsDropsAllHeld) {
   const MariadbLog log;
   MariadbRun run;
-  MariadbSource src(run.datadir(), log, 64 << 10);
+  MariadbSource src(run.datadir(), log, 64 << 10, run.flushed);
   src.write(log.from, log.end_of(40));
   run.make();
   ASSERT_TRUE(run.archiver->start().is_ok());
@@ -652,6 +660,36 @@ TEST(MariadbRedoArchiver, EndWhereTheAppendedLogEndsDropsAllHeld) {
   expect_mariadb_output(run.storage, log, log.end_of(40));
 }
 
+// Past the flushed LSN the server's last block holds left-over buffer bytes: here whole, valid
+// mini-transactions of an earlier LSN (terminator and CRC fine). They are never taken; the log
+// written and flushed over them later is, byte for byte.
+TEST(MariadbRedoArchiver, ValidLookingBytesPastTheFlushedLsnAreNeverTaken) {
+  const MariadbLog log;
+  MariadbRun run;
+  MariadbSource src(run.datadir(), log, 64 << 10, run.flushed);
+  src.write(log.from, log.end_of(40));
+  run.make();
+  ASSERT_TRUE(run.archiver->start().is_ok());
+  ASSERT_TRUE(eventually([&] { return run.archiver->copied_lsn() == log.end_of(40); }));
+  const Bytes stale(log.log.begin() + long(log.mtrs[1].first - log.from), log.log.begin() + long(log.end_of(20) - log.from));
+  ASSERT_LT(stale.size(), log.end_of(100) - log.end_of(40));
+  write_at(src.path, md::file_offset(src.ring, log.end_of(40)), stale.data(), stale.size());
+  // They do parse where they lie: only the flushed LSN tells them apart.
+  const md::MiniTransaction m =
+      md::parse_mini_transaction(stale, log.end_of(40), src.ring, md::Encryption::kNone);
+  ASSERT_EQ(m.status, md::MtrStatus::kComplete);
+  run.server_lsn = log.end_of(100);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(run.archiver->copied_lsn(), log.end_of(40));
+  src.write(log.end_of(40), log.end_of(100));
+  ASSERT_TRUE(eventually([&] { return run.archiver->copied_lsn() == log.end_of(100); }));
+  run.archiver->hold();
+  run.archiver->set_end_lsn(log.end_of(100));
+  ASSERT_TRUE(run.archiver->finish_at(log.end_of(100), std::chrono::seconds(10)).is_ok());
+  ASSERT_TRUE(run.archiver->publish().is_ok());
+  expect_mariadb_output(run.storage, log, log.end_of(100));
+}
+
 // The same log in a ring small enough that it wraps in the middle (the second pass carries
 // terminator 0): the copy reads across the wrap point and re-lays every byte on one first pass.
 TEST(MariadbRedoArchiver, ReadsAcrossTheRingsWrapPoint) {
@@ -660,7 +698,7 @@ TEST(MariadbRedoArchiver, ReadsAcrossTheRingsWrapPoint) {
   ASSERT_LT(log.from, md::kStartOffset + capacity);
   ASSERT_GT(log.end_of(135), md::kStartOffset + capacity);
   MariadbRun run;
-  MariadbSource src(run.datadir(), log, capacity);
+  MariadbSource src(run.datadir(), log, capacity, run.flushed);
   src.write(log.from, log.end_of(50));
   run.make();
   ASSERT_TRUE(run.archiver->start().is_ok());
@@ -679,7 +717,7 @@ TEST(MariadbRedoArchiver, ReadsAcrossTheRingsWrapPoint) {
 TEST(MariadbRedoArchiver, EndThatIsNoBoundaryIsRefused) {
   const MariadbLog log;
   MariadbRun run;
-  MariadbSource src(run.datadir(), log, 64 << 10);
+  MariadbSource src(run.datadir(), log, 64 << 10, run.flushed);
   src.write(log.from, log.end_of(40));
   run.make();
   ASSERT_TRUE(run.archiver->start().is_ok());
@@ -697,7 +735,7 @@ TEST(MariadbRedoArchiver, EndThatIsNoBoundaryIsRefused) {
 TEST(MariadbRedoArchiver, LappedIsRedoLost) {
   const MariadbLog log;
   MariadbRun run;
-  MariadbSource src(run.datadir(), log, 64 << 10);
+  MariadbSource src(run.datadir(), log, 64 << 10, run.flushed);
   src.write(log.from, log.end_of(30));
   run.make();
   ASSERT_TRUE(run.archiver->start().is_ok());

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -412,7 +413,7 @@ Status mysql_backup(Context& c) {
   if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
   const auto ddl_blocked = Clock::now();
   if (Status s = scan_source(c); !s.is_ok()) return s;
-  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity, {}, {}, &c.progress.copy.throttle};
+  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity, {}, {}};
   if (c.options.redo_consumer) {
     auto advance = register_redo_consumer(c);
     if (!advance.is_ok()) return advance.status();
@@ -473,6 +474,23 @@ Result<innodb::Lsn> mariadb_current_lsn(Session& s) {
   return parse_u64(*(*rows)[0][1], "the server's Innodb_lsn_current", UINT64_MAX, ExitCode::kUnsupported);
 }
 
+// One query for both: the tailer asks after every read.
+Result<ServerLog> mariadb_server_log(Session& s) {
+  auto rows = s.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_lsn_current', 'Innodb_lsn_flushed')");
+  if (!rows.is_ok()) return rows.status();
+  std::optional<innodb::Lsn> current, flushed;
+  for (const auto& row : *rows) {
+    if (row.size() < 2 || !row[0] || !row[1]) continue;
+    // Runs on the redo tailer's thread, where an exception would end the process.
+    auto value = parse_u64(*row[1], "the server's " + *row[0], UINT64_MAX, ExitCode::kUnsupported);
+    if (!value.is_ok()) return value.status();
+    (*row[0] == "Innodb_lsn_current" ? current : flushed) = *value;
+  }
+  if (!current || !flushed)
+    return Status::error(ExitCode::kUnsupported, "the server does not report Innodb_lsn_current and Innodb_lsn_flushed");
+  return ServerLog{*current, *flushed};
+}
+
 Result<EndPoint> mariadb_read_end_point(Session& s) {
   auto lsn = mariadb_current_lsn(s);
   if (!lsn.is_ok()) return lsn.status();
@@ -507,12 +525,11 @@ Status mariadb_backup(Context& c) {
   auto shared = std::make_shared<Session>(std::move(lsn_session).value());
   auto lsn_mutex = std::make_shared<std::mutex>();
   RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity,
-                        [shared, lsn_mutex]() -> Result<innodb::Lsn> {
+                        [shared, lsn_mutex]() -> Result<ServerLog> {
                           std::lock_guard lock(*lsn_mutex);
-                          return mariadb_current_lsn(*shared);
+                          return mariadb_server_log(*shared);
                         },
-                        {},
-                        &c.progress.copy.throttle};
+                        {}};
   if (Status s = start_archiver(c, make_mariadb_redo_archiver(rc)); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   // SQL-layer metadata and a first pass over the non-transactional tables while only DDL is
