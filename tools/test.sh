@@ -16,5 +16,10 @@ tools/package-test.sh  # the .deb from build-release: lintian, a throwaway insta
 ctest --test-dir build-asan -L unit --output-on-failure -j "$(nproc)" -E '^MysqlRedoArchiver\.OutOfDescriptorsFailsTheTailer$'
 tools/fuzz.sh 20
 ctest --test-dir build --output-on-failure -L unit -j "$(nproc)"
+# Every fresh test server is a copy of one datadir per flavour and page size made in this run
+# (tools/servers/server.sh, MYSQLCLONE_SERVER_CACHE), not an init of its own.
+MYSQLCLONE_SERVER_CACHE=$(mktemp -d /tmp/mcsc.XXXXXX)
+export MYSQLCLONE_SERVER_CACHE
+trap 'rm -rf "$MYSQLCLONE_SERVER_CACHE"' EXIT
 ctest --test-dir build --output-on-failure -L integration -j 2
 echo "== all tests done in $(( $(date +%s) - start )) s"
