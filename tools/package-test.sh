@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Acceptance of the Debian package (issue 13), run by tools/test.sh after tools/build.sh
-# --release: makes the .deb from BUILD (default build-release), runs lintian (any error fails),
+# release: makes the .deb from BUILD (default build-release), runs lintian (any error fails),
 # installs the package into a throwaway root (never into this machine's system) and checks what
 # a user gets: the binary and its version, the man page, the bash completion, the systemd units.
 #   tools/package-test.sh [BUILD]
