@@ -121,6 +121,10 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
             return (end && *end == '\0' && d > 0) ? "" : "must be a positive number of MiB/s, not '" + v + "'";
           },
           "MiB/s"));
+  cmd->add_option("--redo-file-size", options->redo_file_size_mib,
+                  "MySQL: size in MiB of each redo file of the copy but the last (default: 1024); the copy's "
+                  "redo spans as many files as it needs")
+      ->check(CLI::Range(1, 16384));
   cmd->add_flag("--redo-consumer", options->redo_consumer,
                 "MySQL: register as a redo log consumer so no redo is lost; the server's writes wait when the "
                 "copy falls a whole redo capacity behind");

@@ -157,6 +157,17 @@ std::optional<HeaderArea> build_header_area(Lsn checkpoint_lsn, uint32_t log_uui
   return area;
 }
 
+std::optional<HeaderArea> build_next_header_area(const HeaderArea& first, Lsn start_lsn) {
+  auto header = parse_file_header(ConstBlock(first.data(), kBlockSize));
+  if (!header || start_lsn % kBlockSize != 0 || start_lsn <= header->start_lsn) return std::nullopt;
+  HeaderArea area = first;
+  header->start_lsn = start_lsn;
+  if (!serialize_file_header(*header, block_of(area, 0))) return std::nullopt;
+  serialize_checkpoint_block(0, block_of(area, kCheckpoint1Offset));
+  serialize_checkpoint_block(0, block_of(area, kCheckpoint2Offset));
+  return area;
+}
+
 bool trim_last_block(MutableBlock block, Lsn end_lsn) {
   if (!is_mtr_boundary(end_lsn)) return false;
   // Only a valid full block, or a partial one, holds log past its start.

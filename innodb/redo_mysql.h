@@ -5,9 +5,9 @@
 // (MySQL log0constants.h, log0files_io.h/.cc, log0recv.cc, log0log.cc). Pure functions over
 // bytes; every 512-byte block is passed as a fixed-size span so its length needs no checking.
 //
-// Only single-file output is supported for now: when the log to write does not fit in one
-// file of the largest size the server accepts, recovery_file_size() says so and the caller
-// must refuse (writing #ib_redo0…k with contiguous ranges is a possible extension, §5.2).
+// The log of a restore may span several files #ib_redo0…k with contiguous LSN ranges: MySQL
+// 9.7.4 recovers such a set (seen: 4 files of 16 MiB, 50 files of 1 MiB — more than the 32 it
+// keeps itself — with or without FILE_FULL on all but the newest).
 #pragma once
 
 #include <array>
@@ -180,6 +180,13 @@ using HeaderArea = std::array<uint8_t, kHeaderAreaSize>;
 std::optional<HeaderArea> build_header_area(Lsn checkpoint_lsn, uint32_t log_uuid, std::string_view creator,
                                             std::optional<ConstBlock> encryption_block = std::nullopt);
 
+// Blocks 0..3 of a later file of the same log (#ib_redo1 and on): `first`'s header with
+// start_lsn = `start_lsn`, checkpoint blocks holding 0 (a checkpoint outside a file's own range
+// is ignored, but 9.7.4 logs "[ERROR] ... the file is corrupted" for each), block 2 as in
+// `first`. nullopt unless `first` has a valid header and start_lsn is a multiple of
+// kBlockSize past its start_lsn.
+std::optional<HeaderArea> build_next_header_area(const HeaderArea& first, Lsn start_lsn);
+
 // Cuts the block holding `end_lsn` so that the log ends exactly there: data_len = end_lsn mod
 // 512 (encrypted bit kept), bytes [data_len, 508) zeroed, hdr_no and epoch_no kept,
 // first_rec_group clamped to data_len, checksum recomputed. False (block untouched) unless
@@ -190,10 +197,13 @@ std::optional<HeaderArea> build_header_area(Lsn checkpoint_lsn, uint32_t log_uui
 constexpr uint64_t kRecoveryFileSlack = 1 << 20;         // room for the restarted server to write
 constexpr uint64_t kMinRecoveryFileSize = 8 << 20;       // what xtrabackup writes
 constexpr uint64_t kMaxFileSize = uint64_t(16) << 30;    // innodb_redo_log_capacity max / 32
+// The size of each file but the last when the log spans several: large enough that a span of
+// tens of GiB stays a few dozen files, small enough to be one unit of a target's disk.
+constexpr uint64_t kSpanFileSize = uint64_t(1) << 30;
 
-// Size of a one-file #ib_redo0 for `log_bytes` bytes of data blocks: a multiple of 1 MiB (so
-// of every page size), with header area and slack, at least kMinRecoveryFileSize. nullopt when
-// that exceeds kMaxFileSize: more than one file would be needed, which is not supported yet.
+// Size of the last (or only) file for `log_bytes` bytes of data blocks in it: a multiple of
+// 1 MiB (so of every page size), with header area and slack, at least kMinRecoveryFileSize.
+// nullopt beyond kMaxFileSize.
 std::optional<uint64_t> recovery_file_size(uint64_t log_bytes);
 
 }  // namespace innodb::mysql_redo

@@ -75,6 +75,9 @@ struct RedoArchiverConfig {
   // log up to this LSN is copied and may be reused. The server never overwrites log the
   // consumer has not passed: it makes its writers wait instead.
   std::function<Status(innodb::Lsn)> consumer_advance;
+  // MySQL only: the size of each output file but the last (a multiple of 1 MiB); 0 for
+  // innodb::mysql_redo::kSpanFileSize. Tests make it small to span several files.
+  uint64_t span_file_size = 0;
 };
 
 std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config);

@@ -1,12 +1,15 @@
 // MySQL 8.0.30+: copies 512-byte log blocks from #innodb_redo/#ib_redoN into the target's
-// #innodb_redo/#ib_redo0 as they are written. Every block names its own place in the log
+// #innodb_redo/#ib_redo0 (and #ib_redo1… when the log outgrows a file) as they are written. Every block names its own place in the log
 // (hdr_no + epoch), so a block of a later lap — the server reused log we had not copied — is
 // recognised for certain and ends the backup with "redo lost".
 //
 // The output is appended front to back: the header area (format 6, a new uuid, start_lsn =
 // the block of C, both checkpoints = C) at start — a server cannot start on it early, the
 // target's #clone/#status_in_progress guard refuses it until the copy is complete — then full
-// blocks as they are read, then the block holding E trimmed to end there, then zeros.
+// blocks as they are read, then the block holding E trimmed to end there, then zeros. A file
+// that is full (config.span_file_size) is closed as it is and the next one begins with the
+// same header but its own start_lsn and no checkpoint: no limit on the span, and nothing is
+// ever rewritten.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -36,7 +39,8 @@ constexpr size_t kHoldBytes = 64 << 20;
 constexpr auto kConsumerPeriod = std::chrono::milliseconds(50);
 constexpr Lsn kNoEnd = ~Lsn(0);
 const char* const kRedoDir = "#innodb_redo";
-const char* const kOutput = "#innodb_redo/#ib_redo0";
+
+std::string output_name(size_t index) { return std::string(kRedoDir) + "/#ib_redo" + std::to_string(index); }
 
 // One #ib_redoN of the source, kept open while the name exists: the server recycles a file by
 // renaming it (to #ib_redoN_tmp, later to a new id with a new header), so a name that is gone
@@ -100,8 +104,7 @@ class MysqlRedoArchiver : public RedoArchiver {
     if (h.flags & mr::kFlagNoLogging)
       return Status::error(ExitCode::kUnsupported, "the server's redo log is disabled: a copy could not be recovered");
     checkpoint_ = cp->lsn;
-    start_block_ = mr::block_start_of(checkpoint_);
-    appended_end_ = start_block_;
+    appended_end_ = mr::block_start_of(checkpoint_);
     loop_.publish(checkpoint_);
 
     std::random_device rd;
@@ -109,10 +112,11 @@ class MysqlRedoArchiver : public RedoArchiver {
     while (uuid == 0) uuid = rd();
     auto header = mr::build_header_area(checkpoint_, uuid, h.creator);
     if (!header) return Status::error(ExitCode::kInternal, "cannot build a redo header for creator '" + h.creator + "'");
-    auto out = config_.storage->create(kOutput);
-    if (!out.is_ok()) return out.status();
-    out_ = std::move(out).value();
-    if (Status s = out_->append(*header); !s.is_ok()) return s;
+    first_header_ = *header;
+    file_size_ = config_.span_file_size ? config_.span_file_size : mr::kSpanFileSize;
+    if (file_size_ % (1 << 20) != 0 || file_size_ > mr::kMaxFileSize)
+      return Status::error(ExitCode::kInternal, "redo output files of " + std::to_string(file_size_) + " bytes");
+    if (Status s = open_output(0, *header); !s.is_ok()) return s;
     loop_.start([this, buf = std::make_shared<AlignedBuffer>(kReadBytes)] { return step(*buf); });
     return Status::ok();
   }
@@ -132,11 +136,9 @@ class MysqlRedoArchiver : public RedoArchiver {
     if (Status s = loop_.wait_and_stop(end_lsn, timeout); !s.is_ok()) return s;
     // What was appended before E was known may already reach past it (and count as copied).
     if (!done_) return written_past(end_lsn);
-    const uint64_t data_bytes = mr::block_start_of(end_lsn) + mr::kBlockSize - start_block_;
-    auto size = mr::recovery_file_size(data_bytes);
-    if (!size)
-      return Status::error(ExitCode::kUnsupported, "the redo to keep (" + std::to_string(data_bytes) +
-                                                       " bytes) needs more than one redo file, not supported yet");
+    // The last file: its blocks, then room for the restarted server to write.
+    auto size = mr::recovery_file_size(appended_end_ - file_start_);
+    if (!size) return Status::error(ExitCode::kInternal, "the last redo file outgrew its size");
     if (Status s = out_->extend_to(*size); !s.is_ok()) return s;
     return out_->close();
   }
@@ -156,9 +158,34 @@ class MysqlRedoArchiver : public RedoArchiver {
   // Where the next block to read starts: after what is appended and what is held.
   Lsn next_block() const { return appended_end_ + pending_.size(); }
 
+  // Starts output file `index`, whose data begins at appended_end_.
+  Status open_output(size_t index, const mr::HeaderArea& header) {
+    if (out_)
+      if (Status s = out_->close(); !s.is_ok()) return s;
+    auto out = config_.storage->create(output_name(index));
+    if (!out.is_ok()) return out.status();
+    out_ = std::move(out).value();
+    file_index_ = index;
+    file_start_ = appended_end_;
+    return out_->append(header);
+  }
+
+  // Whole blocks, into as many files as they fill.
   Status append(const uint8_t* data, size_t n) {
-    if (Status s = out_->append(std::span<const uint8_t>(data, n)); !s.is_ok()) return s;
-    appended_end_ += n;
+    while (n > 0) {
+      const uint64_t room = file_size_ - mr::kHeaderAreaSize - (appended_end_ - file_start_);
+      if (room == 0) {
+        auto header = mr::build_next_header_area(first_header_, appended_end_);
+        if (!header) return Status::error(ExitCode::kInternal, "cannot build the header of a redo file");
+        if (Status s = open_output(file_index_ + 1, *header); !s.is_ok()) return s;
+        continue;
+      }
+      const size_t take = size_t(std::min<uint64_t>(room, n));
+      if (Status s = out_->append(std::span<const uint8_t>(data, take)); !s.is_ok()) return s;
+      appended_end_ += take;
+      data += take;
+      n -= take;
+    }
     return Status::ok();
   }
 
@@ -346,8 +373,11 @@ class MysqlRedoArchiver : public RedoArchiver {
   RedoArchiverConfig config_;
   std::map<std::string, SourceFile> files_;
   Lsn checkpoint_ = 0;
-  Lsn start_block_ = 0;
-  std::unique_ptr<StorageFile> out_;
+  mr::HeaderArea first_header_{};  // of #ib_redo0; the later files' headers derive from it
+  uint64_t file_size_ = 0;         // of each output file but the last
+  std::unique_ptr<StorageFile> out_;  // the output file being appended to
+  size_t file_index_ = 0;
+  Lsn file_start_ = 0;    // LSN of its first data byte
   Lsn appended_end_ = 0;  // end of the blocks appended to the target
   std::vector<uint8_t> pending_;  // full blocks read after hold(), from appended_end_ on
   Lsn partial_seen_ = 0;  // the furthest end of a partial block seen

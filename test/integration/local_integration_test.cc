@@ -140,10 +140,12 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
 
   // The three runs differ in the way the copy is asked for, all of them must hold: run 1 over
   // the socket at full speed, run 2 over TCP throttled (a longer copy under load: more fuzzy
-  // pages, more redo), run 3 over the socket with one copy thread, throttled.
+  // pages, more redo; on MySQL that redo in files of 8 MiB, so it spans several), run 3 over
+  // the socket with one copy thread, throttled.
   std::vector<std::string> conn = run == 2 ? via_tcp(src) : via_socket(src);
   std::vector<std::string> extra;
   if (run == 2) extra = {"--max-rate", "20"};
+  if (run == 2 && !mariadb) extra.insert(extra.end(), {"--redo-file-size", "8"});
   if (run == 3) extra = {"--parallel", "1", "--max-rate", "20"};
 
   // The load: bounded in time (10 min at most), killed when stopped or by the destructors.
@@ -207,6 +209,20 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
   const std::string binlog_info = it::read_file(target + "/xtrabackup_binlog_info");
   EXPECT_TRUE(contains(binlog_info, binlog_file) && contains(binlog_info, std::to_string(binlog_pos)))
       << "xtrabackup_binlog_info: " << binlog_info;
+
+  // The redo: #ib_redo0, #ib_redo1, ... with no gap, as many as the span fills.
+  if (!mariadb) {
+    const uint64_t file_size = (run == 2 ? 8 : 1024) * kMiB, per_file = file_size - 2048;
+    const uint64_t blocks = (e - e % 512 + 512) - (c - c % 512);  // the block of C through that of E
+    const size_t expected = size_t((blocks + per_file - 1) / per_file);
+    size_t found = 0;
+    while (fs::exists(target + "/#innodb_redo/#ib_redo" + std::to_string(found))) ++found;
+    EXPECT_EQ(found, expected) << "redo files for E - C = " << (e - c);
+    EXPECT_EQ(it::listing(target + "/#innodb_redo").size(), found) << "other files in #innodb_redo";
+    if (run == 2) {
+      EXPECT_GE(found, 3u) << "the redo span did not cross three files: E - C = " << (e - c);
+    }
+  }
 
   // verify understands a finished copy: complete, every page good.
   auto v = it::mysqlclone_bounded({"verify", target}, 600);

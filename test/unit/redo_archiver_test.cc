@@ -216,11 +216,12 @@ struct MysqlRun {
   RecordingStorage storage;
   std::unique_ptr<RedoArchiver> archiver;
   fs::path datadir() const { return scratch.path / "datadir"; }
-  void make(uint64_t capacity = 8 << 20) {
+  void make(uint64_t capacity = 8 << 20, uint64_t span_file_size = 0) {
     RedoArchiverConfig c;
     c.source_datadir = datadir();
     c.storage = &storage;
     c.source_capacity = capacity;
+    c.span_file_size = span_file_size;
     archiver = make_mysql_redo_archiver(std::move(c));
   }
 };
@@ -300,6 +301,66 @@ TEST(MysqlRedoArchiver, RealBlocksTornBlockGrowsAndTheCopyEndsExactlyAtE) {
   EXPECT_EQ(run.archiver->copied_lsn(), end);
   ASSERT_TRUE(run.archiver->publish().is_ok());
   expect_mysql_output(run.storage, checkpoint, end, real);
+}
+
+// A span longer than one output file: full files of exactly the given size, then the last one
+// with the slack; contiguous LSN ranges, one uuid, the checkpoint only in the file that holds
+// it, every block in order (MySQL 9.7.4 recovers such a set, redo_mysql.h).
+TEST(MysqlRedoArchiver, ALongSpanFillsFileAfterFileWithContiguousRanges) {
+  MysqlRun run;
+  constexpr size_t kSourceBlocks = 2048;  // 1 MiB of blocks per source file
+  MysqlSource src(run.datadir(), kSourceBlocks);
+  const Lsn base = 1 << 20, checkpoint = base + 40;
+  const Lsn last = src.file_start(base, 3) - kB;  // the last block of the third file holds E
+  auto source_block = [&](Lsn b) { return synthetic_block(b, b == last ? 200 : kB); };
+  for (uint64_t f = 0; f < 3; ++f) {
+    src.add_file(10 + f, src.file_start(base, f), f == 0 ? checkpoint : 0);
+    for (size_t i = 0; i < kSourceBlocks; ++i) {
+      const Lsn b = src.file_start(base, f) + i * kB;
+      src.put_block(10 + f, b, source_block(b));
+    }
+  }
+  const uint64_t file_size = 1 << 20;
+  run.make(8 << 20, file_size);
+  ASSERT_TRUE(run.archiver->start().is_ok());
+  ASSERT_TRUE(eventually([&] { return run.archiver->copied_lsn() >= last; }));
+  run.archiver->hold();
+  const Lsn end = last + 150;
+  run.archiver->set_end_lsn(end);
+  ASSERT_TRUE(run.archiver->finish_at(end, std::chrono::seconds(10)).is_ok());
+
+  const uint64_t per_file = file_size - mr::kHeaderAreaSize;  // data bytes of a full file
+  const uint64_t data = last + kB - base;
+  const size_t files = size_t((data + per_file - 1) / per_file);
+  ASSERT_EQ(files, 4u);
+  EXPECT_FALSE(run.storage.has("#innodb_redo/#ib_redo4"));
+  std::optional<mr::FileHeader> first_header;
+  for (size_t k = 0; k < files; ++k) {
+    const RecordedFile out = run.storage.file("#innodb_redo/#ib_redo" + std::to_string(k));
+    ASSERT_TRUE(out.closed) << k;
+    const uint64_t in_file = std::min(per_file, data - k * per_file);
+    ASSERT_EQ(out.appended, mr::kHeaderAreaSize + in_file) << k;
+    ASSERT_EQ(out.bytes.size(), k + 1 < files ? file_size : *mr::recovery_file_size(in_file)) << k;
+    auto header = mr::parse_file_header(mr::ConstBlock(out.bytes.data(), kB));
+    ASSERT_TRUE(header) << k;
+    if (!first_header) first_header = header;
+    EXPECT_EQ(header->start_lsn, base + k * per_file) << k;
+    EXPECT_EQ(header->log_uuid, first_header->log_uuid) << k;
+    EXPECT_EQ(header->creator, "MySQL 9.7.4") << k;
+    EXPECT_EQ(header->flags, 0u) << k;
+    const Lsn cp = k == 0 ? checkpoint : 0;
+    EXPECT_EQ(mr::parse_checkpoint_block(mr::ConstBlock(out.bytes.data() + mr::kCheckpoint1Offset, kB)), cp) << k;
+    EXPECT_EQ(mr::parse_checkpoint_block(mr::ConstBlock(out.bytes.data() + mr::kCheckpoint2Offset, kB)), cp) << k;
+    for (uint64_t off = 0; off < in_file; off += kB) {
+      const Lsn b = header->start_lsn + off;
+      Block want = source_block(b);
+      if (b == last) {
+        ASSERT_TRUE(mr::trim_last_block(want, end));
+      }
+      ASSERT_TRUE(std::equal(want.begin(), want.end(), out.bytes.begin() + long(mr::kHeaderAreaSize + off)))
+          << "block at LSN " << b << " in file " << k;
+    }
+  }
 }
 
 // E at the end of a block's data: the server's LSN of a boundary never falls on the 16 bytes

@@ -386,6 +386,34 @@ TEST(MysqlRedoWrite, HeaderAreaRefusals) {
   EXPECT_FALSE(build_header_area(161606548, 1, std::string(kMaxCreatorLength + 1, 'c')));
 }
 
+// A later file of the same log: the first file's header with its own start LSN, no checkpoint
+// (0 in both slots, valid CRCs), the same encryption block.
+TEST(MysqlRedoWrite, NextHeaderAreaContinuesTheFirstFilesLog) {
+  Block enc;
+  for (size_t i = 0; i < enc.size(); ++i) enc[i] = uint8_t(i * 7);
+  const auto first = build_header_area(161606548, 0x7b3bbf3d, "MySQL 9.7.4", ConstBlock(enc));
+  ASSERT_TRUE(first);
+  const Lsn start = 161606144 + (1 << 20) - kHeaderAreaSize;
+  const auto next = build_next_header_area(*first, start);
+  ASSERT_TRUE(next);
+  const auto h = parse_file_header(block_at(*next, 0));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->format, 6u);
+  EXPECT_EQ(h->log_uuid, 0x7b3bbf3du);
+  EXPECT_EQ(h->start_lsn, start);
+  EXPECT_EQ(h->creator, "MySQL 9.7.4");
+  EXPECT_EQ(h->flags, 0u);
+  EXPECT_EQ(parse_checkpoint_block(block_at(*next, kCheckpoint1Offset)), Lsn{0});
+  EXPECT_EQ(parse_checkpoint_block(block_at(*next, kCheckpoint2Offset)), Lsn{0});
+  EXPECT_TRUE(std::equal(enc.begin(), enc.end(), next->begin() + kEncryptionBlockOffset));
+
+  EXPECT_FALSE(build_next_header_area(*first, start + 100));     // not a block start
+  EXPECT_FALSE(build_next_header_area(*first, 161606144));       // not past the first file's start
+  HeaderArea damaged = *first;
+  damaged[20] ^= 1;
+  EXPECT_FALSE(build_next_header_area(damaged, start));           // header CRC
+}
+
 TEST(MysqlRedoWrite, TrimsAFullBlockAtTheEnd) {
   const Lsn s = 68230144, e = s + 318;  // §5.2: E = 68230462, its block already full
   Block b = data_block(s, 512, 24);

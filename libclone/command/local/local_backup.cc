@@ -413,7 +413,8 @@ Status mysql_backup(Context& c) {
   if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
   const auto ddl_blocked = Clock::now();
   if (Status s = scan_source(c); !s.is_ok()) return s;
-  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity, {}, {}};
+  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity, {}, {},
+                        c.options.redo_file_size_mib << 20};
   if (c.options.redo_consumer) {
     auto advance = register_redo_consumer(c);
     if (!advance.is_ok()) return advance.status();

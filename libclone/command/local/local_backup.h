@@ -35,6 +35,7 @@ struct LocalBackupOptions {
   double max_rate_mib = 0;      // throttle of the data copy, MiB/s; 0 = none
   unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E
   bool redo_consumer = false;   // MySQL: register as a redo log consumer (the server waits for us)
+  uint64_t redo_file_size_mib = 0;  // MySQL: each output redo file but the last; 0 = the default
   unsigned lock_wait_timeout_seconds = 60;  // how long one lock statement may wait (and writers behind it)
   // A replica: stop its appliers around the end point until no replicated temporary table is
   // open (applier_pause.h), waiting at most this long.
