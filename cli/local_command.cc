@@ -52,6 +52,8 @@ void print_human(const LocalBackupResult& r, FILE* out) {
   fmt::print(out, "consistent at LSN {} (redo from {}), binlog {}:{}{}{}\n", r.end.lsn, r.checkpoint_lsn,
              r.end.binlog_file, r.end.binlog_position, r.end.gtid.empty() ? "" : ", GTID ", r.end.gtid);
   fmt::print(out, "DDL was blocked {} ms, commits {} ms\n", r.ddl_blocked_ms, r.commits_blocked_ms);
+  fmt::print(out, "redo: {} kept, the tailer at most {} behind the server\n", human_bytes(double(r.end.lsn - r.checkpoint_lsn)),
+             human_bytes(double(r.redo_peak_lag)));
   const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
   fmt::print(out, "start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
              r.server.version.text(), r.stream_bytes ? "DIR (after mysqlclone extract --target-dir DIR)" : r.target_dir);
@@ -155,7 +157,14 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       return;
     }
     BackupProgress progress;
-    ProgressDisplay display("copy", progress.copy.done_bytes, progress.copy.total_bytes, !global.quiet);
+    // The redo the copy holds grows with the server's writes, and a lag that grows warns of a
+    // "redo lost" coming.
+    auto label = [&progress] {
+      const uint64_t span = progress.redo.span;
+      if (span == 0) return std::string("copy");
+      return fmt::format("copy (redo {}, {} behind)", human_bytes(double(span)), human_bytes(double(progress.redo.lag)));
+    };
+    ProgressDisplay display(label, progress.copy.done_bytes, progress.copy.total_bytes, !global.quiet);
     auto result = run_local_backup(*options, progress);
     display.stop();
     if (!result.is_ok()) {

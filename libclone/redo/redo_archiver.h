@@ -13,6 +13,7 @@
 // appended and the rest dropped.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -53,8 +54,17 @@ class RedoArchiver {
   virtual Status health() = 0;
 };
 
-// MariaDB: the server's log positions (SHOW GLOBAL STATUS), the only way to tell final log bytes
-// in the ring from others.
+// What a DBA watches while a copy runs (progress, --json): how much redo the copy holds, and how
+// far the tailer is behind the server — trouble coming shows there long before "redo lost".
+struct RedoProgress {
+  std::atomic<uint64_t> span{0};      // bytes of redo copied from the start checkpoint on
+  std::atomic<uint64_t> lag{0};       // how far the server's LSN was ahead of the copy, last asked
+  std::atomic<uint64_t> peak_lag{0};  // the largest lag seen
+  void record(innodb::Lsn checkpoint, innodb::Lsn copied, innodb::Lsn server);
+};
+
+// The server's log positions (SHOW GLOBAL STATUS). MariaDB: the only way to tell final log
+// bytes in the ring from others. MySQL: only for the lag.
 struct ServerLog {
   // Innodb_lsn_current, asked after a read: the bytes read were intact (not yet overwritten by the
   // next pass) if the server was less than one ring ahead of them.
@@ -69,7 +79,8 @@ struct RedoArchiverConfig {
   std::string source_datadir;  // where #innodb_redo / ib_logfile0 live
   Storage* storage = nullptr;  // the target; only create, append, extend_to, close and rename are used
   uint64_t source_capacity = 0;  // bytes of redo the server keeps (for the redo-lost advice)
-  // MariaDB only: how far the server's log goes (see ServerLog), asked after each read.
+  // How far the server's log goes (see ServerLog): MariaDB asks after each read, MySQL once a
+  // second (none: no lag in `progress`).
   std::function<Result<ServerLog>()> server_log;
   // MySQL only, with --redo-consumer: tells the server (a registered redo log consumer) that
   // log up to this LSN is copied and may be reused. The server never overwrites log the
@@ -78,6 +89,7 @@ struct RedoArchiverConfig {
   // MySQL only: the size of each output file but the last (a multiple of 1 MiB); 0 for
   // innodb::mysql_redo::kSpanFileSize. Tests make it small to span several files.
   uint64_t span_file_size = 0;
+  RedoProgress* progress = nullptr;  // updated as the copy goes, when given
 };
 
 std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config);

@@ -184,7 +184,13 @@ class MariadbRedoArchiver : public RedoArchiver {
     if (server->current >= from + ring_.capacity)
       return redo_lost(from, server->current, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
     flushed_ = std::max(flushed_, server->flushed);
+    server_current_ = server->current;
+    report();
     return Status::ok();
+  }
+
+  void report() {
+    if (config_.progress) config_.progress->record(checkpoint_.checkpoint, pos_, server_current_);
   }
 
   // Parses what the server has flushed since next_lsn(); returns whether anything was copied.
@@ -254,6 +260,7 @@ class MariadbRedoArchiver : public RedoArchiver {
       return s;
     }
     loop_.publish(pos_);
+    report();
     return true;
   }
 
@@ -286,6 +293,7 @@ class MariadbRedoArchiver : public RedoArchiver {
   std::atomic<bool> held_{false};
   std::atomic<Lsn> end_lsn_{kNoEnd};
   Lsn flushed_ = 0;  // the server's flushed LSN as last asked: log below it is final
+  Lsn server_current_ = 0;  // its current LSN as last asked
   std::chrono::steady_clock::time_point last_query_{};
   std::chrono::steady_clock::time_point stuck_since_{};  // log below F has not parsed since
   Lsn stuck_warned_at_ = 0;

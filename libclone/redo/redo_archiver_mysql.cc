@@ -37,6 +37,7 @@ constexpr size_t kReadBytes = 256 * mr::kBlockSize;  // 128 KiB per read
 // reached when the server writes very fast meanwhile (the tailer then waits for E).
 constexpr size_t kHoldBytes = 64 << 20;
 constexpr auto kConsumerPeriod = std::chrono::milliseconds(50);
+constexpr auto kServerPeriod = std::chrono::seconds(1);
 constexpr Lsn kNoEnd = ~Lsn(0);
 const char* const kRedoDir = "#innodb_redo";
 
@@ -157,6 +158,20 @@ class MysqlRedoArchiver : public RedoArchiver {
 
   // Where the next block to read starts: after what is appended and what is held.
   Lsn next_block() const { return appended_end_ + pending_.size(); }
+
+  // The progress figures; the server is asked at most once a second (the tailer needs nothing
+  // from it).
+  Status report() {
+    if (!config_.progress) return Status::ok();
+    if (config_.server_log && std::chrono::steady_clock::now() - server_asked_ > kServerPeriod) {
+      server_asked_ = std::chrono::steady_clock::now();
+      auto server = config_.server_log();
+      if (!server.is_ok()) return server.status();
+      server_current_ = server->current;
+    }
+    config_.progress->record(checkpoint_, appended_end_, server_current_);
+    return Status::ok();
+  }
 
   // Starts output file `index`, whose data begins at appended_end_.
   Status open_output(size_t index, const mr::HeaderArea& header) {
@@ -367,6 +382,7 @@ class MysqlRedoArchiver : public RedoArchiver {
       consumer_advanced_ = std::chrono::steady_clock::now();
     }
     loop_.publish(done_ ? end : appended_end_);
+    if (Status s = report(); !s.is_ok()) return s;
     return progressed;
   }
 
@@ -386,6 +402,8 @@ class MysqlRedoArchiver : public RedoArchiver {
   std::atomic<bool> held_{false};
   std::atomic<Lsn> end_lsn_{kNoEnd};
   Lsn consumer_lsn_ = 0;
+  Lsn server_current_ = 0;  // the server's LSN as last asked (for the lag)
+  std::chrono::steady_clock::time_point server_asked_{};
   std::chrono::steady_clock::time_point consumer_advanced_{};
   TailLoop loop_;  // last: its thread stops before the members it uses go
 };
@@ -394,6 +412,16 @@ class MysqlRedoArchiver : public RedoArchiver {
 
 std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config) {
   return std::make_unique<MysqlRedoArchiver>(std::move(config));
+}
+
+void RedoProgress::record(innodb::Lsn checkpoint, innodb::Lsn copied, innodb::Lsn server) {
+  span = copied > checkpoint ? copied - checkpoint : 0;
+  if (server == 0) return;  // not asked yet
+  const uint64_t behind = server > copied ? server - copied : 0;
+  lag = behind;
+  uint64_t peak = peak_lag.load();
+  while (behind > peak && !peak_lag.compare_exchange_weak(peak, behind)) {
+  }
 }
 
 Status redo_lost(innodb::Lsn needed, innodb::Lsn server_reached, uint64_t capacity, const std::string& setting) {

@@ -188,6 +188,10 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
   ASSERT_GT(e, c) << doc.dump();
   EXPECT_GT(e - c, kMinRedoReplayed) << "E - C = " << (e - c) << ": the copy carried almost no redo";
   EXPECT_GT(e, lsn_before) << "E is not past the LSN read before the copy started";
+  EXPECT_EQ(doc.value("redo_bytes", uint64_t(0)), e - c) << doc.dump();
+  // The tailer starts at C, so it was behind by about what the server had written since C
+  // (less what its first read took, when the server is first asked after it).
+  EXPECT_GE(doc.value("redo_peak_lag_bytes", uint64_t(0)), (lsn_before - c) / 2) << doc.dump();
   const json binlog = doc.value("binlog", json::object());
   const std::string binlog_file = binlog.is_object() ? binlog.value("file", "") : "";
   const uint64_t binlog_pos = binlog.is_object() ? binlog.value("position", uint64_t(0)) : 0;

@@ -626,6 +626,7 @@ struct MariadbRun {
   RecordingStorage storage;
   std::atomic<Lsn> server_lsn{54906};  // the server's current LSN, when ahead of `flushed`
   std::atomic<Lsn> flushed{0};
+  RedoProgress progress;
   std::unique_ptr<RedoArchiver> archiver;
   fs::path datadir() const { return scratch.path / "datadir"; }
   void make() {
@@ -637,6 +638,7 @@ struct MariadbRun {
       const Lsn f = flushed.load();
       return ServerLog{std::max(server_lsn.load(), f), f};
     };
+    c.progress = &progress;
     archiver = make_mariadb_redo_archiver(std::move(c));
   }
 };
@@ -749,6 +751,26 @@ TEST(MariadbRedoArchiver, ValidLookingBytesPastTheFlushedLsnAreNeverTaken) {
   ASSERT_TRUE(run.archiver->finish_at(log.end_of(100), std::chrono::seconds(10)).is_ok());
   ASSERT_TRUE(run.archiver->publish().is_ok());
   expect_mariadb_output(run.storage, log, log.end_of(100));
+}
+
+// The progress figures: the redo held from C on, and how far the server is ahead of it (the
+// largest such lag kept for the result).
+TEST(MariadbRedoArchiver, ProgressShowsTheSpanAndTheLag) {
+  const MariadbLog log;
+  MariadbRun run;
+  MariadbSource src(run.datadir(), log, 64 << 10, run.flushed);
+  src.write(log.from, log.end_of(40));
+  run.server_lsn = log.end_of(40) + 5000;  // written, not yet flushed
+  run.make();
+  ASSERT_TRUE(run.archiver->start().is_ok());
+  ASSERT_TRUE(eventually([&] { return run.progress.span == log.end_of(40) - log.checkpoint; }));
+  ASSERT_TRUE(eventually([&] { return run.progress.lag == 5000; }));
+  run.server_lsn = 0;
+  src.write(log.end_of(40), log.end_of(60));
+  ASSERT_TRUE(eventually([&] { return run.progress.span == log.end_of(60) - log.checkpoint; }));
+  ASSERT_TRUE(eventually([&] { return run.progress.lag == 0; }));
+  // The first time the server was asked, before anything was copied, the lag was largest.
+  EXPECT_EQ(run.progress.peak_lag, log.end_of(40) + 5000 - log.checkpoint);
 }
 
 // The same log in a ring small enough that it wraps in the middle (the second pass carries

@@ -31,6 +31,8 @@ Manifest backup_manifest(const LocalBackupResult& r) {
                 {mysql ? "gtid_executed" : "gtid_binlog_pos", r.end.gtid},
                 {"ddl_blocked_ms", r.ddl_blocked_ms},
                 {"commits_blocked_ms", r.commits_blocked_ms},
+                {"redo_bytes", r.end.lsn - r.checkpoint_lsn},
+                {"redo_peak_lag_bytes", r.redo_peak_lag},
                 {"parallel", r.parallel},
                 {"source", {{"datadir", r.server.datadir}, {"host", r.source_host}, {"port", r.source_port}}}};
   nlohmann::json replication = replica_setup_json(replica_setup(r));

@@ -274,6 +274,7 @@ Status finalize(Context& c) {
   const EndPoint& e = c.result.end;
   log_info("waiting for the redo log to reach the end LSN {} (copied up to {})", e.lsn, c.archiver->copied_lsn());
   if (Status s = c.archiver->finish_at(e.lsn, std::chrono::seconds(c.options.redo_wait_seconds)); !s.is_ok()) return s;
+  c.result.redo_peak_lag = c.progress.redo.peak_lag;
   // Every page was read before E was taken, so none can be newer: a page that is means the
   // copy is not what recovery expects.
   for (const CopiedFile& f : c.result.files)
@@ -382,6 +383,35 @@ Status mysql_copy_binlog(Context& c) {
   return c.storage->put(name + ".index", index);
 }
 
+// The redo tailer's view of the server's log, on a connection of its own (the tailer's thread
+// asks while the main session holds locks): one query for both LSNs.
+Result<std::function<Result<ServerLog>()>> server_log_source(Context& c) {
+  const bool mysql = c.mysql();
+  const std::string current_name = mysql ? "Innodb_redo_log_current_lsn" : "Innodb_lsn_current";
+  const std::string flushed_name = mysql ? "Innodb_redo_log_flushed_to_disk_lsn" : "Innodb_lsn_flushed";
+  auto params = resolve_connection(c.options.connection);
+  if (!params.is_ok()) return params.status();
+  auto session = Session::connect(*params);
+  if (!session.is_ok()) return session.status();
+  auto shared = std::make_shared<Session>(std::move(session).value());
+  return std::function<Result<ServerLog>()>([shared, current_name, flushed_name]() -> Result<ServerLog> {
+    auto rows = shared->query("SHOW GLOBAL STATUS WHERE Variable_name IN ('" + current_name + "', '" + flushed_name + "')");
+    if (!rows.is_ok()) return rows.status();
+    std::optional<innodb::Lsn> current, flushed;
+    for (const auto& row : *rows) {
+      if (row.size() < 2 || !row[0] || !row[1]) continue;
+      // Runs on the redo tailer's thread, where an exception would end the process.
+      auto value = parse_u64(*row[1], "the server's " + *row[0], UINT64_MAX, ExitCode::kUnsupported);
+      if (!value.is_ok()) return value.status();
+      (*row[0] == current_name ? current : flushed) = *value;
+    }
+    if (!current || !flushed)
+      return Status::error(ExitCode::kUnsupported,
+                           "the server does not report " + current_name + " and " + flushed_name);
+    return ServerLog{*current, *flushed};
+  });
+}
+
 // --redo-consumer: a second connection registers as a redo log consumer before the start
 // checkpoint is read, so the server keeps every byte of log from there until we have copied it
 // (its writers wait when we fall a whole capacity behind). The registration ends with the
@@ -413,8 +443,10 @@ Status mysql_backup(Context& c) {
   if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
   const auto ddl_blocked = Clock::now();
   if (Status s = scan_source(c); !s.is_ok()) return s;
-  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity, {}, {},
-                        c.options.redo_file_size_mib << 20};
+  auto server_log = server_log_source(c);
+  if (!server_log.is_ok()) return server_log.status();
+  RedoArchiverConfig rc{c.info().datadir,      c.storage.get(), c.info().redo_capacity, *server_log, {},
+                        c.options.redo_file_size_mib << 20, &c.progress.redo};
   if (c.options.redo_consumer) {
     auto advance = register_redo_consumer(c);
     if (!advance.is_ok()) return advance.status();
@@ -475,23 +507,6 @@ Result<innodb::Lsn> mariadb_current_lsn(Session& s) {
   return parse_u64(*(*rows)[0][1], "the server's Innodb_lsn_current", UINT64_MAX, ExitCode::kUnsupported);
 }
 
-// One query for both: the tailer asks after every read.
-Result<ServerLog> mariadb_server_log(Session& s) {
-  auto rows = s.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_lsn_current', 'Innodb_lsn_flushed')");
-  if (!rows.is_ok()) return rows.status();
-  std::optional<innodb::Lsn> current, flushed;
-  for (const auto& row : *rows) {
-    if (row.size() < 2 || !row[0] || !row[1]) continue;
-    // Runs on the redo tailer's thread, where an exception would end the process.
-    auto value = parse_u64(*row[1], "the server's " + *row[0], UINT64_MAX, ExitCode::kUnsupported);
-    if (!value.is_ok()) return value.status();
-    (*row[0] == "Innodb_lsn_current" ? current : flushed) = *value;
-  }
-  if (!current || !flushed)
-    return Status::error(ExitCode::kUnsupported, "the server does not report Innodb_lsn_current and Innodb_lsn_flushed");
-  return ServerLog{*current, *flushed};
-}
-
 Result<EndPoint> mariadb_read_end_point(Session& s) {
   auto lsn = mariadb_current_lsn(s);
   if (!lsn.is_ok()) return lsn.status();
@@ -517,20 +532,11 @@ Status mariadb_backup(Context& c) {
     if (Status s = take_lock(c, stage); !s.is_ok()) return s;
   const auto ddl_blocked = Clock::now();
   if (Status s = scan_source(c); !s.is_ok()) return s;
-  // A second connection tells the tailer where the server's log is, to prove that bytes read
-  // from the ring were not overwritten meanwhile.
-  auto lsn_params = resolve_connection(c.options.connection);
-  if (!lsn_params.is_ok()) return lsn_params.status();
-  auto lsn_session = Session::connect(*lsn_params);
-  if (!lsn_session.is_ok()) return lsn_session.status();
-  auto shared = std::make_shared<Session>(std::move(lsn_session).value());
-  auto lsn_mutex = std::make_shared<std::mutex>();
-  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity,
-                        [shared, lsn_mutex]() -> Result<ServerLog> {
-                          std::lock_guard lock(*lsn_mutex);
-                          return mariadb_server_log(*shared);
-                        },
-                        {}};
+  // The tailer needs to know where the server's log is: which bytes of the ring are final, and
+  // that those read were not overwritten meanwhile.
+  auto server_log = server_log_source(c);
+  if (!server_log.is_ok()) return server_log.status();
+  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity, *server_log, {}, 0, &c.progress.redo};
   if (Status s = start_archiver(c, make_mariadb_redo_archiver(rc)); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   // SQL-layer metadata and a first pass over the non-transactional tables while only DDL is

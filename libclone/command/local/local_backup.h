@@ -14,6 +14,7 @@
 #include "libclone/datadir/file_copy.h"
 #include "libclone/server/replication.h"
 #include "libclone/io/stream_format.h"
+#include "libclone/redo/redo_archiver.h"
 #include "libclone/server/server_info.h"
 #include "libclone/base/status.h"
 
@@ -66,6 +67,7 @@ struct LocalBackupResult {
   EndPoint end;
   int64_t ddl_blocked_ms = 0;
   int64_t commits_blocked_ms = 0;
+  uint64_t redo_peak_lag = 0;  // bytes: the furthest the redo tailer fell behind the server
   std::string applier_stopped_because;  // empty: the replica's appliers were not stopped
   int64_t applier_stopped_ms = 0;
   std::string started_at, finished_at;  // ISO 8601, UTC
@@ -79,6 +81,7 @@ struct LocalBackupResult {
 
 struct BackupProgress {
   CopyProgress copy;
+  RedoProgress redo;
 };
 
 // Errors carry the exit code of their kind (connection, privilege, unsupported, path,
