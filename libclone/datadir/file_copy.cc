@@ -162,6 +162,9 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
     }
     auto f = copy_one_tablespace_file(source_root, rel, layout, first_page, page0_judged, storage, options, progress);
     if (!f.is_ok()) return f.status();
+    // A file that grew since the inventory grows the total too: the progress never shows more
+    // done than there is to do.
+    if (f->bytes > tablespace.files[i].size) progress.total_bytes += f->bytes - tablespace.files[i].size;
     first_page += innodb::PageNo(f->bytes / layout.format.physical_size);
     copied.push_back(std::move(f).value());
   }
