@@ -118,6 +118,9 @@ PeerSink::~PeerSink() {
 
 Status PeerSink::send_locked(std::span<const uint8_t> bytes) {
   if (!failed_.is_ok()) return failed_;
+  // The receiver speaks mid-stream only to say it failed (or its connection ends): that, not
+  // the broken pipe the next write would meet, is the error.
+  if (transport_->has_input()) return failed_ = outcome(false);
   failed_ = transport_->write_all(bytes);
   last_send_ = std::chrono::steady_clock::now();
   return failed_;
@@ -148,6 +151,12 @@ Status PeerSink::finish() {
   stopping_ = true;  // the keepalive thread ends; the receiver is busy with DIR's last steps now
   cv_.notify_all();
   if (Status s = send_locked(u32_le(kEndFrame)); !s.is_ok()) return s;
+  return outcome(true);
+}
+
+Status PeerSink::outcome(bool at_end) {
+  const std::string gone = at_end ? "closed the connection before saying whether it wrote the copy: it failed or was killed"
+                                  : "closed the connection in the middle of the stream: it failed or was killed";
   std::array<uint8_t, 3> head{};
   auto full = read_full(*transport_, head);
   if (full.is_ok() && *full) {
@@ -155,14 +164,13 @@ Status PeerSink::finish() {
     auto text = read_full(*transport_, {reinterpret_cast<uint8_t*>(message.data()), message.size()});
     if (text.is_ok() && *text) {
       transport_->close();
-      if (head[0] == 0) return Status::ok();
+      if (head[0] == 0 && at_end) return Status::ok();
       return Status::error(ExitCode::kNetwork, "the receiver at " + name_ + " failed: " + message);
     }
     full = text;
   }
   if (!full.is_ok()) return full.status();
-  return Status::error(ExitCode::kNetwork, "the receiver at " + name_ + " closed the connection before saying whether "
-                                           "it wrote the copy: it may have failed or been killed");
+  return Status::error(ExitCode::kNetwork, "the receiver at " + name_ + " " + gone);
 }
 
 Result<std::unique_ptr<PeerSink>> peer_connect(const std::string& address, const PeerOptions& options) {

@@ -53,6 +53,8 @@ class PeerSink : public ByteSink {
 
  private:
   Status send_locked(std::span<const uint8_t> bytes);
+  // The receiver's outcome: at the end, ok or its error; mid-stream, always an error.
+  Status outcome(bool at_end);
   void keepalive();
 
   std::unique_ptr<Transport> transport_;

@@ -148,6 +148,11 @@ Status wait_ready(int fd, short events, milliseconds timeout, const std::string&
   }
 }
 
+bool readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
+
 void lingering_close(int fd) {
   ::shutdown(fd, SHUT_WR);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -213,12 +218,16 @@ Result<Socket> tcp_accept(const Socket& listener, std::string& peer) {
   }
 }
 
+Status broken(const std::string& peer, int err) {
+  return net_error("the connection to " + peer + " broke (the peer failed or was killed)", err);
+}
+
 Result<size_t> PlainTransport::read_some(std::span<uint8_t> out) {
   while (true) {
     const ssize_t n = ::recv(socket_.fd(), out.data(), out.size(), 0);
     if (n >= 0) return size_t(n);
     if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return net_error("cannot read from " + peer_, errno);
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return broken(peer_, errno);
     if (Status s = wait_ready(socket_.fd(), POLLIN, timeout_, peer_); !s.is_ok()) return s;
   }
 }
@@ -231,7 +240,7 @@ Status PlainTransport::write_all(std::span<const uint8_t> bytes) {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return net_error("cannot write to " + peer_, errno);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return broken(peer_, errno);
     if (Status s = wait_ready(socket_.fd(), POLLOUT, timeout_, peer_); !s.is_ok()) return s;
   }
   return Status::ok();

@@ -41,6 +41,12 @@ class Socket {
 // `timeout` without it, kInterrupted on a signal.
 Status wait_ready(int fd, short events, std::chrono::milliseconds timeout, const std::string& peer);
 
+// kNetwork: the connection to `peer` broke with errno `err` (reset, broken pipe).
+Status broken(const std::string& peer, int err);
+
+// Whether a read of `fd` would not block (bytes, the end, an error are waiting).
+bool readable(int fd);
+
 // Ends our side of the connection (FIN) and reads what the peer still sends until it closes
 // too, for at most 2 s: closing with unread bytes would send a reset, which makes the peer's
 // kernel drop what we sent last (a TLS alert, a refusal, an outcome) before it reads it.
@@ -62,6 +68,8 @@ class Transport {
   // the timeout with nothing to read.
   virtual Result<size_t> read_some(std::span<uint8_t> out) = 0;
   virtual Status write_all(std::span<const uint8_t> bytes) = 0;
+  // Whether read_some() would return at once (bytes, the end, an error): the peer spoke.
+  virtual bool has_input() const = 0;
   // An orderly close (TLS: close_notify; then lingering_close); best effort.
   virtual void close() = 0;
   // The peer's address, for messages.
@@ -76,6 +84,7 @@ class PlainTransport : public Transport {
       : socket_(std::move(socket)), peer_(std::move(peer)), timeout_(timeout) {}
   Result<size_t> read_some(std::span<uint8_t> out) override;
   Status write_all(std::span<const uint8_t> bytes) override;
+  bool has_input() const override { return readable(socket_.fd()); }
   void close() override;
   const std::string& peer() const override { return peer_; }
   std::string protocol() const override { return "plain TCP"; }

@@ -59,7 +59,8 @@ Status tls_failure(SSL* ssl, int ssl_error, int saved_errno, const std::string& 
   if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
     return Status::error(ExitCode::kNetwork, peer + " sent no certificate: give it --peer-cert and --peer-key");
   if (ssl_error == SSL_ERROR_SYSCALL && saved_errno != 0)
-    return Status::error(ExitCode::kNetwork, during + peer + " failed: " + std::strerror(saved_errno));
+    return handshake ? Status::error(ExitCode::kNetwork, during + peer + " failed: " + std::strerror(saved_errno))
+                     : broken(peer, saved_errno);
   if (handshake && (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING || (ssl_error == SSL_ERROR_SYSCALL && e == 0)))
     return Status::error(ExitCode::kNetwork, peer + " closed the connection during the TLS handshake (does it run "
                                                  "with --peer-insecure, or refuse this side's certificate?)");
@@ -118,6 +119,9 @@ class TlsTransport : public Transport {
     }
     return Status::ok();
   }
+
+  // Bytes OpenSSL holds already, or on the socket.
+  bool has_input() const override { return SSL_pending(ssl_.get()) > 0 || readable(socket_.fd()); }
 
   void close() override {
     ERR_clear_error();
@@ -191,6 +195,10 @@ Result<TlsContext> make_tls_context(TlsRole role, const TlsFiles& files) {
                      role == TlsRole::kServer ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER,
                      nullptr);
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_AUTO_RETRY);
+  // One connection per run, never resumed: no session tickets, which would also be bytes the
+  // sender finds waiting on its socket (has_input) that are not the receiver speaking.
+  SSL_CTX_set_num_tickets(ctx.get(), 0);
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
   return ctx;
 }
 

@@ -4,6 +4,7 @@
 // an address its certificate does not name, --peer-insecure on one side only, a sender that
 // stops mid-stream and a silent sender each fail with kNetwork and a message that says which.
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <random>
 #include <thread>
@@ -51,8 +52,9 @@ class Peer : public ::testing::Test {
     ~Receiver() {
       if (thread.joinable()) thread.join();
     }
-    void start(const Status& outcome) {
-      thread = std::thread([this, outcome] {
+    // Reads until the end (or `stop_after` bytes), then reports `outcome`.
+    void start(const Status& outcome, size_t stop_after) {
+      thread = std::thread([this, outcome, stop_after] {
         auto source = listener->accept();
         accepted = source.status();
         if (!source.is_ok()) return;
@@ -65,6 +67,7 @@ class Peer : public ::testing::Test {
           }
           if (*n == 0) break;
           bytes.insert(bytes.end(), buffer.begin(), buffer.begin() + long(*n));
+          if (bytes.size() >= stop_after) break;
         }
         (*source)->finish(outcome);
       });
@@ -72,13 +75,14 @@ class Peer : public ::testing::Test {
     std::string address() const { return "127.0.0.1:" + std::to_string(listener->port()); }
   };
 
-  static std::unique_ptr<Receiver> receiver(const PeerOptions& options, const Status& outcome = Status::ok()) {
+  static std::unique_ptr<Receiver> receiver(const PeerOptions& options, const Status& outcome = Status::ok(),
+                                            size_t stop_after = SIZE_MAX) {
     auto r = std::make_unique<Receiver>();
     auto l = PeerListener::listen("127.0.0.1:0", options);
     EXPECT_TRUE(l.is_ok()) << l.status().message();
     if (!l.is_ok()) return nullptr;
     r->listener = std::move(l).value();
-    r->start(outcome);
+    r->start(outcome, stop_after);
     return r;
   }
 
@@ -122,6 +126,18 @@ TEST_F(Peer, TheReceiversFailureIsTheSendersError) {
   const Status done = (*sink)->finish();
   EXPECT_EQ(done.code(), ExitCode::kNetwork);
   EXPECT_TRUE(contains(done.message(), "failed: /backup: no space left on device")) << done.message();
+}
+
+TEST_F(Peer, AReceiverThatFailsMidStreamStopsTheSenderWithItsReason) {
+  auto r = receiver(tls("receiver", "ca"), Status::error(ExitCode::kVerifyFailed, "record 7 checksum mismatch"), 1000);
+  ASSERT_TRUE(r);
+  auto sink = peer_connect(r->address(), tls("sender", "ca"));
+  ASSERT_TRUE(sink.is_ok()) << sink.status().message();
+  const auto chunk = random_bytes(65536);
+  Status s;
+  for (int i = 0; i < 2000 && s.is_ok(); ++i) s = (*sink)->write(chunk);
+  EXPECT_EQ(s.code(), ExitCode::kNetwork);
+  EXPECT_TRUE(contains(s.message(), "failed: record 7 checksum mismatch")) << s.message();
 }
 
 TEST_F(Peer, AReceiverFromAnotherCaIsRefusedAndSaysSo) {
