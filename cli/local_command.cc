@@ -67,6 +67,7 @@ struct StreamArgs {
   bool on = false;
   std::string to;  // --to HOST:PORT
   PeerArgs peer;
+  std::shared_ptr<PeerSink> receiver;  // connected by stream_output
   std::string compress;  // "" with --compress alone: zstd
   std::string key_file;
 };
@@ -86,7 +87,8 @@ Status stream_output(StreamArgs& args, bool compress_given, LocalBackupOptions& 
     if (Status s = check_peer_options(args.peer); !s.is_ok()) return s;
     auto peer = peer_connect(args.to, args.peer.options);
     if (!peer.is_ok()) return peer.status();
-    out.sink = std::move(peer).value();
+    args.receiver = std::move(peer).value();
+    out.sink = args.receiver;
   } else if (::isatty(STDOUT_FILENO)) {
     return Status::error(ExitCode::kUsage,
                          "--stream writes binary data to stdout, which is a terminal: redirect it to a file or a pipe");
@@ -161,6 +163,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       return;
     }
     if (Status s = apply_password(password, global.files, options->connection); !s.is_ok()) {
+      if (stream->receiver) stream->receiver->abort(s);
       exit_code = fail(s, out);
       return;
     }
@@ -169,6 +172,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
     auto result = run_local_backup(*options, progress);
     display.stop();
     if (!result.is_ok()) {
+      if (stream->receiver) stream->receiver->abort(result.status());
       exit_code = fail(result.status(), out);
       return;
     }

@@ -19,6 +19,7 @@ constexpr char kWantsTls[] = "MCPEER!T";
 constexpr char kWantsPlain[] = "MCPEER!P";
 constexpr uint32_t kKeepaliveFrame = 0;
 constexpr uint32_t kEndFrame = 0xFFFFFFFF;
+constexpr uint32_t kAbortFrame = 0xFFFFFFFE;
 constexpr size_t kMaxMessage = 4096;
 // The first byte of a TLS handshake record (a ClientHello).
 constexpr uint8_t kTlsHandshake = 0x16;
@@ -94,6 +95,14 @@ Status refuse_plain_sender(const Socket& s, const std::string& peer, millisecond
                                            "requires TLS: use --peer-insecure on both sides or neither");
 }
 
+// A u16 length and the text (cut to kMaxMessage).
+void append_message(std::string& out, const std::string& text) {
+  const std::string message = text.substr(0, kMaxMessage);
+  out += char(uint8_t(message.size()));
+  out += char(uint8_t(message.size() >> 8));
+  out += message;
+}
+
 // The TLS context of this side, or none with --peer-insecure.
 Result<TlsContext> peer_tls(TlsRole role, const PeerOptions& options) {
   if (options.insecure) return TlsContext();
@@ -154,6 +163,18 @@ Status PeerSink::finish() {
   return outcome(true);
 }
 
+void PeerSink::abort(const Status& error) {
+  std::lock_guard lock(mutex_);
+  stopping_ = true;
+  cv_.notify_all();
+  if (!failed_.is_ok() || transport_->has_input()) return;  // the receiver is gone or spoke first
+  std::string out;
+  for (const uint8_t b : u32_le(kAbortFrame)) out += char(b);
+  append_message(out, error.message());
+  if (transport_->write_all({reinterpret_cast<const uint8_t*>(out.data()), out.size()}).is_ok()) transport_->close();
+  failed_ = error;
+}
+
 Status PeerSink::outcome(bool at_end) {
   const std::string gone = at_end ? "closed the connection before saying whether it wrote the copy: it failed or was killed"
                                   : "closed the connection in the middle of the stream: it failed or was killed";
@@ -206,6 +227,8 @@ Result<size_t> PeerSource::read(std::span<uint8_t> out) {
     const uint32_t length = uint32_t(head[0]) | uint32_t(head[1]) << 8 | uint32_t(head[2]) << 16 | uint32_t(head[3]) << 24;
     if (length == kEndFrame) {
       ended_ = true;
+    } else if (length == kAbortFrame) {
+      return sender_failed();
     } else if (length > kMaxFrame) {
       return Status::error(ExitCode::kNetwork, "the sender at " + transport_->peer() + " broke the peer protocol (a "
                                                "frame of " + std::to_string(length) + " bytes)");
@@ -222,13 +245,18 @@ Result<size_t> PeerSource::read(std::span<uint8_t> out) {
   return *n;
 }
 
+Status PeerSource::sender_failed() {
+  std::array<uint8_t, 2> size{};
+  auto full = read_full(*transport_, size);
+  std::string message(size_t(size[0]) | size_t(size[1]) << 8, '\0');
+  if (full.is_ok() && *full) full = read_full(*transport_, {reinterpret_cast<uint8_t*>(message.data()), message.size()});
+  if (!full.is_ok() || !*full) message = "(its message was cut)";
+  return Status::error(ExitCode::kNetwork, "the sender at " + transport_->peer() + " failed: " + message);
+}
+
 void PeerSource::finish(const Status& outcome) {
-  const std::string message = outcome.message().substr(0, kMaxMessage);
-  std::string out;
-  out += char(uint8_t(outcome.code()));
-  out += char(uint8_t(message.size()));
-  out += char(uint8_t(message.size() >> 8));
-  out += message;
+  std::string out(1, char(uint8_t(outcome.code())));
+  append_message(out, outcome.message());
   (void)transport_->write_all({reinterpret_cast<const uint8_t*>(out.data()), out.size()});
   transport_->close();
 }

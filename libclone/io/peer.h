@@ -7,7 +7,8 @@
 //                       TLS) or "MCPEER!P" (this receiver runs with --peer-insecure)
 //   sender → receiver   frames: a u32 (little-endian) length and that many stream bytes, at most
 //                       kMaxFrame; length 0 is a keepalive (sent after kKeepalive without data:
-//                       a copy waiting for a lock is silent, not dead); 0xFFFFFFFF ends the stream
+//                       a copy waiting for a lock is silent, not dead); 0xFFFFFFFF ends the stream;
+//                       0xFFFFFFFE, u16 length, message: the sender failed (why)
 //   receiver → sender   the outcome: u8 exit code, u16 length, message (code 0: DIR is complete)
 //
 // So a connection that closes before its end frame is a network error on the receiver (exit
@@ -49,6 +50,8 @@ class PeerSink : public ByteSink {
   Status sync() override { return Status::ok(); }
   // The end frame, then the receiver's outcome: ok once DIR is complete there.
   Status finish() override;
+  // Tells the receiver why this side stops (best effort) and closes the connection.
+  void abort(const Status& error);
   const std::string& name() const override { return name_; }
 
  private:
@@ -82,6 +85,8 @@ class PeerSource : public ByteSource {
   void finish(const Status& outcome);
 
  private:
+  Status sender_failed();  // after an abort frame: its message
+
   std::unique_ptr<Transport> transport_;
   uint32_t frame_left_ = 0;
   bool ended_ = false;

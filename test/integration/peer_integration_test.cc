@@ -5,12 +5,15 @@
 // from the recorded position and then equals the source table by table. Then the faults, each one
 // clear error line and exit code 10 on both sides, the source left unlocked and DIR never
 // startable: a receiver or a sender whose certificate the other side does not trust,
-// --peer-insecure on one side only, the receiver killed mid-stream (the sender ends at once and
+// --peer-insecure on one side only, a sender that fails (its error reaches the receiver), the
+// receiver killed mid-stream (the sender ends at once and
 // DDL runs on the source right after), the sender killed mid-stream.
 //
 // One server per flavour serves every case, with little data; --max-rate makes the kills land
 // mid-stream. A server that cannot start fails the test (it::Server throws); nothing here skips.
 #include <signal.h>
+
+#include <algorithm>
 
 #include <gtest/gtest.h>
 
@@ -124,6 +127,20 @@ TEST_P(PeerUnderLoad, PushOverMutualTlsAndEverySideDying) {
                       "refused");
   expect_refused_pair(src, work, "insecure_receiver", kInsecure, sender_tls, "starts TLS", "--peer-insecure");
   expect_refused_pair(src, work, "insecure_sender", receiver_tls, kInsecure, "--peer-insecure", "requires TLS");
+
+  // The sender fails (a wrong password): its error is the receiver's, and DIR stays empty.
+  {
+    const std::string dir = work.path() + "/sender_fails";
+    Receiver k(it::free_port(), dir, receiver_tls);
+    ASSERT_TRUE(k.listening) << describe(k.proc.result());
+    auto argv = local_to(src, k.to(), sender_tls);
+    std::replace(argv.begin(), argv.end(), std::string("-pmysqlclone"), std::string("-pwrong"));
+    auto bad = it::run_bounded(argv, 120);
+    EXPECT_EQ(bad.exit_code, 3) << describe(bad);
+    ASSERT_TRUE(k.proc.wait_for(60)) << "receive still runs 60 s after the sender failed";
+    expect_network_error(k.proc.result(), "sender fails: the receiver", "failed: cannot connect");
+    EXPECT_EQ(it::listing(dir), std::vector<std::string>{});
+  }
 
   it::Load writer = it::nontransactional_writer(src, 600);
   it::Load oltp = it::sysbench_run(src, "oltp_read_write", 4, 5000, 2, 600);

@@ -222,6 +222,18 @@ TEST_F(Peer, ASenderGoneMidStreamIsANetworkErrorForTheReceiver) {
   }
 }
 
+TEST_F(Peer, ASenderThatFailsTellsTheReceiverWhy) {
+  auto r = receiver(tls("receiver", "ca"));
+  ASSERT_TRUE(r);
+  auto sink = peer_connect(r->address(), tls("sender", "ca"));
+  ASSERT_TRUE(sink.is_ok()) << sink.status().message();
+  ASSERT_TRUE((*sink)->write(random_bytes(5000)).is_ok());
+  (*sink)->abort(Status::error(ExitCode::kSourceIo, "cannot read ./db/t.ibd: Input/output error"));
+  r->thread.join();
+  EXPECT_EQ(r->read.code(), ExitCode::kNetwork);
+  EXPECT_TRUE(contains(r->read.message(), "failed: cannot read ./db/t.ibd: Input/output error")) << r->read.message();
+}
+
 TEST_F(Peer, ASilentSenderTimesOut) {
   PeerOptions quick = tls("receiver", "ca");
   quick.timeout = std::chrono::seconds(1);  // below the keepalive interval
