@@ -12,10 +12,10 @@
 namespace mysqlclone {
 namespace {
 
-nlohmann::json result_json(const ExtractResult& r) {
+nlohmann::json result_json(const ExtractResult& r, const std::string& command) {
   nlohmann::json j = r.manifest ? r.manifest->document : nlohmann::json::object();
   j.erase("files");
-  j["command"] = "extract";
+  j["command"] = command;
   j["source_command"] = r.manifest ? r.manifest->document.value("command", "") : "";
   j["ok"] = true;
   j["target_dir"] = r.target_dir;
@@ -52,6 +52,13 @@ void print_human(const ExtractResult& r) {
 
 }  // namespace
 
+void print_extract_result(const ExtractResult& r, const std::string& command, const GlobalOptions& global) {
+  if (global.json)
+    std::puts(result_json(r, command).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  else
+    print_human(r);
+}
+
 void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<ExtractOptions>();
   CLI::App* cmd = app.add_subcommand("extract", "Write a stream from `local --stream` into a datadir");
@@ -68,10 +75,7 @@ void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_c
       exit_code = fail(result.status(), global);
       return;
     }
-    if (global.json)
-      std::puts(result_json(*result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    else
-      print_human(*result);
+    print_extract_result(*result, "extract", global);
     exit_code = 0;
   });
 }

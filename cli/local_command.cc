@@ -8,12 +8,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/peer_options.h"
 #include "cli/progress.h"
 #include "cli/replica_output.h"
 #include "cli/run_metrics.h"
 #include "cli/status_exit.h"
 #include "libclone/command/local/local_backup.h"
 #include "libclone/base/log.h"
+#include "libclone/io/peer.h"
 #include "libclone/command/local/backup_files.h"
 #include "libclone/server/replication.h"
 
@@ -56,7 +58,7 @@ void print_human(const LocalBackupResult& r, FILE* out) {
              human_bytes(double(r.redo_peak_lag)));
   const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
   fmt::print(out, "start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
-             r.server.version.text(), r.stream_bytes ? "DIR (after mysqlclone extract --target-dir DIR)" : r.target_dir);
+             r.server.version.text(), r.stream_bytes ? "DIR (the --target-dir of extract or receive)" : r.target_dir);
   if (!r.applier_stopped_because.empty())
     fmt::print(out, "the replica's applier was stopped {} ms around the consistency point ({})\n", r.applier_stopped_ms,
                r.applier_stopped_because);
@@ -65,23 +67,36 @@ void print_human(const LocalBackupResult& r, FILE* out) {
 
 struct StreamArgs {
   bool on = false;
+  std::string to;  // --to HOST:PORT
+  PeerArgs peer;
+  std::shared_ptr<PeerSink> receiver;  // connected by stream_output
   std::string compress;  // "" with --compress alone: zstd
   std::string key_file;
 };
 
-// --stream and its options into options.stream; a copy needs a target or --stream, and a stream
-// is never written to a terminal (checked before anything runs).
-Status stream_output(const StreamArgs& args, bool compress_given, LocalBackupOptions& options) {
-  if (!args.on) {
-    if (options.target_dir.empty()) return Status::error(ExitCode::kUsage, "--target-dir or --stream is required");
+// --stream or --to and their options into options.stream; a copy needs a target, --stream or
+// --to; a stream is never written to a terminal, and the receiver is connected to and verified
+// (checked before anything runs).
+Status stream_output(StreamArgs& args, bool compress_given, LocalBackupOptions& options) {
+  if (!args.on && args.to.empty()) {
+    if (compress_given || !args.key_file.empty())
+      return Status::error(ExitCode::kUsage, "--compress and --encrypt-key-file need --stream or --to");
+    if (options.target_dir.empty()) return Status::error(ExitCode::kUsage, "--target-dir, --stream or --to is required");
     return Status::ok();
   }
-  if (::isatty(STDOUT_FILENO))
+  StreamOutput out;
+  if (!args.to.empty()) {
+    if (Status s = check_peer_options(args.peer); !s.is_ok()) return s;
+    auto peer = peer_connect(args.to, args.peer.options);
+    if (!peer.is_ok()) return peer.status();
+    args.receiver = std::move(peer).value();
+    out.sink = args.receiver;
+  } else if (::isatty(STDOUT_FILENO)) {
     return Status::error(ExitCode::kUsage,
                          "--stream writes binary data to stdout, which is a terminal: redirect it to a file or a pipe");
-  StreamOutput out;
-  out.fd = STDOUT_FILENO;
-  out.name = "stdout";
+  } else {
+    out.sink = std::make_shared<FdSink>(STDOUT_FILENO, "stdout");
+  }
   if (compress_given) {
     auto c = parse_compression(args.compress.empty() ? "zstd" : args.compress);
     if (!c.is_ok()) return c.status();
@@ -108,12 +123,13 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   CLI::Option* to_stream =
       cmd->add_flag("--stream", stream->on, "Write the copy to stdout as a stream (mysqlclone-stream(5)) for `extract`");
   target->excludes(to_stream);
-  cmd->add_option("--compress", stream->compress, "With --stream: compress chunks with zstd (default level 1), zstd:LEVEL (1-19) or lz4")
-      ->expected(0, 1)
-      ->needs(to_stream);
+  CLI::Option* to_peer = cmd->add_option("--to", stream->to, "Push the copy as a stream to `mysqlclone receive` at HOST:PORT (mutual TLS: the --peer-* options)");
+  to_peer->excludes(target)->excludes(to_stream);
+  add_peer_options(*cmd, stream->peer, "receiver");
+  cmd->add_option("--compress", stream->compress, "With --stream or --to: compress chunks with zstd (default level 1), zstd:LEVEL (1-19) or lz4")
+      ->expected(0, 1);
   cmd->add_option("--encrypt-key-file", stream->key_file,
-                  "With --stream: encrypt with AES-256-GCM under the key in this file (64 hex digits: openssl rand -hex 32)")
-      ->needs(to_stream);
+                  "With --stream or --to: encrypt with AES-256-GCM under the key in this file (64 hex digits: openssl rand -hex 32)");
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
   cmd->add_option("--max-rate", options->max_rate_mib, "Limit the copy of the data files to this many MiB/s (never the redo log)")
       ->check(CLI::Validator(
@@ -153,6 +169,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       return;
     }
     if (Status s = apply_password(password, global.files, options->connection); !s.is_ok()) {
+      if (stream->receiver) stream->receiver->abort(s);
       exit_code = fail(s, out);
       return;
     }
@@ -168,6 +185,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
     auto result = run_local_backup(*options, progress);
     display.stop();
     if (!result.is_ok()) {
+      if (stream->receiver) stream->receiver->abort(result.status());
       exit_code = fail(result.status(), out);
       return;
     }

@@ -15,6 +15,7 @@
 #include "cli/global_options.h"
 #include "cli/local_command.h"
 #include "cli/option_files.h"
+#include "cli/receive_command.h"
 #include "cli/remote_command.h"
 #include "cli/run_metrics.h"
 #include "cli/status_exit.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   add_local_command(app, global, password, exit_code);
   add_remote_command(app, global, password, exit_code);
   add_extract_command(app, global, exit_code);
+  add_receive_command(app, global, exit_code);
   add_guard_donor_command(app, exit_code);
   add_completion_command(app, exit_code);  // last: it describes every command added before it
 

@@ -1,13 +1,7 @@
 #include "libclone/io/stream_storage.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-
-#include "libclone/io/read_file.h"
 
 namespace mysqlclone {
 namespace {
@@ -58,21 +52,10 @@ class StreamFile : public StorageFile {
   bool closed_ = false;
 };
 
-Status write_fully(int fd, std::span<const uint8_t> data, const std::string& name) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return errno_status(ExitCode::kNetwork, "cannot write the stream to", name, n < 0 ? errno : ENOSPC);
-    data = data.subspan(size_t(n));
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
-StreamStorage::StreamStorage(int fd, std::string name, stream::Settings settings)
-    : fd_(fd), name_(std::move(name)), encoder_(std::move(settings)) {}
+StreamStorage::StreamStorage(ByteSink& sink, stream::Settings settings)
+    : sink_(sink), encoder_(std::move(settings)) {}
 
 Status StreamStorage::start() {
   std::lock_guard lock(mutex_);
@@ -82,13 +65,10 @@ Status StreamStorage::start() {
 
 Status StreamStorage::flush_locked(bool durable) {
   if (!failed_.is_ok()) return failed_;
-  failed_ = write_fully(fd_, out_, name_);
+  failed_ = sink_.write(out_);
   if (failed_.is_ok()) written_ += out_.size();
   out_.clear();
-  struct stat st {};
-  // A pipe or socket has nothing to sync; a file is made durable.
-  if (failed_.is_ok() && durable && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && ::fdatasync(fd_) != 0)
-    failed_ = errno_status(ExitCode::kNetwork, "cannot sync the stream", name_, errno);
+  if (failed_.is_ok() && durable) failed_ = sink_.sync();
   return failed_;
 }
 
@@ -136,7 +116,9 @@ Status StreamStorage::finish() {
   std::lock_guard lock(mutex_);
   if (!failed_.is_ok()) return failed_;
   encoder_.end(out_);
-  return flush_locked(true);
+  if (Status s = flush_locked(true); !s.is_ok()) return s;
+  failed_ = sink_.finish();
+  return failed_;
 }
 
 uint64_t StreamStorage::bytes_written() const {

@@ -1,5 +1,5 @@
 // The Storage of a stream (stream_format.h): every create, append, extend, close, put, rename,
-// remove and sync becomes a record on one file descriptor (stdout, a file, later a socket).
+// remove and sync becomes a record in one ByteSink (stdout, a file, a peer connection).
 // Append-only, so random_access() is false: it carries the sequential writers (page copier,
 // redo archivers, metadata), not the clone applier.
 //
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "libclone/io/byte_stream.h"
 #include "libclone/io/storage.h"
 #include "libclone/io/stream_format.h"
 
@@ -21,8 +22,8 @@ namespace mysqlclone {
 
 class StreamStorage : public Storage {
  public:
-  // Writes to `fd` (not owned), called `name` in messages ("stdout").
-  StreamStorage(int fd, std::string name, stream::Settings settings);
+  // Writes to `sink` (which must outlive it).
+  StreamStorage(ByteSink& sink, stream::Settings settings);
   // The preamble: the first bytes of the stream.
   Status start();
   Result<std::unique_ptr<StorageFile>> create(const std::string& rel_path) override;
@@ -31,13 +32,14 @@ class StreamStorage : public Storage {
   Status remove_dir(const std::string& rel_path) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status put(const std::string& rel_path, const std::string& contents) override;
-  // A sync record; the bytes so far are written out (and fsync()ed when fd is a regular file).
+  // A sync record; the bytes so far are written out (and made durable: ByteSink::sync).
   Status sync() override;
   bool random_access() const override { return false; }
-  const std::string& describe() const override { return name_; }
-  // The end record, after everything else: only a stream that has it is complete.
+  const std::string& describe() const override { return sink_.name(); }
+  // The end record, after everything else: only a stream that has it is complete. Then the sink
+  // is finished (a peer confirms it has all of it).
   Status finish();
-  // Bytes written to fd so far.
+  // Bytes written to the sink so far.
   uint64_t bytes_written() const;
 
   // For StreamFile: packs `record` on the calling thread, then seals and writes it.
@@ -47,8 +49,7 @@ class StreamStorage : public Storage {
   Status seal_and_write(stream::Packed packed);
   Status flush_locked(bool durable);
 
-  int fd_;
-  std::string name_;
+  ByteSink& sink_;
   stream::Encoder encoder_;
   mutable std::mutex mutex_;
   std::vector<uint8_t> out_;  // sealed records not yet written

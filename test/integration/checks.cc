@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test/integration/load.h"
 #include "test/integration/text.h"
 
 namespace it {
@@ -198,6 +199,56 @@ unsigned running_appliers(const Server& s) {
       s.is_mariadb() ? s.sql("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'SLAVES_RUNNING';")
                      : s.sql("SELECT COUNT(*) FROM performance_schema.replication_applier_status WHERE SERVICE_STATE = 'ON';");
   return unsigned(std::stoul(out));
+}
+
+}  // namespace it
+
+namespace it {
+
+void expect_good_copy(const Server& src, const std::string& what, const std::string& dir, const json& doc,
+                      const std::string& gtids) {
+  SCOPED_TRACE(what);
+  const json meta = parse(read_file(dir + "/mysqlclone.json"));
+  ASSERT_TRUE(meta.is_object()) << "no readable mysqlclone.json in " << dir;
+  EXPECT_EQ(meta.value("state", ""), "complete");
+  EXPECT_EQ(meta.value("command", ""), "local");
+  for (const char* f : {"xtrabackup_binlog_info", "xtrabackup_checkpoints", "backup-my.cnf"})
+    EXPECT_FALSE(read_file(dir + "/" + f).empty()) << f << " missing or empty";
+  auto v = mysqlclone_bounded({"verify", dir}, 600);
+  EXPECT_EQ(v.exit_code, 0) << "verify of the extracted copy\n" << describe(v);
+
+  Server copy(src.flavour(), "16k", {"--datadir", dir});
+  EXPECT_EQ(check_all_tables(copy), "") << "CHECK TABLE on the copy";
+  std::string error;
+  const std::string sql = make_replica(copy, doc, error);
+  ASSERT_EQ(error, "");
+  info(what + ": replication set up with:\n" + sql);
+  ASSERT_EQ(wait_caught_up(copy, gtids), "");
+  const auto user_tables = tables(src, true);
+  EXPECT_EQ(tables(copy, true), user_tables);
+  EXPECT_EQ(checksums(copy, user_tables), checksums(src, user_tables))
+      << "CHECKSUM TABLE differs between the copy and the source\n"
+      << replica_status(copy);
+}
+
+}  // namespace it
+
+namespace it {
+
+void expect_source_unharmed(const Server& src) {
+  EXPECT_TRUE(wait_until(15, [&] { return sessions_of(src, "mysqlclone") == 0; }))
+      << sessions_of(src, "mysqlclone") << " session(s) of mysqlclone still on the source 15 s after it ended";
+  auto r = src.try_sql(
+      "SET SESSION lock_wait_timeout = 5;\n"
+      "DROP TABLE IF EXISTS ld.ddl_probe;\n"
+      "CREATE TABLE ld.ddl_probe (id INT PRIMARY KEY) ENGINE=InnoDB;\n"
+      "INSERT INTO ld.ddl_probe VALUES (1);\n"
+      "DROP TABLE ld.ddl_probe;\n"
+      "INSERT INTO ld.nt (n, v) VALUES (-1, 'probe');\n",
+      60);
+  EXPECT_EQ(r.exit_code, 0) << "DDL/DML on the source after the backup ended\n"
+                            << describe(r) << "\n--- source processlist ---\n"
+                            << src.try_sql("SHOW FULL PROCESSLIST;", 30).out;
 }
 
 }  // namespace it

@@ -54,5 +54,15 @@ std::string make_replica(const Server& copy, const nlohmann::json& doc, std::str
 std::string source_gtids(const Server& src);
 // Waits (bounded) until the copy has applied everything up to `gtids`. "" when it has.
 std::string wait_caught_up(const Server& copy, const std::string& gtids);
+// A DIR written from a stream of `local` (extract, receive): complete, verified, the stock server
+// starts on it, every table checks, it replicates from the recorded position (`doc`'s
+// "replication") up to `gtids` and then equals the source table by table.
+void expect_good_copy(const Server& src, const std::string& what, const std::string& dir, const nlohmann::json& doc,
+                      const std::string& gtids);
+
+// After a failed or killed backup: no session of the backup account is left (its locks died
+// with it) and DDL, InnoDB and non-InnoDB (ld.nt: create_nontransactional_table) writes go
+// through at once (lock_wait_timeout=5).
+void expect_source_unharmed(const Server& src);
 
 }  // namespace it

@@ -81,24 +81,6 @@ std::vector<std::string> local_args(bool json_output, const std::string& target,
 
 // ------------------------------------------------------------------------ unfinished DIR, source
 
-// After a failed or killed backup: no session of the backup account is left (its locks died
-// with it) and DDL, InnoDB and non-InnoDB writes go through at once (lock_wait_timeout=5).
-void expect_source_unharmed(const it::Server& src) {
-  EXPECT_TRUE(it::wait_until(15, [&] { return it::sessions_of(src, "mysqlclone") == 0; }))
-      << it::sessions_of(src, "mysqlclone") << " session(s) of mysqlclone still on the source 15 s after it ended";
-  auto r = src.try_sql(
-      "SET SESSION lock_wait_timeout = 5;\n"
-      "DROP TABLE IF EXISTS ld.ddl_probe;\n"
-      "CREATE TABLE ld.ddl_probe (id INT PRIMARY KEY) ENGINE=InnoDB;\n"
-      "INSERT INTO ld.ddl_probe VALUES (1);\n"
-      "DROP TABLE ld.ddl_probe;\n"
-      "INSERT INTO ld.nt (n, v) VALUES (-1, 'probe');\n",
-      60);
-  EXPECT_EQ(r.exit_code, 0) << "DDL/DML on the source after the backup ended\n"
-                            << describe(r) << "\n--- source processlist ---\n"
-                            << src.try_sql("SHOW FULL PROCESSLIST;", 30).out;
-}
-
 // -------------------------------------------------------------------------------------- fixtures
 
 class LocalBackup : public ::testing::TestWithParam<std::string> {};
@@ -334,7 +316,7 @@ TEST_P(LocalBackup, RedoLost) {
   }
 
   ASSERT_TRUE(it::wait_quiet(src, 60));
-  expect_source_unharmed(src);
+  it::expect_source_unharmed(src);
   expect_refused(flavour, target);
 }
 
@@ -508,7 +490,7 @@ TEST_P(LocalBackup, Interruption) {
     } else {
       EXPECT_EQ(res.exit_code, 128 + SIGKILL) << describe(res);
     }
-    expect_source_unharmed(src);
+    it::expect_source_unharmed(src);
     EXPECT_TRUE(oltp.running()) << "the source's load died: " << oltp.describe();
     expect_refused(flavour, target);
   }

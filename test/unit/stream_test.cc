@@ -157,7 +157,8 @@ class StreamFileFixture {
       : dir_(std::move(dir)),
         path_(dir_->path / ("s" + std::to_string(counter_++) + ".mcs")),
         fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)),
-        storage_(fd_, "test", std::move(settings)) {}
+        sink_(fd_, "test"),
+        storage_(sink_, std::move(settings)) {}
   ~StreamFileFixture() { ::close(fd_); }
   StreamStorage& storage() { return storage_; }
   std::vector<uint8_t> bytes() const {
@@ -172,6 +173,7 @@ class StreamFileFixture {
   std::shared_ptr<testpages::ScratchDir> dir_;
   fs::path path_;
   int fd_;
+  FdSink sink_;
   StreamStorage storage_;
 };
 
@@ -319,7 +321,8 @@ TEST(Stream, AWriteFailureIsKeptAndReported) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   ::close(fds[0]);  // the reader went away
-  StreamStorage s(fds[1], "the pipe", {});
+  FdSink sink(fds[1], "the pipe");
+  StreamStorage s(sink, {});
   const Status first = s.start();
   EXPECT_EQ(first.code(), ExitCode::kNetwork);
   EXPECT_NE(first.message().find("the pipe"), std::string::npos);

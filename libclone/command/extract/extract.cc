@@ -1,18 +1,13 @@
 #include "libclone/command/extract/extract.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
 #include <map>
 #include <memory>
 
-#include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
 #include "libclone/base/text.h"
 #include "libclone/datadir/datadir.h"
+#include "libclone/io/byte_stream.h"
 #include "libclone/io/directory_storage.h"
 #include "libclone/io/read_file.h"
 #include "libclone/io/stream_format.h"
@@ -29,40 +24,6 @@ using stream::RecordType;
 // Name operations held back at once: the tail of a copy is a few puts (metadata, the manifest
 // of up to stream::kMaxPut) and renames.
 constexpr uint64_t kMaxHeldBytes = uint64_t(2) * stream::kMaxPut;
-
-class Input {
- public:
-  ~Input() {
-    if (owned_) ::close(fd_);
-  }
-  Status open(const std::string& path, ExtractProgress& progress) {
-    name_ = path.empty() || path == "-" ? "standard input" : path;
-    if (path.empty() || path == "-") {
-      fd_ = STDIN_FILENO;
-    } else {
-      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd_ < 0) return errno_status(ExitCode::kPath, "cannot open the stream", path, errno);
-      owned_ = true;
-    }
-    struct stat st {};
-    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) progress.total_bytes = uint64_t(st.st_size);
-    return Status::ok();
-  }
-  Result<size_t> read(std::span<uint8_t> out) {
-    while (true) {
-      if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete");
-      const ssize_t n = ::read(fd_, out.data(), out.size());
-      if (n >= 0) return size_t(n);
-      if (errno != EINTR) return errno_status(ExitCode::kNetwork, "cannot read the stream from", name_, errno);
-    }
-  }
-  const std::string& name() const { return name_; }
-
- private:
-  int fd_ = -1;
-  bool owned_ = false;
-  std::string name_;
-};
 
 // Replays records into DIR, holding name operations back (see extract.h).
 class Replay {
@@ -136,9 +97,20 @@ class Replay {
   uint64_t data_bytes_ = 0;
 };
 
+// The error named by where the stream came from, unless it names it already (a peer's errors do).
+Status in_input(const Status& s, const ByteSource& input) {
+  return s.message().find(input.name()) == std::string::npos ? s.with_context(input.name()) : s;
+}
+
 }  // namespace
 
 Result<ExtractResult> run_extract(const ExtractOptions& options, ExtractProgress& progress) {
+  FdSource input;
+  if (Status s = input.open(options.input); !s.is_ok()) return s;
+  return extract_from(options, input, progress);
+}
+
+Result<ExtractResult> extract_from(const ExtractOptions& options, ByteSource& input, ExtractProgress& progress) {
   const auto started = std::chrono::steady_clock::now();
   std::optional<SecretKey> key;
   if (!options.key_file.empty()) {
@@ -146,8 +118,7 @@ Result<ExtractResult> run_extract(const ExtractOptions& options, ExtractProgress
     if (!loaded.is_ok()) return loaded.status();
     key.emplace(*loaded);
   }
-  Input input;
-  if (Status s = input.open(options.input, progress); !s.is_ok()) return s;
+  progress.total_bytes = input.size().value_or(0);
   stream::Reader reader(
       [&](std::span<uint8_t> out) -> Result<size_t> {
         auto n = input.read(out);
@@ -156,7 +127,7 @@ Result<ExtractResult> run_extract(const ExtractOptions& options, ExtractProgress
       },
       std::move(key));
   // The preamble (and the key) are checked before DIR is touched: a wrong key leaves nothing.
-  if (Status s = reader.open(); !s.is_ok()) return s.with_context(input.name());
+  if (Status s = reader.open(); !s.is_ok()) return in_input(s, input);
   if (Status s = prepare_target(options.target_dir, 0); !s.is_ok()) return s;
 
   DirectoryStorage storage(options.target_dir);
@@ -170,7 +141,7 @@ Result<ExtractResult> run_extract(const ExtractOptions& options, ExtractProgress
   while (s.is_ok() && !ended) {
     auto record = reader.next();
     if (!record.is_ok()) {
-      s = record.status().with_context(input.name());
+      s = in_input(record.status(), input);
       break;
     }
     ended = record->type == RecordType::kEnd;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "libclone/base/status.h"
+#include "libclone/io/byte_stream.h"
 #include "libclone/manifest/manifest.h"
 
 namespace mysqlclone {
@@ -52,5 +53,7 @@ struct ExtractResult {
 // startable), kUsage for a missing or needless key, kPath for DIR, kNetwork for reading the
 // input, kInterrupted on a signal.
 Result<ExtractResult> run_extract(const ExtractOptions& options, ExtractProgress& progress);
+// The same from `input` (a peer connection: receive.h); options.input is not used.
+Result<ExtractResult> extract_from(const ExtractOptions& options, ByteSource& input, ExtractProgress& progress);
 
 }  // namespace mysqlclone

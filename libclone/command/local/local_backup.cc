@@ -595,7 +595,7 @@ Status preflight(Context& c) {
 Status begin(Context& c) {
   if (c.options.stream) {
     const StreamOutput& out = *c.options.stream;
-    auto stream = std::make_unique<StreamStorage>(out.fd, out.name, out.settings);
+    auto stream = std::make_unique<StreamStorage>(*out.sink, out.settings);
     c.stream = stream.get();
     c.storage = std::move(stream);
     if (Status s = c.stream->start(); !s.is_ok()) return s;
@@ -646,7 +646,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
   const auto start_time = std::chrono::system_clock::now();
   c.result.target_dir =
-      options.stream ? options.stream->name : expand_target_timestamp(options.target_dir, start_time);
+      options.stream ? options.stream->sink->name() : expand_target_timestamp(options.target_dir, start_time);
   c.result.started_at = utc_iso8601(start_time);
   c.result.parallel = resolve_threads(options.parallel);
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));

@@ -7,12 +7,14 @@
 // leaves behind; the stock server's crash recovery makes it consistent at first start.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "libclone/server/connection.h"
 #include "libclone/datadir/file_copy.h"
 #include "libclone/server/replication.h"
+#include "libclone/io/byte_stream.h"
 #include "libclone/io/stream_format.h"
 #include "libclone/redo/redo_archiver.h"
 #include "libclone/server/server_info.h"
@@ -20,11 +22,10 @@
 
 namespace mysqlclone {
 
-// `local --stream`: the copy goes to a descriptor as a stream (io/stream_format.h) instead of
-// into a directory.
+// `local --stream` and `local --to`: the copy goes to a sink (stdout, a peer) as a stream
+// (io/stream_format.h) instead of into a directory.
 struct StreamOutput {
-  int fd = -1;       // not owned
-  std::string name;  // "stdout"
+  std::shared_ptr<ByteSink> sink;
   stream::Settings settings;
 };
 

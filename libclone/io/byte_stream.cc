@@ -1,0 +1,60 @@
+#include "libclone/io/byte_stream.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "libclone/base/interrupt.h"
+#include "libclone/io/read_file.h"
+
+namespace mysqlclone {
+
+Status FdSink::write(std::span<const uint8_t> bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      return errno_status(ExitCode::kNetwork, "cannot write the stream to", name_, n < 0 ? errno : ENOSPC);
+    bytes = bytes.subspan(size_t(n));
+  }
+  return Status::ok();
+}
+
+Status FdSink::sync() {
+  struct stat st {};
+  // A pipe or socket has nothing to sync; a file is made durable.
+  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && ::fdatasync(fd_) != 0)
+    return errno_status(ExitCode::kNetwork, "cannot sync the stream", name_, errno);
+  return Status::ok();
+}
+
+FdSource::~FdSource() {
+  if (owned_) ::close(fd_);
+}
+
+Status FdSource::open(const std::string& path) {
+  name_ = path.empty() || path == "-" ? "standard input" : path;
+  if (path.empty() || path == "-") {
+    fd_ = STDIN_FILENO;
+  } else {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return errno_status(ExitCode::kPath, "cannot open the stream", path, errno);
+    owned_ = true;
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) size_ = uint64_t(st.st_size);
+  return Status::ok();
+}
+
+Result<size_t> FdSource::read(std::span<uint8_t> out) {
+  while (true) {
+    if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete");
+    const ssize_t n = ::read(fd_, out.data(), out.size());
+    if (n >= 0) return size_t(n);
+    if (errno != EINTR) return errno_status(ExitCode::kNetwork, "cannot read the stream from", name_, errno);
+  }
+}
+
+}  // namespace mysqlclone

@@ -1,0 +1,69 @@
+// The two ends a stream (stream_format.h) travels between: a ByteSink the writer's records go
+// into and a ByteSource the reader takes them from. A descriptor (stdout, a file, stdin) is one;
+// a peer connection (peer.h) is another, so `local --stream`/`extract` and `local --to`/`receive`
+// share every line of the stream code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "libclone/base/status.h"
+
+namespace mysqlclone {
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // All of `bytes`, or an error (kNetwork) that every later call returns too.
+  virtual Status write(std::span<const uint8_t> bytes) = 0;
+  // Everything written so far is durable where that means something (a regular file).
+  virtual Status sync() = 0;
+  // The last byte was written: a peer confirms it has the whole stream.
+  virtual Status finish() = 0;
+  // What to call it in messages ("stdout", "127.0.0.1:4444").
+  virtual const std::string& name() const = 0;
+};
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Up to out.size() bytes, at least one unless the input ended (0). kInterrupted on a signal.
+  virtual Result<size_t> read(std::span<uint8_t> out) = 0;
+  // The whole input's size when it is known in advance (a regular file).
+  virtual std::optional<uint64_t> size() const = 0;
+  virtual const std::string& name() const = 0;
+};
+
+// A descriptor the caller keeps open (stdout, a stream file).
+class FdSink : public ByteSink {
+ public:
+  FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  Status write(std::span<const uint8_t> bytes) override;
+  Status sync() override;
+  Status finish() override { return sync(); }
+  const std::string& name() const override { return name_; }
+
+ private:
+  int fd_;
+  std::string name_;
+};
+
+// A stream file, or standard input for "" and "-".
+class FdSource : public ByteSource {
+ public:
+  ~FdSource() override;
+  Status open(const std::string& path);
+  Result<size_t> read(std::span<uint8_t> out) override;
+  std::optional<uint64_t> size() const override { return size_; }
+  const std::string& name() const override { return name_; }
+
+ private:
+  int fd_ = -1;
+  bool owned_ = false;
+  std::optional<uint64_t> size_;
+  std::string name_;
+};
+
+}  // namespace mysqlclone

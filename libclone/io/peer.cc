@@ -1,0 +1,295 @@
+#include "libclone/io/peer.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstring>
+
+#include "libclone/base/log.h"
+
+namespace mysqlclone {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr size_t kHelloBytes = 8;
+constexpr char kHello[] = "MCPEER01";
+constexpr char kWantsTls[] = "MCPEER!T";
+constexpr char kWantsPlain[] = "MCPEER!P";
+constexpr uint32_t kKeepaliveFrame = 0;
+constexpr uint32_t kEndFrame = 0xFFFFFFFF;
+constexpr uint32_t kAbortFrame = 0xFFFFFFFE;
+constexpr size_t kMaxMessage = 4096;
+// The first byte of a TLS handshake record (a ClientHello).
+constexpr uint8_t kTlsHandshake = 0x16;
+
+std::span<const uint8_t> bytes_of(const char* text) { return {reinterpret_cast<const uint8_t*>(text), kHelloBytes}; }
+
+std::array<uint8_t, 4> u32_le(uint32_t v) {
+  return {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+}
+
+// Exactly out.size() bytes; false when the peer closed the connection first.
+Result<bool> read_full(Transport& t, std::span<uint8_t> out) {
+  while (!out.empty()) {
+    auto n = t.read_some(out);
+    if (!n.is_ok()) return n.status();
+    if (*n == 0) return false;
+    out = out.subspan(*n);
+  }
+  return true;
+}
+
+bool is(const std::array<uint8_t, kHelloBytes>& got, const char* what) {
+  return std::memcmp(got.data(), what, kHelloBytes) == 0;
+}
+
+// The sender's side of the hellos.
+Status sender_hello(Transport& t) {
+  if (Status s = t.write_all(bytes_of(kHello)); !s.is_ok()) return s;
+  std::array<uint8_t, kHelloBytes> reply{};
+  auto full = read_full(t, reply);
+  if (!full.is_ok()) return full.status();
+  if (!*full)
+    return Status::error(ExitCode::kNetwork, t.peer() + " closed the connection before answering (is it a "
+                                                        "mysqlclone receive, and does it trust this side's --peer-cert?)");
+  if (is(reply, kWantsTls))
+    return Status::error(ExitCode::kNetwork, "the receiver at " + t.peer() + " requires TLS, and this side runs "
+                                             "with --peer-insecure: use --peer-insecure on both sides or neither");
+  if (is(reply, kWantsPlain))
+    return Status::error(ExitCode::kNetwork, "the receiver at " + t.peer() + " runs with --peer-insecure: use it "
+                                             "on both sides or neither");
+  if (!is(reply, kHello))
+    return Status::error(ExitCode::kNetwork, t.peer() + " is not a mysqlclone receive of this version (it answered "
+                                             "something else than " + std::string(kHello) + ")");
+  return Status::ok();
+}
+
+// The receiver's side of the hellos.
+Status receive_hello(Transport& t) {
+  std::array<uint8_t, kHelloBytes> first{};
+  auto full = read_full(t, first);
+  if (!full.is_ok()) return full.status();
+  if (!*full) return Status::error(ExitCode::kNetwork, t.peer() + " closed the connection before its hello");
+  if (first[0] == kTlsHandshake) {
+    if (t.write_all(bytes_of(kWantsPlain)).is_ok()) t.close();
+    return Status::error(ExitCode::kNetwork, "the sender at " + t.peer() + " starts TLS, and this side runs with "
+                                             "--peer-insecure: use --peer-insecure on both sides or neither");
+  }
+  if (!is(first, kHello))
+    return Status::error(ExitCode::kNetwork, t.peer() + " is not a mysqlclone sender of this version (its first "
+                                             "bytes are not " + std::string(kHello) + ")");
+  return t.write_all(bytes_of(kHello));
+}
+
+// A TLS receiver looks at the first byte before the handshake: a plain hello gets an answer
+// the sender understands instead of a TLS alert it cannot read.
+Status refuse_plain_sender(const Socket& s, const std::string& peer, milliseconds timeout) {
+  if (Status st = wait_ready(s.fd(), POLLIN, timeout, peer); !st.is_ok()) return st;
+  uint8_t first = 0;
+  if (::recv(s.fd(), &first, 1, MSG_PEEK) != 1 || first != uint8_t(kHello[0])) return Status::ok();
+  PlainTransport plain(Socket(::dup(s.fd())), peer, timeout);
+  if (plain.write_all(bytes_of(kWantsTls)).is_ok()) plain.close();
+  return Status::error(ExitCode::kNetwork, "the sender at " + peer + " runs with --peer-insecure, and this side "
+                                           "requires TLS: use --peer-insecure on both sides or neither");
+}
+
+// A u16 length and the text (cut to kMaxMessage).
+void append_message(std::string& out, const std::string& text) {
+  const std::string message = text.substr(0, kMaxMessage);
+  out += char(uint8_t(message.size()));
+  out += char(uint8_t(message.size() >> 8));
+  out += message;
+}
+
+// The TLS context of this side, or none with --peer-insecure.
+Result<TlsContext> peer_tls(TlsRole role, const PeerOptions& options) {
+  if (options.insecure) return TlsContext();
+  return make_tls_context(role, options.tls);
+}
+
+}  // namespace
+
+PeerSink::PeerSink(std::unique_ptr<Transport> transport)
+    : transport_(std::move(transport)), name_(transport_->peer()), last_send_(std::chrono::steady_clock::now()) {
+  keepalive_ = std::thread([this] { keepalive(); });
+}
+
+PeerSink::~PeerSink() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  keepalive_.join();
+}
+
+Status PeerSink::send_locked(std::span<const uint8_t> bytes) {
+  if (!failed_.is_ok()) return failed_;
+  // The receiver speaks mid-stream only to say it failed (or its connection ends): that, not
+  // the broken pipe the next write would meet, is the error.
+  if (transport_->has_input()) return failed_ = outcome(false);
+  failed_ = transport_->write_all(bytes);
+  last_send_ = std::chrono::steady_clock::now();
+  return failed_;
+}
+
+Status PeerSink::write(std::span<const uint8_t> bytes) {
+  std::lock_guard lock(mutex_);
+  while (!bytes.empty()) {
+    const size_t n = std::min(bytes.size(), kMaxFrame);
+    if (Status s = send_locked(u32_le(uint32_t(n))); !s.is_ok()) return s;
+    if (Status s = send_locked(bytes.first(n)); !s.is_ok()) return s;
+    bytes = bytes.subspan(n);
+  }
+  return Status::ok();
+}
+
+void PeerSink::keepalive() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::seconds(1));
+    if (!stopping_ && failed_.is_ok() && std::chrono::steady_clock::now() - last_send_ >= kKeepalive)
+      (void)send_locked(u32_le(kKeepaliveFrame));  // a failure is kept for the next write
+  }
+}
+
+Status PeerSink::finish() {
+  std::unique_lock lock(mutex_);
+  stopping_ = true;  // the keepalive thread ends; the receiver is busy with DIR's last steps now
+  cv_.notify_all();
+  if (Status s = send_locked(u32_le(kEndFrame)); !s.is_ok()) return s;
+  return outcome(true);
+}
+
+void PeerSink::abort(const Status& error) {
+  std::lock_guard lock(mutex_);
+  stopping_ = true;
+  cv_.notify_all();
+  if (!failed_.is_ok() || transport_->has_input()) return;  // the receiver is gone or spoke first
+  std::string out;
+  for (const uint8_t b : u32_le(kAbortFrame)) out += char(b);
+  append_message(out, error.message());
+  if (transport_->write_all({reinterpret_cast<const uint8_t*>(out.data()), out.size()}).is_ok()) transport_->close();
+  failed_ = error;
+}
+
+Status PeerSink::outcome(bool at_end) {
+  const std::string gone = at_end ? "closed the connection before saying whether it wrote the copy: it failed or was killed"
+                                  : "closed the connection in the middle of the stream: it failed or was killed";
+  std::array<uint8_t, 3> head{};
+  auto full = read_full(*transport_, head);
+  if (full.is_ok() && *full) {
+    std::string message(size_t(head[1]) | size_t(head[2]) << 8, '\0');
+    auto text = read_full(*transport_, {reinterpret_cast<uint8_t*>(message.data()), message.size()});
+    if (text.is_ok() && *text) {
+      transport_->close();
+      if (head[0] == 0 && at_end) return Status::ok();
+      return Status::error(ExitCode::kNetwork, "the receiver at " + name_ + " failed: " + message);
+    }
+    full = text;
+  }
+  if (!full.is_ok()) return full.status();
+  return Status::error(ExitCode::kNetwork, "the receiver at " + name_ + " " + gone);
+}
+
+Result<std::unique_ptr<PeerSink>> peer_connect(const std::string& address, const PeerOptions& options) {
+  auto to = parse_endpoint(address, "--to");
+  if (!to.is_ok()) return to.status();
+  auto tls = peer_tls(TlsRole::kClient, options);
+  if (!tls.is_ok()) return tls.status();
+  const milliseconds timeout = options.timeout;
+  auto socket = tcp_connect(*to, timeout);
+  if (!socket.is_ok()) return socket.status();
+  std::unique_ptr<Transport> transport;
+  if (options.insecure) {
+    transport = std::make_unique<PlainTransport>(std::move(socket).value(), to->text(), timeout);
+  } else {
+    auto t = tls_connect(*tls, std::move(socket).value(), to->host, to->text(), timeout);
+    if (!t.is_ok()) return t.status();
+    transport = std::move(t).value();
+  }
+  if (Status s = sender_hello(*transport); !s.is_ok()) return s;
+  log_info("connected to the receiver at {} ({})", to->text(), transport->protocol());
+  return std::make_unique<PeerSink>(std::move(transport));
+}
+
+Result<size_t> PeerSource::read(std::span<uint8_t> out) {
+  while (frame_left_ == 0) {
+    if (ended_ || out.empty()) return size_t(0);
+    std::array<uint8_t, 4> head{};
+    auto full = read_full(*transport_, head);
+    if (!full.is_ok()) return full.status();
+    if (!*full)
+      return Status::error(ExitCode::kNetwork, "the sender at " + transport_->peer() + " closed the connection "
+                                               "before the end of the stream: it failed or was killed");
+    const uint32_t length = uint32_t(head[0]) | uint32_t(head[1]) << 8 | uint32_t(head[2]) << 16 | uint32_t(head[3]) << 24;
+    if (length == kEndFrame) {
+      ended_ = true;
+    } else if (length == kAbortFrame) {
+      return sender_failed();
+    } else if (length > kMaxFrame) {
+      return Status::error(ExitCode::kNetwork, "the sender at " + transport_->peer() + " broke the peer protocol (a "
+                                               "frame of " + std::to_string(length) + " bytes)");
+    } else {
+      frame_left_ = length;  // 0: a keepalive
+    }
+  }
+  auto n = transport_->read_some(out.first(std::min<size_t>(out.size(), frame_left_)));
+  if (!n.is_ok()) return n.status();
+  if (*n == 0)
+    return Status::error(ExitCode::kNetwork, "the sender at " + transport_->peer() + " closed the connection "
+                                             "before the end of the stream: it failed or was killed");
+  frame_left_ -= uint32_t(*n);
+  return *n;
+}
+
+Status PeerSource::sender_failed() {
+  std::array<uint8_t, 2> size{};
+  auto full = read_full(*transport_, size);
+  std::string message(size_t(size[0]) | size_t(size[1]) << 8, '\0');
+  if (full.is_ok() && *full) full = read_full(*transport_, {reinterpret_cast<uint8_t*>(message.data()), message.size()});
+  if (!full.is_ok() || !*full) message = "(its message was cut)";
+  return Status::error(ExitCode::kNetwork, "the sender at " + transport_->peer() + " failed: " + message);
+}
+
+void PeerSource::finish(const Status& outcome) {
+  std::string out(1, char(uint8_t(outcome.code())));
+  append_message(out, outcome.message());
+  (void)transport_->write_all({reinterpret_cast<const uint8_t*>(out.data()), out.size()});
+  transport_->close();
+}
+
+Result<std::unique_ptr<PeerListener>> PeerListener::listen(const std::string& address, const PeerOptions& options) {
+  auto at = parse_endpoint(address, "--listen");
+  if (!at.is_ok()) return at.status();
+  auto tls = peer_tls(TlsRole::kServer, options);
+  if (!tls.is_ok()) return tls.status();
+  auto socket = tcp_listen(*at);
+  if (!socket.is_ok()) return socket.status();
+  return std::unique_ptr<PeerListener>(new PeerListener(std::move(socket).value(), options, std::move(tls).value()));
+}
+
+Result<std::unique_ptr<PeerSource>> PeerListener::accept() {
+  std::string peer;
+  auto socket = tcp_accept(socket_, peer);
+  if (!socket.is_ok()) return socket.status();
+  socket_ = Socket();
+  const milliseconds timeout = options_.timeout;
+  std::unique_ptr<Transport> transport;
+  if (options_.insecure) {
+    transport = std::make_unique<PlainTransport>(std::move(socket).value(), peer, timeout);
+    if (Status s = receive_hello(*transport); !s.is_ok()) return s;
+  } else {
+    if (Status s = refuse_plain_sender(*socket, peer, timeout); !s.is_ok()) return s;
+    auto t = tls_accept(tls_, std::move(socket).value(), peer, timeout);
+    if (!t.is_ok()) return t.status();
+    transport = std::move(t).value();
+    if (Status s = receive_hello(*transport); !s.is_ok()) return s;
+  }
+  log_info("receiving from {} ({})", peer, transport->protocol());
+  return std::make_unique<PeerSource>(std::move(transport));
+}
+
+}  // namespace mysqlclone

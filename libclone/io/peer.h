@@ -1,0 +1,113 @@
+// The peer connection of `local --to` (the sender) and `receive` (the receiver): one stream
+// (stream_format.h) over TLS (tls.h; plain TCP only with --peer-insecure on both sides), with
+// a thin protocol of its own around the stream's bytes:
+//
+//   sender → receiver   hello "MCPEER01"
+//   receiver → sender   hello "MCPEER01"; or, before closing, "MCPEER!T" (this receiver needs
+//                       TLS) or "MCPEER!P" (this receiver runs with --peer-insecure)
+//   sender → receiver   frames: a u32 (little-endian) length and that many stream bytes, at most
+//                       kMaxFrame; length 0 is a keepalive (sent after kKeepalive without data:
+//                       a copy waiting for a lock is silent, not dead); 0xFFFFFFFF ends the stream;
+//                       0xFFFFFFFE, u16 length, message: the sender failed (why)
+//   receiver → sender   the outcome: u8 exit code, u16 length, message (code 0: DIR is complete)
+//
+// So a connection that closes before its end frame is a network error on the receiver (exit
+// 10), whatever the stream's own checks would say, and the sender reports success only once the
+// receiver has written DIR whole.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "libclone/base/status.h"
+#include "libclone/io/byte_stream.h"
+#include "libclone/io/socket.h"
+#include "libclone/io/tls.h"
+
+namespace mysqlclone {
+
+constexpr size_t kMaxFrame = size_t(1) << 20;
+constexpr std::chrono::seconds kKeepalive{5};
+
+struct PeerOptions {
+  TlsFiles tls;          // all three, unless insecure
+  bool insecure = false;  // plain TCP
+  // Connecting, the handshake, and any wait for the peer to send or take a byte.
+  std::chrono::seconds timeout{60};
+};
+
+// The sender's end: stream bytes out, then the receiver's outcome. Thread-safe.
+class PeerSink : public ByteSink {
+ public:
+  explicit PeerSink(std::unique_ptr<Transport> transport);
+  ~PeerSink() override;
+  Status write(std::span<const uint8_t> bytes) override;
+  Status sync() override { return Status::ok(); }
+  // The end frame, then the receiver's outcome: ok once DIR is complete there.
+  Status finish() override;
+  // Tells the receiver why this side stops (best effort) and closes the connection.
+  void abort(const Status& error);
+  const std::string& name() const override { return name_; }
+
+ private:
+  Status send_locked(std::span<const uint8_t> bytes);
+  // The receiver's outcome: at the end, ok or its error; mid-stream, always an error.
+  Status outcome(bool at_end);
+  void keepalive();
+
+  std::unique_ptr<Transport> transport_;
+  std::string name_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  Status failed_;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point last_send_;
+  std::thread keepalive_;
+};
+
+// Connects to `address` (HOST:PORT), verifies the receiver (TLS) and exchanges hellos.
+Result<std::unique_ptr<PeerSink>> peer_connect(const std::string& address, const PeerOptions& options);
+
+// The receiver's end: stream bytes in (read() returns 0 after the end frame only).
+class PeerSource : public ByteSource {
+ public:
+  explicit PeerSource(std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {}
+  Result<size_t> read(std::span<uint8_t> out) override;
+  std::optional<uint64_t> size() const override { return std::nullopt; }
+  const std::string& name() const override { return transport_->peer(); }
+  const Transport& transport() const { return *transport_; }
+  // Tells the sender how the receive ended (best effort) and closes the connection.
+  void finish(const Status& outcome);
+
+ private:
+  Status sender_failed();  // after an abort frame: its message
+
+  std::unique_ptr<Transport> transport_;
+  uint32_t frame_left_ = 0;
+  bool ended_ = false;
+};
+
+// `receive`: listens on one address and takes one connection.
+class PeerListener {
+ public:
+  // Loads the TLS files first: a bad file fails before anything listens.
+  static Result<std::unique_ptr<PeerListener>> listen(const std::string& address, const PeerOptions& options);
+  uint16_t port() const { return bound_port(socket_); }
+  // Waits for the one sender (until a signal), then the handshake and hellos; the listening
+  // socket is closed at once: nobody else connects.
+  Result<std::unique_ptr<PeerSource>> accept();
+
+ private:
+  PeerListener(Socket socket, PeerOptions options, TlsContext tls)
+      : socket_(std::move(socket)), options_(std::move(options)), tls_(std::move(tls)) {}
+  Socket socket_;
+  PeerOptions options_;
+  TlsContext tls_;
+};
+
+}  // namespace mysqlclone

@@ -1,0 +1,215 @@
+#include "libclone/io/tls.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+namespace mysqlclone {
+namespace {
+
+using std::chrono::milliseconds;
+
+// TLS 1.2 suites: forward secrecy and AEAD only (TLS 1.3 has nothing else).
+constexpr const char* kTls12Ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20";
+
+// The last error OpenSSL queued (the most specific), and the queue emptied.
+unsigned long last_error() {
+  unsigned long last = 0;
+  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) last = e;
+  return last;
+}
+
+std::string reason_text(unsigned long e) {
+  const char* r = e ? ERR_reason_error_string(e) : nullptr;
+  return r ? r : "unknown TLS error";
+}
+
+Status file_error(const std::string& what, const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0)
+    return Status::error(ExitCode::kPath, "cannot read " + what + " " + path + ": " + std::strerror(errno));
+  return Status::error(ExitCode::kPath, "cannot use " + what + " " + path + ": " + reason_text(last_error()));
+}
+
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+
+// Why a TLS call failed, in the user's terms. `ssl_error` is SSL_get_error's answer.
+Status tls_failure(SSL* ssl, int ssl_error, int saved_errno, const std::string& peer, bool handshake) {
+  const unsigned long e = last_error();
+  const int reason = ERR_GET_REASON(e);
+  const long verify = SSL_get_verify_result(ssl);
+  const std::string during = handshake ? "the TLS handshake with " : "the TLS session with ";
+  if (verify != X509_V_OK)
+    return Status::error(ExitCode::kNetwork, "the certificate of " + peer + " is not trusted: " +
+                                                 X509_verify_cert_error_string(verify) + " (--peer-ca, and the " +
+                                                 "name or address it is reached by)");
+  if (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256)
+    return Status::error(ExitCode::kNetwork, peer + " refused " + during + "this side: " + reason_text(e) +
+                                                 " (does it trust this side's --peer-cert?)");
+  if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG || reason == SSL_R_HTTP_REQUEST)
+    return Status::error(ExitCode::kNetwork, peer + " does not speak TLS (does it run with --peer-insecure? both "
+                                                 "sides must, or neither)");
+  if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+    return Status::error(ExitCode::kNetwork, peer + " sent no certificate: give it --peer-cert and --peer-key");
+  if (ssl_error == SSL_ERROR_SYSCALL && saved_errno != 0)
+    return handshake ? Status::error(ExitCode::kNetwork, during + peer + " failed: " + std::strerror(saved_errno))
+                     : broken(peer, saved_errno);
+  if (handshake && (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING || (ssl_error == SSL_ERROR_SYSCALL && e == 0)))
+    return Status::error(ExitCode::kNetwork, peer + " closed the connection during the TLS handshake (does it run "
+                                                 "with --peer-insecure, or refuse this side's certificate?)");
+  return Status::error(ExitCode::kNetwork, during + peer + " failed: " + reason_text(e));
+}
+
+class TlsTransport : public Transport {
+ public:
+  TlsTransport(Socket socket, std::unique_ptr<SSL, SslFree> ssl, std::string peer, milliseconds timeout)
+      : socket_(std::move(socket)), ssl_(std::move(ssl)), peer_(std::move(peer)), timeout_(timeout) {}
+
+  // Runs `op` (SSL_read, SSL_write, SSL_do_handshake) until it succeeds, waiting for the socket
+  // as OpenSSL asks. Returns op's positive result, 0 for a clean or abrupt end of the peer's data.
+  template <typename Op>
+  Result<int> drive(Op op, bool handshake) {
+    while (true) {
+      ERR_clear_error();
+      errno = 0;
+      const int n = op();
+      if (n > 0) return n;
+      const int err = SSL_get_error(ssl_.get(), n);
+      const int saved_errno = errno;
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        if (Status s = wait_ready(socket_.fd(), err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, timeout_, peer_);
+            !s.is_ok())
+          return s;
+        continue;
+      }
+      if (!handshake && err == SSL_ERROR_ZERO_RETURN) return 0;
+      if (!handshake && err == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        last_error();
+        return 0;  // the peer went away without close_notify: the peer protocol says whether that was early
+      }
+      return tls_failure(ssl_.get(), err, saved_errno, peer_, handshake);
+    }
+  }
+
+  Status handshake() {
+    auto r = drive([&] { return SSL_do_handshake(ssl_.get()); }, true);
+    return r.status();
+  }
+
+  Result<size_t> read_some(std::span<uint8_t> out) override {
+    auto n = drive([&] { return SSL_read(ssl_.get(), out.data(), int(std::min<size_t>(out.size(), INT_MAX))); }, false);
+    if (!n.is_ok()) return n.status();
+    return size_t(*n);
+  }
+
+  Status write_all(std::span<const uint8_t> bytes) override {
+    while (!bytes.empty()) {
+      const int chunk = int(std::min<size_t>(bytes.size(), 1 << 20));
+      auto n = drive([&] { return SSL_write(ssl_.get(), bytes.data(), chunk); }, false);
+      if (!n.is_ok()) return n.status();
+      if (*n == 0) return Status::error(ExitCode::kNetwork, peer_ + " closed the connection");
+      bytes = bytes.subspan(size_t(*n));
+    }
+    return Status::ok();
+  }
+
+  // Bytes OpenSSL holds already, or on the socket.
+  bool has_input() const override { return SSL_pending(ssl_.get()) > 0 || readable(socket_.fd()); }
+
+  void close() override {
+    ERR_clear_error();
+    if (SSL_is_init_finished(ssl_.get())) SSL_shutdown(ssl_.get());  // close_notify; its answer is not awaited
+    ERR_clear_error();
+    lingering_close(socket_.fd());
+  }
+
+  const std::string& peer() const override { return peer_; }
+  std::string protocol() const override {
+    return std::string(SSL_get_version(ssl_.get())) + " " + SSL_get_cipher_name(ssl_.get());
+  }
+
+ private:
+  Socket socket_;
+  std::unique_ptr<SSL, SslFree> ssl_;
+  std::string peer_;
+  milliseconds timeout_;
+};
+
+Result<std::unique_ptr<Transport>> handshake(const TlsContext& ctx, Socket socket, const std::string& host,
+                                             const std::string& peer, milliseconds timeout, TlsRole role) {
+  ERR_clear_error();
+  std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
+  if (!ssl || SSL_set_fd(ssl.get(), socket.fd()) != 1)
+    return Status::error(ExitCode::kInternal, "cannot set up TLS: " + reason_text(last_error()));
+  if (role == TlsRole::kClient) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    // An IP address is checked against the certificate's IP SANs, a name against its DNS SANs.
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1) {
+      ERR_clear_error();
+      if (X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) != 1 ||
+          SSL_set_tlsext_host_name(ssl.get(), host.c_str()) != 1)
+        return Status::error(ExitCode::kUsage, "cannot check the receiver's certificate against '" + host + "'");
+    }
+    SSL_set_connect_state(ssl.get());
+  } else {
+    SSL_set_accept_state(ssl.get());
+  }
+  auto t = std::make_unique<TlsTransport>(std::move(socket), std::move(ssl), peer, timeout);
+  if (Status s = t->handshake(); !s.is_ok()) {
+    t->close();  // the alert that says why reaches the peer
+    return s;
+  }
+  return std::unique_ptr<Transport>(std::move(t));
+}
+
+}  // namespace
+
+void SslCtxFree::operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+
+Result<TlsContext> make_tls_context(TlsRole role, const TlsFiles& files) {
+  ERR_clear_error();
+  TlsContext ctx(SSL_CTX_new(role == TlsRole::kClient ? TLS_client_method() : TLS_server_method()));
+  if (!ctx) return Status::error(ExitCode::kInternal, "cannot set up TLS: " + reason_text(last_error()));
+  SSL_CTX_set_security_level(ctx.get(), 2);
+  if (SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(ctx.get(), kTls12Ciphers) != 1)
+    return Status::error(ExitCode::kInternal, "cannot set up TLS: " + reason_text(last_error()));
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert.c_str()) != 1)
+    return file_error("the certificate (--peer-cert)", files.cert);
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key.c_str(), SSL_FILETYPE_PEM) != 1)
+    return file_error("the private key (--peer-key)", files.key);
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    return Status::error(ExitCode::kPath, "the private key " + files.key + " (--peer-key) does not belong to the "
+                                          "certificate " + files.cert + " (--peer-cert)");
+  if (SSL_CTX_load_verify_locations(ctx.get(), files.ca.c_str(), nullptr) != 1)
+    return file_error("the CA file (--peer-ca)", files.ca);
+  SSL_CTX_set_verify(ctx.get(),
+                     role == TlsRole::kServer ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER,
+                     nullptr);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_AUTO_RETRY);
+  // One connection per run, never resumed: no session tickets, which would also be bytes the
+  // sender finds waiting on its socket (has_input) that are not the receiver speaking.
+  SSL_CTX_set_num_tickets(ctx.get(), 0);
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+  return ctx;
+}
+
+Result<std::unique_ptr<Transport>> tls_connect(const TlsContext& ctx, Socket socket, const std::string& host,
+                                               const std::string& peer, milliseconds timeout) {
+  return handshake(ctx, std::move(socket), host, peer, timeout, TlsRole::kClient);
+}
+
+Result<std::unique_ptr<Transport>> tls_accept(const TlsContext& ctx, Socket socket, const std::string& peer,
+                                              milliseconds timeout) {
+  return handshake(ctx, std::move(socket), "", peer, timeout, TlsRole::kServer);
+}
+
+}  // namespace mysqlclone
