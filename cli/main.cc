@@ -16,6 +16,7 @@
 #include "cli/local_command.h"
 #include "cli/option_files.h"
 #include "cli/remote_command.h"
+#include "cli/restore_command.h"
 #include "cli/run_metrics.h"
 #include "cli/status_exit.h"
 #include "cli/verify_command.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   add_local_command(app, global, password, exit_code);
   add_remote_command(app, global, password, exit_code);
   add_extract_command(app, global, exit_code);
+  add_restore_command(app, global, exit_code);
   add_guard_donor_command(app, exit_code);
   add_completion_command(app, exit_code);  // last: it describes every command added before it
 
