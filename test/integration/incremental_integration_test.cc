@@ -147,6 +147,15 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
           "INSERT INTO ddl.trunc SELECT id, v FROM ddl.renamed WHERE id <= 500;\n"
           "ALTER TABLE ddl.idx ADD INDEX n_idx (n);\n"
           "UPDATE ddl.idx SET n = n + 1 WHERE id % 7 = 0;\n");
+  // A new general tablespace (MySQL); a page-compressed table (MariaDB: its pages are stored
+  // compressed with holes punched, its LSN stays readable in the page header).
+  if (mariadb)
+    src.sql("CREATE TABLE ddl.pc (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB PAGE_COMPRESSED=1;\n"
+            "INSERT INTO ddl.pc SELECT * FROM ddl.created;\n");
+  else
+    src.sql("CREATE TABLESPACE gts ADD DATAFILE 'gts.ibd';\n"
+            "CREATE TABLE ddl.gt (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB TABLESPACE gts;\n"
+            "INSERT INTO ddl.gt SELECT * FROM ddl.created;\n");
   checkpoint_past(src, full.value("end_lsn", 0ull));
   const json inc1 = backup(src, w + "/inc1", w + "/full");
   ASSERT_EQ(inc1.value("backup_type", ""), "incremental");
@@ -165,11 +174,29 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
           "INSERT INTO ddl.trunc VALUES (1, 'one');\n"
           "ALTER TABLE ddl.idx ADD INDEX v_idx (v);\n"
           "DELETE FROM ddl.idx WHERE id % 5 = 0;\n");
+  if (mariadb) {
+    src.sql("UPDATE ddl.pc SET v = CONCAT('y', v) WHERE id % 3 = 0;");
+  } else {
+    // An undo tablespace truncated (MySQL gives it a new space id under the same file name: the
+    // incremental must copy it whole, restore must not lay it over the base's file) and a new one.
+    src.sql("UPDATE ddl.gt SET v = CONCAT('y', v) WHERE id % 3 = 0;\n"
+            "CREATE UNDO TABLESPACE undo_x ADD DATAFILE 'undo_x.ibu';\n"
+            "ALTER UNDO TABLESPACE innodb_undo_001 SET INACTIVE;\n");
+    const auto undo_state = [&] {
+      return trim(src.sql("SELECT STATE FROM information_schema.INNODB_TABLESPACES WHERE NAME = 'innodb_undo_001';"));
+    };
+    EXPECT_TRUE(it::wait_until(120, [&] { return undo_state() == "empty"; }))
+        << "innodb_undo_001 was not truncated within 120 s: " << undo_state();
+    src.sql("ALTER UNDO TABLESPACE innodb_undo_001 SET ACTIVE;");
+  }
   checkpoint_past(src, inc1.value("end_lsn", 0ull));
   const json inc2 = backup(src, w + "/inc2", w + "/inc1");
   ASSERT_EQ(inc2.value("backup_type", ""), "incremental");
   EXPECT_EQ(inc2.value("incremental", json::object()).value("threshold_lsn", 0ull), inc1.value("checkpoint_lsn", 1ull));
   EXPECT_GT(inc2.value("checkpoint_lsn", 0ull), inc1.value("end_lsn", 0ull));
+  // ddl.created2 and ddl.trunc; MySQL also undo_x and the truncated innodb_undo_001 (new space ids).
+  EXPECT_GE(inc2.value("incremental", json::object()).value("whole_tablespace_files", 0ull), mariadb ? 2u : 4u)
+      << inc2.dump();
   // An incremental alone is no datadir: the stock server must not start on it. (On a copy: a
   // MariaDB server that fails to start has already written to the Aria log.)
   {
