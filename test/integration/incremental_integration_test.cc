@@ -238,6 +238,20 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   EXPECT_TRUE(contains(line, fs::path(largest).filename().string())) << line;
   it::flip_byte(largest, 2 * 16384 + 100);
 
+  // A damaged whole file is found only while it is copied, after DIR exists: DIR is then marked
+  // failed and no server starts on it.
+  const std::string whole = w + "/inc2/ddl/created2.ibd";
+  ASSERT_TRUE(fs::exists(whole));
+  it::flip_byte(whole, 3 * 16384 + 200);
+  {
+    auto r = it::mysqlclone_bounded({"restore", "--backup", w + "/inc2", "--target-dir", w + "/midway"}, 300);
+    EXPECT_EQ(r.exit_code, 11) << describe(r);
+    EXPECT_EQ(error_lines(r.err).size(), 1u) << describe(r);
+    EXPECT_TRUE(contains(r.err, "created2.ibd")) << describe(r);
+    it::expect_refused(flavour, w + "/midway");
+  }
+  it::flip_byte(whole, 3 * 16384 + 200);
+
   // A base of another server: a stock server on the restored copy of incremental 1.
   {
     it::Server other(flavour, "16k", {"--datadir", w + "/r1"});
