@@ -206,6 +206,10 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   // ddl.created2 and ddl.trunc; MySQL also undo_x and the truncated innodb_undo_001 (new space ids).
   EXPECT_GE(inc2.value("incremental", json::object()).value("whole_tablespace_files", 0ull), mariadb ? 2u : 4u)
       << inc2.dump();
+  {  // verify checks an incremental by its SHA-256s and every delta page.
+    auto v = it::mysqlclone_bounded({"verify", w + "/inc2"}, 300);
+    EXPECT_EQ(v.exit_code, 0) << describe(v);
+  }
   // An incremental alone is no datadir: the stock server must not start on it. (On a copy: a
   // MariaDB server that fails to start has already written to the Aria log.)
   {
@@ -242,6 +246,10 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
     }
   ASSERT_GT(largest_size, 2u * 16384) << "no delta with pages in inc2";
   it::flip_byte(largest, 2 * 16384 + 100);  // inside the first page after the first chunk block
+  {
+    auto v = it::mysqlclone_bounded({"verify", w + "/inc2"}, 300);
+    EXPECT_EQ(v.exit_code, 11) << "verify of an incremental with a damaged delta\n" << describe(v);
+  }
   const std::string line = expect_refusal("a damaged delta page",
                                           {"restore", "--backup", w + "/inc2", "--target-dir", w + "/bad"}, 11, w + "/bad");
   EXPECT_TRUE(contains(line, fs::path(largest).filename().string())) << line;
