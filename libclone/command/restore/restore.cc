@@ -1,11 +1,11 @@
 #include "libclone/command/restore/restore.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include "libclone/base/interrupt.h"
