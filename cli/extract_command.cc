@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "cli/replica_output.h"
 #include "cli/status_exit.h"
 #include "libclone/command/extract/extract.h"
 
@@ -35,19 +36,7 @@ void print_human(const ExtractResult& r) {
   const std::string start_with = r.manifest ? r.manifest->document.value("start_with", "") : "";
   if (!start_with.empty())
     fmt::print("start it with {} --datadir={} (crash recovery runs at first start)\n", start_with, r.target_dir);
-  if (!r.replication.is_object()) return;
-  // The statements exactly as `local` recorded them (mysqlclone.json "replication").
-  const auto print = [](const char* what, const nlohmann::json& statements) {
-    if (!statements.is_array() || statements.empty()) return;
-    fmt::print("{}\n", what);
-    for (const auto& s : statements)
-      if (s.is_string()) fmt::print("  {};\n", s.get<std::string>());
-  };
-  if (r.replication.contains("replica_of"))
-    print("to replicate from what the copied server replicates from:", r.replication["replica_of"].value("statements", nlohmann::json()));
-  print("to make it a replica of the copied server:", r.replication.value("statements", nlohmann::json()));
-  if (r.replication.contains("statements_not_offered"))
-    fmt::print("no statements to replicate from the copied server: {}\n", r.replication.value("statements_not_offered", ""));
+  print_recorded_replication(r.replication, stdout);
 }
 
 }  // namespace

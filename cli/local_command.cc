@@ -56,9 +56,20 @@ void print_human(const LocalBackupResult& r, FILE* out) {
   fmt::print(out, "DDL was blocked {} ms, commits {} ms\n", r.ddl_blocked_ms, r.commits_blocked_ms);
   fmt::print(out, "redo: {} kept, the tailer at most {} behind the server\n", human_bytes(double(r.end.lsn - r.checkpoint_lsn)),
              human_bytes(double(r.redo_peak_lag)));
+  if (r.incremental)
+    fmt::print(out,
+               "incremental on {}: {} pages changed since LSN {} in {} delta files, {} tablespace files new or rebuilt "
+               "(copied whole); found by reading {} of tablespaces\n",
+               r.incremental->base_dir, r.incremental->delta_pages, r.incremental->threshold_lsn,
+               r.incremental->delta_files, r.incremental->whole_tablespace_files,
+               human_bytes(double(r.incremental->scanned_bytes)));
   const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
-  fmt::print(out, "start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
-             r.server.version.text(), r.stream_bytes ? "DIR (the --target-dir of extract or receive)" : r.target_dir);
+  if (r.incremental)
+    fmt::print(out, "restore it with mysqlclone restore --backup {} --target-dir DIR, then start {} {} --datadir=DIR\n",
+               r.target_dir, mysql ? "mysqld" : "mariadbd", r.server.version.text());
+  else
+    fmt::print(out, "start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
+               r.server.version.text(), r.stream_bytes ? "DIR (the --target-dir of extract or receive)" : r.target_dir);
   if (!r.applier_stopped_because.empty())
     fmt::print(out, "the replica's applier was stopped {} ms around the consistency point ({})\n", r.applier_stopped_ms,
                r.applier_stopped_because);
@@ -130,6 +141,10 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       ->expected(0, 1);
   cmd->add_option("--encrypt-key-file", stream->key_file,
                   "With --stream or --to: encrypt with AES-256-GCM under the key in this file (64 hex digits: openssl rand -hex 32)");
+  cmd->add_option("--incremental-from", options->incremental_from,
+                  "Take an incremental on this earlier backup directory of the same server: only the pages changed "
+                  "since its start checkpoint (every page is still read); `restore` makes a datadir of it")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
   cmd->add_option("--max-rate", options->max_rate_mib, "Limit the copy of the data files to this many MiB/s (never the redo log)")
       ->check(CLI::Validator(

@@ -17,6 +17,7 @@
 #include "cli/option_files.h"
 #include "cli/receive_command.h"
 #include "cli/remote_command.h"
+#include "cli/restore_command.h"
 #include "cli/run_metrics.h"
 #include "cli/status_exit.h"
 #include "cli/verify_command.h"
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   add_remote_command(app, global, password, exit_code);
   add_extract_command(app, global, exit_code);
   add_receive_command(app, global, exit_code);
+  add_restore_command(app, global, exit_code);
   add_guard_donor_command(app, exit_code);
   add_completion_command(app, exit_code);  // last: it describes every command added before it
 

@@ -27,4 +27,21 @@ void print_replica_setup(const ReplicaSetup& setup, innodb::Flavour flavour, FIL
   for (const auto& s : setup.from_this_server) fmt::print(out, "  {};\n", s);
 }
 
+void print_recorded_replication(const nlohmann::json& replication, FILE* out) {
+  if (!replication.is_object()) return;
+  const auto print = [out](const char* what, const nlohmann::json& statements) {
+    if (!statements.is_array() || statements.empty()) return;
+    fmt::print(out, "{}\n", what);
+    for (const auto& s : statements)
+      if (s.is_string()) fmt::print(out, "  {};\n", s.get<std::string>());
+  };
+  if (replication.contains("replica_of"))
+    print("to replicate from what the copied server replicates from:",
+          replication["replica_of"].value("statements", nlohmann::json()));
+  print("to make it a replica of the copied server:", replication.value("statements", nlohmann::json()));
+  if (replication.contains("statements_not_offered"))
+    fmt::print(out, "no statements to replicate from the copied server: {}\n",
+               replication.value("statements_not_offered", ""));
+}
+
 }  // namespace mysqlclone

@@ -5,6 +5,7 @@
 
 #include "libclone/base/interrupt.h"
 #include "libclone/base/text.h"
+#include "libclone/datadir/delta_file.h"
 #include "libclone/datadir/tablespace_header.h"
 #include "libclone/io/filter.h"
 
@@ -68,23 +69,50 @@ class PageCheckFilter : public Filter {
   const CopyOptions& options_;
 };
 
+// The pages of a validated chunk an incremental keeps: those changed after the threshold
+// (innodb-formats.md §6.4). Pages never written (LSN 0) are left out: the restore gives a page
+// the base did not have zeros, and one it had is a page freed since, which nothing reads. The
+// doublewrite area of the system tablespace holds copies of other pages with their LSNs, not
+// its own: it is always kept whole, so a restore has the newest backup's area as a full copy would.
+Status keep_changed_pages(DeltaWriter& delta, std::span<const uint8_t> chunk, innodb::PageNo first_index,
+                          const TablespaceLayout& layout, innodb::PageNo first_page, innodb::Lsn threshold) {
+  const uint32_t psize = layout.format.physical_size;
+  for (size_t off = 0; off + psize <= chunk.size(); off += psize) {
+    const innodb::PageNo index = first_index + innodb::PageNo(off / psize);
+    std::span<const uint8_t> page = chunk.subspan(off, psize);
+    const bool doublewrite = layout.system && innodb::in_doublewrite_area(0, first_page + index, layout.format.page_size);
+    if (doublewrite || innodb::read_fil_header(page).lsn > threshold)
+      if (Status s = delta.add_page(index, page); !s.is_ok()) return s;
+  }
+  return Status::ok();
+}
+
 Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, const std::string& rel_path,
                                             TablespaceLayout layout, innodb::PageNo first_page, bool page0_judged,
-                                            Storage& storage, const CopyOptions& options, CopyProgress& progress) {
+                                            bool as_delta, Storage& storage, const CopyOptions& options,
+                                            CopyProgress& progress) {
   auto file = ReadFile::open(source_root + "/" + rel_path);
   if (!file.is_ok()) return file.status();
   file->advise_sequential();
-  auto out = storage.create(rel_path);
+  auto out = storage.create(as_delta ? rel_path + kDeltaSuffix : rel_path);
   if (!out.is_ok()) return out.status();
 
   CopiedFile result;
   result.rel_path = rel_path;
   result.tablespace = true;
   result.space_id = layout.space_id;
+  std::optional<DeltaWriter> delta;
+  if (as_delta) {
+    delta.emplace(**out, DeltaHeader{layout.format.physical_size, *layout.space_id, layout.format.flags,
+                                     layout.format.flavour, first_page, options.incremental->threshold});
+    if (Status s = delta->begin(); !s.is_ok()) return s;
+  }
   PageCheckFilter page_check(*file, rel_path, layout, first_page, page0_judged, options);
   HashFilter hash;
   ThrottleFilter throttle(progress.throttle);
-  const std::vector<Filter*> chain{&page_check, &hash, &throttle};
+  // A delta hashes what it writes, not what it reads.
+  const std::vector<Filter*> chain =
+      as_delta ? std::vector<Filter*>{&page_check, &throttle} : std::vector<Filter*>{&page_check, &hash, &throttle};
   const uint32_t psize = layout.format.physical_size;
   // Three buffers in a pipeline: while chunk i passes the filters here, chunk i+1 is being read
   // and chunk i-1 written (direct I/O returns only once the device is done), so the disk always
@@ -113,15 +141,33 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
     if (Status s = run_filters(chain, offset, chunk); !s.is_ok()) return s;
     if (writing.valid())
       if (Status s = writing.get(); !s.is_ok()) return s;
-    writing = std::async(std::launch::async, [&out, chunk] { return (*out)->append(chunk); });
+    if (delta) {
+      const innodb::PageNo first_index = innodb::PageNo(offset / psize);
+      const innodb::Lsn threshold = options.incremental->threshold;
+      writing = std::async(std::launch::async, [&delta, chunk, first_index, &layout, first_page, threshold] {
+        return keep_changed_pages(*delta, chunk, first_index, layout, first_page, threshold);
+      });
+    } else {
+      writing = std::async(std::launch::async, [&out, chunk] { return (*out)->append(chunk); });
+    }
     result.bytes += whole;
     progress.done_bytes.fetch_add(whole, std::memory_order_relaxed);
     if (*n < kChunkBytes) break;
   }
   if (writing.valid())
     if (Status s = writing.get(); !s.is_ok()) return s;
+  if (delta) {
+    if (Status s = delta->finish(result.bytes); !s.is_ok()) return s;
+    result.delta_of = rel_path;
+    result.rel_path = rel_path + kDeltaSuffix;
+    result.file_bytes = result.bytes;
+    result.delta_pages = delta->pages();
+    result.bytes = delta->bytes();
+    result.sha256 = delta->hex_digest();
+  } else {
+    result.sha256 = hash.hex_digest();
+  }
   if (Status s = (*out)->close(); !s.is_ok()) return s;
-  result.sha256 = hash.hex_digest();
   result.max_lsn = page_check.max_lsn;
   result.reread_pages = page_check.reread_pages;
   return result;
@@ -160,22 +206,26 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
       // recovery rebuilds it from the redo.
       page0_judged = true;
     }
-    auto f = copy_one_tablespace_file(source_root, rel, layout, first_page, page0_judged, storage, options, progress);
+    const bool as_delta =
+        options.incremental && layout.space_id && options.incremental->in_base(rel, *layout.space_id);
+    auto f = copy_one_tablespace_file(source_root, rel, layout, first_page, page0_judged, as_delta, storage, options,
+                                      progress);
     if (!f.is_ok()) return f.status();
     // A file that grew since the inventory grows the total too: the progress never shows more
     // done than there is to do.
-    if (f->bytes > tablespace.files[i].size) progress.total_bytes += f->bytes - tablespace.files[i].size;
-    first_page += innodb::PageNo(f->bytes / layout.format.physical_size);
+    const uint64_t read = f->delta_of.empty() ? f->bytes : f->file_bytes;
+    if (read > tablespace.files[i].size) progress.total_bytes += read - tablespace.files[i].size;
+    first_page += innodb::PageNo(read / layout.format.physical_size);
     copied.push_back(std::move(f).value());
   }
   return copied;
 }
 
 Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::string& rel_path, Storage& storage,
-                                   CopyProgress& progress, uint64_t limit) {
+                                   CopyProgress& progress, uint64_t limit, const std::string& target_rel_path) {
   auto file = ReadFile::open(source_root + "/" + rel_path);
   if (!file.is_ok()) return file.status();
-  auto out = storage.create(rel_path);
+  auto out = storage.create(target_rel_path.empty() ? rel_path : target_rel_path);
   if (!out.is_ok()) return out.status();
   CopiedFile result;
   result.rel_path = rel_path;

@@ -20,14 +20,30 @@
 namespace mysqlclone {
 
 struct CopiedFile {
-  std::string rel_path;
-  uint64_t bytes = 0;
-  std::string sha256;
+  std::string rel_path;  // what was written: the file, or its delta (NAME.delta)
+  uint64_t bytes = 0;    // bytes written
+  std::string sha256;    // of what was written
   // Tablespaces only:
   bool tablespace = false;
   std::optional<innodb::SpaceId> space_id;
   innodb::Lsn max_lsn = 0;
   uint64_t reread_pages = 0;  // pages that were bad at first read and good on a re-read
+  // An incremental's delta (delta_file.h): the file it stands for, that file's size as read,
+  // and how many pages it kept.
+  std::string delta_of;
+  uint64_t file_bytes = 0;
+  uint64_t delta_pages = 0;
+};
+
+// An incremental backup (innodb-formats.md §6.4): a tablespace file the base also holds is
+// written as a delta of the pages whose LSN is above `threshold` (the base's start checkpoint);
+// any other (new, rebuilt, truncated under a new space id, page 0 not written yet) whole.
+// Every page is still read and validated: the LSN is only known once the page is read.
+struct IncrementalCopy {
+  innodb::Lsn threshold = 0;
+  // Whether the base holds this file of tablespace `space_id` (by space id; the system
+  // tablespace's files by path too).
+  std::function<bool(const std::string& rel_path, innodb::SpaceId space_id)> in_base;
 };
 
 struct CopyOptions {
@@ -38,6 +54,7 @@ struct CopyOptions {
   std::function<void(const std::string& rel_path, uint64_t offset, std::span<uint8_t> chunk)> after_read;
   // Asked before every chunk: a failure elsewhere (the redo tailer) stops the copy with it.
   std::function<Status()> keep_going;
+  std::optional<IncrementalCopy> incremental;
 };
 
 // What the copy threads share: the byte counters of the progress display and the --max-rate
@@ -59,7 +76,9 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
 // Copies one file byte for byte (up to its size when read), under the same relative path.
 // A file that vanished is reported as kSourceIo; callers that tolerate that check for it first.
 // `limit` copies only the first bytes (a binlog up to the end position); the copy must reach it.
+// `target_rel_path`: another name in the target (a file that must not appear before it is whole).
 Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::string& rel_path, Storage& storage,
-                                   CopyProgress& progress, uint64_t limit = UINT64_MAX);
+                                   CopyProgress& progress, uint64_t limit = UINT64_MAX,
+                                   const std::string& target_rel_path = "");
 
 }  // namespace mysqlclone

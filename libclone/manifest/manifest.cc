@@ -4,6 +4,8 @@
 #include <ctime>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "mysqlclone_version.h"
 
 namespace mysqlclone {
@@ -29,6 +31,11 @@ std::string utc_time(std::chrono::system_clock::time_point t, const char* format
 }
 
 }  // namespace
+
+std::string xtrabackup_checkpoints_text(const std::string& type, uint64_t from_lsn, uint64_t to_lsn, uint64_t end_lsn) {
+  return fmt::format("backup_type = {}\nfrom_lsn = {}\nto_lsn = {}\nlast_lsn = {}\nflushed_lsn = {}\n", type, from_lsn,
+                     to_lsn, end_lsn, end_lsn);
+}
 
 std::string utc_now_iso8601() { return utc_iso8601(std::chrono::system_clock::now()); }
 std::string utc_iso8601(std::chrono::system_clock::time_point t) { return utc_time(t, "%Y-%m-%dT%H:%M:%SZ"); }
@@ -61,6 +68,11 @@ nlohmann::json manifest_json(const Manifest& m) {
       e["max_page_lsn"] = f.max_page_lsn;
       e["reread_pages"] = f.reread_pages;
     }
+    if (!f.delta_of.empty()) {
+      e["delta_of"] = f.delta_of;
+      e["file_bytes"] = f.file_bytes;
+      e["pages"] = f.delta_pages;
+    }
     files.push_back(std::move(e));
   }
   j["files"] = std::move(files);
@@ -75,6 +87,14 @@ namespace {
 
 Status malformed(const std::string& dir, const std::string& what) {
   return Status::error(ExitCode::kVerifyFailed, dir + "/" + kManifestFile + ": " + what);
+}
+
+// An unsigned member, or 0 when absent; an error when present with another type.
+Result<uint64_t> optional_unsigned(const nlohmann::json& j, const char* key, const std::string& dir) {
+  auto it = j.find(key);
+  if (it == j.end()) return uint64_t(0);
+  if (!it->is_number_unsigned()) return malformed(dir, std::string("\"") + key + "\" is not an unsigned number");
+  return it->get<uint64_t>();
 }
 
 // A string member, or "" when absent; an error when present with another type.
@@ -113,10 +133,21 @@ Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir) {
     if (!f.is_object()) return malformed(dir, "an entry of \"files\" is not an object");
     auto path = optional_string(f, "path", dir);
     auto sha = optional_string(f, "sha256", dir);
-    if (!path.is_ok()) return path.status();
-    if (!sha.is_ok()) return sha.status();
+    auto delta_of = optional_string(f, "delta_of", dir);
+    for (const auto* r : {&path, &sha, &delta_of})
+      if (!r->is_ok()) return r->status();
+    auto bytes = optional_unsigned(f, "bytes", dir);
+    auto file_bytes = optional_unsigned(f, "file_bytes", dir);
+    for (const auto* r : {&bytes, &file_bytes})
+      if (!r->is_ok()) return r->status();
     if (path->empty()) return malformed(dir, "an entry of \"files\" has no path");
-    s.files.push_back({*path, *sha});
+    ManifestSummary::File file{*path, *sha, *bytes, std::nullopt, *delta_of, *file_bytes};
+    if (auto id = f.find("space_id"); id != f.end() && !id->is_null()) {
+      if (!id->is_number_unsigned() || id->get<uint64_t>() > UINT32_MAX)
+        return malformed(dir, "the space id of " + *path + " is not a 32-bit unsigned number");
+      file.space_id = id->get<uint32_t>();
+    }
+    s.files.push_back(std::move(file));
   }
   return std::optional<ManifestSummary>(std::move(s));
 }

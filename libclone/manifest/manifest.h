@@ -33,6 +33,11 @@ struct ManifestFile {
   std::optional<uint32_t> space_id;
   uint64_t max_page_lsn = 0;
   uint64_t reread_pages = 0;
+  // An incremental's delta (datadir/delta_file.h): `path` is NAME.delta and stands for the file
+  // `delta_of`, which was `file_bytes` long when read; `delta_pages` pages were kept.
+  std::string delta_of;
+  uint64_t file_bytes = 0;
+  uint64_t delta_pages = 0;
 };
 
 struct Manifest {
@@ -61,12 +66,22 @@ struct ManifestSummary {
   struct File {
     std::string path;
     std::string sha256;  // empty: none recorded
+    uint64_t bytes = 0;
+    std::optional<uint32_t> space_id;  // tablespaces whose page 0 was valid
+    std::string delta_of;              // a delta: the file it stands for
+    uint64_t file_bytes = 0;           // a delta: that file's size
   };
   std::vector<File> files;
   nlohmann::json document;
 };
 // nullopt when DIR has no mysqlclone.json (a plain datadir).
 Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir);
+
+// xtrabackup_checkpoints, the file scripts written for XtraBackup read: type "full-backuped"
+// (from 0) or "incremental" (from its threshold); to_lsn is the start checkpoint C: an
+// incremental taken later must copy every page changed after it (pages changed between C and
+// the end are in the copy only through its redo, which the server applies at first start).
+std::string xtrabackup_checkpoints_text(const std::string& type, uint64_t from_lsn, uint64_t to_lsn, uint64_t end_lsn);
 
 std::string utc_now_iso8601();
 std::string utc_iso8601(std::chrono::system_clock::time_point t);       // 2026-12-03T14:25:00Z

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "libclone/datadir/delta_file.h"
 #include "libclone/io/directory_storage.h"
 #include "libclone/io/sha256.h"
 #include "test_datadir.h"
@@ -198,3 +199,95 @@ TEST(ReadFile, DirectReadsOfAnyRange) {
 }
 
 }  // namespace
+
+// ---- incremental copies: NAME.delta (delta_file.h) ---------------------------------------------
+
+namespace {
+
+// Every page a delta hands out, checked against the source file; the count.
+Result<size_t> read_delta(const fs::path& delta, const fs::path& source, uint64_t& file_bytes) {
+  auto reader = DeltaReader::open(delta.string());
+  if (!reader.is_ok()) return reader.status();
+  const std::string original = slurp(source);
+  size_t pages = 0;
+  while (true) {
+    auto page = reader->next();
+    if (!page.is_ok()) return page.status();
+    if (!*page) break;
+    const std::string bytes((*page)->bytes.begin(), (*page)->bytes.end());
+    EXPECT_EQ(bytes, original.substr(size_t((*page)->index) * 16384, 16384)) << "page " << (*page)->index;
+    ++pages;
+  }
+  file_bytes = reader->file_bytes();
+  return pages;
+}
+
+}  // namespace
+
+TEST_F(FileCopyTest, IncrementalKeepsThePagesAboveTheThreshold) {
+  // The synthetic pages all carry LSN 0x123456789A; the last two of t1.ibd were never written.
+  options_.incremental = IncrementalCopy{0x1000, [](const std::string&, innodb::SpaceId id) { return id == 5; }};
+  auto r = copy(user_table());
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_EQ(r->size(), 1u);
+  const CopiedFile& f = (*r)[0];
+  EXPECT_EQ(f.rel_path, "db/t1.ibd.delta");
+  EXPECT_EQ(f.delta_of, "db/t1.ibd");
+  EXPECT_EQ(f.file_bytes, 10u * 16384);
+  EXPECT_EQ(f.delta_pages, 8u);
+  EXPECT_EQ(f.bytes, fs::file_size(dst_ / f.rel_path));
+  EXPECT_FALSE(fs::exists(dst_ / "db/t1.ibd"));
+  uint64_t file_bytes = 0;
+  auto pages = read_delta(dst_ / f.rel_path, src_ / "db/t1.ibd", file_bytes);
+  ASSERT_TRUE(pages.is_ok()) << pages.status().message();
+  EXPECT_EQ(*pages, 8u);
+  EXPECT_EQ(file_bytes, 10u * 16384);
+
+  // Nothing above the threshold: a delta of no pages, still with the file's size.
+  fs::remove_all(dst_);
+  fs::create_directories(dst_);
+  options_.incremental->threshold = 0x123456789A;
+  r = copy(user_table());
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].delta_pages, 0u);
+  pages = read_delta(dst_ / "db/t1.ibd.delta", src_ / "db/t1.ibd", file_bytes);
+  ASSERT_TRUE(pages.is_ok()) << pages.status().message();
+  EXPECT_EQ(*pages, 0u);
+  EXPECT_EQ(file_bytes, 10u * 16384);
+
+  // A tablespace the base does not have is copied whole.
+  for (const auto& t : inventory_.tablespaces)
+    if (t.files[0].rel_path == "mysql.ibd") {
+      auto whole = copy(t);
+      ASSERT_TRUE(whole.is_ok()) << whole.status().message();
+      EXPECT_EQ((*whole)[0].rel_path, "mysql.ibd");
+      EXPECT_TRUE((*whole)[0].delta_of.empty());
+    }
+}
+
+TEST_F(FileCopyTest, DamagedOrCutDeltaIsRefused) {
+  options_.incremental = IncrementalCopy{0x1000, [](const std::string&, innodb::SpaceId) { return true; }};
+  ASSERT_TRUE(copy(user_table()).is_ok());
+  const fs::path delta = dst_ / "db/t1.ibd.delta";
+  const std::string good = slurp(delta);
+  const auto with = [&](const std::string& bytes) {
+    std::ofstream(delta, std::ios::binary | std::ios::trunc) << bytes;
+    uint64_t file_bytes = 0;
+    return read_delta(delta, src_ / "db/t1.ibd", file_bytes).status();
+  };
+  // Layout: header block, chunk block, then page images (delta_file.h).
+  std::string bad = good;
+  bad[2 * 16384 + 100] ^= 0x01;  // inside the first page image
+  Status s = with(bad);
+  EXPECT_EQ(s.code(), ExitCode::kVerifyFailed);
+  EXPECT_NE(s.message().find("page 0 is damaged"), std::string::npos) << s.message();
+  bad = good;
+  bad[16384 + 30] ^= 0x01;  // the chunk block's page list
+  EXPECT_EQ(with(bad).code(), ExitCode::kVerifyFailed);
+  bad = good;
+  bad[12] ^= 0x01;  // the header's space id
+  EXPECT_EQ(with(bad).code(), ExitCode::kVerifyFailed);
+  EXPECT_EQ(with(good.substr(0, good.size() - 1)).code(), ExitCode::kVerifyFailed);  // cut short
+  EXPECT_EQ(with(good + good.substr(16384)).code(), ExitCode::kVerifyFailed);         // more after the end
+  EXPECT_TRUE(with(good).is_ok());
+}

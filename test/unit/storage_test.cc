@@ -137,8 +137,8 @@ Manifest sample() {
   m.kind = "backup";
   m.command = "local";
   m.started_at = "2026-12-03T10:00:00Z";
-  m.files.push_back({"db/t.ibd", 16384, "00ff", true, 7, 123, 0});
-  m.files.push_back({"db/\xff.frm", 10, "", false, std::nullopt, 0, 0});  // a name is bytes, not UTF-8
+  m.files.push_back({"db/t.ibd", 16384, "00ff", true, 7, 123, 0, "", 0, 0});
+  m.files.push_back({"db/\xff.frm", 10, "", false, std::nullopt, 0, 0, "", 0, 0});  // a name is bytes, not UTF-8
   m.sections = {{"end_lsn", 5000}};
   return m;
 }

@@ -18,9 +18,10 @@ Manifest backup_manifest(const LocalBackupResult& r) {
   m.seconds = r.seconds;
   m.bytes = r.bytes;
   for (const CopiedFile& f : r.files)
-    m.files.push_back({f.rel_path, f.bytes, f.sha256, f.tablespace, f.space_id, f.max_lsn, f.reread_pages});
+    m.files.push_back({f.rel_path, f.bytes, f.sha256, f.tablespace, f.space_id, f.max_lsn, f.reread_pages, f.delta_of,
+                       f.file_bytes, f.delta_pages});
   const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
-  m.sections = {{"backup_type", "full"},
+  m.sections = {{"backup_type", r.incremental ? "incremental" : "full"},
                 {"flavour", flavour_name(r.server.flavour)},
                 {"server_version", r.server.version_string},
                 {"start_with", std::string(mysql ? "mysqld " : "mariadbd ") + r.server.version.text()},
@@ -35,6 +36,19 @@ Manifest backup_manifest(const LocalBackupResult& r) {
                 {"redo_peak_lag_bytes", r.redo_peak_lag},
                 {"parallel", r.parallel},
                 {"source", {{"datadir", r.server.datadir}, {"host", r.source_host}, {"port", r.source_port}}}};
+  if (!r.server.server_uuid.empty() && mysql) m.sections["server_uuid"] = r.server.server_uuid;
+  if (r.incremental) {
+    const IncrementalResult& i = *r.incremental;
+    m.sections["incremental"] = {{"base", i.base_dir},
+                                 {"base_started_at", i.base_started_at},
+                                 {"threshold_lsn", i.threshold_lsn},
+                                 {"base_end_lsn", i.base_end_lsn},
+                                 {"pages_found_by", "scan"},
+                                 {"scanned_bytes", i.scanned_bytes},
+                                 {"delta_files", i.delta_files},
+                                 {"delta_pages", i.delta_pages},
+                                 {"whole_tablespace_files", i.whole_tablespace_files}};
+  }
   nlohmann::json replication = replica_setup_json(replica_setup(r));
   if (!r.end.channels.empty()) {
     replication["replica_of"]["positions_exact"] = r.end.channel_positions_exact;
@@ -100,17 +114,9 @@ std::string xtrabackup_binlog_info(const LocalBackupResult& r) {
   return s.str();
 }
 
-// from_lsn 0: a full backup. to_lsn is the start checkpoint C: an incremental taken later
-// must copy every page changed after it (pages changed between C and E are in this copy only
-// through the redo, which the server applies at first start).
 std::string xtrabackup_checkpoints(const LocalBackupResult& r) {
-  std::ostringstream s;
-  s << "backup_type = full-backuped\n"
-    << "from_lsn = 0\n"
-    << "to_lsn = " << r.checkpoint_lsn << '\n'
-    << "last_lsn = " << r.end.lsn << '\n'
-    << "flushed_lsn = " << r.end.lsn << '\n';
-  return s.str();
+  return r.incremental ? xtrabackup_checkpoints_text("incremental", r.incremental->threshold_lsn, r.checkpoint_lsn, r.end.lsn)
+                       : xtrabackup_checkpoints_text("full-backuped", 0, r.checkpoint_lsn, r.end.lsn);
 }
 
 std::string backup_my_cnf(const LocalBackupResult& r) {

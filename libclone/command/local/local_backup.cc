@@ -20,6 +20,7 @@
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
 #include "libclone/command/local/backup_files.h"
+#include "libclone/command/local/incremental_base.h"
 #include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
 #include "libclone/server/applier_pause.h"
@@ -56,6 +57,7 @@ struct Context {
   std::unique_ptr<Storage> storage;
   StreamStorage* stream = nullptr;  // `storage`, with --stream
   Manifest manifest;
+  std::shared_ptr<const IncrementalBase> base;  // --incremental-from
   std::unique_ptr<RedoArchiver> archiver;
   std::mutex files_mutex;
   // rel_path -> index in result.files: a server may have tens of thousands of files, too many
@@ -73,6 +75,11 @@ struct Context {
     std::lock_guard lock(files_mutex);
     for (auto& f : files) {
       result.bytes += f.bytes;
+      if (result.incremental && f.tablespace) {
+        result.incremental->scanned_bytes += f.delta_of.empty() ? f.bytes : f.file_bytes;
+        ++(f.delta_of.empty() ? result.incremental->whole_tablespace_files : result.incremental->delta_files);
+        result.incremental->delta_pages += f.delta_pages;
+      }
       auto [at, added] = file_index.emplace(f.rel_path, result.files.size());
       if (added)
         result.files.push_back(std::move(f));
@@ -138,6 +145,9 @@ Status copy_innodb(Context& c) {
            resolve_threads(c.options.parallel));
   CopyOptions options = c.options.copy;
   options.keep_going = [&c] { return c.archiver->health(); };
+  // Pages are selected by reading every page of every file (a scan): the cost follows the data
+  // size, not the changes.
+  if (c.base) options.incremental = incremental_copy(c.base);
   return run_parallel(work.size(), resolve_threads(c.options.parallel), [&](size_t i) -> Status {
     auto files = copy_tablespace(c.info().datadir, *work[i], c.fallback_format, *c.storage, options, c.progress.copy);
     if (!files.is_ok()) return files.status();
@@ -204,6 +214,13 @@ Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
   if (Status s = c.archiver->start(); !s.is_ok()) return s;
   c.result.checkpoint_lsn = c.archiver->checkpoint_lsn();
   log_info("start checkpoint LSN {}; tailing the redo log", c.result.checkpoint_lsn);
+  // Checkpoints only advance: a base whose start checkpoint is past ours is not of this server's
+  // history (open_incremental_base checked the LSN already; this holds whatever happened since).
+  if (c.base && c.base->backup.checkpoint_lsn > c.result.checkpoint_lsn)
+    return Status::error(ExitCode::kPath, "--incremental-from: " + printable(c.base->backup.dir) +
+                                              " is newer than the server (its start checkpoint " +
+                                              std::to_string(c.base->backup.checkpoint_lsn) +
+                                              " is past the server's " + std::to_string(c.result.checkpoint_lsn) + ")");
   return Status::ok();
 }
 
@@ -580,6 +597,16 @@ Status preflight(Context& c) {
   if (Status s = check_server_supported(*info); !s.is_ok()) return s;
   if (Status s = check_privileges(c.session, *info); !s.is_ok()) return s;
   if (Status s = check_datadir(*info); !s.is_ok()) return s;
+  if (!c.options.incremental_from.empty()) {
+    auto base = open_incremental_base(c.options.incremental_from, *info, c.session);
+    if (!base.is_ok()) return base.status();
+    c.base = std::move(base).value();
+    const BackupRecord& b = c.base->backup;
+    c.result.incremental = IncrementalResult{b.dir, b.manifest.document.value("started_at", ""), b.checkpoint_lsn,
+                                             b.end_lsn, 0, 0, 0, 0};
+    log_info("incremental on {}: pages with an LSN above its start checkpoint {}, found by reading every page",
+             printable(b.dir), b.checkpoint_lsn);
+  }
   auto inv = scan_datadir(info->datadir);
   if (!inv.is_ok()) return inv.status().with_context("reading the server's datadir");
   uint64_t data = 0;
@@ -643,7 +670,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
   const auto start_time = std::chrono::system_clock::now();
   c.result.target_dir =
       options.stream ? options.stream->sink->name() : expand_target_timestamp(options.target_dir, start_time);

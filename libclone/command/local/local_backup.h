@@ -33,6 +33,8 @@ struct LocalBackupOptions {
   ConnectionOptions connection;
   std::string target_dir;              // unless `stream`; "{timestamp}" in it: the start time
   std::optional<StreamOutput> stream;  // instead of target_dir
+  // An incremental on this backup directory (incremental_base.h); "" for a full backup.
+  std::string incremental_from;
   unsigned parallel = 0;        // copy threads; 0 = one per CPU
   double max_rate_mib = 0;      // throttle of the data copy, MiB/s; 0 = none
   unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E
@@ -60,8 +62,21 @@ struct EndPoint {
   bool channel_positions_exact = true;
 };
 
+// What an incremental was built on and what it kept.
+struct IncrementalResult {
+  std::string base_dir;
+  std::string base_started_at;
+  innodb::Lsn threshold_lsn = 0;  // the base's start checkpoint
+  innodb::Lsn base_end_lsn = 0;
+  uint64_t delta_files = 0;        // tablespace files written as deltas
+  uint64_t delta_pages = 0;        // pages they kept
+  uint64_t whole_tablespace_files = 0;  // new (or rebuilt) tablespace files copied whole
+  uint64_t scanned_bytes = 0;      // tablespace bytes read to find the changed pages
+};
+
 struct LocalBackupResult {
   ServerInfo server;
+  std::optional<IncrementalResult> incremental;
   std::string target_dir;  // or the stream's name
   uint64_t stream_bytes = 0;  // --stream: the stream's size
   innodb::Lsn checkpoint_lsn = 0;

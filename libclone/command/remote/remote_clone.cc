@@ -468,7 +468,7 @@ Manifest remote_clone_manifest(const RemoteCloneResult& r) {
   m.finished_at = r.finished_at;
   m.seconds = r.seconds;
   m.bytes = r.bytes;
-  for (const auto& f : r.files) m.files.push_back({f.path, f.size, "", false, std::nullopt, 0, 0});
+  for (const auto& f : r.files) m.files.push_back({f.path, f.size, "", false, std::nullopt, 0, 0, "", 0, 0});
   nlohmann::json& j = m.sections;
   j["connections"] = r.connections;
   j["block_ddl"] = r.block_ddl;

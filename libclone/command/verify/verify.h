@@ -59,6 +59,8 @@ struct VerifyProgress {
 
 // A backup directory (one with mysqlclone.json) must be complete — an unfinished or failed one
 // is kVerifyFailed at once — and every file it lists must still have its SHA-256.
+// An incremental backup (no datadir of its own) is checked by its SHA-256s and every page of
+// every delta (CRC-32C and the page's own checksum); `restore` makes the datadir.
 // Errors: kPath (not a datadir, in use), kSourceIo (unreadable file), kVerifyFailed (an
 // incomplete backup, or the system tablespace's page 0 is unusable), kInterrupted. Bad pages are not an error: they are
 // in the report (report.ok() == false).

@@ -1,0 +1,299 @@
+// Incremental backups and `restore` against real servers (issue 11, acceptance 1 and part of 4):
+// under sysbench write load, full → incremental 1 → incremental 2 with DDL between them (CREATE,
+// DROP, RENAME, TRUNCATE, ADD INDEX); incremental 2 and incremental 1 (the middle of the chain)
+// are each restored into a fresh DIR, on which the stock server starts, every table checks, the
+// copy replicates from the recorded position, catches up and then equals the source table by
+// table. This is the end-to-end test of innodb-formats.md §6.4 (threshold = the base's start
+// checkpoint; base files as copied + deltas + only the newest backup's redo, one stock recovery).
+// Then the errors: a base of another server, a base newer than the server, a damaged delta page;
+// each one error line, its exit code, and nothing written.
+//
+// One source server per flavour; small data. A server that cannot start fails the test; nothing
+// here skips. The server flushes all its pages before incremental 1 (checkpoint_past), so its
+// restore needs the deltas; before incremental 2 flushing is held back, so incremental 2's start
+// checkpoint lies below incremental 1's end. The load keeps running through every backup, so
+// every copy is fuzzy.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test/integration/checks.h"
+#include "test/integration/harness.h"
+#include "test/integration/load.h"
+#include "test/integration/text.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace it::text;
+
+const std::vector<std::string> kFlavours = {"mysql-9.7", "mariadb-10.11", "mariadb-11.8"};
+
+std::string tidy(std::string s) {
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
+std::vector<std::string> via_socket(const it::Server& s) { return {"-S", s.socket(), "-u", "mysqlclone", "-pmysqlclone"}; }
+
+// `local` (an incremental on `base` unless it is empty) into `target`; the result document.
+json backup(const it::Server& src, const std::string& target, const std::string& base) {
+  std::vector<std::string> args{"--json", "local", "--target-dir", target};
+  for (const auto& a : via_socket(src)) args.push_back(a);
+  if (!base.empty()) args.insert(args.end(), {"--incremental-from", base});
+  auto r = it::mysqlclone_bounded(args, 600);
+  EXPECT_EQ(r.exit_code, 0) << describe(r) << "\n--- source error log ---\n" << server_errors(src.error_log());
+  const json doc = parse(r.out);
+  EXPECT_TRUE(doc.is_object() && doc.value("ok", false)) << describe(r);
+  info("local" + (base.empty() ? std::string() : " --incremental-from " + base) + ": " +
+       (doc.is_object() ? doc.value("incremental", json()).dump() + " C=" + std::to_string(doc.value("checkpoint_lsn", 0ull)) +
+                              " E=" + std::to_string(doc.value("end_lsn", 0ull))
+                        : r.err));
+  return doc;
+}
+
+json restore(const std::string& backup_dir, const std::string& target) {
+  auto r = it::mysqlclone_bounded({"--json", "restore", "--backup", backup_dir, "--target-dir", target}, 600);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  const json doc = parse(r.out);
+  EXPECT_TRUE(doc.is_object() && doc.value("ok", false)) << describe(r);
+  return doc;
+}
+
+// A command that must fail with `code`, one error line, and leave `target` uncreated.
+std::string expect_refusal(const std::string& what, const std::vector<std::string>& args, int code,
+                           const std::string& target) {
+  auto r = it::mysqlclone_bounded(args, 300);
+  EXPECT_EQ(r.exit_code, code) << what << "\n" << describe(r);
+  const auto errors = error_lines(r.err);
+  EXPECT_EQ(errors.size(), 1u) << what << ": not exactly one error line\n" << describe(r);
+  EXPECT_FALSE(fs::exists(target)) << what << ": " << target << " was created";
+  const std::string line = errors.empty() ? "" : errors[0];
+  info(what + ": " + line);
+  return line;
+}
+
+// The restored DIR: verify passes, the stock server starts, every table checks, it replicates
+// from the position the restore reports up to the source's end and then equals the source.
+void expect_good_restore(const it::Server& src, const std::string& what, const std::string& dir, const json& doc) {
+  SCOPED_TRACE(what);
+  const json meta = parse(it::read_file(dir + "/mysqlclone.json"));
+  ASSERT_TRUE(meta.is_object()) << "no readable mysqlclone.json in " << dir;
+  EXPECT_EQ(meta.value("state", ""), "complete");
+  for (const char* f : {"xtrabackup_binlog_info", "xtrabackup_checkpoints", "backup-my.cnf"})
+    EXPECT_FALSE(it::read_file(dir + "/" + f).empty()) << f << " missing or empty";
+  EXPECT_TRUE(contains(it::read_file(dir + "/xtrabackup_checkpoints"), "full-backuped"));
+  auto v = it::mysqlclone_bounded({"verify", dir}, 600);
+  EXPECT_EQ(v.exit_code, 0) << "verify of the restored DIR\n" << describe(v);
+
+  it::Server copy(src.flavour(), "16k", {"--datadir", dir});
+  EXPECT_EQ(it::check_all_tables(copy), "") << "CHECK TABLE on the restored copy";
+  std::string error;
+  const std::string sql = it::make_replica(copy, doc, error);
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(it::wait_caught_up(copy, it::source_gtids(src)), "");
+  const auto user_tables = it::tables(src, true);
+  EXPECT_EQ(it::tables(copy, true), user_tables);
+  EXPECT_EQ(it::checksums(copy, user_tables), it::checksums(src, user_tables))
+      << "CHECKSUM TABLE differs between the restored copy and the source\n"
+      << it::replica_status(copy);
+}
+
+// Makes the server flush every dirty page until its checkpoint is past `lsn` (the previous
+// backup's end): the next backup's start checkpoint then lies past everything the previous one
+// carried in its redo, so only the deltas can bring those changes to a restore — one case that
+// proves innodb-formats.md §6.4 (with a checkpoint that stood still, the newest redo alone would).
+void checkpoint_past(const it::Server& s, uint64_t lsn) {
+  s.sql("SET GLOBAL innodb_max_dirty_pages_pct = 0;");
+  const bool moved = it::wait_until(120, [&] { return it::checkpoint_lsn(s) > lsn; });
+  s.sql("SET GLOBAL innodb_max_dirty_pages_pct = 90;");
+  ASSERT_TRUE(moved) << "the checkpoint did not pass LSN " << lsn << " within 120 s";
+}
+
+class Incremental : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Incremental, ChainUnderLoadWithDdl) {
+  const std::string& flavour = GetParam();
+  const bool mariadb = flavour.rfind("mariadb", 0) == 0;
+  it::Server src(flavour, "16k");
+  it::sysbench_prepare(src, "oltp_read_write", 4, 10000);
+  src.sql("CREATE DATABASE ddl;\n"
+          "CREATE TABLE ddl.keep (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
+          "CREATE TABLE ddl.dropme (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
+          "CREATE TABLE ddl.trunc (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
+          "CREATE TABLE ddl.idx (id INT PRIMARY KEY, v VARCHAR(80), n INT) ENGINE=InnoDB;\n"
+          "INSERT INTO ddl.keep SELECT id, SHA2(id, 256) FROM sbtest.sbtest1 WHERE id <= 2000;\n"
+          "INSERT INTO ddl.dropme SELECT * FROM ddl.keep; INSERT INTO ddl.trunc SELECT * FROM ddl.keep;\n"
+          "INSERT INTO ddl.idx SELECT id, v, id % 97 FROM ddl.keep;\n");
+  it::TempDir work;
+  const std::string w = work.path();
+
+  it::Load oltp = it::sysbench_run(src, "oltp_read_write", 4, 10000, 2, 900);
+  const uint64_t lsn0 = it::current_lsn(src);
+  ASSERT_TRUE(it::wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 256 * 1024; })) << oltp.describe();
+
+  const json full = backup(src, w + "/full", "");
+  ASSERT_EQ(full.value("backup_type", ""), "full");
+
+  src.sql("CREATE TABLE ddl.created (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
+          "INSERT INTO ddl.created SELECT * FROM ddl.keep;\n"
+          "DROP TABLE ddl.dropme;\n"
+          "RENAME TABLE ddl.keep TO ddl.renamed;\n"
+          "UPDATE ddl.renamed SET v = CONCAT(v, 'x') WHERE id % 10 = 0;\n"
+          "TRUNCATE TABLE ddl.trunc;\n"
+          "INSERT INTO ddl.trunc SELECT id, v FROM ddl.renamed WHERE id <= 500;\n"
+          "ALTER TABLE ddl.idx ADD INDEX n_idx (n);\n"
+          "UPDATE ddl.idx SET n = n + 1 WHERE id % 7 = 0;\n");
+  // A new general tablespace (MySQL); a page-compressed table (MariaDB: its pages are stored
+  // compressed with holes punched, its LSN stays readable in the page header).
+  if (mariadb)
+    src.sql("CREATE TABLE ddl.pc (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB PAGE_COMPRESSED=1;\n"
+            "INSERT INTO ddl.pc SELECT * FROM ddl.created;\n");
+  else
+    src.sql("CREATE TABLESPACE gts ADD DATAFILE 'gts.ibd';\n"
+            "CREATE TABLE ddl.gt (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB TABLESPACE gts;\n"
+            "INSERT INTO ddl.gt SELECT * FROM ddl.created;\n");
+  checkpoint_past(src, full.value("end_lsn", 0ull));
+  const json inc1 = backup(src, w + "/inc1", w + "/full");
+  ASSERT_EQ(inc1.value("backup_type", ""), "incremental");
+  const json i1 = inc1.value("incremental", json::object());
+  EXPECT_EQ(i1.value("threshold_lsn", 0ull), full.value("checkpoint_lsn", 1ull));
+  EXPECT_GT(inc1.value("checkpoint_lsn", 0ull), full.value("end_lsn", 0ull));
+  EXPECT_GT(i1.value("delta_files", 0ull), 0u) << inc1.dump();
+  // ddl.created and ddl.trunc (TRUNCATE gives it a new space id) at least.
+  EXPECT_GE(i1.value("whole_tablespace_files", 0ull), 2u) << inc1.dump();
+
+  src.sql("CREATE TABLE ddl.created2 (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
+          "INSERT INTO ddl.created2 SELECT * FROM ddl.created;\n"
+          "DROP TABLE ddl.created;\n"
+          "RENAME TABLE ddl.renamed TO ddl.renamed2;\n"
+          "TRUNCATE TABLE ddl.trunc;\n"
+          "INSERT INTO ddl.trunc VALUES (1, 'one');\n"
+          "ALTER TABLE ddl.idx ADD INDEX v_idx (v);\n"
+          "DELETE FROM ddl.idx WHERE id % 5 = 0;\n");
+  if (mariadb) {
+    src.sql("UPDATE ddl.pc SET v = CONCAT('y', v) WHERE id % 3 = 0;");
+  } else {
+    // An undo tablespace truncated (MySQL gives it a new space id under the same file name: the
+    // incremental must copy it whole, restore must not lay it over the base's file) and a new one.
+    src.sql("UPDATE ddl.gt SET v = CONCAT('y', v) WHERE id % 3 = 0;\n"
+            "CREATE UNDO TABLESPACE undo_x ADD DATAFILE 'undo_x.ibu';\n"
+            "ALTER UNDO TABLESPACE innodb_undo_001 SET INACTIVE;\n");
+    const auto undo_state = [&] {
+      return trim(src.sql("SELECT STATE FROM information_schema.INNODB_TABLESPACES WHERE NAME = 'innodb_undo_001';"));
+    };
+    EXPECT_TRUE(it::wait_until(120, [&] { return undo_state() == "empty"; }))
+        << "innodb_undo_001 was not truncated within 120 s: " << undo_state();
+    src.sql("ALTER UNDO TABLESPACE innodb_undo_001 SET ACTIVE;");
+  }
+  // Now the other case: flushing held back (as in ConsistencyUnderLoad), so incremental 2's start
+  // checkpoint lies below incremental 1's end: pages incremental 1 copied carry changes newer than
+  // the checkpoint incremental 2's redo starts from, and must still come out right.
+  src.sql(mariadb ? "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0, GLOBAL innodb_io_capacity = 100, "
+                    "GLOBAL innodb_adaptive_flushing = OFF;"
+                  : "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0, GLOBAL innodb_io_capacity = 100, "
+                    "GLOBAL innodb_idle_flush_pct = 0, GLOBAL innodb_adaptive_flushing_lwm = 70;");
+  const json inc2 = backup(src, w + "/inc2", w + "/inc1");
+  ASSERT_EQ(inc2.value("backup_type", ""), "incremental");
+  EXPECT_EQ(inc2.value("incremental", json::object()).value("threshold_lsn", 0ull), inc1.value("checkpoint_lsn", 1ull));
+  EXPECT_LT(inc2.value("checkpoint_lsn", 0ull), inc1.value("end_lsn", 0ull))
+      << "the checkpoint was not held back: incremental 2 does not cover a base copied past its start checkpoint";
+  // ddl.created2 and ddl.trunc; MySQL also undo_x and the truncated innodb_undo_001 (new space ids).
+  EXPECT_GE(inc2.value("incremental", json::object()).value("whole_tablespace_files", 0ull), mariadb ? 2u : 4u)
+      << inc2.dump();
+  {  // verify checks an incremental by its SHA-256s and every delta page.
+    auto v = it::mysqlclone_bounded({"verify", w + "/inc2"}, 300);
+    EXPECT_EQ(v.exit_code, 0) << describe(v);
+  }
+  // An incremental alone is no datadir: the stock server must not start on it. (On a copy: a
+  // MariaDB server that fails to start has already written to the Aria log.)
+  {
+    fs::copy(w + "/inc2", w + "/inc2-try", fs::copy_options::recursive);
+    auto a = it::try_start_stock_server(flavour, w + "/inc2-try");
+    EXPECT_FALSE(a.started) << "a stock server started on the incremental " << w << "/inc2";
+    fs::remove_all(w + "/inc2-try");
+  }
+
+  {  // The newest backup of the chain.
+    const json doc = restore(w + "/inc2", w + "/r2");
+    ASSERT_TRUE(doc.is_object());
+    EXPECT_EQ(doc.value("end_lsn", 0ull), inc2.value("end_lsn", 1ull));
+    EXPECT_EQ(doc.value("restore", json::object()).value("chain", json::array()).size(), 3u) << doc.dump();
+    EXPECT_GT(doc.value("delta_pages", 0ull), 0u);
+    oltp.stop();
+    ASSERT_TRUE(it::wait_quiet(src, 60));
+    expect_good_restore(src, "restore of incremental 2", w + "/r2", doc);
+  }
+  {  // The middle of the chain: replicates through the DDL taken after it.
+    const json doc = restore(w + "/inc1", w + "/r1");
+    ASSERT_TRUE(doc.is_object());
+    EXPECT_EQ(doc.value("end_lsn", 0ull), inc1.value("end_lsn", 1ull));
+    expect_good_restore(src, "restore of incremental 1", w + "/r1", doc);
+  }
+
+  // A damaged page in a delta: restore refuses before it writes anything.
+  std::string largest;
+  uintmax_t largest_size = 0;
+  for (const auto& e : fs::recursive_directory_iterator(w + "/inc2"))
+    if (e.path().extension() == ".delta" && e.file_size() > largest_size) {
+      largest = e.path();
+      largest_size = e.file_size();
+    }
+  ASSERT_GT(largest_size, 2u * 16384) << "no delta with pages in inc2";
+  it::flip_byte(largest, 2 * 16384 + 100);  // inside the first page after the first chunk block
+  {
+    auto v = it::mysqlclone_bounded({"verify", w + "/inc2"}, 300);
+    EXPECT_EQ(v.exit_code, 11) << "verify of an incremental with a damaged delta\n" << describe(v);
+  }
+  const std::string line = expect_refusal("a damaged delta page",
+                                          {"restore", "--backup", w + "/inc2", "--target-dir", w + "/bad"}, 11, w + "/bad");
+  EXPECT_TRUE(contains(line, fs::path(largest).filename().string())) << line;
+  it::flip_byte(largest, 2 * 16384 + 100);
+
+  // A damaged whole file is found only while it is copied, after DIR exists: DIR is then marked
+  // failed and no server starts on it.
+  const std::string whole = w + "/inc2/ddl/created2.ibd";
+  ASSERT_TRUE(fs::exists(whole));
+  it::flip_byte(whole, 3 * 16384 + 200);
+  {
+    auto r = it::mysqlclone_bounded({"restore", "--backup", w + "/inc2", "--target-dir", w + "/midway"}, 300);
+    EXPECT_EQ(r.exit_code, 11) << describe(r);
+    EXPECT_EQ(error_lines(r.err).size(), 1u) << describe(r);
+    EXPECT_TRUE(contains(r.err, "created2.ibd")) << describe(r);
+    it::expect_refused(flavour, w + "/midway");
+  }
+  it::flip_byte(whole, 3 * 16384 + 200);
+
+  // A base of another server: a stock server on the restored copy of incremental 1.
+  {
+    it::Server other(flavour, "16k", {"--datadir", w + "/r1"});
+    std::vector<std::string> args{"local", "--target-dir", w + "/foreign"};
+    for (const auto& a : via_socket(other)) args.push_back(a);
+    args.insert(args.end(), {"--incremental-from", w + "/full"});
+    const std::string foreign = expect_refusal("a base of another server", args, 6, w + "/foreign");
+    EXPECT_TRUE(contains(foreign, "another server")) << foreign;
+  }
+
+  // A base newer than the server: the source itself, restored from the full backup (as after a
+  // disaster), is behind incremental 2. MySQL keeps its identity (auto.cnf) as a restore in place would.
+  src.stop();
+  fs::rename(src.datadir(), w + "/old-datadir");
+  restore(w + "/full", src.datadir());
+  if (!mariadb) fs::copy_file(w + "/old-datadir/auto.cnf", src.datadir() + "/auto.cnf");
+  src.start();
+  std::vector<std::string> args{"local", "--target-dir", w + "/newer"};
+  for (const auto& a : via_socket(src)) args.push_back(a);
+  args.insert(args.end(), {"--incremental-from", w + "/inc2"});
+  const std::string newer = expect_refusal("a base newer than the server", args, 6, w + "/newer");
+  EXPECT_TRUE(contains(newer, "newer than the server")) << newer;
+}
+
+INSTANTIATE_TEST_SUITE_P(Flavours, Incremental, ::testing::ValuesIn(kFlavours),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return tidy(info.param); });
+
+}  // namespace
