@@ -10,12 +10,11 @@
 #include "libclone/command/extract/extract.h"
 
 namespace mysqlclone {
-namespace {
 
-nlohmann::json result_json(const ExtractResult& r) {
+nlohmann::json extract_result_json(const ExtractResult& r, const std::string& command) {
   nlohmann::json j = r.manifest ? r.manifest->document : nlohmann::json::object();
   j.erase("files");
-  j["command"] = "extract";
+  j["command"] = command;
   j["source_command"] = r.manifest ? r.manifest->document.value("command", "") : "";
   j["ok"] = true;
   j["target_dir"] = r.target_dir;
@@ -28,10 +27,10 @@ nlohmann::json result_json(const ExtractResult& r) {
   return j;
 }
 
-void print_human(const ExtractResult& r) {
-  fmt::print("OK: {} extracted ({} files, {} of data from {} of {}stream, {:.1f} s)\n", r.target_dir, r.files,
-             human_bytes(double(r.data_bytes)), human_bytes(double(r.stream_bytes)), r.encrypted ? "encrypted " : "",
-             r.seconds);
+void print_extract_result(const ExtractResult& r, const std::string& from) {
+  fmt::print("OK: {} extracted from {} ({} files, {} of data from {} of {}stream, {:.1f} s)\n", r.target_dir, from,
+             r.files, human_bytes(double(r.data_bytes)), human_bytes(double(r.stream_bytes)),
+             r.encrypted ? "encrypted " : "", r.seconds);
   const std::string start_with = r.manifest ? r.manifest->document.value("start_with", "") : "";
   if (!start_with.empty())
     fmt::print("start it with {} --datadir={} (crash recovery runs at first start)\n", start_with, r.target_dir);
@@ -50,8 +49,6 @@ void print_human(const ExtractResult& r) {
     fmt::print("no statements to replicate from the copied server: {}\n", r.replication.value("statements_not_offered", ""));
 }
 
-}  // namespace
-
 void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<ExtractOptions>();
   CLI::App* cmd = app.add_subcommand("extract", "Write a stream from `local --stream` into a datadir");
@@ -69,9 +66,9 @@ void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_c
       return;
     }
     if (global.json)
-      std::puts(result_json(*result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      std::puts(extract_result_json(*result, "extract").dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     else
-      print_human(*result);
+      print_extract_result(*result, options->input.empty() || options->input == "-" ? "standard input" : options->input);
     exit_code = 0;
   });
 }

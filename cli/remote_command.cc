@@ -10,10 +10,12 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/extract_command.h"
 #include "cli/progress.h"
 #include "cli/replica_output.h"
 #include "cli/run_metrics.h"
 #include "cli/status_exit.h"
+#include "libclone/command/extract/ssh_pull.h"
 #include "libclone/command/remote/donor_guard.h"
 #include "libclone/command/remote/remote_clone.h"
 
@@ -54,6 +56,30 @@ const char* stage_label(uint32_t state) {
   }
 }
 
+// remote --ssh: `local --stream` on the donor's host through ssh, extracted here.
+int run_over_ssh(const RemoteCloneOptions& options, SshPullOptions ssh, const GlobalOptions& global) {
+  auto donor = resolve_connection(options.connection);
+  if (!donor.is_ok()) return fail(donor.status(), global);
+  ssh.donor = *donor;
+  ssh.target_dir = options.target_dir;
+  ssh.max_rate_mib = options.max_rate_mib;
+  ssh.compress = options.compress;
+  ExtractProgress progress;
+  ProgressDisplay display("copy", progress.done_bytes, progress.total_bytes, !global.quiet);
+  auto result = run_ssh_pull(ssh, progress);
+  display.stop();
+  if (!result.is_ok()) return fail(result.status(), global);
+  global.metrics->bytes = result->data_bytes;
+  if (global.json) {
+    nlohmann::json j = extract_result_json(*result, "remote");
+    j["ssh"] = ssh.destination;
+    std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    print_extract_result(*result, "ssh " + ssh.destination);
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_guard_donor_command(CLI::App& app, int& exit_code) {
@@ -72,30 +98,53 @@ void add_guard_donor_command(CLI::App& app, int& exit_code) {
 void add_remote_command(CLI::App& app, const GlobalOptions& global, const PasswordArgs& password, int& exit_code) {
   auto options = std::make_shared<RemoteCloneOptions>();
   auto from = std::make_shared<std::string>();
+  auto ssh = std::make_shared<SshPullOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "remote", "Pull a clone of a MySQL donor over the Clone protocol into a new datadir (no server needed here)");
+      "remote",
+      "Pull a copy of a donor into a new datadir (no server needed here): a MySQL donor over the Clone protocol, "
+      "or, with --ssh, a donor of either flavour through `mysqlclone local --stream` run on its host over ssh");
   cmd->set_help_flag("--help", "Print this help message and exit");
-  cmd->add_option("--from", *from, "The donor: USER@HOST:PORT (or use -u/-h/-P)");
+  cmd->add_option("--from", *from,
+                  "The donor: USER@HOST:PORT (or use -u/-h/-P); with --ssh, HOST as seen from the donor's host");
   cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the datadir into")
       ->required();
+  CLI::Option* over_ssh = cmd->add_option(
+      "--ssh", ssh->destination,
+      "[SSHUSER@]HOST: run `mysqlclone local --stream` on the donor's host through OpenSSH (BatchMode, your ssh "
+      "config and keys) and extract its stream here; the donor's host needs the same mysqlclone release");
+  cmd->add_option("--ssh-option", ssh->ssh_options, "With --ssh: one more ssh -o option (Port=2222, IdentityFile=...); "
+                                                    "repeatable")
+      ->needs(over_ssh);
+  cmd->add_option("--ssh-mysqlclone", ssh->remote_binary,
+                  "With --ssh: the mysqlclone program on the donor's host, a name in its PATH or a path (default "
+                  "mysqlclone)")
+      ->needs(over_ssh);
   cmd->add_option("--parallel", options->parallel,
-                  "Data connections to the donor, the main one included (default 4)")
+                  "Data connections to the donor, the main one included (default 4); with --ssh, the donor "
+                  "side's copy threads (default: its own, one per CPU, at least 4)")
       ->check(CLI::Range(1, 64));
-  cmd->add_flag("--compress", options->compress, "Compress the clone connections (zlib, as the client protocol does)");
-  cmd->add_option("--max-rate", options->max_rate_mib, "Limit the transfer to this many MiB/s")
+  cmd->add_flag("--compress", options->compress,
+                "Compress the clone connections (zlib, as the client protocol does); with --ssh, the stream "
+                "(zstd level 1)");
+  cmd->add_option("--max-rate", options->max_rate_mib,
+                  "Limit the transfer to this many MiB/s; with --ssh, the donor side's reading")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--allow-absolute-paths", options->allow_absolute_paths,
-                "Accept donor files kept outside its datadir (DATA DIRECTORY=...): written under DIR/#external");
-  cmd->add_flag("--block-ddl", options->block_ddl,
-                "Hold the donor's backup lock for the whole clone: no DDL there meanwhile. If mysqlclone is then "
-                "killed (SIGKILL, OOM, a lost host), the donor keeps the lock, and its DDL waits, for "
-                "clone_donor_timeout_after_network_failure (5 min by default). Default: no lock; the donor's "
-                "DDL during the clone is applied to the copy");
+                "Accept donor files kept outside its datadir (DATA DIRECTORY=...): written under DIR/#external")
+      ->excludes(over_ssh);
+  CLI::Option* block_ddl = cmd->add_flag(
+      "--block-ddl", options->block_ddl,
+      "Hold the donor's backup lock for the whole clone: no DDL there meanwhile. If mysqlclone is then "
+      "killed (SIGKILL, OOM, a lost host), the donor keeps the lock, and its DDL waits, for "
+      "clone_donor_timeout_after_network_failure (5 min by default). Default: no lock; the donor's "
+      "DDL during the clone is applied to the copy");
+  block_ddl->excludes(over_ssh);
   cmd->add_option("--ddl-timeout", options->ddl_timeout_seconds,
                   "With --block-ddl: seconds the donor may wait for its backup lock (default 300)")
-      ->check(CLI::Range(1, 86400));
+      ->check(CLI::Range(1, 86400))
+      ->excludes(over_ssh);
   add_connection_options(*cmd, options->connection);
-  cmd->callback([options, from, &global, &password, &exit_code] {
+  cmd->callback([options, from, ssh, cmd, &global, &password, &exit_code] {
     label_run(global, options->target_dir);
     if (!from->empty())
       if (Status s = apply_from(*from, options->connection); !s.is_ok()) {
@@ -104,6 +153,11 @@ void add_remote_command(CLI::App& app, const GlobalOptions& global, const Passwo
       }
     if (Status s = apply_password(password, global.files, options->connection); !s.is_ok()) {
       exit_code = fail(s, global);
+      return;
+    }
+    if (!ssh->destination.empty()) {
+      if (cmd->count("--parallel")) ssh->parallel = options->parallel;
+      exit_code = run_over_ssh(*options, *ssh, global);
       return;
     }
     clone::CloneProgress progress;

@@ -200,4 +200,30 @@ unsigned running_appliers(const Server& s) {
   return unsigned(std::stoul(out));
 }
 
+void expect_extracted_copy(const Server& src, const std::string& what, const std::string& dir, const json& doc,
+                           const std::string& gtids) {
+  SCOPED_TRACE(what);
+  const json meta = parse(it::read_file(dir + "/mysqlclone.json"));
+  ASSERT_TRUE(meta.is_object()) << "no readable mysqlclone.json in " << dir;
+  EXPECT_EQ(meta.value("state", ""), "complete");
+  EXPECT_EQ(meta.value("command", ""), "local");
+  for (const char* f : {"xtrabackup_binlog_info", "xtrabackup_checkpoints", "backup-my.cnf"})
+    EXPECT_FALSE(it::read_file(dir + "/" + f).empty()) << f << " missing or empty";
+  auto v = it::mysqlclone_bounded({"verify", dir}, 600);
+  EXPECT_EQ(v.exit_code, 0) << "verify of the extracted copy\n" << describe(v);
+
+  it::Server copy(src.flavour(), "16k", {"--datadir", dir});
+  EXPECT_EQ(it::check_all_tables(copy), "") << "CHECK TABLE on the copy";
+  std::string error;
+  const std::string sql = it::make_replica(copy, doc, error);
+  ASSERT_EQ(error, "");
+  info(what + ": replication set up with:\n" + sql);
+  ASSERT_EQ(it::wait_caught_up(copy, gtids), "");
+  const auto user_tables = it::tables(src, true);
+  EXPECT_EQ(it::tables(copy, true), user_tables);
+  EXPECT_EQ(it::checksums(copy, user_tables), it::checksums(src, user_tables))
+      << "CHECKSUM TABLE differs between the copy and the source\n"
+      << it::replica_status(copy);
+}
+
 }  // namespace it

@@ -55,4 +55,10 @@ std::string source_gtids(const Server& src);
 // Waits (bounded) until the copy has applied everything up to `gtids`. "" when it has.
 std::string wait_caught_up(const Server& copy, const std::string& gtids);
 
+// A DIR made by `extract` (or `remote --ssh`) from a stream of `local` on `src`: its
+// mysqlclone.json says complete, verify passes, the stock server starts on it, every table
+// checks, it replicates from the position in `doc` up to `gtids` and then equals the source.
+void expect_extracted_copy(const Server& src, const std::string& what, const std::string& dir,
+                           const nlohmann::json& doc, const std::string& gtids);
+
 }  // namespace it

@@ -47,34 +47,6 @@ std::string local_stream(const it::Server& src, const std::string& extra) {
          " -u mysqlclone -pmysqlclone " + extra;
 }
 
-// A DIR made by extract: the stock server starts on it, every table checks, it replicates from
-// the recorded position up to `gtids` and then equals the source.
-void expect_good_copy(const it::Server& src, const std::string& what, const std::string& dir, const json& doc,
-                      const std::string& gtids) {
-  SCOPED_TRACE(what);
-  const json meta = parse(it::read_file(dir + "/mysqlclone.json"));
-  ASSERT_TRUE(meta.is_object()) << "no readable mysqlclone.json in " << dir;
-  EXPECT_EQ(meta.value("state", ""), "complete");
-  EXPECT_EQ(meta.value("command", ""), "local");
-  for (const char* f : {"xtrabackup_binlog_info", "xtrabackup_checkpoints", "backup-my.cnf"})
-    EXPECT_FALSE(it::read_file(dir + "/" + f).empty()) << f << " missing or empty";
-  auto v = it::mysqlclone_bounded({"verify", dir}, 600);
-  EXPECT_EQ(v.exit_code, 0) << "verify of the extracted copy\n" << describe(v);
-
-  it::Server copy(src.flavour(), "16k", {"--datadir", dir});
-  EXPECT_EQ(it::check_all_tables(copy), "") << "CHECK TABLE on the copy";
-  std::string error;
-  const std::string sql = it::make_replica(copy, doc, error);
-  ASSERT_EQ(error, "");
-  info(what + ": replication set up with:\n" + sql);
-  ASSERT_EQ(it::wait_caught_up(copy, gtids), "");
-  const auto user_tables = it::tables(src, true);
-  EXPECT_EQ(it::tables(copy, true), user_tables);
-  EXPECT_EQ(it::checksums(copy, user_tables), it::checksums(src, user_tables))
-      << "CHECKSUM TABLE differs between the copy and the source\n"
-      << it::replica_status(copy);
-}
-
 // extract of `stream_file` cut to `bytes`: exit 11 with one error line, and DIR refused by all.
 void expect_cut_refused(const std::string& flavour, const it::TempDir& work, const std::string& stream_file,
                         uint64_t bytes, const std::string& key_file, const std::string& name, bool try_start) {
@@ -159,8 +131,8 @@ TEST_P(StreamUnderLoad, PipedAndEncryptedStreamsExtractIntoReplicas) {
   oltp.stop();
   ASSERT_TRUE(it::wait_quiet(src, 60)) << "the source still runs statements 60 s after the load was stopped";
   const std::string gtids = it::source_gtids(src);
-  expect_good_copy(src, "piped stream", piped, doc_a, gtids);
-  expect_good_copy(src, "compressed, encrypted stream file", encrypted, doc_b, gtids);
+  it::expect_extracted_copy(src, "piped stream", piped, doc_a, gtids);
+  it::expect_extracted_copy(src, "compressed, encrypted stream file", encrypted, doc_b, gtids);
 
   // Damage: cut in the middle, and 100 bytes short (inside the final manifest, every data byte
   // already there). Neither extracts, and the later one never starts.

@@ -35,9 +35,13 @@ class Input {
   ~Input() {
     if (owned_) ::close(fd_);
   }
-  Status open(const std::string& path, ExtractProgress& progress) {
+  Status open(const ExtractOptions& options, ExtractProgress& progress) {
+    const std::string& path = options.input;
     name_ = path.empty() || path == "-" ? "standard input" : path;
-    if (path.empty() || path == "-") {
+    if (options.input_fd >= 0) {
+      fd_ = options.input_fd;
+      name_ = options.input_name;
+    } else if (path.empty() || path == "-") {
       fd_ = STDIN_FILENO;
     } else {
       fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -147,7 +151,7 @@ Result<ExtractResult> run_extract(const ExtractOptions& options, ExtractProgress
     key.emplace(*loaded);
   }
   Input input;
-  if (Status s = input.open(options.input, progress); !s.is_ok()) return s;
+  if (Status s = input.open(options, progress); !s.is_ok()) return s;
   stream::Reader reader(
       [&](std::span<uint8_t> out) -> Result<size_t> {
         auto n = input.read(out);

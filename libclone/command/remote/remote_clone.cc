@@ -71,7 +71,7 @@ Result<DonorFacts> preflight(Session& main, const ConnectionParams& params) {
   if (version.find("MariaDB") != std::string::npos)
     return Status::error(ExitCode::kUnsupported,
                          "the donor is MariaDB " + version +
-                             ", which has no Clone protocol; run `mysqlclone local` on the donor's host instead");
+                             ", which has no Clone protocol; use `mysqlclone remote --ssh` (or `mysqlclone local` on the donor's host)");
   auto parsed = parse_server_version(version);
   if (!parsed.is_ok()) return parsed.status();
   if (*parsed < ServerVersion{8, 0, 17})
