@@ -1,6 +1,5 @@
 #include "cli/local_command.h"
 
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +11,7 @@
 #include "cli/replica_output.h"
 #include "cli/run_metrics.h"
 #include "cli/status_exit.h"
+#include "cli/stream_options.h"
 #include "libclone/command/local/local_backup.h"
 #include "libclone/base/log.h"
 #include "libclone/command/local/backup_files.h"
@@ -61,36 +61,15 @@ void print_human(const LocalBackupResult& r, FILE* out) {
   print_replica_setup(replica_setup(r), r.server.flavour, out);
 }
 
-struct StreamArgs {
-  bool on = false;
-  std::string compress;  // "" with --compress alone: zstd
-  std::string key_file;
-};
-
-// --stream and its options into options.stream; a copy needs a target or --stream, and a stream
-// is never written to a terminal (checked before anything runs).
+// --stream and its options into options.stream; a copy needs a target or --stream.
 Status stream_output(const StreamArgs& args, bool compress_given, LocalBackupOptions& options) {
   if (!args.on) {
     if (options.target_dir.empty()) return Status::error(ExitCode::kUsage, "--target-dir or --stream is required");
     return Status::ok();
   }
-  if (::isatty(STDOUT_FILENO))
-    return Status::error(ExitCode::kUsage,
-                         "--stream writes binary data to stdout, which is a terminal: redirect it to a file or a pipe");
-  StreamOutput out;
-  out.fd = STDOUT_FILENO;
-  out.name = "stdout";
-  if (compress_given) {
-    auto c = parse_compression(args.compress.empty() ? "zstd" : args.compress);
-    if (!c.is_ok()) return c.status();
-    out.settings.compression = *c;
-  }
-  if (!args.key_file.empty()) {
-    auto key = load_key_file(args.key_file);
-    if (!key.is_ok()) return key.status();
-    out.settings.key.emplace(*key);
-  }
-  options.stream = std::move(out);
+  auto out = stdout_stream(args, compress_given);
+  if (!out.is_ok()) return out.status();
+  options.stream = std::move(out).value();
   return Status::ok();
 }
 

@@ -1,7 +1,8 @@
-// The Storage of a stream (stream_format.h): every create, append, extend, close, put, rename,
-// remove and sync becomes a record on one file descriptor (stdout, a file, later a socket).
-// Append-only, so random_access() is false: it carries the sequential writers (page copier,
-// redo archivers, metadata), not the clone applier.
+// The Storage of a stream (stream_format.h): every create, write, append, extend, close, put,
+// rename, remove and sync becomes a record on one file descriptor (stdout, a file, later a
+// socket). Data records name their file and offset, so it carries the sequential writers (page
+// copier, redo archivers, metadata) and the clone applier's blocks at offsets alike: the reader
+// replays them in stream order. At most stream::kMaxOpenFiles files may be open at once.
 //
 // Thread-safe: copy threads append to their files at once. Each chunk is compressed on the
 // thread that appends it, then sealed (numbered, encrypted, framed) and written under one lock,
@@ -19,6 +20,13 @@
 
 namespace mysqlclone {
 
+// Where `--stream` sends a copy (local, remote) instead of into a directory.
+struct StreamOutput {
+  int fd = -1;       // not owned
+  std::string name;  // "stdout"
+  stream::Settings settings;
+};
+
 class StreamStorage : public Storage {
  public:
   // Writes to `fd` (not owned), called `name` in messages ("stdout").
@@ -33,7 +41,7 @@ class StreamStorage : public Storage {
   Status put(const std::string& rel_path, const std::string& contents) override;
   // A sync record; the bytes so far are written out (and fsync()ed when fd is a regular file).
   Status sync() override;
-  bool random_access() const override { return false; }
+  bool random_access() const override { return true; }
   const std::string& describe() const override { return name_; }
   // The end record, after everything else: only a stream that has it is complete.
   Status finish();
@@ -42,6 +50,7 @@ class StreamStorage : public Storage {
 
   // For StreamFile: packs `record` on the calling thread, then seals and writes it.
   Status emit(const stream::Record& record);
+  Status close_file(const stream::Record& record);  // emit() of a close record
 
  private:
   Status seal_and_write(stream::Packed packed);
@@ -54,6 +63,7 @@ class StreamStorage : public Storage {
   std::vector<uint8_t> out_;  // sealed records not yet written
   uint64_t written_ = 0;
   uint32_t next_file_ = 1;
+  size_t open_files_ = 0;
   Status failed_;
 };
 

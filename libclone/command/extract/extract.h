@@ -27,9 +27,9 @@ namespace mysqlclone {
 struct ExtractOptions {
   std::string target_dir;
   std::string input;     // a file; empty or "-": standard input
-  int input_fd = -1;     // instead: a descriptor already open (a pipe from ssh), not closed here
-  std::string input_name;  // what to call input_fd in messages
   std::string key_file;  // empty: the stream is not encrypted
+  int input_fd = -1;     // instead of `input`: a descriptor already open (a pipe from ssh), not closed here
+  std::string input_name;  // what to call input_fd in messages
 };
 
 struct ExtractProgress {

@@ -77,7 +77,7 @@ std::string remote_local_command(const SshPullOptions& o) {
   if (!d.ssl_key.empty()) c += " --ssl-key " + shell_word(d.ssl_key);
   if (o.parallel) c += fmt::format(" --parallel {}", o.parallel);
   if (o.max_rate_mib > 0) c += fmt::format(" --max-rate {}", o.max_rate_mib);
-  if (o.compress) c += " --compress=zstd:1";
+  if (o.compress) c += o.compress->empty() ? " --compress" : " --compress=" + shell_word(*o.compress);
   return c;
 }
 

@@ -11,6 +11,7 @@
 // (`--no-defaults`): the connection is the one resolved here.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,7 @@ struct SshPullOptions {
   std::string target_dir;
   unsigned parallel = 0;      // the donor side's copy threads; 0: its default
   double max_rate_mib = 0;    // its read limit; 0: none
-  bool compress = false;      // zstd level 1 on the stream (a slow link)
+  std::optional<std::string> compress;  // the donor side's --compress ("": its default, zstd level 1)
 };
 
 // The stream's own errors as extract reports them. kNetwork when ssh cannot connect or

@@ -13,19 +13,11 @@
 #include "libclone/server/connection.h"
 #include "libclone/datadir/file_copy.h"
 #include "libclone/server/replication.h"
-#include "libclone/io/stream_format.h"
+#include "libclone/io/stream_storage.h"
 #include "libclone/server/server_info.h"
 #include "libclone/base/status.h"
 
 namespace mysqlclone {
-
-// `local --stream`: the copy goes to a descriptor as a stream (io/stream_format.h) instead of
-// into a directory.
-struct StreamOutput {
-  int fd = -1;       // not owned
-  std::string name;  // "stdout"
-  stream::Settings settings;
-};
 
 struct LocalBackupOptions {
   ConnectionOptions connection;
