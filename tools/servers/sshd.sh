@@ -92,8 +92,8 @@ stop() {
 [ $# -ge 2 ] || usage
 case "$1" in
   start)
-    [ $# -eq 4 ] && [ "$3" = --port ] || usage
-    [[ "$4" =~ ^[0-9]+$ ]] && [ "$4" -ge 1 ] && [ "$4" -le 65535 ] || die "--port $4: expected 1..65535"
+    if [ $# -ne 4 ] || [ "$3" != --port ]; then usage; fi
+    if ! [[ "$4" =~ ^[0-9]+$ ]] || [ "$4" -lt 1 ] || [ "$4" -gt 65535 ]; then die "--port $4: expected 1..65535"; fi
     start "$2" "$4" ;;
   stop) [ $# -eq 2 ] || usage; stop "$2" ;;
   *) usage ;;
