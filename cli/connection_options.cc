@@ -20,6 +20,10 @@ PasswordArgs extract_password(int argc, char** argv) {
       out.prompt = true;
       continue;
     }
+    if (i > 0 && std::strcmp(a, "--password-stdin") == 0) {
+      out.from_stdin = true;
+      continue;
+    }
     char* value = nullptr;
     if (i > 0 && std::strncmp(a, "--password=", 11) == 0) value = a + 11;
     else if (i > 0 && a[0] == '-' && a[1] == 'p' && a[2] != '\0') value = a + 2;
@@ -42,6 +46,9 @@ void add_connection_options(CLI::App& cmd, ConnectionOptions& o) {
   cmd.add_option("-u,--user", o.user, "Account name (default: your login name)")->group(group);
   cmd.add_flag("-p,--password", [](int64_t) {},
                "-pSECRET or --password=SECRET; alone: ask on the terminal (also MYSQL_PWD, option files)")
+      ->group(group);
+  cmd.add_flag("--password-stdin", [](int64_t) {},
+               "Read the password from the first line of standard input (how `remote --ssh` hands it over)")
       ->group(group);
   cmd.add_option("-S,--socket", o.socket, "Unix socket file")->group(group);
   cmd.add_option("--ssl-mode", o.ssl_mode, "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY")->group(group);
@@ -91,8 +98,42 @@ Status apply_from(const std::string& from, ConnectionOptions& o) {
   return Status::ok();
 }
 
+namespace {
+
+// Standard input's first line, read a byte at a time: nothing after it is taken from whoever
+// shares the descriptor.
+Status read_password_line(ConnectionOptions& options) {
+  std::string password;
+  char c;
+  while (true) {
+    const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) {
+      if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted reading the password");
+      continue;
+    }
+    if (n < 0)
+      return Status::error(ExitCode::kUsage, std::string("--password-stdin: cannot read standard input: ") + std::strerror(errno));
+    if (n == 0) {
+      if (password.empty()) return Status::error(ExitCode::kUsage, "--password-stdin: standard input is empty");
+      break;
+    }
+    if (c == '\n') break;
+    password += c;
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  options.password = password;
+  return Status::ok();
+}
+
+}  // namespace
+
 Status apply_password(const PasswordArgs& extracted, const OptionFileChoice& files, ConnectionOptions& options) {
   options.files = files;
+  if (extracted.from_stdin) {
+    if (extracted.password || extracted.prompt)
+      return Status::error(ExitCode::kUsage, "--password-stdin and -p/--password exclude each other");
+    return read_password_line(options);
+  }
   if (extracted.password) {
     options.password = extracted.password;
     return Status::ok();

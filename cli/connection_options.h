@@ -19,9 +19,11 @@ struct PasswordArgs {
   std::vector<std::string> args;  // argv without the password forms, argv[0] first
   std::optional<std::string> password;
   bool prompt = false;
+  bool from_stdin = false;  // --password-stdin: the first line of standard input
 };
 
-// Takes -pX, --password=X, -p and --password out of argv and scrubs X in argv's memory.
+// Takes -pX, --password=X, -p, --password and --password-stdin out of argv and scrubs X in
+// argv's memory.
 PasswordArgs extract_password(int argc, char** argv);
 
 // -h/--host, -P/--port, -u/--user, -S/--socket, --ssl-mode, --ssl-ca, --ssl-cert, --ssl-key (the
@@ -33,7 +35,8 @@ void add_connection_options(CLI::App& cmd, ConnectionOptions& options);
 // port; kUsage when malformed or when -u/-h/-P say otherwise.
 Status apply_from(const std::string& from, ConnectionOptions& options);
 
-// Applies the option-file choice and the extracted password (prompting on the terminal when asked).
+// Applies the option-file choice and the extracted password (prompting on the terminal, or
+// reading standard input's first line, when asked).
 Status apply_password(const PasswordArgs& extracted, const OptionFileChoice& files, ConnectionOptions& options);
 
 }  // namespace mysqlclone

@@ -29,10 +29,10 @@ nlohmann::json result_json(const ExtractResult& r, const std::string& command) {
   return j;
 }
 
-void print_human(const ExtractResult& r) {
-  fmt::print("OK: {} extracted ({} files, {} of data from {} of {}stream, {:.1f} s)\n", r.target_dir, r.files,
-             human_bytes(double(r.data_bytes)), human_bytes(double(r.stream_bytes)), r.encrypted ? "encrypted " : "",
-             r.seconds);
+void print_human(const ExtractResult& r, const std::string& from) {
+  fmt::print("OK: {} extracted from {} ({} files, {} of data from {} of {}stream, {:.1f} s)\n", r.target_dir, from,
+             r.files, human_bytes(double(r.data_bytes)), human_bytes(double(r.stream_bytes)),
+             r.encrypted ? "encrypted " : "", r.seconds);
   const std::string start_with = r.manifest ? r.manifest->document.value("start_with", "") : "";
   if (!start_with.empty())
     fmt::print("start it with {} --datadir={} (crash recovery runs at first start)\n", start_with, r.target_dir);
@@ -41,11 +41,15 @@ void print_human(const ExtractResult& r) {
 
 }  // namespace
 
-void print_extract_result(const ExtractResult& r, const std::string& command, const GlobalOptions& global) {
-  if (global.json)
-    std::puts(result_json(r, command).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  else
-    print_human(r);
+void print_extract_result(const ExtractResult& r, const std::string& command, const std::string& from,
+                          const nlohmann::json& extra, const GlobalOptions& global) {
+  if (global.json) {
+    nlohmann::json j = result_json(r, command);
+    j.update(extra);
+    std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    print_human(r, from);
+  }
 }
 
 void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
@@ -64,7 +68,9 @@ void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_c
       exit_code = fail(result.status(), global);
       return;
     }
-    print_extract_result(*result, "extract", global);
+    print_extract_result(*result, "extract",
+                         options->input.empty() || options->input == "-" ? "standard input" : options->input,
+                         nlohmann::json::object(), global);
     exit_code = 0;
   });
 }

@@ -1,6 +1,5 @@
 #include "cli/local_command.h"
 
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +12,7 @@
 #include "cli/replica_output.h"
 #include "cli/run_metrics.h"
 #include "cli/status_exit.h"
+#include "cli/stream_options.h"
 #include "libclone/command/local/local_backup.h"
 #include "libclone/base/log.h"
 #include "libclone/io/peer.h"
@@ -76,49 +76,37 @@ void print_human(const LocalBackupResult& r, FILE* out) {
   print_replica_setup(replica_setup(r), r.server.flavour, out);
 }
 
-struct StreamArgs {
-  bool on = false;
+// --stream or --to: where local's stream goes.
+struct OutputArgs {
+  StreamArgs stream;
   std::string to;  // --to HOST:PORT
   PeerArgs peer;
   std::shared_ptr<PeerSink> receiver;  // connected by stream_output
-  std::string compress;  // "" with --compress alone: zstd
-  std::string key_file;
 };
 
 // --stream or --to and their options into options.stream; a copy needs a target, --stream or
 // --to; a stream is never written to a terminal, and the receiver is connected to and verified
 // (checked before anything runs).
-Status stream_output(StreamArgs& args, bool compress_given, LocalBackupOptions& options) {
-  if (!args.on && args.to.empty()) {
-    if (compress_given || !args.key_file.empty())
+Status stream_output(OutputArgs& args, bool compress_given, LocalBackupOptions& options) {
+  if (!args.stream.on && args.to.empty()) {
+    if (compress_given || !args.stream.key_file.empty())
       return Status::error(ExitCode::kUsage, "--compress and --encrypt-key-file need --stream or --to");
     if (options.target_dir.empty()) return Status::error(ExitCode::kUsage, "--target-dir, --stream or --to is required");
     return Status::ok();
   }
-  StreamOutput out;
-  if (!args.to.empty()) {
-    if (Status s = check_peer_options(args.peer); !s.is_ok()) return s;
-    auto peer = peer_connect(args.to, args.peer.options);
-    if (!peer.is_ok()) return peer.status();
-    args.receiver = std::move(peer).value();
-    out.sink = args.receiver;
-  } else if (::isatty(STDOUT_FILENO)) {
-    return Status::error(ExitCode::kUsage,
-                         "--stream writes binary data to stdout, which is a terminal: redirect it to a file or a pipe");
-  } else {
-    out.sink = std::make_shared<FdSink>(STDOUT_FILENO, "stdout");
+  if (args.to.empty()) {
+    auto out = stdout_stream(args.stream, compress_given);
+    if (!out.is_ok()) return out.status();
+    options.stream = std::move(out).value();
+    return Status::ok();
   }
-  if (compress_given) {
-    auto c = parse_compression(args.compress.empty() ? "zstd" : args.compress);
-    if (!c.is_ok()) return c.status();
-    out.settings.compression = *c;
-  }
-  if (!args.key_file.empty()) {
-    auto key = load_key_file(args.key_file);
-    if (!key.is_ok()) return key.status();
-    out.settings.key.emplace(*key);
-  }
-  options.stream = std::move(out);
+  auto settings = stream_settings(args.stream, compress_given);
+  if (!settings.is_ok()) return settings.status();
+  if (Status s = check_peer_options(args.peer); !s.is_ok()) return s;
+  auto peer = peer_connect(args.to, args.peer.options);
+  if (!peer.is_ok()) return peer.status();
+  args.receiver = std::move(peer).value();
+  options.stream = StreamOutput{args.receiver, std::move(settings).value()};
   return Status::ok();
 }
 
@@ -128,18 +116,18 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   auto options = std::make_shared<LocalBackupOptions>();
   CLI::App* cmd = app.add_subcommand("local", "Hot full copy of the server on this host into a datadir");
   cmd->set_help_flag("--help", "Print this help message and exit");
-  auto stream = std::make_shared<StreamArgs>();
+  auto stream = std::make_shared<OutputArgs>();
   CLI::Option* target = cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the copy into; {timestamp} in it becomes the run's start time "
                                         "in UTC (20261203T142500Z)");
   CLI::Option* to_stream =
-      cmd->add_flag("--stream", stream->on, "Write the copy to stdout as a stream (mysqlclone-stream(5)) for `extract`");
+      cmd->add_flag("--stream", stream->stream.on, "Write the copy to stdout as a stream (mysqlclone-stream(5)) for `extract`");
   target->excludes(to_stream);
   CLI::Option* to_peer = cmd->add_option("--to", stream->to, "Push the copy as a stream to `mysqlclone receive` at HOST:PORT (mutual TLS: the --peer-* options)");
   to_peer->excludes(target)->excludes(to_stream);
   add_peer_options(*cmd, stream->peer, "receiver");
-  cmd->add_option("--compress", stream->compress, "With --stream or --to: compress chunks with zstd (default level 1), zstd:LEVEL (1-19) or lz4")
+  cmd->add_option("--compress", stream->stream.compress, "With --stream or --to: compress chunks with zstd (default level 1), zstd:LEVEL (1-19) or lz4")
       ->expected(0, 1);
-  cmd->add_option("--encrypt-key-file", stream->key_file,
+  cmd->add_option("--encrypt-key-file", stream->stream.key_file,
                   "With --stream or --to: encrypt with AES-256-GCM under the key in this file (64 hex digits: openssl rand -hex 32)");
   cmd->add_option("--incremental-from", options->incremental_from,
                   "Take an incremental on this earlier backup directory of the same server: only the pages changed "
@@ -178,7 +166,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   cmd->callback([options, stream, cmd, &global, &password, &exit_code] {
     label_run(global, options->target_dir);
     GlobalOptions out = global;
-    if (stream->on) out.results = stderr;  // stdout is the stream
+    if (stream->stream.on) out.results = stderr;  // stdout is the stream
     if (Status s = stream_output(*stream, cmd->count("--compress") > 0, *options); !s.is_ok()) {
       exit_code = fail(s, out);
       return;

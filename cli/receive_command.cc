@@ -32,7 +32,7 @@ void add_receive_command(CLI::App& app, const GlobalOptions& global, int& exit_c
       exit_code = fail(result.status(), global);
       return;
     }
-    print_extract_result(*result, "receive", global);
+    print_extract_result(*result, "receive", "the sender on " + options->listen, nlohmann::json::object(), global);
     exit_code = 0;
   });
 }

@@ -19,6 +19,7 @@ packages=(
   mariadb-server mariadb-client mariadb-backup sysbench
   man-db groff-base time bc e2fsprogs util-linux mount openssl
   lintian dpkg-dev file systemd  # the .deb: its checks, dpkg-shlibdeps, systemd-analyze verify
+  openssh-client openssh-server  # remote --ssh tests: a private sshd per test (tools/servers/sshd.sh)
 )
 
 log() { printf '%s setup: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -47,6 +48,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   log "Debian packages already installed"
+fi
+
+# openssh-server enables its unit on install (policy-rc.d only kept it from starting now). The
+# tests run their own sshd on their own port and never need the system one, so when this script
+# is what installed it, it is disabled too: no sshd on port 22 appears at the next boot. An
+# openssh-server installed before (a machine someone logs into) is left exactly as it was.
+if [[ " ${missing[*]} " == *" openssh-server "* ]] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --quiet ssh.service >/dev/null 2>&1 || true
+  log "disabled the system ssh unit that openssh-server enabled (the tests run their own sshd)"
 fi
 
 # The package may have started nothing (policy-rc.d), but make sure: a system mariadbd on

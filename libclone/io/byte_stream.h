@@ -50,9 +50,12 @@ class FdSink : public ByteSink {
   std::string name_;
 };
 
-// A stream file, or standard input for "" and "-".
+// A stream file, or standard input for "" and "-"; or a descriptor already open (a pipe from a
+// child process), which stays the caller's.
 class FdSource : public ByteSource {
  public:
+  FdSource() = default;
+  FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
   ~FdSource() override;
   Status open(const std::string& path);
   Result<size_t> read(std::span<uint8_t> out) override;

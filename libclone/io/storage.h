@@ -5,9 +5,10 @@
 //
 // Two kinds of writer use it:
 //   - sequential writers (the page copier, the redo archivers, metadata) only create, append,
-//     extend with zeros and close: a Storage that can only append (a stream) carries them;
-//   - the clone applier writes blocks at offsets in any order (write_at): it needs a Storage
-//     with random_access(), which a stream does not offer.
+//     extend with zeros and close: a Storage that can only append would carry them;
+//   - the clone applier writes blocks at offsets in any order (write_at), and may write a range
+//     again (a page sent twice): it needs a Storage with random_access(), as a directory and a
+//     stream (whose data records name their offset, replayed in order) both are.
 // Nothing in the engine reads its own output back or truncates it.
 #pragma once
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include <fmt/format.h>
+
 namespace mysqlclone {
 namespace {
 
@@ -18,33 +20,39 @@ class StreamFile : public StorageFile {
   StreamFile(StreamStorage& storage, uint32_t id, std::string path)
       : storage_(storage), id_(id), path_(std::move(path)) {}
 
-  Status append(std::span<const uint8_t> bytes) override {
+  Status append(std::span<const uint8_t> bytes) override { return write_at(end_.fetch_add(bytes.size()), bytes); }
+
+  // Data records name their offset: the reader applies them where they say, in stream order, so
+  // later bytes of a range overwrite earlier ones exactly as on a disk.
+  Status write_at(uint64_t offset, std::span<const uint8_t> bytes) override {
+    grow(offset + bytes.size());
     while (!bytes.empty()) {
       const size_t n = std::min(bytes.size(), stream::kMaxChunk);
-      Record r{RecordType::kData, id_, end_.fetch_add(n), {}, {}, {bytes.begin(), bytes.begin() + long(n)}};
+      Record r{RecordType::kData, id_, offset, {}, {}, {bytes.begin(), bytes.begin() + long(n)}};
       if (Status s = storage_.emit(r); !s.is_ok()) return s;
       bytes = bytes.subspan(n);
+      offset += n;
     }
     return Status::ok();
   }
 
-  Status write_at(uint64_t, std::span<const uint8_t>) override {
-    return Status::error(ExitCode::kInternal, path_ + ": a stream cannot write at an offset");
-  }
-
   Status extend_to(uint64_t size) override {
-    for (uint64_t seen = end_.load(); seen < size && !end_.compare_exchange_weak(seen, size);) {
-    }
+    grow(size);
     return storage_.emit(Record{RecordType::kExtend, id_, size, {}, {}, {}});
   }
 
   Status close() override {
     if (closed_) return Status::ok();
     closed_ = true;
-    return storage_.emit(Record{RecordType::kClose, id_, end_.load(), {}, {}, {}});
+    return storage_.close_file(Record{RecordType::kClose, id_, end_.load(), {}, {}, {}});
   }
 
  private:
+  void grow(uint64_t size) {
+    for (uint64_t seen = end_.load(); seen < size && !end_.compare_exchange_weak(seen, size);) {
+    }
+  }
+
   StreamStorage& storage_;
   uint32_t id_;
   std::string path_;
@@ -83,12 +91,26 @@ Status StreamStorage::seal_and_write(stream::Packed packed) {
 
 Status StreamStorage::emit(const Record& record) { return seal_and_write(encoder_.pack(record)); }
 
+Status StreamStorage::close_file(const Record& record) {
+  Status s = emit(record);
+  std::lock_guard lock(mutex_);
+  --open_files_;
+  return s;
+}
+
 Result<std::unique_ptr<StorageFile>> StreamStorage::create(const std::string& rel_path) {
   uint32_t id = 0;
   {
     // The id and the create record go out together, so ids appear in order.
     std::lock_guard lock(mutex_);
     if (!failed_.is_ok()) return failed_;
+    // A reader keeps every open file open (a descriptor each) and refuses more than this: the
+    // writer refuses first, with words, rather than write a stream nobody can extract.
+    if (open_files_ >= stream::kMaxOpenFiles)
+      return Status::error(ExitCode::kUnsupported,
+                           fmt::format("{}: a stream holds at most {} files open at once (creating {})", sink_.name(),
+                                       stream::kMaxOpenFiles, rel_path));
+    ++open_files_;
     id = next_file_++;
     encoder_.seal(encoder_.pack(Record{RecordType::kCreate, id, 0, rel_path, {}, {}}), out_);
     if (out_.size() >= kWriteBatch)

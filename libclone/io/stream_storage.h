@@ -1,7 +1,8 @@
-// The Storage of a stream (stream_format.h): every create, append, extend, close, put, rename,
-// remove and sync becomes a record in one ByteSink (stdout, a file, a peer connection).
-// Append-only, so random_access() is false: it carries the sequential writers (page copier,
-// redo archivers, metadata), not the clone applier.
+// The Storage of a stream (stream_format.h): every create, write, append, extend, close, put,
+// rename, remove and sync becomes a record in one ByteSink (stdout, a file, a peer connection).
+// Data records name their file and offset, so it carries the sequential writers (page copier,
+// redo archivers, metadata) and the clone applier's blocks at offsets alike: the reader replays
+// them in stream order. At most stream::kMaxOpenFiles files may be open at once.
 //
 // Thread-safe: copy threads append to their files at once. Each chunk is compressed on the
 // thread that appends it, then sealed (numbered, encrypted, framed) and written under one lock,
@@ -10,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -19,6 +21,13 @@
 #include "libclone/io/stream_format.h"
 
 namespace mysqlclone {
+
+// Where `--stream` or `--to` sends a copy (local, remote) instead of into a directory: a sink
+// (stdout, a peer) and how to write the stream.
+struct StreamOutput {
+  std::shared_ptr<ByteSink> sink;
+  stream::Settings settings;
+};
 
 class StreamStorage : public Storage {
  public:
@@ -34,7 +43,7 @@ class StreamStorage : public Storage {
   Status put(const std::string& rel_path, const std::string& contents) override;
   // A sync record; the bytes so far are written out (and made durable: ByteSink::sync).
   Status sync() override;
-  bool random_access() const override { return false; }
+  bool random_access() const override { return true; }
   const std::string& describe() const override { return sink_.name(); }
   // The end record, after everything else: only a stream that has it is complete. Then the sink
   // is finished (a peer confirms it has all of it).
@@ -44,6 +53,7 @@ class StreamStorage : public Storage {
 
   // For StreamFile: packs `record` on the calling thread, then seals and writes it.
   Status emit(const stream::Record& record);
+  Status close_file(const stream::Record& record);  // emit() of a close record
 
  private:
   Status seal_and_write(stream::Packed packed);
@@ -55,6 +65,7 @@ class StreamStorage : public Storage {
   std::vector<uint8_t> out_;  // sealed records not yet written
   uint64_t written_ = 0;
   uint32_t next_file_ = 1;
+  size_t open_files_ = 0;
   Status failed_;
 };
 

@@ -201,10 +201,6 @@ unsigned running_appliers(const Server& s) {
   return unsigned(std::stoul(out));
 }
 
-}  // namespace it
-
-namespace it {
-
 void expect_good_copy(const Server& src, const std::string& what, const std::string& dir, const json& doc,
                       const std::string& gtids) {
   SCOPED_TRACE(what);
@@ -249,6 +245,17 @@ void expect_source_unharmed(const Server& src) {
   EXPECT_EQ(r.exit_code, 0) << "DDL/DML on the source after the backup ended\n"
                             << describe(r) << "\n--- source processlist ---\n"
                             << src.try_sql("SHOW FULL PROCESSLIST;", 30).out;
+}
+
+void make_key_file(const std::string& path) {
+  auto made = run({"bash", "-c", "umask 077 && openssl rand -hex 32 > '" + path + "'"});
+  ASSERT_EQ(made.exit_code, 0) << describe(made);
+}
+
+void expect_terminal_refused(const std::string& command) {
+  auto tty = run_bounded({"script", "-qec", command, "/dev/null"}, 60);
+  EXPECT_EQ(tty.exit_code, 2) << describe(tty);
+  EXPECT_NE((tty.out + tty.err).find("terminal"), std::string::npos) << describe(tty);
 }
 
 }  // namespace it

@@ -54,11 +54,17 @@ std::string make_replica(const Server& copy, const nlohmann::json& doc, std::str
 std::string source_gtids(const Server& src);
 // Waits (bounded) until the copy has applied everything up to `gtids`. "" when it has.
 std::string wait_caught_up(const Server& copy, const std::string& gtids);
-// A DIR written from a stream of `local` (extract, receive): complete, verified, the stock server
+// A DIR written from a stream of `local` (extract, receive, remote --ssh): complete, verified, the stock server
 // starts on it, every table checks, it replicates from the recorded position (`doc`'s
 // "replication") up to `gtids` and then equals the source table by table.
 void expect_good_copy(const Server& src, const std::string& what, const std::string& dir, const nlohmann::json& doc,
                       const std::string& gtids);
+
+// A new AES-256 key file (64 hex digits, made by openssl) at `path`, for --encrypt-key-file.
+void make_key_file(const std::string& path);
+// `command` (a shell line writing a stream to stdout) run with a terminal as its stdout: refused
+// with exit 2 and a line naming the terminal, before it connects anywhere.
+void expect_terminal_refused(const std::string& command);
 
 // After a failed or killed backup: no session of the backup account is left (its locks died
 // with it) and DDL, InnoDB and non-InnoDB (ld.nt: create_nontransactional_table) writes go

@@ -78,13 +78,10 @@ TEST_P(StreamUnderLoad, PipedAndEncryptedStreamsExtractIntoReplicas) {
   const std::string nt = it::create_nontransactional_table(src);
   it::TempDir work;
   const std::string key = work.path() + "/key";
-  auto made = it::run({"bash", "-c", "openssl rand -hex 32 > " + quoted(key)});
-  ASSERT_EQ(made.exit_code, 0) << describe(made);
+  it::make_key_file(key);
 
   // A terminal as stdout: refused before it even connects.
-  auto tty = it::run_bounded({"script", "-qec", local_stream(src, ""), "/dev/null"}, 60);
-  EXPECT_EQ(tty.exit_code, 2) << describe(tty);
-  EXPECT_TRUE(contains(tty.out + tty.err, "terminal")) << describe(tty);
+  it::expect_terminal_refused(local_stream(src, ""));
   EXPECT_EQ(it::sessions_of(src, "mysqlclone"), 0u);
 
   it::Load writer = it::nontransactional_writer(src, 600);

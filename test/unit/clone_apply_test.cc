@@ -4,6 +4,9 @@
 #include "libclone/command/remote/clone_apply.h"
 #include "libclone/command/remote/clone_writer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -17,6 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include "libclone/command/extract/extract.h"
+#include "libclone/io/stream_storage.h"
+#include "libclone/manifest/manifest.h"
 #include "test/unit/test_datadir.h"
 
 namespace {
@@ -772,6 +778,82 @@ TEST_F(CloneApplyTest, BlockWriterReportsAFailedWriteAndStopsTakingBlocks) {
   ASSERT_TRUE(writer.submit(block(0, 0, 4, SnapshotState::kDone), text("late")).is_ok());
   expect_code(writer.drain(), ExitCode::kProtocol, "data block in state");
   expect_code(writer.submit(block(0, 0, 4), text("more")), ExitCode::kProtocol, "data block in state");
+}
+
+// ---- into a stream (remote --stream) ----------------------------------------------------------
+
+// A clone with out-of-order blocks, a page written again, a DDL batch (a delete, two renames
+// through .#clone_ddl, a new file) and a block for the dropped file after its delete, applied
+// once into a directory and once into a stream that `extract` then replays: the same DIR.
+void apply_clone_with_ddl(Applier& a) {
+  ASSERT_TRUE(a.begin_state(SnapshotState::kFileCopy).is_ok());
+  for (uint32_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(a.add_file(file_meta(i, std::string("db/") + char('a' + i) + ".ibd", 2 * kPage,
+                                     SnapshotState::kFileCopy, kFsp16kDynamic))
+                    .is_ok());
+    ASSERT_TRUE(a.write(block(i, kPage, kPage), filled(kPage, uint8_t('a' + i))).is_ok());
+    ASSERT_TRUE(a.write(block(i, 0, kPage), filled(kPage, uint8_t('A' + i))).is_ok());
+  }
+  ASSERT_TRUE(a.add_file(ddl_meta(0, "db/a.ibd", kFileFlagDeleted)).is_ok());
+  ASSERT_TRUE(a.add_file(ddl_meta(1, "db/a.ibd", kFileFlagRenamed)).is_ok());
+  ASSERT_TRUE(a.add_file(ddl_meta(2, "db/b.ibd", kFileFlagRenamed)).is_ok());
+  FileDescriptor created = ddl_meta(3, "db/c.ibd", 0);
+  created.space_id = 77;
+  ASSERT_TRUE(a.add_file(created).is_ok());
+  ASSERT_TRUE(a.begin_state(SnapshotState::kPageCopy).is_ok());
+  ASSERT_TRUE(a.write(block(1, 0, kPage, SnapshotState::kPageCopy), filled(kPage, 'P')).is_ok());
+  ASSERT_TRUE(a.write(block(3, 3 * kPage, kPage, SnapshotState::kPageCopy), filled(kPage, 'N')).is_ok());
+  ASSERT_TRUE(a.write(block(0, 0, kPage, SnapshotState::kFileCopy), filled(kPage, 'X')).is_ok());
+  ASSERT_TRUE(a.finish_files().is_ok());
+  ASSERT_TRUE(a.hand_over("view").is_ok());
+  Manifest m;
+  m.kind = "clone";
+  m.command = "test";
+  m.state = TargetState::kComplete;
+  ASSERT_TRUE(a.storage().put("mysqlclone.json", manifest_text(m)).is_ok());
+}
+
+TEST_F(CloneApplyTest, AStreamOfTheCloneExtractsToTheSameDirectory) {
+  auto direct = begin();
+  ASSERT_TRUE(direct);
+  apply_clone_with_ddl(*direct);
+
+  const fs::path file = scratch.path / "clone.mcs";
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  stream::Settings settings;
+  settings.compression = {Codec::kLz4, 0};
+  FdSink sink(fd, "clone.mcs");
+  auto storage = std::make_unique<StreamStorage>(sink, settings);
+  StreamStorage& stream = *storage;
+  ASSERT_TRUE(stream.start().is_ok());
+  auto streamed = Applier::begin(ApplyOptions{"/DIR", false, {8, 4, 3}}, std::move(storage));
+  ASSERT_TRUE(streamed.is_ok()) << streamed.status().message();
+  apply_clone_with_ddl(**streamed);
+  ASSERT_TRUE(stream.finish().is_ok());
+  ::close(fd);
+
+  ExtractOptions options;
+  options.target_dir = (scratch.path / "extracted").string();
+  options.input = file.string();
+  ExtractProgress progress;
+  auto r = run_extract(options, progress);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  const fs::path extracted = options.target_dir;
+  const auto files = tree(target);
+  EXPECT_EQ(tree(extracted), files);
+  for (const auto& f : files) {
+    if (fs::is_regular_file(target / f)) {
+      EXPECT_EQ(read_all(extracted / f), read_all(target / f)) << f;
+    }
+  }
+  // b, renamed to a: its PAGE COPY page over its FILE COPY one.
+  Bytes b_now = filled(kPage, 'P');
+  const Bytes b_second = filled(kPage, 'b');
+  b_now.insert(b_now.end(), b_second.begin(), b_second.end());
+  const Bytes a_now = read_all(extracted / "db" / "a.ibd");
+  ASSERT_GE(a_now.size(), 2 * kPage);
+  EXPECT_EQ(Bytes(a_now.begin(), a_now.begin() + 2 * kPage), b_now);
 }
 
 }  // namespace

@@ -478,7 +478,11 @@ TEST(StreamDamage, FilesMustCloseAtTheSizeWritten) {
 
 Result<ExtractResult> extract(const fs::path& stream_file, const fs::path& dir, const std::string& key_file = "") {
   ExtractProgress progress;
-  return run_extract({dir.string(), stream_file.string(), key_file}, progress);
+  ExtractOptions options;
+  options.target_dir = dir.string();
+  options.input = stream_file.string();
+  options.key_file = key_file;
+  return run_extract(options, progress);
 }
 
 TEST(Extract, ReplaysAStreamIntoADirectory) {
@@ -497,6 +501,67 @@ TEST(Extract, ReplaysAStreamIntoADirectory) {
   EXPECT_FALSE(fs::exists(dir / "ib_logfile0.partial"));
   EXPECT_TRUE(fs::is_directory(dir / "emptydb"));
   EXPECT_EQ(slurp(dir / "mysqlclone.json"), manifest(TargetState::kComplete));
+}
+
+// What the Clone applier writes (remote --stream): blocks at offsets out of order, a range
+// written again (the fresher copy wins), a file renamed and another removed while open and
+// written after; extract replays it byte for byte as a disk would hold it.
+TEST(Extract, ReplaysPositionedWritesOverwritesAndNameChangesOfOpenFiles) {
+  stream::Settings settings;
+  settings.compression = {Codec::kZstd, 1};
+  StreamFileFixture f(settings);
+  StreamStorage& s = f.storage();
+  ASSERT_TRUE(s.start().is_ok());
+  ASSERT_TRUE(s.put("mysqlclone.json", manifest(TargetState::kInProgress)).is_ok());
+  auto a = s.create("db/a.ibd");
+  auto b = s.create("db/b.ibd");
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  const auto high = pattern(4096, 7, true), low = pattern(4096, 8, false), fresh = pattern(1000, 9, false);
+  ASSERT_TRUE((*a)->write_at(8192, as_bytes(high)).is_ok());
+  ASSERT_TRUE((*a)->write_at(0, as_bytes(low)).is_ok());
+  ASSERT_TRUE((*a)->write_at(100, as_bytes(fresh)).is_ok());  // over bytes written before
+  ASSERT_TRUE(s.rename("db/a.ibd", "db/a.ibd.#clone_ddl").is_ok());
+  ASSERT_TRUE((*a)->write_at(12288, as_bytes(low)).is_ok());  // written under its new name
+  ASSERT_TRUE(s.rename("db/a.ibd.#clone_ddl", "db/c.ibd").is_ok());
+  ASSERT_TRUE(s.remove("db/b.ibd").is_ok());
+  ASSERT_TRUE((*b)->write_at(0, as_bytes(low)).is_ok());  // a block in flight for a dropped table
+  ASSERT_TRUE((*a)->extend_to(32768).is_ok());
+  ASSERT_TRUE((*a)->close().is_ok());
+  ASSERT_TRUE((*b)->close().is_ok());
+  ASSERT_TRUE(s.put("mysqlclone.json", manifest(TargetState::kComplete)).is_ok());
+  ASSERT_TRUE(s.finish().is_ok());
+
+  const fs::path dir = f.dir() / "out";
+  auto r = extract(f.path(), dir);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  std::vector<uint8_t> want(32768, 0);
+  std::copy(low.begin(), low.end(), want.begin());
+  std::copy(fresh.begin(), fresh.end(), want.begin() + 100);
+  std::copy(high.begin(), high.end(), want.begin() + 8192);
+  std::copy(low.begin(), low.end(), want.begin() + 12288);
+  EXPECT_EQ(slurp(dir / "db/c.ibd"), std::string(want.begin(), want.end()));
+  EXPECT_FALSE(fs::exists(dir / "db/a.ibd"));
+  EXPECT_FALSE(fs::exists(dir / "db/a.ibd.#clone_ddl"));
+  EXPECT_FALSE(fs::exists(dir / "db/b.ibd"));
+}
+
+// A reader keeps at most kMaxOpenFiles open: the writer refuses one more, with words, rather
+// than write a stream nobody can extract; a close makes room again.
+TEST(Stream, RefusesMoreOpenFilesThanAReaderKeeps) {
+  StreamFileFixture f({});
+  StreamStorage& s = f.storage();
+  ASSERT_TRUE(s.start().is_ok());
+  std::vector<std::unique_ptr<StorageFile>> open;
+  for (size_t i = 0; i < stream::kMaxOpenFiles; ++i) {
+    auto file = s.create("f" + std::to_string(i));
+    ASSERT_TRUE(file.is_ok()) << i;
+    open.push_back(std::move(file).value());
+  }
+  auto refused = s.create("one.more");
+  EXPECT_EQ(refused.status().code(), ExitCode::kUnsupported);
+  EXPECT_NE(refused.status().message().find("one.more"), std::string::npos) << refused.status().message();
+  ASSERT_TRUE(open.front()->close().is_ok());
+  EXPECT_TRUE(s.create("one.more").is_ok());
 }
 
 // Cut anywhere, the target is failed, and the names that make a datadir startable (the renamed

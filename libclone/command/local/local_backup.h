@@ -14,20 +14,12 @@
 #include "libclone/server/connection.h"
 #include "libclone/datadir/file_copy.h"
 #include "libclone/server/replication.h"
-#include "libclone/io/byte_stream.h"
-#include "libclone/io/stream_format.h"
+#include "libclone/io/stream_storage.h"
 #include "libclone/redo/redo_archiver.h"
 #include "libclone/server/server_info.h"
 #include "libclone/base/status.h"
 
 namespace mysqlclone {
-
-// `local --stream` and `local --to`: the copy goes to a sink (stdout, a peer) as a stream
-// (io/stream_format.h) instead of into a directory.
-struct StreamOutput {
-  std::shared_ptr<ByteSink> sink;
-  stream::Settings settings;
-};
 
 struct LocalBackupOptions {
   ConnectionOptions connection;

@@ -45,7 +45,10 @@ uint64_t extent_aligned_size(uint64_t size, uint32_t fsp_flags) {
 
 Result<std::unique_ptr<Applier>> Applier::begin(const ApplyOptions& options) {
   if (Status s = prepare_target(options.target_dir.string(), 0); !s.is_ok()) return s;
-  auto storage = std::make_unique<DirectoryStorage>(options.target_dir.string());
+  return begin(options, std::make_unique<DirectoryStorage>(options.target_dir.string()));
+}
+
+Result<std::unique_ptr<Applier>> Applier::begin(const ApplyOptions& options, std::unique_ptr<Storage> storage) {
   if (Status s = storage->make_dir("mysql"); !s.is_ok()) return s;
   if (Status s = storage->put(kCloneInProgress, ""); !s.is_ok()) return s;
   if (Status s = storage->sync(); !s.is_ok()) return s;
@@ -259,7 +262,14 @@ void Applier::cancel() {
 Status Applier::finish_files() {
   std::lock_guard lock(mutex_);
   for (auto& [key, file] : files_) {
-    if (file.deleted) continue;
+    if (file.deleted) {
+      // Removed by name when the donor deleted it, but a block in flight may still have been
+      // written to it since: closed only now that every stream has ended (a stream's reader
+      // wants every file it was told of closed).
+      if (file.out)
+        if (Status s = file.out->close(); !s.is_ok()) return s;
+      continue;
+    }
     if (file.renaming)
       return Status::error(ExitCode::kProtocol, "the clone ended before the donor's rename of '" +
                                                     printable(file.donor_name) + "' took effect");

@@ -39,7 +39,9 @@
 namespace mysqlclone::clone {
 
 struct ApplyOptions {
-  std::filesystem::path target_dir;  // absolute; must not exist or be empty
+  // Absolute: the root the donor's names are mapped under (for a stream, a name that stands
+  // for the DIR that `extract` will write).
+  std::filesystem::path target_dir;
   bool allow_absolute_paths = false;
   ServerVersion donor_version;
 };
@@ -58,9 +60,12 @@ struct AppliedFile {
 
 class Applier {
  public:
-  // Creates DIR (or takes an empty one), DIR/mysql, DIR/#clone and #clone/#status_in_progress,
-  // so that whatever happens next, a stock server refuses DIR until hand_over() succeeds. Every
-  // byte then goes through the Storage of DIR (blocks land at offsets: a random-access storage).
+  // Makes DIR/mysql, DIR/#clone and #clone/#status_in_progress in `storage` (a directory, or a
+  // stream that `extract` writes into one), so that whatever happens next, a stock server
+  // refuses DIR until hand_over() succeeds. Every byte then goes through `storage` (blocks land
+  // at offsets: a random-access storage).
+  static Result<std::unique_ptr<Applier>> begin(const ApplyOptions& options, std::unique_ptr<Storage> storage);
+  // The same into the directory options.target_dir, created (or taken when empty) first.
   static Result<std::unique_ptr<Applier>> begin(const ApplyOptions& options);
   ~Applier();
 

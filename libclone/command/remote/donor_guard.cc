@@ -1,21 +1,16 @@
 #include "libclone/command/remote/donor_guard.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "libclone/base/log.h"
+#include "libclone/base/subprocess.h"
 #include "libclone/server/session.h"
-
-extern char** environ;
 
 namespace mysqlclone::clone {
 namespace {
@@ -47,29 +42,15 @@ ConnectionParams params_from(const nlohmann::json& j) {
 }  // namespace
 
 Result<std::unique_ptr<DonorGuard>> DonorGuard::start(const ConnectionParams& params) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    return Status::error(ExitCode::kInternal, std::string("cannot start the donor guard: pipe: ") + std::strerror(errno));
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  // The read end becomes the guard's stdin (dup2 clears close-on-exec); stdout and stderr stay ours.
-  posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
-  // Its own session: SIGINT from the terminal or a SIGKILL of our process group must not end it.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  char arg0[] = "mysqlclone", arg1[] = "--quiet", arg2[] = "guard-donor";
-  char* argv[] = {arg0, arg1, arg2, nullptr};
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &actions, &attr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(fds[0]);
-  if (rc != 0) {
-    ::close(fds[1]);
-    return Status::error(ExitCode::kInternal, std::string("cannot start the donor guard: ") + std::strerror(rc));
-  }
-  std::unique_ptr<DonorGuard> guard(new DonorGuard(fds[1], pid));
+  // This program again, reading our pipe on its stdin (stdout and stderr stay ours), in a
+  // session of its own: SIGINT from the terminal or a SIGKILL of our process group must not end it.
+  ChildOptions options;
+  options.path = "/proc/self/exe";
+  options.pipe_in = true;
+  options.new_session = true;
+  auto child = Child::start({"mysqlclone", "--quiet", "guard-donor"}, options);
+  if (!child.is_ok()) return child.status().with_context("the donor guard");
+  std::unique_ptr<DonorGuard> guard(new DonorGuard(std::move(child).value()));
   guard->say(params_json(params).dump());
   return guard;
 }
@@ -77,37 +58,23 @@ Result<std::unique_ptr<DonorGuard>> DonorGuard::start(const ConnectionParams& pa
 DonorGuard::~DonorGuard() { release(); }
 
 void DonorGuard::say(const std::string& line) {
-  if (fd_ < 0) return;
-  const std::string text = line + "\n";
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      log_warning("the donor guard is gone ({}); a kill of this process would leave the donor's clone "
-                  "waiting for its timeout",
-                  n < 0 ? std::strerror(errno) : "closed");
-      ::close(fd_);
-      fd_ = -1;
-      return;
-    }
-    done += size_t(n);
+  if (!child_ || child_->in() < 0) return;
+  if (Status s = child_->write_in(line + "\n"); !s.is_ok()) {
+    log_warning("the donor guard is gone ({}); a kill of this process would leave the donor's clone "
+                "waiting for its timeout",
+                s.message());
+    child_->close_in();
   }
 }
 
 void DonorGuard::watch(unsigned long donor_thread) { say(std::to_string(donor_thread)); }
 
 void DonorGuard::release() {
-  if (fd_ < 0 && pid_ < 0) return;
+  if (!child_) return;
   say(kDone);
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  if (pid_ > 0) {
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  pid_ = -1;
+  child_->close_in();
+  child_->wait();
+  child_.reset();
 }
 
 int run_donor_guard(int in_fd) {

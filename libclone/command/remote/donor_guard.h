@@ -12,11 +12,10 @@
 // donor waits its timeout; its DML and every other DDL never wait for the abandoned clone.
 #pragma once
 
-#include <sys/types.h>
-
 #include <memory>
 
 #include "libclone/base/status.h"
+#include "libclone/base/subprocess.h"
 #include "libclone/server/connection.h"
 
 namespace mysqlclone::clone {
@@ -36,10 +35,9 @@ class DonorGuard {
   void release();
 
  private:
-  DonorGuard(int fd, pid_t pid) : fd_(fd), pid_(pid) {}
+  explicit DonorGuard(std::unique_ptr<Child> child) : child_(std::move(child)) {}
   void say(const std::string& line);
-  int fd_ = -1;
-  pid_t pid_ = -1;
+  std::unique_ptr<Child> child_;  // null once released
 };
 
 // The guard's side (`mysqlclone guard-donor`): reads the donor's connection and the session ids

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -71,7 +72,7 @@ Result<DonorFacts> preflight(Session& main, const ConnectionParams& params) {
   if (version.find("MariaDB") != std::string::npos)
     return Status::error(ExitCode::kUnsupported,
                          "the donor is MariaDB " + version +
-                             ", which has no Clone protocol; run `mysqlclone local` on the donor's host instead");
+                             ", which has no Clone protocol; use `mysqlclone remote --ssh` (or `mysqlclone local` on the donor's host)");
   auto parsed = parse_server_version(version);
   if (!parsed.is_ok()) return parsed.status();
   if (*parsed < ServerVersion{8, 0, 17})
@@ -211,6 +212,7 @@ struct StreamPlan {
   unsigned workers;
   const DonorDescription& donor;
   std::string target;
+  bool check_space;          // a directory's free space against the donor's estimate
   uint64_t max_block_bytes;  // at the donor's page size
 };
 
@@ -234,7 +236,9 @@ Status run_streams(Connections& connections, Transport& aux, Applier& applier, C
 
   const Locator& locator = plan.donor.locators.front();
   auto ack = [&](std::span<const uint8_t> descriptor) { return acknowledge_state(aux, locator, descriptor); };
-  auto space = [&](uint64_t bytes) { return check_free_space(plan.target, bytes); };
+  // A stream's free space is its reader's concern.
+  std::function<Status(uint64_t)> space;
+  if (plan.check_space) space = [&](uint64_t bytes) { return check_free_space(plan.target, bytes); };
 
   auto worker = [&](unsigned index) -> Status {
     unsigned long thread = 0;
@@ -292,9 +296,14 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   const auto started = std::chrono::steady_clock::now();
   const auto started_wall = std::chrono::system_clock::now();
   std::error_code ec;
-  result.target_dir = fs::absolute(options.target_dir, ec).lexically_normal().string();
-  if (!result.target_dir.empty() && result.target_dir.back() == '/') result.target_dir.pop_back();
-  if (Status s = check_target(result.target_dir); !s.is_ok()) return s;
+  result.streamed = options.stream.has_value();
+  if (result.streamed) {
+    result.target_dir = options.stream->sink->name();
+  } else {
+    result.target_dir = fs::absolute(options.target_dir, ec).lexically_normal().string();
+    if (!result.target_dir.empty() && result.target_dir.back() == '/') result.target_dir.pop_back();
+    if (Status s = check_target(result.target_dir); !s.is_ok()) return s;
+  }
 
   auto params = resolve_connection(options.connection);
   if (!params.is_ok()) return params.status();
@@ -328,7 +337,19 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   if (!aux.is_ok()) return aux.status();
   (*donor_guard)->watch(aux_thread);
 
-  auto applier = Applier::begin(ApplyOptions{result.target_dir, options.allow_absolute_paths, *donor_version});
+  // A stream's names are mapped under a stand-in root: only their part below it is written.
+  const ApplyOptions apply{result.streamed ? fs::path("/DIR") : fs::path(result.target_dir), options.allow_absolute_paths,
+                           *donor_version};
+  StreamStorage* stream = nullptr;
+  Result<std::unique_ptr<Applier>> applier = Status::error(ExitCode::kInternal, "no applier");
+  if (options.stream) {
+    auto storage = std::make_unique<StreamStorage>(*options.stream->sink, options.stream->settings);
+    stream = storage.get();
+    if (Status s = stream->start(); !s.is_ok()) return s;
+    applier = Applier::begin(apply, std::move(storage));
+  } else {
+    applier = Applier::begin(apply);
+  }
   if (!applier.is_ok()) return applier.status();
   target.applier = std::move(applier).value();
   target.manifest = remote_clone_manifest(result);
@@ -378,8 +399,9 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   result.block_ddl = options.block_ddl;
   log_info("cloning into {} over {} connection{} (protocol 0x{:04x})", result.target_dir, options.parallel,
            options.parallel == 1 ? "" : "s", donor->protocol);
-  const StreamPlan plan{*params, options.compress, options.ddl_timeout_seconds, options.parallel - 1, *donor,
-                        result.target_dir, max_block_bytes(result.donor.page_size)};
+  const StreamPlan plan{*params,           options.compress,  options.ddl_timeout_seconds,
+                        options.parallel - 1, *donor,            result.target_dir,
+                        !result.streamed,  max_block_bytes(result.donor.page_size)};
   if (Status s = run_streams(connections, **aux, *target.applier, progress, plan); !s.is_ok()) return s;
   guard.done = true;
   // The clone is complete on the donor's side; leave clone mode cleanly (a failure here costs
@@ -404,6 +426,11 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   if (Status s = target.applier->hand_over(view_status(result, started_wall)); !s.is_ok()) return s;
   target.manifest = remote_clone_manifest(result);
   if (Status s = complete_target(target.applier->storage(), target.manifest, StartGuard::kNone); !s.is_ok()) return s;
+  if (stream) {
+    // Only now, after the complete manifest: a stream without its end record is never complete.
+    if (Status s = stream->finish(); !s.is_ok()) return s;
+    result.stream_bytes = stream->bytes_written();
+  }
   return result;
 }
 
@@ -422,6 +449,13 @@ Result<RemoteCloneResult> run_remote_clone(const RemoteCloneOptions& options, Cl
   return result;
 }
 
+namespace {
+
+// Where the clone is a datadir: DIR itself, or, for a stream, the DIR `extract` writes it into.
+std::string datadir(const RemoteCloneResult& r) { return r.streamed ? "DIR" : r.target_dir; }
+
+}  // namespace
+
 std::vector<std::string> plugin_libraries(const RemoteCloneResult& r) {
   std::vector<std::string> out;
   for (const auto& p : r.donor.plugins)
@@ -432,7 +466,7 @@ std::vector<std::string> plugin_libraries(const RemoteCloneResult& r) {
 std::string suggested_my_cnf(const RemoteCloneResult& r) {
   const DonorFacts& d = r.donor;
   std::string cnf = "[mysqld]\n";
-  cnf += "datadir = " + r.target_dir + "\n";
+  cnf += "datadir = " + datadir(r) + "\n";
   cnf += fmt::format("innodb_page_size = {}\n", d.page_size);
   cnf += "innodb_data_file_path = " + d.data_file_path + "\n";
   cnf += "lower_case_table_names = " + d.lower_case_table_names + "\n";
@@ -505,7 +539,7 @@ Manifest remote_clone_manifest(const RemoteCloneResult& r) {
       {"where", "after the first start: performance_schema.clone_status when the clone plugin is loaded on the "
                 "target (it folds #status_recovery in), else DIR/#clone/#status_recovery (lines: start, end, "
                 "binlog file, position, GTID set)"},
-      {"file", r.target_dir + "/#clone/#status_recovery"},
+      {"file", datadir(r) + "/#clone/#status_recovery"},
       {"sql", "SELECT BINLOG_FILE, BINLOG_POSITION, GTID_EXECUTED FROM performance_schema.clone_status"},
       {"gtid_sql", "SELECT @@GLOBAL.gtid_executed"}};
   j["replication"] = replica_setup_json(remote_replica_setup(r));

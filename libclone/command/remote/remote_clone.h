@@ -4,6 +4,7 @@
 // recovery and the clone fix-ups (triggered by the #clone/ markers) finish the job at first start.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include "libclone/command/remote/clone_apply.h"
 #include "libclone/command/remote/clone_stream.h"
+#include "libclone/io/stream_storage.h"
 #include "libclone/manifest/manifest.h"
 #include "libclone/server/connection.h"
 #include "libclone/server/replication.h"
@@ -20,7 +22,8 @@ namespace mysqlclone {
 
 struct RemoteCloneOptions {
   ConnectionOptions connection;
-  std::string target_dir;
+  std::string target_dir;              // unless `stream`
+  std::optional<StreamOutput> stream;  // `remote --stream`: the clone as a stream for `extract`
   unsigned parallel = 4;  // data connections in total: the main one plus parallel-1 workers
   bool compress = false;  // the client protocol's compression on every clone connection
   double max_rate_mib = 0;
@@ -54,7 +57,9 @@ struct DonorFacts {
 };
 
 struct RemoteCloneResult {
-  std::string target_dir;  // absolute
+  std::string target_dir;  // absolute; with --stream, the stream's name ("stdout")
+  bool streamed = false;
+  uint64_t stream_bytes = 0;
   DonorFacts donor;
   unsigned connections = 0;
   bool compressed = false;
