@@ -89,8 +89,8 @@ struct OutputArgs {
 // (checked before anything runs).
 Status stream_output(OutputArgs& args, bool compress_given, LocalBackupOptions& options) {
   if (!args.stream.on && args.to.empty()) {
-    if (compress_given || !args.stream.key_file.empty())
-      return Status::error(ExitCode::kUsage, "--compress and --encrypt-key-file need --stream or --to");
+    if (compress_given || !args.stream.key_file.empty() || args.stream.compress_threads)
+      return Status::error(ExitCode::kUsage, "--compress, --compress-threads and --encrypt-key-file need --stream or --to");
     if (options.target_dir.empty()) return Status::error(ExitCode::kUsage, "--target-dir, --stream or --to is required");
     return Status::ok();
   }
@@ -100,13 +100,15 @@ Status stream_output(OutputArgs& args, bool compress_given, LocalBackupOptions& 
     options.stream = std::move(out).value();
     return Status::ok();
   }
-  auto settings = stream_settings(args.stream, compress_given);
-  if (!settings.is_ok()) return settings.status();
+  // The settings (a readable key file) are checked before the receiver is connected to.
+  if (auto settings = stream_settings(args.stream, compress_given); !settings.is_ok()) return settings.status();
   if (Status s = check_peer_options(args.peer); !s.is_ok()) return s;
   auto peer = peer_connect(args.to, args.peer.options);
   if (!peer.is_ok()) return peer.status();
   args.receiver = std::move(peer).value();
-  options.stream = StreamOutput{args.receiver, std::move(settings).value()};
+  auto out = stream_output_to(args.receiver, args.stream, compress_given);
+  if (!out.is_ok()) return out.status();
+  options.stream = std::move(out).value();
   return Status::ok();
 }
 
@@ -129,6 +131,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       ->expected(0, 1);
   cmd->add_option("--encrypt-key-file", stream->stream.key_file,
                   "With --stream or --to: encrypt with AES-256-GCM under the key in this file (64 hex digits: openssl rand -hex 32)");
+  add_compress_threads_option(*cmd, stream->stream, "With --stream or --to");
   cmd->add_option("--incremental-from", options->incremental_from,
                   "Take an incremental on this earlier backup directory of the same server: only the pages changed "
                   "since its start checkpoint (every page is still read); `restore` makes a datadir of it")

@@ -69,10 +69,13 @@ Status choose_output(const StreamArgs& stream, bool compress_given, bool over_ss
                      SshPullOptions& ssh) {
   if (over_ssh) {
     if (compress_given) ssh.compress = stream.compress;
+    ssh.compress_threads = stream.compress_threads;
   } else if (stream.on) {
     auto out = stdout_stream(stream, compress_given);
     if (!out.is_ok()) return out.status();
     options.stream = std::move(out).value();
+  } else if (stream.compress_threads) {
+    return Status::error(ExitCode::kUsage, "--compress-threads needs --stream or --ssh");
   } else if (compress_given) {
     if (!stream.compress.empty())
       return Status::error(ExitCode::kUsage, "--compress=" + stream.compress +
@@ -157,6 +160,7 @@ void add_remote_command(CLI::App& app, const GlobalOptions& global, const Passwo
                   "Compress the clone connections (zlib, as the client protocol does); with --stream or --ssh, the "
                   "stream instead: zstd (default level 1), zstd:LEVEL (1-19) or lz4")
       ->expected(0, 1);
+  add_compress_threads_option(*cmd, *stream, "With --stream or --ssh (the donor side's)");
   cmd->add_option("--max-rate", options->max_rate_mib,
                   "Limit the transfer to this many MiB/s; with --ssh, the donor side's reading")
       ->check(CLI::PositiveNumber);

@@ -19,13 +19,24 @@ Result<stream::Settings> stream_settings(const StreamArgs& args, bool compress_g
   return settings;
 }
 
+void add_compress_threads_option(CLI::App& cmd, StreamArgs& args, const std::string& when) {
+  cmd.add_option("--compress-threads", args.compress_threads,
+                 when + ": threads that compress (and encrypt) the stream beside the copy threads, which go on "
+                        "reading meanwhile (default: as many as --parallel)")
+      ->check(CLI::Range(1, 64));
+}
+
+Result<StreamOutput> stream_output_to(std::shared_ptr<ByteSink> sink, const StreamArgs& args, bool compress_given) {
+  auto settings = stream_settings(args, compress_given);
+  if (!settings.is_ok()) return settings.status();
+  return StreamOutput{std::move(sink), std::move(settings).value(), args.compress_threads};
+}
+
 Result<StreamOutput> stdout_stream(const StreamArgs& args, bool compress_given) {
   if (::isatty(STDOUT_FILENO))
     return Status::error(ExitCode::kUsage,
                          "--stream writes binary data to stdout, which is a terminal: redirect it to a file or a pipe");
-  auto settings = stream_settings(args, compress_given);
-  if (!settings.is_ok()) return settings.status();
-  return StreamOutput{std::make_shared<FdSink>(STDOUT_FILENO, "stdout"), std::move(settings).value()};
+  return stream_output_to(std::make_shared<FdSink>(STDOUT_FILENO, "stdout"), args, compress_given);
 }
 
 }  // namespace mysqlclone

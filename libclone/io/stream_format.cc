@@ -204,12 +204,24 @@ void Encoder::end(std::vector<uint8_t>& out) {
 
 // ---- Reader ------------------------------------------------------------------------------------
 
-Reader::Reader(ReadFn read, std::optional<SecretKey> key) : read_(std::move(read)), key_(std::move(key)) {}
+Reader::Reader(ReadFn read, std::optional<SecretKey> key, unsigned threads)
+    : read_(std::move(read)), key_(std::move(key)), threads_wanted_(std::max(threads, 1u)) {}
 
-Status Reader::damaged(const std::string& what) const {
-  return Status::error(ExitCode::kVerifyFailed,
-                       fmt::format("the stream is damaged at byte {} (record {}): {}", position(), records_, what));
+Reader::~Reader() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  for (auto& t : threads_) t.join();
 }
+
+Status Reader::damaged_at(const Place& place, const std::string& what) {
+  return Status::error(ExitCode::kVerifyFailed, fmt::format("the stream is damaged at byte {} (record {}): {}",
+                                                            place.position, place.record, what));
+}
+
+Status Reader::damaged(const std::string& what) const { return damaged_at(place_, what); }
 
 Result<bool> Reader::read_exactly(std::span<uint8_t> out) {
   size_t got = 0;
@@ -278,23 +290,96 @@ Result<Reader::OpenFile*> Reader::open_file(uint32_t id) {
 
 Result<Record> Reader::next() {
   if (!failed_.is_ok()) return failed_;
-  auto r = read_record();
+  auto r = threads_wanted_ > 1 ? next_read_ahead() : read_record();
   if (!r.is_ok()) failed_ = r.status();
   return r;
 }
 
 Result<Record> Reader::read_record() {
+  auto sealed = read_sealed();
+  if (!sealed.is_ok()) return sealed.status();
+  auto plain = open_body(*sealed);
+  if (!plain.is_ok()) return plain.status();
+  return parse(*sealed, std::move(plain).value());
+}
+
+Result<Record> Reader::next_read_ahead() {
+  if (threads_.empty())
+    for (unsigned i = 0; i < threads_wanted_; ++i) threads_.emplace_back([this] { open_loop(); });
+  // Read on until the window is full: 2 records per thread keep every thread busy while the
+  // caller writes. Their stored and plain bodies stay within 4 MiB per thread (2 data chunks
+  // each), or one record of any size: a stream of large puts is read one by one.
+  const size_t max_records = 2 * size_t(threads_wanted_), max_bytes = 4 * kMaxChunk * threads_wanted_;
+  while (!read_ahead_ended_ && (window_.empty() || (window_.size() < max_records && window_bytes_ < max_bytes))) {
+    auto slot = std::make_unique<Slot>();
+    auto sealed = read_sealed();
+    if (sealed.is_ok()) {
+      slot->sealed = std::move(sealed).value();
+      slot->bytes = slot->sealed.body.size() + slot->sealed.plain_size;
+      window_bytes_ += slot->bytes;
+      read_ahead_ended_ = slot->sealed.type == RecordType::kEnd;
+    } else {
+      slot->status = sealed.status();
+      slot->done = true;
+      read_ahead_ended_ = true;
+    }
+    std::lock_guard lock(mutex_);
+    if (!slot->done) to_open_.push_back(slot.get());
+    window_.push_back(std::move(slot));
+    changed_.notify_all();
+  }
+  std::unique_ptr<Slot> slot;
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return window_.front()->done; });
+    slot = std::move(window_.front());
+    window_.pop_front();
+  }
+  window_bytes_ -= slot->bytes;
+  if (!slot->status.is_ok()) return slot->status;
+  return parse(slot->sealed, std::move(slot->plain));
+}
+
+void Reader::open_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [&] { return stopping_ || !to_open_.empty(); });
+    if (stopping_) return;
+    Slot* slot = to_open_.front();
+    to_open_.pop_front();
+    lock.unlock();
+    Result<std::vector<uint8_t>> plain = Status::error(ExitCode::kInternal, "not opened");
+    try {
+      plain = open_body(slot->sealed);
+    } catch (const std::exception& e) {
+      plain = Status::error(ExitCode::kInternal, std::string("opening a stream record: ") + e.what());
+    }
+    lock.lock();
+    if (plain.is_ok())
+      slot->plain = std::move(plain).value();
+    else
+      slot->status = plain.status();
+    slot->done = true;
+    changed_.notify_all();
+  }
+}
+
+Result<Reader::Sealed> Reader::read_sealed() {
+  place_ = {position(), records_ + 1};
   if (ended_) return damaged("read past the end record");
-  uint8_t frame[kFrameBytes];
-  auto full = read_exactly(frame);
+  Sealed r;
+  uint8_t* frame = r.frame.data();
+  auto full = read_exactly(r.frame);
   if (!full.is_ok()) return full.status();
   if (!*full)
     return Status::error(ExitCode::kVerifyFailed,
                          fmt::format("the stream ends at byte {} without its end record: it was cut short", position()));
+  place_.position = position();
   if (get_u32(frame + 28) != frame_crc(id_, frame)) return damaged("record frame checksum mismatch");
   const uint8_t type_byte = frame[0];
   const uint8_t codec_byte = frame[1];
-  const uint32_t stored = get_u32(frame + 4), plain_size = get_u32(frame + 8), body_crc = get_u32(frame + 12);
+  const uint32_t stored = get_u32(frame + 4), body_crc = get_u32(frame + 12);
+  r.plain_size = get_u32(frame + 8);
   const uint64_t seq = get_u64(frame + 16);
   if (seq != records_ + 1)
     return damaged(fmt::format("record number {} where {} was due (records dropped, repeated or reordered)", seq,
@@ -302,45 +387,54 @@ Result<Record> Reader::read_record() {
   records_ = seq;
   if (type_byte < uint8_t(RecordType::kCreate) || type_byte > uint8_t(RecordType::kEnd))
     return damaged(fmt::format("unknown record type {}", type_byte));
-  const auto type = RecordType(type_byte);
+  r.type = RecordType(type_byte);
   if (codec_byte > uint8_t(Codec::kLz4) || get_u16(frame + 2) != 0 || get_u32(frame + 24) != 0)
     return damaged("unknown codec or flags in a record frame");
-  const auto codec = Codec(codec_byte);
+  r.codec = Codec(codec_byte);
   const size_t tag_bytes = stream_key_ ? kTagBytes : 0;
-  if (stored > kMaxStored || plain_size > kMaxPlain || stored < tag_bytes)
-    return damaged(fmt::format("record length {} (plain {}) out of bounds", stored, plain_size));
-  if (codec == Codec::kStored && stored - tag_bytes != plain_size) return damaged("stored record length mismatch");
-  std::vector<uint8_t> body(stored);
-  auto body_full = read_exactly(body);
+  if (stored > kMaxStored || r.plain_size > kMaxPlain || stored < tag_bytes)
+    return damaged(fmt::format("record length {} (plain {}) out of bounds", stored, r.plain_size));
+  if (r.codec == Codec::kStored && stored - tag_bytes != r.plain_size) return damaged("stored record length mismatch");
+  r.body.resize(stored);
+  auto body_full = read_exactly(r.body);
   if (!body_full.is_ok()) return body_full.status();
   if (!*body_full)
     return Status::error(ExitCode::kVerifyFailed,
                          fmt::format("the stream ends at byte {} inside record {}: it was cut short", position(), seq));
-  if (innodb::crc32c(0, body.data(), body.size()) != body_crc)
-    return damaged(fmt::format("{} record checksum mismatch", record_type_name(type)));
-  std::array<uint8_t, 32> digest{};
-  if (type == RecordType::kEnd) {
-    digest = hash_.digest();
+  place_.position = position();
+  if (innodb::crc32c(0, r.body.data(), r.body.size()) != body_crc)
+    return damaged(fmt::format("{} record checksum mismatch", record_type_name(r.type)));
+  if (r.type == RecordType::kEnd) {
+    r.digest = hash_.digest();
   } else {
-    hash_.update(std::span<const uint8_t>(frame, kFrameBytes));
-    hash_.update(body);
+    hash_.update(r.frame);
+    hash_.update(r.body);
   }
+  r.place = place_;
+  return r;
+}
+
+Result<std::vector<uint8_t>> Reader::open_body(Sealed& r) const {
+  std::vector<uint8_t> body = std::move(r.body);
   if (stream_key_) {
     Tag tag;
     std::memcpy(tag.data(), body.data() + body.size() - kTagBytes, kTagBytes);
     body.resize(body.size() - kTagBytes);
-    if (!gcm_open(*stream_key_, record_nonce(seq), record_aad(id_, frame), body, tag))
-      return damaged("the record does not authenticate (altered, moved, or from another stream)");
+    if (!gcm_open(*stream_key_, record_nonce(r.place.record), record_aad(id_, r.frame.data()), body, tag))
+      return damaged_at(r.place, "the record does not authenticate (altered, moved, or from another stream)");
   }
-  if (codec != Codec::kStored) {
-    auto plain = decompress(codec, body, plain_size);
-    if (!plain.is_ok()) return damaged(plain.status().message());
-    body = std::move(plain).value();
+  if (r.codec != Codec::kStored) {
+    auto plain = decompress(r.codec, body, r.plain_size);
+    if (!plain.is_ok()) return damaged_at(r.place, plain.status().message());
+    return plain;
   }
-  return parse(type, std::move(body), digest);
+  return body;
 }
 
-Result<Record> Reader::parse(RecordType type, std::vector<uint8_t> b, const std::array<uint8_t, 32>& digest) {
+Result<Record> Reader::parse(const Sealed& sealed, std::vector<uint8_t> b) {
+  place_ = sealed.place;
+  const RecordType type = sealed.type;
+  const std::array<uint8_t, 32>& digest = sealed.digest;
   Record r;
   r.type = type;
   const auto short_body = [&] { return damaged(fmt::format("{} record too short", record_type_name(type))); };

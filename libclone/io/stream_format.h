@@ -17,7 +17,7 @@
 // data: a record dropped, repeated, reordered, altered or taken from another stream fails at
 // once, and a stream cut anywhere lacks its (authenticated) end record.
 //
-// Encoder and Reader are pure code over bytes. The Reader treats its input as hostile: every
+// Encoder and Reader work over bytes (a Reader may open records on threads of its own). The Reader treats its input as hostile: every
 // length and count is bounded (below), every path is relative and stays inside the target,
 // every record is checked before it is returned, and the first fault ends the stream with
 // kVerifyFailed naming the byte offset.
@@ -25,12 +25,17 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "libclone/base/status.h"
@@ -115,17 +120,22 @@ class Encoder {
 };
 
 // Reads a stream. `read` fills the span from the input and returns how many bytes it put
-// there: fewer only at the end of the input.
+// there: fewer only at the end of the input. With `threads` > 1, the records are read ahead
+// (at most 2 and 4 MiB stored and plain per thread, or one record of any size) and decrypted and decompressed on that many threads
+// of its own, while the caller writes the ones before; they are still checked and returned
+// one by one in stream order, and a fault is returned where it lies, after every record before it.
 class Reader {
  public:
   using ReadFn = std::function<Result<size_t>(std::span<uint8_t>)>;
-  Reader(ReadFn read, std::optional<SecretKey> key);
+  Reader(ReadFn read, std::optional<SecretKey> key, unsigned threads = 1);
+  ~Reader();
   // Reads and checks the preamble: kUsage when the stream is encrypted and no key was given
   // (or the reverse), kVerifyFailed when it is no stream, a newer version, or the key is wrong.
   Status open();
   // The next record, checked; the last is kEnd, returned only once the whole stream is proven
   // complete and the input ends right after it. After a failure, every call returns it again.
   Result<Record> next();
+  // Stream bytes read so far (with threads, ahead of the records returned).
   uint64_t position() const { return position_.load(std::memory_order_relaxed); }
   bool encrypted() const { return key_.has_value(); }
 
@@ -133,14 +143,43 @@ class Reader {
   struct OpenFile {
     uint64_t size = 0;  // the furthest byte written or extended to
   };
+  struct Place {
+    uint64_t position = 0;  // the stream byte reached
+    uint64_t record = 0;    // the record's number
+  };
+  // A record as read, checked up to its body's checksum; its body still as stored.
+  struct Sealed {
+    RecordType type = RecordType::kSync;
+    Codec codec = Codec::kStored;
+    uint32_t plain_size = 0;
+    std::array<uint8_t, kFrameBytes> frame{};
+    std::vector<uint8_t> body;
+    std::array<uint8_t, 32> digest{};  // the end record: the SHA-256 of the stream before it
+    Place place;
+  };
+  // A record read ahead, opened on a thread.
+  struct Slot {
+    Status status;  // a fault in reading or opening it
+    Sealed sealed;
+    std::vector<uint8_t> plain;
+    size_t bytes = 0;  // its stored and plain sizes
+    bool done = false;
+  };
   Result<Record> read_record();
+  Result<Record> next_read_ahead();
+  void open_loop();
+  Result<Sealed> read_sealed();
+  // Decrypts and decompresses: the record's plain body. Thread-safe.
+  Result<std::vector<uint8_t>> open_body(Sealed& sealed) const;
+  static Status damaged_at(const Place& place, const std::string& what);
   Status damaged(const std::string& what) const;
   Result<bool> read_exactly(std::span<uint8_t> out);  // false: the input ended first
   Status check_path(const std::string& path) const;
   Result<OpenFile*> open_file(uint32_t id);
-  Result<Record> parse(RecordType type, std::vector<uint8_t> plain, const std::array<uint8_t, 32>& digest);
+  Result<Record> parse(const Sealed& sealed, std::vector<uint8_t> plain);
 
   ReadFn read_;
+  Place place_;  // where damaged() says a fault lies (the caller's thread only)
   std::optional<SecretKey> key_;
   std::optional<SecretKey> stream_key_;
   std::array<uint8_t, 16> id_{};
@@ -152,6 +191,17 @@ class Reader {
   bool ended_ = false;
   Status failed_;
   Sha256 hash_;
+
+  // With threads: the records read ahead, oldest first, and the threads that open them.
+  unsigned threads_wanted_;
+  bool read_ahead_ended_ = false;  // the end record or a fault was read
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::unique_ptr<Slot>> window_;
+  size_t window_bytes_ = 0;  // the Slot::bytes of window_
+  std::deque<Slot*> to_open_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
 };
 
 // A Reader's input from bytes in memory (which must outlive the reader).

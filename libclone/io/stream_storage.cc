@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 
 #include <fmt/format.h>
 
@@ -29,7 +30,7 @@ class StreamFile : public StorageFile {
     while (!bytes.empty()) {
       const size_t n = std::min(bytes.size(), stream::kMaxChunk);
       Record r{RecordType::kData, id_, offset, {}, {}, {bytes.begin(), bytes.begin() + long(n)}};
-      if (Status s = storage_.emit(r); !s.is_ok()) return s;
+      if (Status s = storage_.emit(std::move(r)); !s.is_ok()) return s;
       bytes = bytes.subspan(n);
       offset += n;
     }
@@ -62,8 +63,19 @@ class StreamFile : public StorageFile {
 
 }  // namespace
 
-StreamStorage::StreamStorage(ByteSink& sink, stream::Settings settings)
-    : sink_(sink), encoder_(std::move(settings)) {}
+StreamStorage::StreamStorage(ByteSink& sink, stream::Settings settings, unsigned threads)
+    : sink_(sink), encoder_(std::move(settings)), max_queued_(2 * std::max(threads, 1u)) {
+  for (unsigned i = 0; i < std::max(threads, 1u); ++i) threads_.emplace_back([this] { compress_loop(); });
+}
+
+StreamStorage::~StreamStorage() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  for (auto& t : threads_) t.join();
+}
 
 Status StreamStorage::start() {
   std::lock_guard lock(mutex_);
@@ -80,42 +92,91 @@ Status StreamStorage::flush_locked(bool durable) {
   return failed_;
 }
 
-Status StreamStorage::seal_and_write(stream::Packed packed) {
-  std::lock_guard lock(mutex_);
-  if (!failed_.is_ok()) return failed_;
-  const bool durable = packed.type == RecordType::kSync;
-  encoder_.seal(std::move(packed), out_);
-  if (durable || out_.size() >= kWriteBatch) return flush_locked(durable);
+Status StreamStorage::wait_room_locked(std::unique_lock<std::mutex>& lock) {
+  changed_.wait(lock, [&] { return !failed_.is_ok() || next_ticket_ - next_seal_ < max_queued_; });
+  return failed_;
+}
+
+uint64_t StreamStorage::queue_locked(Record record) {
+  const uint64_t ticket = next_ticket_++;
+  jobs_.push_back(Job{ticket, std::move(record)});
+  changed_.notify_all();
+  return ticket;
+}
+
+void StreamStorage::wait_sealed_locked(std::unique_lock<std::mutex>& lock, uint64_t ticket) {
+  changed_.wait(lock, [&] { return next_seal_ > ticket; });
+}
+
+void StreamStorage::compress_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // stopping, and nothing left to do
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    stream::Packed packed;
+    if (failed_.is_ok()) {
+      lock.unlock();
+      Status error;
+      try {
+        packed = encoder_.pack(job.record);
+      } catch (const std::exception& e) {
+        error = Status::error(ExitCode::kInternal, std::string("packing a stream record: ") + e.what());
+      }
+      job.record = {};
+      lock.lock();
+      if (!error.is_ok() && failed_.is_ok()) failed_ = error;
+    }
+    packed_[job.ticket] = std::move(packed);
+    seal_ready_locked();
+  }
+}
+
+void StreamStorage::seal_ready_locked() {
+  bool sealed = false;
+  for (auto it = packed_.find(next_seal_); it != packed_.end(); it = packed_.find(next_seal_)) {
+    if (failed_.is_ok()) {
+      const bool durable = it->second.type == RecordType::kSync;
+      encoder_.seal(std::move(it->second), out_);
+      if (durable || out_.size() >= kWriteBatch) (void)flush_locked(durable);  // kept in failed_
+    }
+    packed_.erase(it);
+    ++next_seal_;
+    sealed = true;
+  }
+  if (sealed) changed_.notify_all();
+}
+
+Status StreamStorage::emit(Record record) {
+  std::unique_lock lock(mutex_);
+  if (Status s = wait_room_locked(lock); !s.is_ok()) return s;
+  queue_locked(std::move(record));
   return Status::ok();
 }
 
-Status StreamStorage::emit(const Record& record) { return seal_and_write(encoder_.pack(record)); }
-
-Status StreamStorage::close_file(const Record& record) {
-  Status s = emit(record);
-  std::lock_guard lock(mutex_);
+Status StreamStorage::close_file(Record record) {
+  std::unique_lock lock(mutex_);
   --open_files_;
-  return s;
+  if (Status s = wait_room_locked(lock); !s.is_ok()) return s;
+  queue_locked(std::move(record));
+  return Status::ok();
 }
 
 Result<std::unique_ptr<StorageFile>> StreamStorage::create(const std::string& rel_path) {
-  uint32_t id = 0;
-  {
-    // The id and the create record go out together, so ids appear in order.
-    std::lock_guard lock(mutex_);
-    if (!failed_.is_ok()) return failed_;
-    // A reader keeps every open file open (a descriptor each) and refuses more than this: the
-    // writer refuses first, with words, rather than write a stream nobody can extract.
-    if (open_files_ >= stream::kMaxOpenFiles)
-      return Status::error(ExitCode::kUnsupported,
-                           fmt::format("{}: a stream holds at most {} files open at once (creating {})", sink_.name(),
-                                       stream::kMaxOpenFiles, rel_path));
-    ++open_files_;
-    id = next_file_++;
-    encoder_.seal(encoder_.pack(Record{RecordType::kCreate, id, 0, rel_path, {}, {}}), out_);
-    if (out_.size() >= kWriteBatch)
-      if (Status s = flush_locked(false); !s.is_ok()) return s;
-  }
+  std::unique_lock lock(mutex_);
+  if (Status s = wait_room_locked(lock); !s.is_ok()) return s;
+  // A reader keeps every open file open (a descriptor each) and refuses more than this: the
+  // writer refuses first, with words, rather than write a stream nobody can extract.
+  if (open_files_ >= stream::kMaxOpenFiles)
+    return Status::error(ExitCode::kUnsupported,
+                         fmt::format("{}: a stream holds at most {} files open at once (creating {})", sink_.name(),
+                                     stream::kMaxOpenFiles, rel_path));
+  // The id and the create record's place are taken together (the lock held since the wait for
+  // room), so ids appear in order.
+  const uint32_t id = next_file_++;
+  queue_locked(Record{RecordType::kCreate, id, 0, rel_path, {}, {}});
+  ++open_files_;
   return std::unique_ptr<StorageFile>(new StreamFile(*this, id, rel_path));
 }
 
@@ -132,10 +193,16 @@ Status StreamStorage::put(const std::string& rel_path, const std::string& conten
     return Status::error(ExitCode::kInternal, rel_path + " is too large for a stream put");
   return emit({RecordType::kPut, 0, 0, rel_path, {}, {contents.begin(), contents.end()}});
 }
-Status StreamStorage::sync() { return emit({RecordType::kSync, 0, 0, {}, {}, {}}); }
+Status StreamStorage::sync() {
+  std::unique_lock lock(mutex_);
+  if (Status s = wait_room_locked(lock); !s.is_ok()) return s;
+  wait_sealed_locked(lock, queue_locked(Record{RecordType::kSync, 0, 0, {}, {}, {}}));
+  return failed_;
+}
 
 Status StreamStorage::finish() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  wait_sealed_locked(lock, next_ticket_ - 1);
   if (!failed_.is_ok()) return failed_;
   encoder_.end(out_);
   if (Status s = flush_locked(true); !s.is_ok()) return s;

@@ -4,16 +4,23 @@
 // redo archivers, metadata) and the clone applier's blocks at offsets alike: the reader replays
 // them in stream order. At most stream::kMaxOpenFiles files may be open at once.
 //
-// Thread-safe: copy threads append to their files at once. Each chunk is compressed on the
-// thread that appends it, then sealed (numbered, encrypted, framed) and written under one lock,
-// so records interleave in the order they are sealed. The first write error (the reader went
-// away, no space) is kept: every later call returns it.
+// Thread-safe: copy threads append to their files at once. Each call queues its record and
+// returns; the storage's own threads compress records in parallel, and each record is then
+// sealed (numbered, encrypted, framed) and written in the order the calls queued it, so the
+// stream is what one thread calling in that order would write, while the callers read on. At
+// most 2 records per thread (each ≤ stream::kMaxChunk) wait at once: a caller waits for room.
+// The first error (the reader went away, no space) is kept: every later call returns it, and
+// sync() and finish() wait for every record before them, so they report it.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "libclone/io/byte_stream.h"
@@ -27,12 +34,14 @@ namespace mysqlclone {
 struct StreamOutput {
   std::shared_ptr<ByteSink> sink;
   stream::Settings settings;
+  unsigned compress_threads = 0;  // threads that compress; 0: as many as the copy's threads
 };
 
 class StreamStorage : public Storage {
  public:
-  // Writes to `sink` (which must outlive it).
-  StreamStorage(ByteSink& sink, stream::Settings settings);
+  // Writes to `sink` (which must outlive it); `threads` (at least 1) compress.
+  StreamStorage(ByteSink& sink, stream::Settings settings, unsigned threads);
+  ~StreamStorage() override;
   // The preamble: the first bytes of the stream.
   Status start();
   Result<std::unique_ptr<StorageFile>> create(const std::string& rel_path) override;
@@ -41,7 +50,8 @@ class StreamStorage : public Storage {
   Status remove_dir(const std::string& rel_path) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status put(const std::string& rel_path, const std::string& contents) override;
-  // A sync record; the bytes so far are written out (and made durable: ByteSink::sync).
+  // A sync record; once every record before it is written out (and made durable:
+  // ByteSink::sync), the first error of any of them, or ok.
   Status sync() override;
   bool random_access() const override { return true; }
   const std::string& describe() const override { return sink_.name(); }
@@ -51,22 +61,43 @@ class StreamStorage : public Storage {
   // Bytes written to the sink so far.
   uint64_t bytes_written() const;
 
-  // For StreamFile: packs `record` on the calling thread, then seals and writes it.
-  Status emit(const stream::Record& record);
-  Status close_file(const stream::Record& record);  // emit() of a close record
+  // For StreamFile: queues `record`; the first error so far, or ok.
+  Status emit(stream::Record record);
+  Status close_file(stream::Record record);  // emit() of a close record
 
  private:
-  Status seal_and_write(stream::Packed packed);
+  struct Job {
+    uint64_t ticket = 0;
+    stream::Record record;
+  };
+  // Under mutex_: waits until a record may be queued; the first error so far, or ok.
+  Status wait_room_locked(std::unique_lock<std::mutex>& lock);
+  // Under mutex_, after wait_room_locked: gives `record` the next ticket (its place in the
+  // stream) and returns it.
+  uint64_t queue_locked(stream::Record record);
+  // Under mutex_: waits until every record up to `ticket` is sealed and written.
+  void wait_sealed_locked(std::unique_lock<std::mutex>& lock, uint64_t ticket);
+  void compress_loop();
+  // Under mutex_: seals the packed records that are next in ticket order, writing as they gather.
+  void seal_ready_locked();
   Status flush_locked(bool durable);
 
   ByteSink& sink_;
-  stream::Encoder encoder_;
+  stream::Encoder encoder_;  // pack() on any thread; seal() and end() under mutex_
+  size_t max_queued_;
   mutable std::mutex mutex_;
+  std::condition_variable changed_;  // a job queued, a record sealed, stopping
+  std::deque<Job> jobs_;             // queued, not yet taken by a thread
+  std::map<uint64_t, stream::Packed> packed_;  // packed, waiting for the records before them
+  uint64_t next_ticket_ = 1;
+  uint64_t next_seal_ = 1;
+  bool stopping_ = false;
   std::vector<uint8_t> out_;  // sealed records not yet written
   uint64_t written_ = 0;
   uint32_t next_file_ = 1;
   size_t open_files_ = 0;
   Status failed_;
+  std::vector<std::thread> threads_;  // last: started once everything above is
 };
 
 }  // namespace mysqlclone

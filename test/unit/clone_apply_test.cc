@@ -824,7 +824,7 @@ TEST_F(CloneApplyTest, AStreamOfTheCloneExtractsToTheSameDirectory) {
   stream::Settings settings;
   settings.compression = {Codec::kLz4, 0};
   FdSink sink(fd, "clone.mcs");
-  auto storage = std::make_unique<StreamStorage>(sink, settings);
+  auto storage = std::make_unique<StreamStorage>(sink, settings, 2);
   StreamStorage& stream = *storage;
   ASSERT_TRUE(stream.start().is_ok());
   auto streamed = Applier::begin(ApplyOptions{"/DIR", false, {8, 4, 3}}, std::move(storage));

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -158,7 +159,7 @@ class StreamFileFixture {
         path_(dir_->path / ("s" + std::to_string(counter_++) + ".mcs")),
         fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)),
         sink_(fd_, "test"),
-        storage_(sink_, std::move(settings)) {}
+        storage_(sink_, std::move(settings), 3) {}
   ~StreamFileFixture() { ::close(fd_); }
   StreamStorage& storage() { return storage_; }
   std::vector<uint8_t> bytes() const {
@@ -217,8 +218,9 @@ struct ReadOutcome {
   std::vector<uint64_t> boundaries;  // stream offset after the preamble and after each record
 };
 
-ReadOutcome read_stream(const std::vector<uint8_t>& bytes, std::optional<SecretKey> key) {
-  stream::Reader reader(stream::memory_input(bytes), std::move(key));
+// With threads > 1 the reader reads ahead and opens records on its threads (extract's way).
+ReadOutcome read_stream(const std::vector<uint8_t>& bytes, std::optional<SecretKey> key, unsigned threads = 1) {
+  stream::Reader reader(stream::memory_input(bytes), std::move(key), threads);
   ReadOutcome o;
   o.status = reader.open();
   if (!o.status.is_ok()) return o;
@@ -253,6 +255,15 @@ TEST(Stream, RoundTripsEveryRecordUnderEverySetting) {
     auto o = read_stream(bytes, settings.key);
     ASSERT_TRUE(o.status.is_ok()) << o.status.message();
     ASSERT_EQ(o.records.size(), 16u);
+    auto ahead = read_stream(bytes, settings.key, 3);
+    ASSERT_TRUE(ahead.status.is_ok()) << ahead.status.message();
+    ASSERT_EQ(ahead.records.size(), o.records.size());
+    for (size_t i = 0; i < o.records.size(); ++i) {
+      EXPECT_EQ(ahead.records[i].type, o.records[i].type) << i;
+      EXPECT_EQ(ahead.records[i].offset, o.records[i].offset) << i;
+      EXPECT_EQ(ahead.records[i].path, o.records[i].path) << i;
+      EXPECT_EQ(ahead.records[i].bytes, o.records[i].bytes) << i;
+    }
     EXPECT_EQ(o.records[0].type, RecordType::kPut);
     EXPECT_EQ(o.records[2].type, RecordType::kCreate);
     EXPECT_EQ(o.records[2].path, "db/t1.ibd");
@@ -322,7 +333,7 @@ TEST(Stream, AWriteFailureIsKeptAndReported) {
   ASSERT_EQ(::pipe(fds), 0);
   ::close(fds[0]);  // the reader went away
   FdSink sink(fds[1], "the pipe");
-  StreamStorage s(sink, {});
+  StreamStorage s(sink, {}, 2);
   const Status first = s.start();
   EXPECT_EQ(first.code(), ExitCode::kNetwork);
   EXPECT_NE(first.message().find("the pipe"), std::string::npos);
@@ -331,11 +342,37 @@ TEST(Stream, AWriteFailureIsKeptAndReported) {
   ::close(fds[1]);
 }
 
+// A reader that goes away after the stream began: the records queued meanwhile fail on the
+// storage's threads, and sync() (which waits for them) and every later call report it.
+TEST(Stream, AFailureOfQueuedRecordsIsReportedBySync) {
+  std::signal(SIGPIPE, SIG_IGN);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  FdSink sink(fds[1], "the pipe");
+  StreamStorage s(sink, {}, 2);
+  ASSERT_TRUE(s.start().is_ok());
+  ::close(fds[0]);
+  auto f = s.create("big");
+  ASSERT_TRUE(f.is_ok());
+  const std::vector<uint8_t> chunk(stream::kMaxChunk, 7);
+  for (int i = 0; i < 3; ++i) (void)(*f)->append(chunk);  // ok or already the error
+  const Status synced = s.sync();
+  EXPECT_EQ(synced.code(), ExitCode::kNetwork) << synced.message();
+  EXPECT_EQ((*f)->append(chunk).code(), ExitCode::kNetwork);
+  EXPECT_EQ(s.finish().code(), ExitCode::kNetwork);
+  ::close(fds[1]);
+}
+
 // ---- damage -------------------------------------------------------------------------------------
 
+// Refused by the reader alone and by one that reads ahead on threads, after the same records
+// and with the same words.
 void expect_refused(const std::vector<uint8_t>& bytes, const std::optional<SecretKey>& key, const std::string& what) {
   auto o = read_stream(bytes, key);
   EXPECT_EQ(o.status.code(), ExitCode::kVerifyFailed) << what << ": " << o.status.message();
+  auto ahead = read_stream(bytes, key, 3);
+  EXPECT_EQ(ahead.status.message(), o.status.message()) << what;
+  EXPECT_EQ(ahead.records.size(), o.records.size()) << what;
 }
 
 TEST(StreamDamage, TruncationAtEveryRecordBoundaryAndRandomOffsets) {
@@ -371,6 +408,9 @@ TEST(StreamDamage, EverySingleByteFlipIsCaught) {
       // A flip in the preamble's cipher byte turns a plain stream into one that asks for a key.
       EXPECT_TRUE(o.status.code() == ExitCode::kVerifyFailed || (i == 10 && o.status.code() == ExitCode::kUsage))
           << "flip at " << i << ": " << o.status.message();
+      if (i % 16 == 0) {
+        EXPECT_EQ(read_stream(flipped, settings.key, 3).status.message(), o.status.message()) << i;
+      }
     }
   }
 }
@@ -598,6 +638,60 @@ TEST(Extract, ACutStreamLeavesAFailedTargetThatNeverLooksStartable) {
   auto wrong = extract(f.path(), f.dir() / "wrong", (f.dir() / "key").string());
   EXPECT_EQ(wrong.status().code(), ExitCode::kVerifyFailed);
   EXPECT_FALSE(fs::exists(f.dir() / "wrong"));
+}
+
+// Many threads appending to their own files and rewriting ranges of a shared one at once,
+// compressed by fewer threads than write: every byte lands where it was written, and a range
+// written twice by one thread holds its later bytes (records keep the order of the calls).
+TEST(Extract, ManyWritersThroughFewCompressingThreadsKeepEveryByteAndEveryOrder) {
+  stream::Settings settings;
+  settings.compression = {Codec::kZstd, 1};
+  settings.key.emplace(key_of(5));
+  StreamFileFixture f(settings);
+  StreamStorage& s = f.storage();
+  ASSERT_TRUE(s.start().is_ok());
+  constexpr int kWriters = 6;
+  constexpr size_t kChunks = 40, kChunk = 70000;
+  auto shared = s.create("shared");
+  ASSERT_TRUE(shared.is_ok());
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      auto own = s.create("own" + std::to_string(w));
+      if (!own.is_ok()) return void(++failures);
+      for (size_t i = 0; i < kChunks; ++i) {
+        if (!(*own)->append(as_bytes(pattern(kChunk, uint32_t(w * 1000 + i), i % 2 == 0))).is_ok()) ++failures;
+        // Thread w owns bytes [w*4096, (w+1)*4096) of the shared file: first a stale page, then the fresh one.
+        if (!(*shared)->write_at(uint64_t(w) * 4096, as_bytes(pattern(4096, uint32_t(900 + i), false))).is_ok() ||
+            !(*shared)->write_at(uint64_t(w) * 4096, as_bytes(pattern(4096, uint32_t(w), true))).is_ok())
+          ++failures;
+      }
+      if (!(*own)->close().is_ok()) ++failures;
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_TRUE((*shared)->close().is_ok());
+  ASSERT_TRUE(s.put("mysqlclone.json", manifest(TargetState::kComplete)).is_ok());
+  ASSERT_TRUE(s.finish().is_ok());
+
+  const fs::path dir = f.dir() / "out";
+  std::string key_hex;
+  for (int i = 0; i < 32; ++i) key_hex += "05";  // key_of(5)
+  std::ofstream(f.dir() / "key") << key_hex << "\n";
+  auto r = extract(f.path(), dir, (f.dir() / "key").string());
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  for (int w = 0; w < kWriters; ++w) {
+    std::string want;
+    for (size_t i = 0; i < kChunks; ++i) {
+      const auto p = pattern(kChunk, uint32_t(w * 1000 + i), i % 2 == 0);
+      want.append(p.begin(), p.end());
+    }
+    EXPECT_EQ(slurp(dir / ("own" + std::to_string(w))), want) << w;
+    const auto fresh = pattern(4096, uint32_t(w), true);
+    EXPECT_EQ(slurp(dir / "shared").substr(size_t(w) * 4096, 4096), std::string(fresh.begin(), fresh.end())) << w;
+  }
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "libclone/command/extract/extract.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <thread>
 #include <memory>
 
 #include "libclone/base/log.h"
@@ -125,7 +127,7 @@ Result<ExtractResult> extract_from(const ExtractOptions& options, ByteSource& in
         if (n.is_ok()) progress.done_bytes += *n;
         return n;
       },
-      std::move(key));
+      std::move(key), options.parallel ? options.parallel : std::max(2u, std::thread::hardware_concurrency()));
   // The preamble (and the key) are checked before DIR is touched: a wrong key leaves nothing.
   if (Status s = reader.open(); !s.is_ok()) return in_input(s, input);
   if (Status s = prepare_target(options.target_dir, 0); !s.is_ok()) return s;

@@ -29,6 +29,7 @@ struct ExtractOptions {
   std::string target_dir;
   std::string input;     // a file; empty or "-": standard input
   std::string key_file;  // empty: the stream is not encrypted
+  unsigned parallel = 0;  // threads that decrypt and decompress; 0: one per CPU, at least 2
 };
 
 struct ExtractProgress {

@@ -78,6 +78,7 @@ std::string remote_local_command(const SshPullOptions& o) {
   if (o.parallel) c += fmt::format(" --parallel {}", o.parallel);
   if (o.max_rate_mib > 0) c += fmt::format(" --max-rate {}", o.max_rate_mib);
   if (o.compress) c += o.compress->empty() ? " --compress" : " --compress=" + shell_word(*o.compress);
+  if (o.compress_threads) c += fmt::format(" --compress-threads {}", o.compress_threads);
   return c;
 }
 

@@ -30,6 +30,7 @@ struct SshPullOptions {
   unsigned parallel = 0;      // the donor side's copy threads; 0: its default
   double max_rate_mib = 0;    // its read limit; 0: none
   std::optional<std::string> compress;  // the donor side's --compress ("": its default, zstd level 1)
+  unsigned compress_threads = 0;        // its --compress-threads; 0: its default
 };
 
 // The stream's own errors as extract reports them. kNetwork when ssh cannot connect or

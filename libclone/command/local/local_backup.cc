@@ -622,7 +622,9 @@ Status preflight(Context& c) {
 Status begin(Context& c) {
   if (c.options.stream) {
     const StreamOutput& out = *c.options.stream;
-    auto stream = std::make_unique<StreamStorage>(*out.sink, out.settings);
+    // Compression runs beside the copy threads, as many of them unless --compress-threads says.
+    auto stream = std::make_unique<StreamStorage>(*out.sink, out.settings,
+                                                  out.compress_threads ? out.compress_threads : c.result.parallel);
     c.stream = stream.get();
     c.storage = std::move(stream);
     if (Status s = c.stream->start(); !s.is_ok()) return s;

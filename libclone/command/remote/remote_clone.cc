@@ -343,7 +343,9 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   StreamStorage* stream = nullptr;
   Result<std::unique_ptr<Applier>> applier = Status::error(ExitCode::kInternal, "no applier");
   if (options.stream) {
-    auto storage = std::make_unique<StreamStorage>(*options.stream->sink, options.stream->settings);
+    const StreamOutput& out = *options.stream;
+    auto storage =
+        std::make_unique<StreamStorage>(*out.sink, out.settings, out.compress_threads ? out.compress_threads : options.parallel);
     stream = storage.get();
     if (Status s = stream->start(); !s.is_ok()) return s;
     applier = Applier::begin(apply, std::move(storage));
