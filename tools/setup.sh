@@ -12,7 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   libcli11-dev default-libmysqlclient-dev libssl-dev liblz4-dev libzstd-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev
   clang libclang-rt-dev
