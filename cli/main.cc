@@ -1,5 +1,7 @@
 // mysqlclone: hot physical copies of MySQL and MariaDB servers.
 // This file only wires the subcommands, signals and exit codes; the work is in libclone.
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -46,6 +48,13 @@ void install_signal_handlers() {
 int main(int argc, char** argv) {
   using namespace mysqlclone;
   install_signal_handlers();
+  // Chunks of up to 1 MiB (and stream puts of up to 32 MiB) are allocated and freed all the
+  // time. glibc serves such sizes with mmap and trims its heap eagerly, so every chunk cost
+  // fresh zeroed pages: measured on a 1 GiB MySQL copy, `local --stream` spent 2.9 s of 4.7 s
+  // in the kernel, `extract` 1.0 s of 4.1 s. Kept in the heap instead: 2.8-3.2 s and 1.8-2.3 s, for
+  // ~30 MiB more peak RSS.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 
   // Before anything else: take passwords out of argv (and out of `ps`).
   const PasswordArgs password = extract_password(argc, argv);

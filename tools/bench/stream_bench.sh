@@ -65,7 +65,7 @@ env_get() { sed -n "s/^$1=//p" "$src/server.env"; }
 data=$(env_get DATADIR)
 socket=$(env_get SOCKET)
 port=$(env_get PORT)
-mib=$(du -sm --exclude='#innodb_redo' --exclude='ib_logfile*' --exclude='*bin.0*' "$data" | cut -f1)
+mib=$(du -sm --exclude='#innodb_redo' --exclude='ib_logfile*' --exclude='binlog.*' "$data" | cut -f1)
 rm -rf "$work"
 mkdir -p "$work"
 key=$work/key
@@ -114,20 +114,20 @@ run() {  # run KIND: one timed run; prints "KIND seconds cpu_s rss_MiB [stream_b
     file)
       timed local "$bin" -q local --stream --compress "${conn[@]}" > "$work/stream.mcs" 2>"$work/local.err" ||
         die "local --stream into a file failed: $(cat "$work/local.err")"
-      timed extract "$bin" -q extract --target-dir "$out" "$work/stream.mcs" 2>"$work/extract.err" ||
+      timed extract "$bin" -q extract --target-dir "$out" "$work/stream.mcs" >/dev/null 2>"$work/extract.err" ||
         die "extract of the file failed: $(cat "$work/extract.err")"
       t1=$(now)
       size=$(stat -c %s "$work/stream.mcs")
       read -r cpu rss < <(cpu_rss "$work/local.time" "$work/extract.time") ;;
     remote)
       timed local "$bin" -q remote --from "mysqlclone@127.0.0.1:$port" --password=mysqlclone --target-dir "$out" \
-        2>"$work/local.err" || die "remote failed: $(cat "$work/local.err")"
+        >/dev/null 2>"$work/local.err" || die "remote failed: $(cat "$work/local.err")"
       t1=$(now)
       read -r cpu rss < <(cpu_rss "$work/local.time") ;;
     remote-stream)
       set +e
       timed local "$bin" -q remote --from "mysqlclone@127.0.0.1:$port" --password=mysqlclone --stream \
-        2>"$work/local.err" | timed extract "$bin" -q extract --target-dir "$out" 2>"$work/extract.err"
+        2>"$work/local.err" | timed extract "$bin" -q extract --target-dir "$out" >/dev/null 2>"$work/extract.err"
       rc=$(( PIPESTATUS[0] | PIPESTATUS[1] ))
       set -e
       [ "$rc" = 0 ] || die "remote --stream failed: $(cat "$work/local.err" "$work/extract.err")"
