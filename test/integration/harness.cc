@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -358,6 +359,12 @@ void flip_byte(const std::string& path, unsigned long long offset) {
   c ^= 0xFF;
   if (::pwrite(fd, &c, 1, off_t(offset)) != 1) throw std::runtime_error("cannot write " + path);
   ::close(fd);
+}
+
+std::string test_name(std::string s) {
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
 }
 
 }  // namespace it

@@ -11,6 +11,11 @@
 
 namespace it {
 
+// Every flavour the suites run on, and a test-name suffix made of a parameter (gtest names
+// take letters, digits and '_' only).
+inline const std::vector<std::string> kFlavours = {"mysql-9.7", "mariadb-10.11", "mariadb-11.8"};
+std::string test_name(std::string s);
+
 struct CommandResult {
   int exit_code = -1;
   std::string out;  // stdout

@@ -31,13 +31,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace it::text;
 
-const std::vector<std::string> kFlavours = {"mysql-9.7", "mariadb-10.11", "mariadb-11.8"};
-
-std::string tidy(std::string s) {
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
-}
 
 std::vector<std::string> via_socket(const it::Server& s) { return {"-S", s.socket(), "-u", "mysqlclone", "-pmysqlclone"}; }
 
@@ -293,7 +286,7 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   EXPECT_TRUE(contains(newer, "newer than the server")) << newer;
 }
 
-INSTANTIATE_TEST_SUITE_P(Flavours, Incremental, ::testing::ValuesIn(kFlavours),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return tidy(info.param); });
+INSTANTIATE_TEST_SUITE_P(Flavours, Incremental, ::testing::ValuesIn(it::kFlavours),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return it::test_name(info.param); });
 
 }  // namespace

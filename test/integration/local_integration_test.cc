@@ -39,7 +39,6 @@ using it::check_all_tables, it::expect_refused, it::make_replica, it::replica_st
     it::wait_caught_up;
 
 // The flavours every test below runs on. Adding one (e.g. "mariadb-11.8") is this one line.
-const std::vector<std::string> kFlavours = {"mysql-9.7", "mariadb-10.11", "mariadb-11.8"};
 
 // ConsistencyUnderLoad runs this many times per flavour (the acceptance asks for >= 3).
 constexpr int kConsistencyRuns = 3;
@@ -51,12 +50,6 @@ constexpr uint64_t kMiB = 1024 * 1024;
 constexpr uint64_t kMinRedoReplayed = 1 * kMiB;
 
 bool is_mariadb(const std::string& flavour) { return flavour.rfind("mariadb", 0) == 0; }
-
-std::string tidy(std::string s) {
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
-}
 
 // How the tests connect: the backup account over the socket or over TCP.
 std::vector<std::string> via_socket(const it::Server& s, const std::string& user = "mysqlclone",
@@ -85,12 +78,12 @@ std::vector<std::string> local_args(bool json_output, const std::string& target,
 
 class LocalBackup : public ::testing::TestWithParam<std::string> {};
 
-std::string flavour_name(const ::testing::TestParamInfo<std::string>& info) { return tidy(info.param); }
+std::string flavour_name(const ::testing::TestParamInfo<std::string>& info) { return it::test_name(info.param); }
 
 class LocalBackupUnderLoad : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 
 std::string run_name(const ::testing::TestParamInfo<std::tuple<std::string, int>>& info) {
-  return tidy(std::get<0>(info.param)) + "_run" + std::to_string(std::get<1>(info.param));
+  return it::test_name(std::get<0>(info.param)) + "_run" + std::to_string(std::get<1>(info.param));
 }
 
 // ---------------------------------------------------------------------- 1. ConsistencyUnderLoad
@@ -249,7 +242,7 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, LocalBackupUnderLoad,
-                         ::testing::Combine(::testing::ValuesIn(kFlavours), ::testing::Range(1, kConsistencyRuns + 1)),
+                         ::testing::Combine(::testing::ValuesIn(it::kFlavours), ::testing::Range(1, kConsistencyRuns + 1)),
                          run_name);
 
 // ------------------------------------------------------------------------------- 2. RedoLost
@@ -687,6 +680,6 @@ TEST_P(LocalBackup, BadInput) {
   // here: the test servers are MySQL 9.7 and MariaDB 10.11/11.8 only.
 }
 
-INSTANTIATE_TEST_SUITE_P(Flavours, LocalBackup, ::testing::ValuesIn(kFlavours), flavour_name);
+INSTANTIATE_TEST_SUITE_P(Flavours, LocalBackup, ::testing::ValuesIn(it::kFlavours), flavour_name);
 
 }  // namespace

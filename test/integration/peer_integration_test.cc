@@ -29,14 +29,7 @@ namespace {
 using nlohmann::json;
 using namespace it::text;
 
-const std::vector<std::string> kFlavours = {"mysql-9.7", "mariadb-10.11", "mariadb-11.8"};
 constexpr uint64_t kMiB = 1 << 20;
-
-std::string tidy(std::string s) {
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
-}
 
 // The --peer-* options of side `me` (a certs.sh name) trusting `ca`.
 std::vector<std::string> peer(const std::string& certs, const std::string& me, const std::string& ca) {
@@ -207,7 +200,7 @@ TEST_P(PeerUnderLoad, PushOverMutualTlsAndEverySideDying) {
   it::expect_good_copy(src, "pushed over mutual TLS", pushed, received, it::source_gtids(src));
 }
 
-INSTANTIATE_TEST_SUITE_P(Flavours, PeerUnderLoad, ::testing::ValuesIn(kFlavours),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return tidy(info.param); });
+INSTANTIATE_TEST_SUITE_P(Flavours, PeerUnderLoad, ::testing::ValuesIn(it::kFlavours),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return it::test_name(info.param); });
 
 }  // namespace

@@ -39,12 +39,6 @@ using namespace it::text;
 constexpr unsigned kTables = 2, kRows = 5000;  // sysbench: a few MB
 constexpr unsigned kLoadSeconds = 600;         // an upper bound: every load is stopped by the test
 
-std::string tidy(std::string s) {
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
-}
-
 std::vector<std::string> strings(const json& j) {
   std::vector<std::string> out;
   if (j.is_array())
@@ -273,6 +267,6 @@ TEST_P(ReplicaAsSource, CopiesStartCleanAndFollowTheirSources) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, ReplicaAsSource, ::testing::Values("mysql-9.7", "mariadb-10.11", "mariadb-11.8"),
-                         [](const auto& info) { return tidy(info.param); });
+                         [](const auto& info) { return it::test_name(info.param); });
 
 }  // namespace

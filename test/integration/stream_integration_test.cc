@@ -27,13 +27,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace it::text;
 
-const std::vector<std::string> kFlavours = {"mysql-9.7", "mariadb-10.11", "mariadb-11.8"};
-
-std::string tidy(std::string s) {
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
-}
 
 // A shell word for bash -c.
 std::string quoted(const std::string& s) {
@@ -137,7 +130,7 @@ TEST_P(StreamUnderLoad, PipedAndEncryptedStreamsExtractIntoReplicas) {
   expect_cut_refused(flavour, work, file, stream_bytes - 100, key, "cut_tail", true);
 }
 
-INSTANTIATE_TEST_SUITE_P(Flavours, StreamUnderLoad, ::testing::ValuesIn(kFlavours),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return tidy(info.param); });
+INSTANTIATE_TEST_SUITE_P(Flavours, StreamUnderLoad, ::testing::ValuesIn(it::kFlavours),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return it::test_name(info.param); });
 
 }  // namespace
