@@ -53,7 +53,11 @@ void print_human(const LocalBackupResult& r, FILE* out) {
                r.seconds, r.seconds > 0 ? mib / r.seconds : 0);
   fmt::print(out, "consistent at LSN {} (redo from {}), binlog {}:{}{}{}\n", r.end.lsn, r.checkpoint_lsn,
              r.end.binlog_file, r.end.binlog_position, r.end.gtid.empty() ? "" : ", GTID ", r.end.gtid);
-  fmt::print(out, "DDL was blocked {} ms, commits {} ms\n", r.ddl_blocked_ms, r.commits_blocked_ms);
+  fmt::print(out, "DDL was blocked {} ms{}, commits {} ms\n", r.ddl_blocked_ms,
+             r.lock_ddl == LockDdl::kFull ? " (--lock-ddl=full)" : " (at the end only)", r.commits_blocked_ms);
+  if (const DdlDuringCopy& d = r.ddl; d.created + d.renamed + d.deleted + d.recopied > 0)
+    fmt::print(out, "DDL during the copy: {} tablespaces created, {} renamed, {} dropped, {} copied again ({} copied with DDL blocked)\n",
+               d.created, d.renamed, d.deleted, d.recopied, human_bytes(double(d.copied_bytes)));
   fmt::print(out, "redo: {} kept, the tailer at most {} behind the server\n", human_bytes(double(r.end.lsn - r.checkpoint_lsn)),
              human_bytes(double(r.redo_peak_lag)));
   if (r.incremental)
@@ -165,6 +169,13 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   cmd->add_option("--safe-replica-backup-timeout", options->safe_replica_timeout_seconds,
                   "Seconds --safe-replica-backup waits for the replica's temporary tables to close (default: 300)")
       ->check(CLI::Range(1, 86400));
+  cmd->add_option_function<std::string>(
+         "--lock-ddl",
+         [options](const std::string& v) { options->lock_ddl = v == "full" ? LockDdl::kFull : LockDdl::kReduced; },
+         "When DDL is blocked: 'reduced' (default) only for a short final phase that applies what DDL did during "
+         "the copy (tables created, renamed, dropped, rebuilt, indexes built) by moving, removing and copying "
+         "again exactly those tablespaces; 'full' from before the InnoDB copy until the end")
+      ->check(CLI::IsMember({"reduced", "full"}));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, stream, cmd, &global, &password, &exit_code] {
     label_run(global, options->target_dir);

@@ -1,5 +1,6 @@
 #include "libclone/datadir/file_copy.h"
 
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -87,13 +88,12 @@ Status keep_changed_pages(DeltaWriter& delta, std::span<const uint8_t> chunk, in
   return Status::ok();
 }
 
-Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, const std::string& rel_path,
-                                            TablespaceLayout layout, innodb::PageNo first_page, bool page0_judged,
-                                            bool as_delta, Storage& storage, const CopyOptions& options,
-                                            CopyProgress& progress) {
-  auto file = ReadFile::open(source_root + "/" + rel_path);
-  if (!file.is_ok()) return file.status();
-  file->advise_sequential();
+Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::string& rel_path, TablespaceLayout layout,
+                                            innodb::PageNo first_page, bool page0_judged, bool as_delta,
+                                            Storage& storage, const CopyOptions& options, CopyProgress& progress) {
+  auto identity = file.identity();
+  if (!identity.is_ok()) return identity.status();
+  file.advise_sequential();
   auto out = storage.create(as_delta ? rel_path + kDeltaSuffix : rel_path);
   if (!out.is_ok()) return out.status();
 
@@ -101,13 +101,14 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
   result.rel_path = rel_path;
   result.tablespace = true;
   result.space_id = layout.space_id;
+  result.source = *identity;
   std::optional<DeltaWriter> delta;
   if (as_delta) {
     delta.emplace(**out, DeltaHeader{layout.format.physical_size, *layout.space_id, layout.format.flags,
                                      layout.format.flavour, first_page, options.incremental->threshold});
     if (Status s = delta->begin(); !s.is_ok()) return s;
   }
-  PageCheckFilter page_check(*file, rel_path, layout, first_page, page0_judged, options);
+  PageCheckFilter page_check(file, rel_path, layout, first_page, page0_judged, options);
   HashFilter hash;
   ThrottleFilter throttle(progress.throttle);
   // A delta hashes what it writes, not what it reads.
@@ -119,7 +120,7 @@ Result<CopiedFile> copy_one_tablespace_file(const std::string& source_root, cons
   // has a read and a write to work on. The futures are declared after the buffers: on an early
   // return their destructors wait for the I/O still in flight before the buffers go.
   AlignedBuffer buffers[3] = {AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes)};
-  const ReadFile& source = *file;
+  const ReadFile& source = file;
   auto read_ahead = [&source](uint64_t offset, AlignedBuffer& into) {
     return std::async(std::launch::async, [&source, offset, &into] { return source.read_at(offset, into.span()); });
   };
@@ -183,11 +184,15 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
   innodb::PageNo first_page = 0;
   for (size_t i = 0; i < tablespace.files.size(); ++i) {
     const std::string& rel = tablespace.files[i].rel_path;
+    // One open per file: the header read and the copy see the same file whatever DDL renames.
+    auto file = ReadFile::open(source_root + "/" + rel);
+    if (!file.is_ok()) {
+      if (i == 0 && options.ddl_may_run && !std::filesystem::exists(source_root + "/" + rel)) return copied;
+      return file.status();
+    }
     bool page0_judged = false;
     if (i == 0) {
       // Page 0 tells how to read the rest. If it is being written right now, re-read it.
-      auto file = ReadFile::open(source_root + "/" + rel);
-      if (!file.is_ok()) return file.status();
       Result<TablespaceHeader> header = read_tablespace_header(*file, fallback.flavour, fallback);
       for (unsigned attempt = 0; header.is_ok() && header->page0_problem &&
                                  header->page0_problem->status == innodb::PageStatus::kCorrupt &&
@@ -196,6 +201,12 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
         std::this_thread::sleep_for(options.retry_delay);
         header = read_tablespace_header(*file, fallback.flavour, fallback);
       }
+      // A file being created may not have a whole page yet, or a page 0 half written: the final
+      // phase copies it. (A page 0 of zeros is copied now: the server writes page 0 of a new
+      // file at its first flush, which on a freshly loaded server can be long after.)
+      if (options.ddl_may_run && (!header.is_ok() || (header->page0_problem &&
+                                                      header->page0_problem->status == innodb::PageStatus::kCorrupt)))
+        return copied;
       if (!header.is_ok()) return header.status();
       if (header->page0_problem && header->page0_problem->status == innodb::PageStatus::kCorrupt)
         return Status::error(ExitCode::kSourceIo, printable(rel) + ": page 0 is corrupt (" +
@@ -208,8 +219,7 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
     }
     const bool as_delta =
         options.incremental && layout.space_id && options.incremental->in_base(rel, *layout.space_id);
-    auto f = copy_one_tablespace_file(source_root, rel, layout, first_page, page0_judged, as_delta, storage, options,
-                                      progress);
+    auto f = copy_one_tablespace_file(*file, rel, layout, first_page, page0_judged, as_delta, storage, options, progress);
     if (!f.is_ok()) return f.status();
     // A file that grew since the inventory grows the total too: the progress never shows more
     // done than there is to do.

@@ -26,6 +26,7 @@ struct CopiedFile {
   // Tablespaces only:
   bool tablespace = false;
   std::optional<innodb::SpaceId> space_id;
+  FileIdentity source;  // the source file that was read (which one the name meant then)
   innodb::Lsn max_lsn = 0;
   uint64_t reread_pages = 0;  // pages that were bad at first read and good on a re-read
   // An incremental's delta (delta_file.h): the file it stands for, that file's size as read,
@@ -55,6 +56,10 @@ struct CopyOptions {
   // Asked before every chunk: a failure elsewhere (the redo tailer) stops the copy with it.
   std::function<Status()> keep_going;
   std::optional<IncrementalCopy> incremental;
+  // The copy runs while DDL may create, drop and rename tablespaces: a tablespace whose first file
+  // is gone, or whose page 0 cannot be read or does not validate yet (a file being created), is
+  // left out (no file copied) for the final phase under the DDL lock to copy.
+  bool ddl_may_run = false;
 };
 
 // What the copy threads share: the byte counters of the progress display and the --max-rate
@@ -68,7 +73,7 @@ struct CopyProgress {
 // Copies every file of one tablespace (one, or ibdata1.. for the system tablespace) from
 // `source_root` into `storage` under the same relative paths. `fallback` is the instance format
 // for files whose page 0 is not written yet. Fails with kSourceIo naming file and page when a
-// page stays bad after every re-read.
+// page stays bad after every re-read. Returns no file for a tablespace left out (ddl_may_run).
 Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, const TablespaceEntry& tablespace,
                                                 const innodb::TablespaceFormat& fallback, Storage& storage,
                                                 const CopyOptions& options, CopyProgress& progress);

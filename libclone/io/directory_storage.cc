@@ -174,6 +174,7 @@ Status DirectoryStorage::rename(const std::string& from, const std::string& to) 
   const std::string a = root_ + "/" + from, b = root_ + "/" + to;
   if (::rename(a.c_str(), b.c_str()) != 0) return errno_status(ExitCode::kPath, "cannot rename into", b, errno);
   touched(from);
+  touched(to);  // a move into another directory changes both
   return Status::ok();
 }
 

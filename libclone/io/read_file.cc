@@ -104,6 +104,17 @@ Result<uint64_t> ReadFile::size() const {
   return uint64_t(st.st_size);
 }
 
+Result<FileIdentity> ReadFile::identity() const {
+  struct statx st {};
+  if (::statx(fd_, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &st) != 0)
+    return errno_status(ExitCode::kSourceIo, "cannot stat", path_, errno);
+  FileIdentity id;
+  id.device = (uint64_t(st.stx_dev_major) << 32) | st.stx_dev_minor;
+  id.inode = st.stx_ino;
+  if (st.stx_mask & STATX_BTIME) id.birth_ns = int64_t(st.stx_btime.tv_sec) * 1000000000 + st.stx_btime.tv_nsec;
+  return id;
+}
+
 void ReadFile::advise_sequential() const { ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL); }
 
 }  // namespace mysqlclone

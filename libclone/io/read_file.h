@@ -9,6 +9,7 @@
 // disk. They also leave the source host's page cache alone.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -37,6 +38,17 @@ class AlignedBuffer {
 
 constexpr size_t kDirectIoAlignment = 4096;
 
+// Which file on disk an open file is: a name can come to mean another file (a table dropped and
+// created again, a tablespace imported over a discarded one) while the space id stays the same.
+// The inode alone can be reused at once by the next file created; with its birth time (where
+// the file system keeps one: ext4, XFS, btrfs) it names one file for good.
+struct FileIdentity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  int64_t birth_ns = 0;  // 0 where the file system keeps no birth time
+  auto operator<=>(const FileIdentity&) const = default;
+};
+
 class ReadFile {
  public:
   static Result<ReadFile> open(const std::string& path);
@@ -50,6 +62,7 @@ class ReadFile {
   // buffer work; aligned ones (kDirectIoAlignment) avoid a bounce copy.
   Result<size_t> read_at(uint64_t offset, std::span<uint8_t> buf) const;
   Result<uint64_t> size() const;
+  Result<FileIdentity> identity() const;
   // Tells the kernel we read front to back (more readahead).
   void advise_sequential() const;
   const std::string& path() const { return path_; }

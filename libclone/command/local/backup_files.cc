@@ -30,6 +30,7 @@ Manifest backup_manifest(const LocalBackupResult& r) {
                 {"end_lsn", r.end.lsn},
                 {"binlog", {{"file", r.end.binlog_file}, {"position", r.end.binlog_position}}},
                 {mysql ? "gtid_executed" : "gtid_binlog_pos", r.end.gtid},
+                {"lock_ddl", r.lock_ddl == LockDdl::kFull ? "full" : "reduced"},
                 {"ddl_blocked_ms", r.ddl_blocked_ms},
                 {"commits_blocked_ms", r.commits_blocked_ms},
                 {"redo_bytes", r.end.lsn - r.checkpoint_lsn},
@@ -37,6 +38,10 @@ Manifest backup_manifest(const LocalBackupResult& r) {
                 {"parallel", r.parallel},
                 {"source", {{"datadir", r.server.datadir}, {"host", r.source_host}, {"port", r.source_port}}}};
   if (!r.server.server_uuid.empty() && mysql) m.sections["server_uuid"] = r.server.server_uuid;
+  if (r.lock_ddl == LockDdl::kReduced)
+    m.sections["concurrent_ddl"] = {{"created", r.ddl.created},   {"renamed", r.ddl.renamed},
+                                    {"deleted", r.ddl.deleted},   {"recopied", r.ddl.recopied},
+                                    {"copied_bytes", r.ddl.copied_bytes}};
   if (r.incremental) {
     const IncrementalResult& i = *r.incremental;
     m.sections["incremental"] = {{"base", i.base_dir},

@@ -8,8 +8,10 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +22,7 @@
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
 #include "libclone/command/local/backup_files.h"
+#include "libclone/command/local/ddl_window.h"
 #include "libclone/command/local/incremental_base.h"
 #include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
@@ -64,12 +67,23 @@ struct Context {
   // to search the list for each one.
   std::unordered_map<std::string, size_t> file_index;
   bool replica = false;  // the server has replication channels
+  // --lock-ddl=reduced, MySQL: every index id before the copy (ddl_window.h).
+  std::unordered_set<uint64_t> index_ids_at_start;
+  // Directories of the copy that DDL may have emptied (files removed or moved away): dropped
+  // once the final listing says the server has no such directory any more.
+  std::set<std::string> emptied_dirs;
   // Destroyed before `session` (members go in reverse order): a pause still in force when the run
   // ends on an error restarts the appliers while the session's locks are still held or just gone.
   std::unique_ptr<ApplierPause> pause;
 
   const ServerInfo& info() const { return result.server; }
   bool mysql() const { return info().flavour == innodb::Flavour::kMysql; }
+  bool ddl_runs_during_copy() const { return options.lock_ddl == LockDdl::kReduced; }
+
+  void index_files() {
+    file_index.clear();
+    for (size_t i = 0; i < result.files.size(); ++i) file_index.emplace(result.files[i].rel_path, i);
+  }
 
   void add_files(std::vector<CopiedFile> files) {
     std::lock_guard lock(files_mutex);
@@ -104,7 +118,9 @@ Status take_lock(Context& c, const std::string& sql) {
   return run_lock_statement(c.session, *wait, sql);
 }
 
-Status scan_source(Context& c) {
+// The InnoDB tablespaces (with --lock-ddl=reduced while DDL runs: what is gone by the time it is
+// copied is left out, what appears later is found by the final phase).
+Status scan_innodb(Context& c) {
   auto inv = scan_datadir(c.info().datadir);
   if (!inv.is_ok()) return inv.status().with_context("reading the server's datadir");
   if (inv->flavour != c.info().flavour)
@@ -117,6 +133,12 @@ Status scan_source(Context& c) {
   if (!instance.is_ok()) return Status::error(ExitCode::kSourceIo, instance.status().message());
   c.fallback_format = innodb::default_format(instance->page_size, c.info().flavour);
   c.fallback_format.full_crc32 = instance->full_crc32;
+  return Status::ok();
+}
+
+// Everything else, with DDL blocked: the SQL layer's files and the schema directories are what
+// they are at the end.
+Status scan_others(Context& c) {
   auto others = classify_other_files(c.info().datadir, c.info().flavour);
   if (!others.is_ok()) return others.status();
   c.others = std::move(others).value();
@@ -132,28 +154,117 @@ Status scan_source(Context& c) {
   return Status::ok();
 }
 
-Status copy_innodb(Context& c) {
-  std::vector<const TablespaceEntry*> work;
-  for (const auto& t : c.inventory.tablespaces)
-    if (t.kind != TablespaceKind::kTemporary) work.push_back(&t);
-  // Largest first, so the copy does not end with one thread on one big file.
+// Copies whole tablespaces, largest first, so the copy does not end with one thread on one big
+// file. `ddl_may_run`: a tablespace dropped or still being created is left out (file_copy.h).
+Status copy_tablespaces(Context& c, std::vector<const TablespaceEntry*> work, bool ddl_may_run) {
   std::sort(work.begin(), work.end(), [](auto* a, auto* b) { return a->total_size() > b->total_size(); });
   uint64_t total = 0;
   for (auto* t : work) total += t->total_size();
   c.progress.copy.total_bytes += total;
-  log_info("copying {} InnoDB tablespaces ({} MiB) with {} threads", work.size(), total >> 20,
-           resolve_threads(c.options.parallel));
+  log_info("copying {} InnoDB tablespaces ({} MiB) with {} threads{}", work.size(), total >> 20,
+           resolve_threads(c.options.parallel), ddl_may_run ? ", DDL not blocked" : "");
   CopyOptions options = c.options.copy;
   options.keep_going = [&c] { return c.archiver->health(); };
+  options.ddl_may_run = ddl_may_run;
   // Pages are selected by reading every page of every file (a scan): the cost follows the data
   // size, not the changes.
   if (c.base) options.incremental = incremental_copy(c.base);
   return run_parallel(work.size(), resolve_threads(c.options.parallel), [&](size_t i) -> Status {
     auto files = copy_tablespace(c.info().datadir, *work[i], c.fallback_format, *c.storage, options, c.progress.copy);
     if (!files.is_ok()) return files.status();
+    if (files->empty()) c.progress.copy.total_bytes -= work[i]->total_size();  // left for the final phase
     c.add_files(std::move(files).value());
     return Status::ok();
   });
+}
+
+Status copy_innodb(Context& c) {
+  std::vector<const TablespaceEntry*> work;
+  for (const auto& t : c.inventory.tablespaces)
+    if (t.kind != TablespaceKind::kTemporary) work.push_back(&t);
+  return copy_tablespaces(c, std::move(work), c.ddl_runs_during_copy());
+}
+
+// --lock-ddl=reduced, with DDL blocked: brings the copy in line with the server's tablespaces
+// (tablespace_changes.h). Removes, then moves through temporary names, then copies whole.
+Status apply_ddl_of_copy_window(Context& c) {
+  auto inv = scan_datadir(c.info().datadir);
+  if (!inv.is_ok()) return inv.status().with_context("reading the server's datadir");
+  c.inventory = std::move(inv).value();
+  std::vector<const TablespaceEntry*> entries;
+  auto now = sight_tablespaces(c.inventory, c.fallback_format, entries);
+  if (!now.is_ok()) return now.status();
+  std::unordered_set<innodb::SpaceId> rewritten;
+  if (c.mysql()) {
+    auto spaces = mysql_spaces_with_new_indexes(c.session, c.index_ids_at_start);
+    if (!spaces.is_ok()) return spaces.status();
+    rewritten = std::move(spaces).value();
+  }
+  const TablespaceChanges plan = plan_tablespace_changes(
+      copied_tablespaces(c.result.files), *now, [&](innodb::SpaceId s) { return rewritten.count(s) > 0; }, !c.base);
+
+  // Source name -> the copy's file (a delta is written under NAME.delta).
+  std::unordered_map<std::string, size_t> by_source;
+  for (size_t i = 0; i < c.result.files.size(); ++i) {
+    const CopiedFile& f = c.result.files[i];
+    if (f.tablespace) by_source.emplace(f.delta_of.empty() ? f.rel_path : f.delta_of, i);
+  }
+  const auto parent = [](const std::string& p) { return p.find('/') == std::string::npos ? "" : p.substr(0, p.rfind('/')); };
+  std::vector<bool> drop(c.result.files.size(), false);
+  for (const std::string& r : plan.remove) {
+    const size_t i = by_source.at(r);
+    if (Status s = c.storage->remove(c.result.files[i].rel_path); !s.is_ok()) return s;
+    drop[i] = true;
+    c.emptied_dirs.insert(parent(r));
+  }
+  for (size_t m = 0; m < plan.move.size(); ++m)
+    if (Status s = c.storage->rename(plan.move[m].first, "#mysqlclone-moving-" + std::to_string(m)); !s.is_ok())
+      return s;
+  for (size_t m = 0; m < plan.move.size(); ++m) {
+    const auto& [from, to] = plan.move[m];
+    if (Status s = c.storage->rename("#mysqlclone-moving-" + std::to_string(m), to); !s.is_ok()) return s;
+    c.result.files[by_source.at(from)].rel_path = to;
+    c.emptied_dirs.insert(parent(from));
+  }
+  std::vector<CopiedFile> kept;
+  for (size_t i = 0; i < c.result.files.size(); ++i) {
+    CopiedFile& f = c.result.files[i];
+    if (!drop[i]) {
+      kept.push_back(std::move(f));
+      continue;
+    }
+    c.result.bytes -= f.bytes;
+    if (c.result.incremental) {
+      IncrementalResult& inc = *c.result.incremental;
+      inc.scanned_bytes -= f.delta_of.empty() ? f.bytes : f.file_bytes;
+      --(f.delta_of.empty() ? inc.whole_tablespace_files : inc.delta_files);
+      inc.delta_pages -= f.delta_pages;
+    }
+  }
+  c.result.files = std::move(kept);
+  c.index_files();
+
+  std::vector<const TablespaceEntry*> work;
+  for (size_t i : plan.copy) work.push_back(entries[i]);
+  // Every second of this copy is a second of blocked DDL: --max-rate no longer holds it back
+  // (it copies only what DDL changed, and the files under the locks after it are small).
+  c.progress.copy.throttle.set_rate(0);
+  const uint64_t before = c.progress.copy.done_bytes;
+  if (Status s = copy_tablespaces(c, std::move(work), false); !s.is_ok()) return s;
+  c.result.ddl = {plan.created, plan.renamed, plan.deleted, plan.recopied, c.progress.copy.done_bytes - before};
+  log_info("DDL during the copy: {} tablespaces created, {} renamed, {} dropped, {} copied again; {} copied with DDL blocked",
+           plan.created, plan.renamed, plan.deleted, plan.recopied, human_bytes(double(c.result.ddl.copied_bytes)));
+  return Status::ok();
+}
+
+// The directories the copy no longer needs: emptied by the final phase, and gone on the server
+// (a dropped database, which MariaDB would otherwise show again as an empty one).
+Status remove_emptied_dirs(Context& c) {
+  const std::set<std::string> now(c.others.directories.begin(), c.others.directories.end());
+  for (auto d = c.emptied_dirs.rbegin(); d != c.emptied_dirs.rend(); ++d)
+    if (!d->empty() && !now.count(*d))
+      if (Status s = c.storage->remove_dir(*d); !s.is_ok()) return s;
+  return Status::ok();
 }
 
 // MySQL gives an undo tablespace a new space id when it truncates it: a copy taken across a
@@ -455,11 +566,19 @@ Status mysql_backup(Context& c) {
   // MySQL refuses to stop an applier while the instance is locked for backup: a pause covers the
   // whole copy (as XtraBackup's --safe-slave-backup does).
   if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
-  // DDL (and the redo-less index builds that come with it) stays blocked from before the
-  // start checkpoint until E: the file set and every file's pages stay what the redo describes.
-  if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
-  const auto ddl_blocked = Clock::now();
-  if (Status s = scan_source(c); !s.is_ok()) return s;
+  // --lock-ddl=full: DDL (and the redo-less index builds that come with it) stays blocked from
+  // before the start checkpoint until E. Reduced: the index ids before the first file is opened
+  // tell the final phase which tablespaces got an index built without redo.
+  Clock::time_point ddl_blocked{};
+  if (c.ddl_runs_during_copy()) {
+    auto ids = mysql_index_ids(c.session);
+    if (!ids.is_ok()) return ids.status();
+    c.index_ids_at_start = std::move(ids).value();
+  } else {
+    if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
+    ddl_blocked = Clock::now();
+  }
+  if (Status s = scan_innodb(c); !s.is_ok()) return s;
   auto server_log = server_log_source(c);
   if (!server_log.is_ok()) return server_log.status();
   RedoArchiverConfig rc{c.info().datadir,      c.storage.get(), c.info().redo_capacity, *server_log, {},
@@ -471,7 +590,14 @@ Status mysql_backup(Context& c) {
   }
   if (Status s = start_archiver(c, make_mysql_redo_archiver(rc)); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
+  if (c.ddl_runs_during_copy()) {
+    if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
+    ddl_blocked = Clock::now();
+    if (Status s = apply_ddl_of_copy_window(c); !s.is_ok()) return s;
+  }
   if (Status s = check_undo_unchanged(c); !s.is_ok()) return s;
+  if (Status s = scan_others(c); !s.is_ok()) return s;
+  if (Status s = remove_emptied_dirs(c); !s.is_ok()) return s;
   if (Status s = copy_other_files(c, FileAction::kCopy); !s.is_ok()) return s;
   if (Status s = check_interrupt(); !s.is_ok()) return s;
 
@@ -544,11 +670,23 @@ Result<EndPoint> mariadb_read_end_point(Session& s) {
   return e;
 }
 
-Status mariadb_backup(Context& c) {
-  for (const char* stage : {"BACKUP STAGE START", "BACKUP STAGE FLUSH", "BACKUP STAGE BLOCK_DDL"})
+// FLUSH, then BLOCK_DDL: from here the file set and the SQL layer's metadata stand still.
+Status mariadb_block_ddl(Context& c) {
+  for (const char* stage : {"BACKUP STAGE FLUSH", "BACKUP STAGE BLOCK_DDL"})
     if (Status s = take_lock(c, stage); !s.is_ok()) return s;
-  const auto ddl_blocked = Clock::now();
-  if (Status s = scan_source(c); !s.is_ok()) return s;
+  return Status::ok();
+}
+
+Status mariadb_backup(Context& c) {
+  // --lock-ddl=full: DDL blocked from before the start checkpoint. Reduced: only START now (the
+  // backup has begun: Aria keeps its log), DDL blocked after the InnoDB copy.
+  if (Status s = take_lock(c, "BACKUP STAGE START"); !s.is_ok()) return s;
+  Clock::time_point ddl_blocked{};
+  if (!c.ddl_runs_during_copy()) {
+    if (Status s = mariadb_block_ddl(c); !s.is_ok()) return s;
+    ddl_blocked = Clock::now();
+  }
+  if (Status s = scan_innodb(c); !s.is_ok()) return s;
   // The tailer needs to know where the server's log is: which bytes of the ring are final, and
   // that those read were not overwritten meanwhile.
   auto server_log = server_log_source(c);
@@ -556,6 +694,13 @@ Status mariadb_backup(Context& c) {
   RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity, *server_log, {}, 0, &c.progress.redo};
   if (Status s = start_archiver(c, make_mariadb_redo_archiver(rc)); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
+  if (c.ddl_runs_during_copy()) {
+    if (Status s = mariadb_block_ddl(c); !s.is_ok()) return s;
+    ddl_blocked = Clock::now();
+    if (Status s = apply_ddl_of_copy_window(c); !s.is_ok()) return s;
+  }
+  if (Status s = scan_others(c); !s.is_ok()) return s;
+  if (Status s = remove_emptied_dirs(c); !s.is_ok()) return s;
   // SQL-layer metadata and a first pass over the non-transactional tables while only DDL is
   // blocked; the second pass under BLOCK_COMMIT re-copies only what changed.
   for (FileAction a : {FileAction::kCopy, FileAction::kCopyDdl, FileAction::kCopyLocked})
@@ -672,12 +817,13 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}};
   const auto start_time = std::chrono::system_clock::now();
   c.result.target_dir =
       options.stream ? options.stream->sink->name() : expand_target_timestamp(options.target_dir, start_time);
   c.result.started_at = utc_iso8601(start_time);
   c.result.parallel = resolve_threads(options.parallel);
+  c.result.lock_ddl = options.lock_ddl;
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));
 
   if (Status s = preflight(c); !s.is_ok()) return s;

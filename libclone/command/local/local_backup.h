@@ -21,6 +21,10 @@
 
 namespace mysqlclone {
 
+// When `local` blocks DDL: only for a short final phase, in which it brings the copy in line with
+// what DDL did during the InnoDB copy (ddl_window.h), or for the whole copy as before.
+enum class LockDdl { kReduced, kFull };
+
 struct LocalBackupOptions {
   ConnectionOptions connection;
   std::string target_dir;              // unless `stream`; "{timestamp}" in it: the start time
@@ -33,6 +37,7 @@ struct LocalBackupOptions {
   bool redo_consumer = false;   // MySQL: register as a redo log consumer (the server waits for us)
   uint64_t redo_file_size_mib = 0;  // MySQL: each output redo file but the last; 0 = the default
   unsigned lock_wait_timeout_seconds = 60;  // how long one lock statement may wait (and writers behind it)
+  LockDdl lock_ddl = LockDdl::kReduced;
   // A replica: stop its appliers around the end point until no replicated temporary table is
   // open (applier_pause.h), waiting at most this long.
   bool safe_replica_backup = false;
@@ -66,6 +71,13 @@ struct IncrementalResult {
   uint64_t scanned_bytes = 0;      // tablespace bytes read to find the changed pages
 };
 
+// What DDL did to the tablespaces while the copy ran without the DDL lock, and what the final
+// phase did about it (tablespace_changes.h).
+struct DdlDuringCopy {
+  uint64_t created = 0, renamed = 0, deleted = 0, recopied = 0;
+  uint64_t copied_bytes = 0;  // copied in the final phase, with DDL blocked
+};
+
 struct LocalBackupResult {
   ServerInfo server;
   std::optional<IncrementalResult> incremental;
@@ -73,6 +85,8 @@ struct LocalBackupResult {
   uint64_t stream_bytes = 0;  // --stream: the stream's size
   innodb::Lsn checkpoint_lsn = 0;
   EndPoint end;
+  LockDdl lock_ddl = LockDdl::kReduced;
+  DdlDuringCopy ddl;  // with LockDdl::kReduced
   int64_t ddl_blocked_ms = 0;
   int64_t commits_blocked_ms = 0;
   uint64_t redo_peak_lag = 0;  // bytes: the furthest the redo tailer fell behind the server

@@ -1,0 +1,45 @@
+// `local` without the DDL lock during the InnoDB copy (--lock-ddl=reduced): what the final
+// phase, with DDL blocked, needs to learn what DDL did meanwhile (tablespace_changes.h says what
+// is then done about it).
+//   - The tablespaces as the copy holds them, and as the server has them now: space id from
+//     page 0 and which file on disk each name is.
+//   - MySQL only: the tablespaces whose pages were written without redo. Sorted index builds
+//     (ALTER TABLE ... ADD INDEX in place, and every rebuild, OPTIMIZE) write their pages
+//     directly and log only MLOG_INDEX_LOAD (innodb-formats.md §5.7 trap 1); each builds an
+//     index under a new index id, which the dictionary shows once the ALTER commits. So the ids
+//     of every index are read before the first file is opened, and any tablespace holding an
+//     index not among them at the end is copied again (a rebuild also has a new space id).
+//     MariaDB 10.5+ logs every page write, index builds included: nothing to find there.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "libclone/datadir/datadir.h"
+#include "libclone/datadir/file_copy.h"
+#include "libclone/datadir/tablespace_changes.h"
+#include "libclone/server/session.h"
+
+namespace mysqlclone {
+
+// MySQL: the id of every index in the dictionary (INFORMATION_SCHEMA.INNODB_INDEXES).
+Result<std::unordered_set<uint64_t>> mysql_index_ids(Session& session);
+
+// MySQL: the tablespaces holding an index whose id is not in `before`.
+Result<std::unordered_set<innodb::SpaceId>> mysql_spaces_with_new_indexes(Session& session,
+                                                                        const std::unordered_set<uint64_t>& before);
+
+// The tablespaces of `inventory` (temporary ones left out) as the server has them: opens every
+// file (space id from page 0 of the first, identity of each). `entries` receives the matching
+// inventory entries. With DDL blocked nothing may be missing: any failure is an error.
+Result<std::vector<TablespaceSighting>> sight_tablespaces(const DatadirInventory& inventory,
+                                                          const innodb::TablespaceFormat& fallback,
+                                                          std::vector<const TablespaceEntry*>& entries);
+
+// The tablespaces the copy holds, from its files: by space id (the files of one tablespace in
+// the order copied), each file under its source name (a delta under the file it stands for).
+std::vector<TablespaceSighting> copied_tablespaces(const std::vector<CopiedFile>& files);
+
+}  // namespace mysqlclone
