@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -130,7 +131,10 @@ Status interrupted_while(const std::string& sql) {
 
 }  // namespace
 
-Status run_lock_statement(Session& session, const LockWait& wait, const std::string& sql) {
+namespace {
+
+// Runs `sql` through `run` (on `session`) under the watchdog.
+Status run_bounded(Session& session, const LockWait& wait, const std::string& sql, const std::function<Status()>& run) {
   if (interrupted()) return interrupted_while(sql);
   auto watchdog = Session::connect(wait.params);
   if (!watchdog.is_ok()) return watchdog.status().with_context("opening the lock watchdog's connection");
@@ -166,7 +170,7 @@ Status run_lock_statement(Session& session, const LockWait& wait, const std::str
       log_warning("cannot end the waiting {} (thread {}): {}; the server ends it after {} s", one_line(sql, 80), waiter,
                   s.message(), wait.timeout_seconds + kServerBackstopSeconds);
   });
-  Status s = session.execute(sql);
+  Status s = run();
   {
     std::lock_guard lock(mutex);
     done = true;
@@ -179,6 +183,24 @@ Status run_lock_statement(Session& session, const LockWait& wait, const std::str
                          fmt::format("{} waited {} s (--lock-wait-timeout) for a lock and was ended without it; {}",
                                      one_line(sql, 80), wait.timeout_seconds, why));
   return s;
+}
+
+}  // namespace
+
+Status run_lock_statement(Session& session, const LockWait& wait, const std::string& sql) {
+  return run_bounded(session, wait, sql, [&] { return session.execute(sql); });
+}
+
+Result<std::vector<Row>> run_lock_query(Session& session, const LockWait& wait, const std::string& sql) {
+  std::vector<Row> rows;
+  Status s = run_bounded(session, wait, sql, [&]() -> Status {
+    auto r = session.query(sql);
+    if (!r.is_ok()) return r.status();
+    rows = std::move(r).value();
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return rows;
 }
 
 Status flush_tables_with_read_lock(Session& session, const LockWait& wait, const std::vector<TableName>& tables) {

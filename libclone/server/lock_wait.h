@@ -28,6 +28,10 @@ struct LockWait {
 // threads that blocked it and their statements; kInterrupted on a signal; else the statement's.
 Status run_lock_statement(Session& session, const LockWait& wait, const std::string& sql);
 
+// The same bound for a query that may wait for metadata locks: MySQL's INFORMATION_SCHEMA views
+// of the dictionary open each table, and wait behind a DDL that waits for its exclusive lock.
+Result<std::vector<Row>> run_lock_query(Session& session, const LockWait& wait, const std::string& sql);
+
 struct TableName {
   std::string schema, name;
 };

@@ -160,9 +160,12 @@ bool backup_waits(const it::Server& s) {
          "0";
 }
 
-std::vector<std::string> local_args(const it::Server& s, const std::string& target, unsigned timeout) {
-  return {"local", "--target-dir", target, "-S", s.socket(), "-u", "mysqlclone", "-pmysqlclone",
-          "--lock-wait-timeout", std::to_string(timeout)};
+std::vector<std::string> local_args(const it::Server& s, const std::string& target, unsigned timeout,
+                                    const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"local", "--target-dir", target, "-S", s.socket(), "-u", "mysqlclone", "-pmysqlclone",
+                                "--lock-wait-timeout", std::to_string(timeout)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
 }
 
 std::string target_state(const std::string& target) {
@@ -188,11 +191,12 @@ std::string thread(unsigned long id) { return "thread " + std::to_string(id) + "
 // The timeout case: `local` ends after kTimeout with exit 5 and one error line that says all of
 // `says` (the statement, the blocking thread); the writer resumes at once and never stalled
 // longer than the timeout.
-void expect_timeout(const it::Server& s, Writer& writer, const std::vector<std::string>& says) {
+void expect_timeout(const it::Server& s, Writer& writer, const std::vector<std::string>& says,
+                    const std::vector<std::string>& extra = {}) {
   it::TempDir dir;
   const std::string target = dir.path() + "/copy";
   const auto started = Clock::now();
-  auto r = it::mysqlclone_bounded(local_args(s, target, kTimeout), 120);
+  auto r = it::mysqlclone_bounded(local_args(s, target, kTimeout, extra), 120);
   const double took = it::seconds_since(started);
   info(s.flavour() + ": local ended after " + std::to_string(took) + " s: " + trim(join(error_lines(r.err), " | ")));
   EXPECT_EQ(r.exit_code, 5) << describe(r) << "\n" << processlist(s);
@@ -209,11 +213,11 @@ void expect_timeout(const it::Server& s, Writer& writer, const std::vector<std::
 }
 
 // The signal case: `local` waits (with a long timeout) until SIGTERM, then exits 9 at once.
-void expect_sigterm_ends_wait(const it::Server& s) {
+void expect_sigterm_ends_wait(const it::Server& s, const std::vector<std::string>& extra = {}) {
   it::TempDir dir;
   const std::string target = dir.path() + "/copy";
   std::vector<std::string> argv{it::mysqlclone_binary()};
-  for (const auto& a : local_args(s, target, 600)) argv.push_back(a);
+  for (const auto& a : local_args(s, target, 600, extra)) argv.push_back(a);
   it::Background backup(argv);
   ASSERT_TRUE(it::wait_until(60, [&] { return backup_waits(s) || !backup.running(); }))
       << "the backup never waited for its lock\n" << processlist(s);
@@ -302,18 +306,41 @@ struct PendingDdl {
 
 // ------------------------------------------------------------------------------------- MySQL
 
+// --lock-ddl=full: the instance lock comes first.
 TEST_F(LocalLockMysql, InstanceLockTimesOutNamingTheDdl) {
   const it::Server& s = mysql();
   Writer writer(s, "lk.w");
   {
     PendingDdl ddl(s);
-    expect_timeout(s, writer, {"LOCK INSTANCE FOR BACKUP", thread(ddl.alter->id())});
+    expect_timeout(s, writer, {"LOCK INSTANCE FOR BACKUP", thread(ddl.alter->id())}, {"--lock-ddl", "full"});
   }
   writer.stop();
   expect_nothing_held(s);
 }
 
 TEST_F(LocalLockMysql, SigtermEndsInstanceLockWait) {
+  const it::Server& s = mysql();
+  {
+    PendingDdl ddl(s);
+    expect_sigterm_ends_wait(s, {"--lock-ddl", "full"});
+  }
+  expect_nothing_held(s);
+}
+
+// --lock-ddl=reduced (the default): the first wait is the dictionary's index ids, read before
+// the copy: the view opens every table and queues behind the waiting ALTER like any reader.
+TEST_F(LocalLockMysql, IndexIdsReadTimesOutNamingTheDdl) {
+  const it::Server& s = mysql();
+  Writer writer(s, "lk.w");
+  {
+    PendingDdl ddl(s);
+    expect_timeout(s, writer, {"INFORMATION_SCHEMA.INNODB_INDEXES", thread(ddl.alter->id())});
+  }
+  writer.stop();
+  expect_nothing_held(s);
+}
+
+TEST_F(LocalLockMysql, SigtermEndsIndexIdsReadWait) {
   const it::Server& s = mysql();
   {
     PendingDdl ddl(s);

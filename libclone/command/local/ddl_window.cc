@@ -7,8 +7,8 @@
 
 namespace mysqlclone {
 
-Result<std::unordered_set<uint64_t>> mysql_index_ids(Session& session) {
-  auto rows = session.query("SELECT INDEX_ID FROM INFORMATION_SCHEMA.INNODB_INDEXES");
+Result<std::unordered_set<uint64_t>> mysql_index_ids(Session& session, const LockWait& wait) {
+  auto rows = run_lock_query(session, wait, "SELECT INDEX_ID FROM INFORMATION_SCHEMA.INNODB_INDEXES");
   if (!rows.is_ok()) return rows.status().with_context("reading the index ids of the dictionary");
   std::unordered_set<uint64_t> ids;
   for (const auto& row : *rows) {
@@ -20,9 +20,9 @@ Result<std::unordered_set<uint64_t>> mysql_index_ids(Session& session) {
   return ids;
 }
 
-Result<std::unordered_set<innodb::SpaceId>> mysql_spaces_with_new_indexes(Session& session,
+Result<std::unordered_set<innodb::SpaceId>> mysql_spaces_with_new_indexes(Session& session, const LockWait& wait,
                                                                         const std::unordered_set<uint64_t>& before) {
-  auto rows = session.query("SELECT INDEX_ID, SPACE FROM INFORMATION_SCHEMA.INNODB_INDEXES");
+  auto rows = run_lock_query(session, wait, "SELECT INDEX_ID, SPACE FROM INFORMATION_SCHEMA.INNODB_INDEXES");
   if (!rows.is_ok()) return rows.status().with_context("reading the index ids of the dictionary");
   std::unordered_set<innodb::SpaceId> spaces;
   for (const auto& row : *rows) {

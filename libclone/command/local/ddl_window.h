@@ -20,15 +20,17 @@
 #include "libclone/datadir/datadir.h"
 #include "libclone/datadir/file_copy.h"
 #include "libclone/datadir/tablespace_changes.h"
+#include "libclone/server/lock_wait.h"
 #include "libclone/server/session.h"
 
 namespace mysqlclone {
 
-// MySQL: the id of every index in the dictionary (INFORMATION_SCHEMA.INNODB_INDEXES).
-Result<std::unordered_set<uint64_t>> mysql_index_ids(Session& session);
+// MySQL: the id of every index in the dictionary (INFORMATION_SCHEMA.INNODB_INDEXES). The view
+// opens every table, so it waits behind a DDL waiting for its exclusive lock: bounded by `wait`.
+Result<std::unordered_set<uint64_t>> mysql_index_ids(Session& session, const LockWait& wait);
 
 // MySQL: the tablespaces holding an index whose id is not in `before`.
-Result<std::unordered_set<innodb::SpaceId>> mysql_spaces_with_new_indexes(Session& session,
+Result<std::unordered_set<innodb::SpaceId>> mysql_spaces_with_new_indexes(Session& session, const LockWait& wait,
                                                                         const std::unordered_set<uint64_t>& before);
 
 // The tablespaces of `inventory` (temporary ones left out) as the server has them: opens every

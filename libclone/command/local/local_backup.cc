@@ -196,7 +196,9 @@ Status apply_ddl_of_copy_window(Context& c) {
   if (!now.is_ok()) return now.status();
   std::unordered_set<innodb::SpaceId> rewritten;
   if (c.mysql()) {
-    auto spaces = mysql_spaces_with_new_indexes(c.session, c.index_ids_at_start);
+    auto wait = lock_wait(c);
+    if (!wait.is_ok()) return wait.status();
+    auto spaces = mysql_spaces_with_new_indexes(c.session, *wait, c.index_ids_at_start);
     if (!spaces.is_ok()) return spaces.status();
     rewritten = std::move(spaces).value();
   }
@@ -571,7 +573,9 @@ Status mysql_backup(Context& c) {
   // tell the final phase which tablespaces got an index built without redo.
   Clock::time_point ddl_blocked{};
   if (c.ddl_runs_during_copy()) {
-    auto ids = mysql_index_ids(c.session);
+    auto wait = lock_wait(c);
+    if (!wait.is_ok()) return wait.status();
+    auto ids = mysql_index_ids(c.session, *wait);
     if (!ids.is_ok()) return ids.status();
     c.index_ids_at_start = std::move(ids).value();
   } else {
