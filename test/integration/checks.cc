@@ -118,14 +118,23 @@ std::string wait_caught_up(const Server& copy, const std::string& gtids) {
   return "the copy did not catch up with " + gtids + ": " + describe(r) + "\n" + replica_status(copy);
 }
 
+namespace {
+
+const std::string kSystemSchemas = "'information_schema', 'performance_schema', 'sys'";
+
+// `schema`.`table` of every base table outside the schemas `excluded` (a list of quoted names) for
+// which `also` (SQL over information_schema.TABLES) holds, sorted.
+std::vector<std::string> base_tables(const Server& s, const std::string& excluded, const std::string& also = "TRUE") {
+  return split_lines(
+      s.sql("SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES "
+            "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (" +
+            excluded + ") AND " + also + " ORDER BY TABLE_SCHEMA, TABLE_NAME;"));
+}
+
+}  // namespace
+
 std::vector<std::string> tables(const Server& s, bool user_only) {
-  const std::string system = user_only ? "'mysql', 'information_schema', 'performance_schema', 'sys'"
-                                       : "'information_schema', 'performance_schema', 'sys'";
-  auto out = s.sql(
-      "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES "
-      "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (" +
-      system + ") ORDER BY TABLE_SCHEMA, TABLE_NAME;");
-  return split_lines(out);
+  return base_tables(s, user_only ? "'mysql', " + kSystemSchemas : kSystemSchemas);
 }
 
 // CHECK TABLE of every table of the copy; "" when each ends with status OK and none reports an
@@ -136,11 +145,10 @@ std::string check_all_tables(const Server& s) { return check_tables(s, tables(s,
 
 namespace it {
 
-std::vector<std::string> user_tables(const Server& s) {
-  return split_lines(s.sql(
-      "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES WHERE TABLE_TYPE = "
-      "'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') "
-      "ORDER BY TABLE_SCHEMA, TABLE_NAME;"));
+std::vector<std::string> user_tables(const Server& s) { return tables(s, true); }
+
+std::vector<std::string> innodb_user_tables(const Server& s) {
+  return base_tables(s, "'mysql', " + kSystemSchemas, "ENGINE = 'InnoDB'");
 }
 
 std::string run_replica_statements(const Server& copy, const std::vector<std::string>& statements) {

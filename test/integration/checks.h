@@ -18,6 +18,8 @@ std::string checksums(const Server& s, const std::vector<std::string>& names);
 
 // Every base table outside the system schemas (mysql, information_schema, performance_schema, sys).
 std::vector<std::string> user_tables(const Server& s);
+// The InnoDB ones among them.
+std::vector<std::string> innodb_user_tables(const Server& s);
 
 // Replication. The statements mysqlclone printed, run verbatim on `copy` with only the test's
 // replication account ('repl'/'repl') put in for REPLICATION_USER and REPLICATION_PASSWORD.

@@ -288,6 +288,13 @@ CommandResult run_bounded(const std::vector<std::string>& argv, double timeout_s
 
 std::string mysqlclone_binary() { return MYSQLCLONE_BINARY; }
 
+std::vector<std::string> local_args(const Server& s, const std::string& target, const std::vector<std::string>& extra) {
+  std::vector<std::string> a{"--json", "local", "--target-dir", target, "-S", s.socket(), "-u", "mysqlclone",
+                             "-pmysqlclone"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
 CommandResult mysqlclone_bounded(const std::vector<std::string>& args, double timeout_seconds) {
   std::vector<std::string> argv{MYSQLCLONE_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -148,6 +148,11 @@ class Server {
   bool running_ = false;
 };
 
+// `mysqlclone --json local --target-dir DIR -S SOCKET -u mysqlclone -pmysqlclone extra...`: a copy of
+// `s` by the backup account over the server's socket.
+std::vector<std::string> local_args(const Server& s, const std::string& target,
+                                    const std::vector<std::string>& extra = {});
+
 // Flips one byte (XOR 0xFF) of a file in place.
 void flip_byte(const std::string& path, unsigned long long offset);
 

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "test/integration/text.h"
+
 namespace it {
 
 void sysbench_prepare(const Server& s, const std::string& test, unsigned tables, unsigned rows) {
@@ -31,6 +33,10 @@ Load sysbench_run(const Server& s, const std::string& test, unsigned tables, uns
               {server_script(), "sysbench", s.dir(), test, "--tables=" + std::to_string(tables),
                "--table-size=" + std::to_string(rows), "--threads=" + std::to_string(threads),
                "--time=" + std::to_string(max_seconds), "--report-interval=0", "run"});
+}
+
+Load sql_session(const Server& s, const std::string& what, const std::string& statements) {
+  return Load(what, {server_script(), "sql", s.dir(), "-N", "-B"}, statements);
 }
 
 Load sql_loop(const Server& s, const std::string& what, const std::string& body, unsigned max_seconds) {
@@ -145,6 +151,105 @@ bool wait_quiet(const Server& s, double timeout_seconds) {
 unsigned sessions_of(const Server& s, const std::string& user) {
   const std::string table = s.is_mariadb() ? "information_schema.PROCESSLIST" : "performance_schema.processlist";
   return unsigned(std::stoul(s.sql("SELECT COUNT(*) FROM " + table + " WHERE USER='" + user + "';")));
+}
+
+// ------------------------------------------------------------------------------ the DDL loop
+
+const DdlDialect& ddl_dialect(const Server& s) { return s.is_mariadb() ? kMariadbDdl : kMysqlDdl; }
+
+std::string sized_table_sql(const std::string& name, unsigned rows) {
+  return "CREATE TABLE ddl." + name + " (id INT PRIMARY KEY, n INT NOT NULL, v VARCHAR(200) NOT NULL, KEY (n));\n"
+         "INSERT INTO ddl." + name + " WITH RECURSIVE seq (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < " +
+         std::to_string(rows) + ") SELECT i, i % 1000, REPEAT(CHAR(97 + i % 26), 20 + i % 150) FROM seq;\n";
+}
+
+void prepare_ddl_tables(const Server& s, const DdlDialect& d) {
+  std::string sql = d.recursion_limit + ";\nCREATE DATABASE ddl;\n";
+  for (const auto& t : kDdlSizedTables) sql += sized_table_sql(t.name, t.rows);
+  sql += "CREATE TABLE ddl.trunc (id INT PRIMARY KEY, v VARCHAR(64));\n"
+         "CREATE TABLE ddl.ren_a (id INT PRIMARY KEY, v VARCHAR(64));\n"
+         "INSERT INTO ddl.ren_a VALUES (1, 'renamed back and forth');\n";
+  s.sql(sql);
+}
+
+void create_sized_table(const Server& s, const DdlDialect& d, const std::string& name, unsigned rows) {
+  s.sql(d.recursion_limit + ";\n" + sized_table_sql(name, rows));
+}
+
+// Each timed DDL is framed by two SELECTs of the server's clock (timed_sql's shape), so the
+// session's output gives how long each statement took, as the server saw it.
+Load ddl_loop(const Server& s, const DdlDialect& d, unsigned max_seconds, unsigned lock_wait_timeout) {
+  std::string body =
+      "  ddl() { echo \"SELECT 'b', UNIX_TIMESTAMP(SYSDATE(6));\"; echo \"$2;\"; "
+      "echo \"SELECT 'e', UNIX_TIMESTAMP(SYSDATE(6)), '$1';\"; }\n"
+      "  if [ $i = 1 ]; then echo \"SET SESSION lock_wait_timeout = " +
+      std::to_string(lock_wait_timeout) +
+      ";\"; fi\n"
+      "  sized=(";
+  for (const auto& t : kDdlSizedTables) body += t.name + " ";
+  body +=
+      ")\n"
+      "  t=${sized[$((i % " + std::to_string(kDdlSizedTables.size()) + "))]}\n"
+      "  ddl create \"CREATE TABLE ddl.c$i (id INT PRIMARY KEY, v VARCHAR(64))\"\n"
+      "  echo \"INSERT INTO ddl.c$i VALUES (1, 'one $i'), (2, 'two $i'), (3, 'three $i');\"\n"
+      "  if [ $i -gt 1 ]; then ddl rename \"RENAME TABLE ddl.c$((i - 1)) TO ddl.r$((i - 1))\"; fi\n"
+      "  if [ $i -gt 3 ]; then ddl drop \"DROP TABLE ddl.r$((i - 3))\"; fi\n"
+      "  ddl \"alter $t\" \"ALTER TABLE ddl.$t ADD COLUMN x$i INT NOT NULL DEFAULT $i, " + d.rebuild + "\"\n"
+      "  ddl truncate \"TRUNCATE TABLE ddl.trunc\"\n"
+      // A table that existed before the copy, renamed every round: the copy knows its file.
+      "  if [ $((i % 2)) = 1 ]; then ddl rename \"RENAME TABLE ddl.ren_a TO ddl.ren_b\"; "
+      "else ddl rename \"RENAME TABLE ddl.ren_b TO ddl.ren_a\"; fi\n"
+      "  echo \"INSERT INTO ddl.trunc VALUES (1, 'round $i'), (2, 'again $i');\"\n"
+      "  sleep 1";
+  return sql_loop(s, "DDL loop", body, max_seconds);
+}
+
+std::string timed_sql(const std::string& what, const std::string& statement) {
+  return "SELECT 'b', UNIX_TIMESTAMP(SYSDATE(6));\n" + statement + ";\nSELECT 'e', UNIX_TIMESTAMP(SYSDATE(6)), '" +
+         what + "';\n";
+}
+
+std::vector<DdlTiming> ddl_timings(const std::string& out) {
+  std::vector<DdlTiming> v;
+  double begin = -1;
+  for (const auto& line : text::split_lines(out)) {
+    const auto f = text::split(line, '\t');
+    if (f.size() == 2 && f[0] == "b") begin = std::stod(f[1]);
+    if (f.size() == 3 && f[0] == "e" && begin >= 0) {
+      v.push_back({begin, std::stod(f[1]) - begin, f[2]});
+      begin = -1;
+    }
+  }
+  return v;
+}
+
+DdlWindow ddl_window(const std::vector<DdlTiming>& v, double from, double to, DdlCounted counted) {
+  DdlWindow w;
+  const auto keep_slowest = [](DdlTiming& worst, const DdlTiming& t) {
+    if (t.seconds >= worst.seconds) worst = t;
+  };
+  for (const auto& t : v) {
+    const double end = t.begin + t.seconds;
+    const bool overlapping = counted == DdlCounted::kOverlapping;
+    const bool before = overlapping ? end < from : t.begin <= from;
+    const bool during = overlapping ? t.begin <= to && end >= from : t.begin >= from && t.begin <= to;
+    if (before) keep_slowest(w.before, t);
+    if (during) {
+      keep_slowest(w.during, t);
+      ++w.n_during;
+    }
+  }
+  return w;
+}
+
+std::string DdlWindow::describe(const std::string& name) const {
+  return "DDL loop: slowest before the " + name + " " + std::to_string(before.seconds) + " s (" + before.what +
+         "), during it " + std::to_string(during.seconds) + " s (" + during.what + "), " + std::to_string(n_during) +
+         " timed DDL statements during the " + name;
+}
+
+double now_epoch() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace it

@@ -1,6 +1,7 @@
 // Write load for integration tests against a real server: sysbench (through server.sh) and the
 // server's own client fed by a shell loop, each a Background process group, bounded in time and
-// killed by its destructor. Plus the few flavour-specific queries the load tests need.
+// killed by its destructor. Plus the few flavour-specific queries the load tests need, and the
+// DDL loop of the issue 14 tests with the timings of its statements.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,10 @@ class Load {
 Load sysbench_run(const Server& s, const std::string& test, unsigned tables, unsigned rows, unsigned threads,
                   unsigned max_seconds);
 
+// The server's client running `statements` in one session in the background (ending once they
+// have run, or at the first error).
+Load sql_session(const Server& s, const std::string& what, const std::string& statements);
+
 // The server's client reading statements from a bash loop until max_seconds: `body` is bash that
 // prints the statements of iteration $i (1, 2, ...). The client stops at the first SQL error,
 // which ends the load: callers check running().
@@ -74,5 +79,91 @@ bool wait_quiet(const Server& s, double timeout_seconds);
 
 // Sessions of `user` currently connected.
 unsigned sessions_of(const Server& s, const std::string& user);
+
+// ------------------------------------------------------------------------------ the DDL loop
+//
+// Issue 14's acceptance: a copy taken while one session runs DDL every second (CREATE, ALTER ...
+// ADD COLUMN that rebuilds the table, RENAME, DROP, TRUNCATE) on tables of database `ddl`, each
+// timed by the server's clock, so that a test can tell whether the copy blocked DDL and for how
+// long.
+
+// The SQL in which the flavours differ for the DDL loop, given explicitly to what runs it
+// (ddl_dialect() picks it by a server's flavour). Checked on MySQL 9.7.4, MariaDB 10.11.19 and
+// 11.8.9; the rest (WITH RECURSIVE in INSERT ... SELECT, UNIX_TIMESTAMP(SYSDATE(6)), RENAME,
+// TRUNCATE) is the same on both.
+struct DdlDialect {
+  // A session statement that lifts WITH RECURSIVE's limit of 1000 iterations (the default on
+  // both): MySQL cte_max_recursion_depth, MariaDB max_recursive_iterations.
+  std::string recursion_limit;
+  // What ALTER TABLE ... ADD COLUMN is given to rebuild the table in place (a new tablespace
+  // file, a new table id): MySQL rebuilds with ALGORITHM=INPLACE; MariaDB reads ALGORITHM=INPLACE
+  // as the least efficient algorithm allowed and adds the column instantly (no rebuild) unless
+  // FORCE asks for one.
+  std::string rebuild;
+};
+inline const DdlDialect kMysqlDdl{"SET SESSION cte_max_recursion_depth = 1000000", "ALGORITHM=INPLACE"};
+inline const DdlDialect kMariadbDdl{"SET SESSION max_recursive_iterations = 1000000", "FORCE, ALGORITHM=INPLACE"};
+const DdlDialect& ddl_dialect(const Server& s);
+
+// The tables the DDL loop rebuilds in turn, one a round, by rows.
+struct SizedTable {
+  std::string name;  // in database ddl
+  unsigned rows;
+};
+inline const std::vector<SizedTable> kDdlSizedTables{{"t_small", 500}, {"t_medium", 10000}, {"t_large", 60000}};
+
+// SQL that creates ddl.`name` (id INT PRIMARY KEY, n INT, v VARCHAR(200), KEY (n)) holding `rows`
+// rows of about 100 bytes each; run after d.recursion_limit in the same session.
+std::string sized_table_sql(const std::string& name, unsigned rows);
+// Database ddl with what the loop works on: kDdlSizedTables, ddl.trunc (emptied every round) and
+// ddl.ren_a (renamed to ddl.ren_b and back, a table that existed before the copy).
+void prepare_ddl_tables(const Server& s, const DdlDialect& d);
+// Another table ddl.`name` of `rows` rows (sized_table_sql) that the loop leaves alone.
+void create_sized_table(const Server& s, const DdlDialect& d, const std::string& name, unsigned rows);
+
+// The DDL loop (after prepare_ddl_tables): one session, one round a second until max_seconds.
+// Round i creates ddl.c<i> (3 rows), renames ddl.c<i-1> to ddl.r<i-1>, drops ddl.r<i-3>, adds a
+// column to one of kDdlSizedTables in turn (rebuilding it: d.rebuild), truncates ddl.trunc and
+// renames ddl.ren_a / ddl.ren_b. The session's lock_wait_timeout is `lock_wait_timeout`: a lock
+// held longer than that makes its statement fail, and the client stops at the first error, which
+// ends the loop (running() turns false). Each DDL statement that succeeds is timed (ddl_timings),
+// the time it waited for locks included.
+Load ddl_loop(const Server& s, const DdlDialect& d, unsigned max_seconds, unsigned lock_wait_timeout = 1);
+
+// One DDL statement as the loop timed it.
+struct DdlTiming {
+  double begin = 0;    // server clock, epoch seconds
+  double seconds = 0;  // how long the statement took
+  std::string what;    // e.g. "create", "alter t_large"
+};
+// SQL that runs `statement` (no ';') timed as the loop times its own, under the name `what` (no
+// quote): for a session of a test's own whose output goes to ddl_timings too.
+std::string timed_sql(const std::string& what, const std::string& statement);
+// The timed statements that have ended so far, in order, from a session's output (a statement
+// that has begun but not ended, or failed, is not there).
+std::vector<DdlTiming> ddl_timings(const std::string& out);
+
+// What the loop's timings say about a window [from, to] in which something ran (a copy, a clone).
+struct DdlWindow {
+  DdlTiming before;     // the slowest statement before the window: the yardstick (zero if none)
+  DdlTiming during;     // the slowest during it (zero if none)
+  size_t n_during = 0;  // how many ran during it
+  // "DDL loop: slowest before the <name> ... s (what), during it ... s (what), N timed DDL
+  // statements during the <name>", for an info line.
+  std::string describe(const std::string& name) const;
+};
+// Which statements are before and during the window. kBeganIn: by when they began (before:
+// began up to `from`; during: began within [from, to]), enough when a held-up statement fails
+// at once (lock_wait_timeout = 1). kOverlapping: before, those that also ended before `from`;
+// during, every one that ran at some time within [from, to], so that a statement that began just
+// before the window and was held up by what began it counts against the window, not as the
+// yardstick.
+enum class DdlCounted { kBeganIn, kOverlapping };
+DdlWindow ddl_window(const std::vector<DdlTiming>& v, double from, double to,
+                     DdlCounted counted = DdlCounted::kBeganIn);
+
+// The wall clock, epoch seconds: what DdlTiming::begin is compared with (the servers run on this
+// host).
+double now_epoch();
 
 }  // namespace it

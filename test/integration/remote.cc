@@ -69,13 +69,6 @@ unsigned end_donor_sessions(const Server& donor) {
   return unsigned(ids.size());
 }
 
-std::vector<std::string> innodb_user_tables(const Server& s) {
-  return split_lines(
-      s.sql("SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') FROM information_schema.TABLES "
-            "WHERE TABLE_TYPE = 'BASE TABLE' AND ENGINE = 'InnoDB' AND TABLE_SCHEMA NOT IN "
-            "('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY TABLE_SCHEMA, TABLE_NAME;"));
-}
-
 CommandResult start_replica_of(const Server& copy, const Server& donor) {
   return copy.try_sql("CHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1', SOURCE_PORT = " +
                           std::to_string(donor.port()) +

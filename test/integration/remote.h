@@ -32,7 +32,6 @@ void expect_donor_clean(const Server& donor, const std::string& what);
 // KILLs every session of mysqlclone on the donor (as a DBA ends an abandoned clone); how many.
 unsigned end_donor_sessions(const Server& donor);
 
-std::vector<std::string> innodb_user_tables(const Server& s);
 // Makes the copy a replica of the donor (GTID auto-position, TLS, the test's repl account).
 CommandResult start_replica_of(const Server& copy, const Server& donor);
 

@@ -36,82 +36,11 @@ using namespace it::text;
 
 constexpr unsigned kTables = 4;
 constexpr unsigned kRows = 20000;
-// Tables the DDL loop rebuilds in turn (ALTER ... ADD COLUMN, ALGORITHM=INPLACE), by rows.
-const std::vector<std::pair<std::string, unsigned>> kSizedTables{{"t_small", 500}, {"t_medium", 10000},
-                                                                 {"t_large", 60000}};
 
-double now_epoch() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// The donor: sysbench tables and the DDL loop's tables of several sizes.
+// The donor: sysbench tables and the DDL loop's tables of several sizes (it::prepare_ddl_tables).
 void prepare_donor(const it::Server& donor) {
   it::sysbench_prepare(donor, "oltp_read_write", kTables, kRows);
-  std::string sql = "SET SESSION cte_max_recursion_depth = 1000000;\nCREATE DATABASE ddl;\n";
-  for (const auto& [name, rows] : kSizedTables)
-    sql += "CREATE TABLE ddl." + name + " (id INT PRIMARY KEY, n INT NOT NULL, v VARCHAR(200) NOT NULL, KEY (n));\n"
-           "INSERT INTO ddl." + name + " WITH RECURSIVE seq (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < " +
-           std::to_string(rows) + ") SELECT i, i % 1000, REPEAT(CHAR(97 + i % 26), 20 + i % 150) FROM seq;\n";
-  sql += "CREATE TABLE ddl.trunc (id INT PRIMARY KEY, v VARCHAR(64));\n"
-         "CREATE TABLE ddl.ren_a (id INT PRIMARY KEY, v VARCHAR(64));\n"
-         "INSERT INTO ddl.ren_a VALUES (1, 'renamed back and forth');\n";
-  donor.sql(sql);
-}
-
-// The DDL loop: one session (lock_wait_timeout = 1: a metadata or backup lock held longer makes
-// its statement fail, and the client stops at the first error, which ends the loop), one round a
-// second. Each timed DDL is framed by two SELECTs of the server's clock, so its output gives how
-// long each statement took, as the server saw it.
-it::Load ddl_loop(const it::Server& donor, unsigned max_seconds) {
-  std::string body =
-      "  ddl() { echo \"SELECT 'b', UNIX_TIMESTAMP(SYSDATE(6));\"; echo \"$2;\"; "
-      "echo \"SELECT 'e', UNIX_TIMESTAMP(SYSDATE(6)), '$1';\"; }\n"
-      "  if [ $i = 1 ]; then echo \"SET SESSION lock_wait_timeout = 1;\"; fi\n"
-      "  sized=(";
-  for (const auto& [name, rows] : kSizedTables) body += name + " ";
-  body +=
-      ")\n"
-      "  t=${sized[$((i % 3))]}\n"
-      "  ddl create \"CREATE TABLE ddl.c$i (id INT PRIMARY KEY, v VARCHAR(64))\"\n"
-      "  echo \"INSERT INTO ddl.c$i VALUES (1, 'one $i'), (2, 'two $i'), (3, 'three $i');\"\n"
-      "  if [ $i -gt 1 ]; then ddl rename \"RENAME TABLE ddl.c$((i - 1)) TO ddl.r$((i - 1))\"; fi\n"
-      "  if [ $i -gt 3 ]; then ddl drop \"DROP TABLE ddl.r$((i - 3))\"; fi\n"
-      "  ddl \"alter $t\" \"ALTER TABLE ddl.$t ADD COLUMN x$i INT NOT NULL DEFAULT $i, ALGORITHM=INPLACE\"\n"
-      "  ddl truncate \"TRUNCATE TABLE ddl.trunc\"\n"
-      // A table that existed before the clone, renamed every round: the clone knows its file.
-      "  if [ $((i % 2)) = 1 ]; then ddl rename \"RENAME TABLE ddl.ren_a TO ddl.ren_b\"; "
-      "else ddl rename \"RENAME TABLE ddl.ren_b TO ddl.ren_a\"; fi\n"
-      "  echo \"INSERT INTO ddl.trunc VALUES (1, 'round $i'), (2, 'again $i');\"\n"
-      "  sleep 1";
-  return it::sql_loop(donor, "DDL loop", body, max_seconds);
-}
-
-struct DdlTiming {
-  double begin = 0;    // server clock, epoch seconds
-  double seconds = 0;  // how long the statement took
-  std::string what;
-};
-
-// The timed statements the loop has run so far, from its output.
-std::vector<DdlTiming> ddl_timings(const std::string& out) {
-  std::vector<DdlTiming> v;
-  double begin = -1;
-  for (const auto& line : split_lines(out)) {
-    const auto f = split(line, '\t');
-    if (f.size() == 2 && f[0] == "b") begin = std::stod(f[1]);
-    if (f.size() == 3 && f[0] == "e" && begin >= 0) {
-      v.push_back({begin, std::stod(f[1]) - begin, f[2]});
-      begin = -1;
-    }
-  }
-  return v;
-}
-
-DdlTiming slowest(const std::vector<DdlTiming>& v, double from, double to) {
-  DdlTiming worst;
-  for (const auto& t : v)
-    if (t.begin >= from && t.begin <= to && t.seconds >= worst.seconds) worst = t;
-  return worst;
+  it::prepare_ddl_tables(donor, it::kMysqlDdl);
 }
 
 // DDL on the donor now, in one session that waits at most 1 s for any lock: a CREATE, an
@@ -137,9 +66,10 @@ TEST(RemoteDdl, CloneUnderLoadAndDdlLoop) {
   prepare_donor(donor);
   donor.sql("CREATE DATABASE kp;\n");
   it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kTables, kRows, 1, 600);
-  it::Load ddl = ddl_loop(donor, 600);
+  // lock_wait_timeout = 1: a metadata or backup lock held longer ends the loop.
+  it::Load ddl = it::ddl_loop(donor, it::kMysqlDdl, 600, 1);
   // What the loop's statements take before the clone: the yardstick for "blocked".
-  ASSERT_TRUE(it::wait_until(60, [&] { return !ddl.running() || ddl_timings(ddl.output()).size() >= 25; }))
+  ASSERT_TRUE(it::wait_until(60, [&] { return !ddl.running() || it::ddl_timings(ddl.output()).size() >= 25; }))
       << ddl.describe();
   ASSERT_TRUE(ddl.running()) << "the DDL loop failed before the clone\n" << ddl.describe();
   ASSERT_TRUE(oltp.running()) << oltp.describe();
@@ -148,9 +78,9 @@ TEST(RemoteDdl, CloneUnderLoadAndDdlLoop) {
   const std::string target = work.path() + "/clone";
   // Throttled so that the clone spans many rounds of the loop (~100 MiB at 8 MiB/s).
   const auto args = it::remote_args(donor, target, {"--parallel", "2", "--max-rate", "8"});
-  const double clone_begin = now_epoch();
+  const double clone_begin = it::now_epoch();
   auto r = it::mysqlclone_bounded(args, 300);
-  const double clone_end = now_epoch();
+  const double clone_end = it::now_epoch();
   EXPECT_TRUE(ddl.running()) << "the DDL loop failed during the clone (a lock held > 1 s?)\n" << ddl.describe();
   ASSERT_EQ(r.exit_code, 0) << it::command_line(args) << "\n"
                             << describe(r) << "\n--- donor error log ---\n"
@@ -169,16 +99,10 @@ TEST(RemoteDdl, CloneUnderLoadAndDdlLoop) {
 
   // Never blocked more than 1 s: no statement of the loop during the clone took more than 1 s
   // over the slowest one before it.
-  const auto timings = ddl_timings(ddl.output());
-  const DdlTiming before = slowest(timings, 0, clone_begin);
-  const DdlTiming during = slowest(timings, clone_begin, clone_end);
-  size_t n_during = 0;
-  for (const auto& t : timings) n_during += (t.begin >= clone_begin && t.begin <= clone_end) ? 1 : 0;
-  info("DDL loop: slowest before the clone " + std::to_string(before.seconds) + " s (" + before.what +
-       "), during it " + std::to_string(during.seconds) + " s (" + during.what + "), " + std::to_string(n_during) +
-       " timed DDL statements during the clone");
-  EXPECT_GE(n_during, 10u) << "the DDL loop hardly ran during the clone";
-  EXPECT_LE(during.seconds, before.seconds + 1.0) << "a DDL statement was blocked during the clone: " << during.what;
+  const it::DdlWindow w = it::ddl_window(it::ddl_timings(ddl.output()), clone_begin, clone_end);
+  info(w.describe("clone"));
+  EXPECT_GE(w.n_during, 10u) << "the DDL loop hardly ran during the clone";
+  EXPECT_LE(w.during.seconds, w.before.seconds + 1.0) << "a DDL statement was blocked during the clone: " << w.during.what;
 
   // The stock mysqld starts on DIR and everything checks.
   it::Server copy(it::kRemoteFlavour, "16k", {"--datadir", target});

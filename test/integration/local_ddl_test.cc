@@ -1,0 +1,177 @@
+// `mysqlclone local` does not block DDL for the copy (issue 14, part 2, acceptance), on every
+// flavour: a throttled copy taken under sysbench load plus the DDL loop (CREATE, ALTER ... ADD
+// COLUMN that rebuilds, RENAME, DROP, TRUNCATE every second: it::ddl_loop), with an ALTER TABLE
+// ... ADD INDEX on a table of 200k rows and then an OPTIMIZE TABLE of it run in another session
+// while the copy runs. The copy succeeds; no statement of the loop waited during the copy more
+// than 1 s beyond the slowest one before it; the ADD INDEX ended within the copy; the result's
+// ddl_blocked_ms is under half the copy's time. Once the loads have stopped, the stock server
+// starts on the copy, CHECK TABLE passes, it replicates from its recorded position and catches
+// up, and then holds the source's InnoDB tables with equal CHECKSUM TABLE (the DDL tables and
+// ddl.big included) and the same definitions of the DDL tables.
+//
+// Every wait is bounded, every background process is a process group killed by its destructor,
+// every server is stopped by it::Server. A server that cannot start fails the test (it::Server
+// throws); nothing here skips.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test/integration/checks.h"
+#include "test/integration/harness.h"
+#include "test/integration/load.h"
+#include "test/integration/text.h"
+
+namespace {
+
+using nlohmann::json;
+using namespace it::text;
+
+constexpr unsigned kTables = 4;
+constexpr unsigned kRows = 20000;
+// ddl.big: the table of the ADD INDEX and the OPTIMIZE (~45 MiB).
+constexpr unsigned kBigRows = 200000;
+// The copy (165-260 MB by flavour) throttled to 20-32 s: many rounds of the loop, and time for
+// the ADD INDEX (1-2 s on an idle server) to run well inside it.
+const char* const kMaxRateMib = "8";
+constexpr double kMinCopySeconds = 10;
+// The loop's sessions wait this long for a lock, longer than any copy here: a statement that a
+// copy blocks ends when the lock goes, and its timing says how long it waited.
+constexpr unsigned kLockWaitSeconds = 300;
+// How long the loads may run at most (they are stopped once the copy has been checked).
+constexpr unsigned kLoadSeconds = 900;
+
+// SHOW CREATE TABLE of each of `names`, as the client prints it (compare two servers' outputs).
+std::string definitions(const it::Server& s, const std::vector<std::string>& names) {
+  std::string sql;
+  for (const auto& n : names) sql += "SHOW CREATE TABLE " + n + ";\n";
+  return s.sql(sql);
+}
+
+class LocalDdl : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LocalDdl, CopyUnderLoadDdlLoopAddIndexAndOptimize) {
+  const std::string& flavour = GetParam();
+  it::Server src(flavour, "16k");
+  const it::DdlDialect& dialect = it::ddl_dialect(src);
+  it::sysbench_prepare(src, "oltp_read_write", kTables, kRows);
+  it::prepare_ddl_tables(src, dialect);
+  it::create_sized_table(src, dialect, "big", kBigRows);
+  ASSERT_EQ(trim(src.sql("SELECT COUNT(*) FROM ddl.big;")), std::to_string(kBigRows));
+
+  it::Load oltp = it::sysbench_run(src, "oltp_read_write", kTables, kRows, 1, kLoadSeconds);
+  it::Load ddl = it::ddl_loop(src, dialect, kLoadSeconds, kLockWaitSeconds);
+  // What the loop's statements take before the copy: the yardstick for "blocked".
+  ASSERT_TRUE(it::wait_until(60, [&] { return !ddl.running() || it::ddl_timings(ddl.output()).size() >= 25; }))
+      << ddl.describe();
+  ASSERT_TRUE(ddl.running()) << "the DDL loop failed before the copy\n" << ddl.describe();
+  ASSERT_TRUE(oltp.running()) << oltp.describe();
+
+  it::TempDir work;
+  const std::string target = work.path() + "/copy";
+  const auto args = it::local_args(src, target, {"--max-rate", kMaxRateMib});
+  std::vector<std::string> argv{it::mysqlclone_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const double copy_begin = it::now_epoch();
+  it::Background copy(argv);
+  // Once the copy has begun (data in DIR) and 2 s more: ADD INDEX (MySQL builds it sorted, without
+  // redo), then OPTIMIZE (a rebuild into a new file), in a session of their own.
+  ASSERT_TRUE(it::wait_until(60, [&] { return !copy.running() || it::tree_bytes(target) > (1u << 20); }))
+      << "no data in DIR 60 s after the copy started";
+  it::wait_until(2, [&] { return !copy.running(); });
+  ASSERT_TRUE(copy.running()) << "the copy ended before ADD INDEX and OPTIMIZE could run in it\n"
+                              << describe(copy.result());
+  it::Load online = it::sql_session(
+      src, "ADD INDEX and OPTIMIZE TABLE on ddl.big",
+      "SET SESSION lock_wait_timeout = " + std::to_string(kLockWaitSeconds) + ";\n" +
+          it::timed_sql("add index", "ALTER TABLE ddl.big ADD INDEX v_prefix (v(20), n)") +
+          it::timed_sql("optimize", "OPTIMIZE TABLE ddl.big"));
+  ASSERT_TRUE(copy.wait_for(600)) << "the copy did not end within 600 s";
+  const double copy_end = it::now_epoch(), copy_seconds = copy_end - copy_begin;
+  const auto r = copy.result();
+  EXPECT_TRUE(oltp.running()) << "sysbench ended during the copy: " << oltp.describe();
+  ASSERT_EQ(r.exit_code, 0) << "mysqlclone " << join(args, " ") << "\n"
+                            << describe(r) << "\n--- source error log ---\n"
+                            << server_errors(src.error_log());
+  const json doc = parse(r.out);
+  ASSERT_TRUE(doc.is_object()) << "stdout is not one JSON document\n" << describe(r);
+  info(flavour + ": local under DDL: " + std::to_string(copy_seconds) + " s, " +
+       std::to_string(doc.value("bytes", uint64_t(0))) + " bytes, ddl_blocked_ms " +
+       doc.value("ddl_blocked_ms", json()).dump() + ", commits_blocked_ms " +
+       doc.value("commits_blocked_ms", json()).dump());
+  EXPECT_GE(copy_seconds, kMinCopySeconds) << "the copy was too short to span many rounds of the DDL loop";
+
+  // DDL was blocked for a short final phase, not for the copy.
+  ASSERT_TRUE(doc.contains("ddl_blocked_ms") && doc["ddl_blocked_ms"].is_number()) << doc.dump();
+  const double ddl_blocked_ms = doc["ddl_blocked_ms"].get<double>();
+  EXPECT_LT(ddl_blocked_ms, copy_seconds * 1000 / 2)
+      << "ddl_blocked_ms " << ddl_blocked_ms << " of a copy of " << copy_seconds * 1000 << " ms";
+
+  // No statement of the loop that ran during the copy took more than 1 s over the slowest one
+  // that ended before it. The session runs them one after another: once one that began after the
+  // copy has ended, every one that ran during it has.
+  ASSERT_TRUE(it::wait_until(kLockWaitSeconds, [&] {
+    const auto t = it::ddl_timings(ddl.output());
+    return !ddl.running() || (!t.empty() && t.back().begin > copy_end);
+  })) << "the DDL loop's statements begun in the copy have not ended\n"
+      << ddl.describe();
+  EXPECT_TRUE(ddl.running()) << "the DDL loop failed\n" << ddl.describe();
+  const it::DdlWindow w =
+      it::ddl_window(it::ddl_timings(ddl.output()), copy_begin, copy_end, it::DdlCounted::kOverlapping);
+  info(w.describe("copy"));
+  EXPECT_GE(w.n_during, 10u) << "the DDL loop hardly ran during the copy";
+  EXPECT_LE(w.during.seconds, w.before.seconds + 1.0) << "a DDL statement was blocked during the copy: " << w.during.what;
+
+  // ADD INDEX and OPTIMIZE ran during the copy: both succeeded, the ADD INDEX began and ended in
+  // it, the OPTIMIZE began in it.
+  ASSERT_TRUE(it::wait_until(kLockWaitSeconds, [&] { return !online.running(); })) << online.describe();
+  const auto rebuilt = it::ddl_timings(online.output());
+  ASSERT_EQ(rebuilt.size(), 2u) << "ADD INDEX or OPTIMIZE failed\n" << online.describe();
+  EXPECT_TRUE(contains(online.output(), "\toptimize\tstatus\tOK")) << online.describe();
+  // Seconds into the copy.
+  const double index_began = rebuilt[0].begin - copy_begin, index_ended = index_began + rebuilt[0].seconds;
+  const double optimize_began = rebuilt[1].begin - copy_begin, optimize_ended = optimize_began + rebuilt[1].seconds;
+  info("ADD INDEX on ddl.big ran from " + std::to_string(index_began) + " to " + std::to_string(index_ended) +
+       " s into the copy, OPTIMIZE from " + std::to_string(optimize_began) + " to " + std::to_string(optimize_ended) +
+       " s; the copy ended at " + std::to_string(copy_seconds) + " s");
+  EXPECT_GT(index_began, 0) << "ALTER TABLE ddl.big ADD INDEX began before the copy";
+  EXPECT_LT(index_ended, copy_seconds) << "ALTER TABLE ddl.big ADD INDEX did not end within the copy";
+  EXPECT_LT(optimize_began, copy_seconds) << "OPTIMIZE TABLE ddl.big did not begin within the copy";
+
+  // The loads stop (what they wrote after the copy's position is for the replication below to
+  // bring over); the stock server starts on the copy, everything checks, and it replicates from
+  // its recorded position until it has caught up with the source.
+  ddl.stop();
+  oltp.stop();
+  ASSERT_TRUE(it::wait_quiet(src, 60)) << "the source still runs statements 60 s after the loads were stopped";
+  it::Server copied(flavour, "16k", {"--datadir", target});
+  EXPECT_EQ(it::check_all_tables(copied), "") << "CHECK TABLE on the copy";
+  std::string error;
+  const std::string repl_sql = it::make_replica(copied, doc, error);
+  ASSERT_EQ(error, "");
+  info("replication set up with:\n" + repl_sql);
+  ASSERT_EQ(it::wait_gtids(copied, it::logged_gtids(src)), "");
+
+  // Then it holds the source's InnoDB tables, the DDL loop's and ddl.big included, with equal
+  // contents, and the DDL tables have the same definitions (columns added, the index).
+  const auto names = it::innodb_user_tables(src);
+  EXPECT_EQ(it::innodb_user_tables(copied), names);
+  std::vector<std::string> ddl_tables;
+  for (const auto& n : names)
+    if (n.rfind("`ddl`.", 0) == 0) ddl_tables.push_back(n);
+  info("comparing " + std::to_string(names.size()) + " InnoDB tables, " + std::to_string(ddl_tables.size()) +
+       " of them in ddl");
+  EXPECT_NE(std::find(names.begin(), names.end(), "`ddl`.`big`"), names.end()) << join(names, " ");
+  EXPECT_EQ(it::checksums(copied, names), it::checksums(src, names))
+      << "CHECKSUM TABLE differs between the copy and the source\n"
+      << it::replica_status(copied);
+  EXPECT_EQ(definitions(copied, ddl_tables), definitions(src, ddl_tables));
+}
+
+INSTANTIATE_TEST_SUITE_P(Flavours, LocalDdl, ::testing::ValuesIn(it::kFlavours),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return it::test_name(info.param); });
+
+}  // namespace
