@@ -19,19 +19,25 @@
 #                           rows each, for the redo volume (OLTP alone writes ~5 MiB of redo per
 #                           CPU-second: 2-4 MiB/s on 2 shared cores, hours for 20 GiB); 0: none
 #   REDO_CAPACITY=8G BUFFER_POOL=2G      the source's (and the copy's) server options
-#   BINLOG=on               on: binlog kept, max_binlog_size 256M and all but the newest 4 binlogs
-#                           purged every 20 s (else they grow as fast as the redo); off: no binlog
+#   BINLOG=off              off: the source runs without a binlog (the copy records no binlog
+#                           position; its GTID set still). on: max_binlog_size 256M, the binlogs
+#                           purged just before the copy; they cannot be during it (LOCK INSTANCE
+#                           FOR BACKUP blocks PURGE BINARY LOGS, error 4085), and the bulk writer's
+#                           row images make about as much binlog as redo: the source needs room
+#                           for the binlog rate measured in the warm-up times the copy's length
 #   REDO_CONSUMER=0         1: the copy runs with --redo-consumer
 #   NICE=15                 the niceness of everything (servers, sysbench, mysqlclone, this script)
 #   KEEP_COPY=0             1: keep the copy and its server directory (else removed at the end)
+#   MIN_FREE_GIB=2          free space (GiB) under which the copy is interrupted
 # --small: TABLES=8 ROWS=500000 MINUTES=2 SPAN_GIB=0 WARMUP=30 REDO_CAPACITY=2G BUFFER_POOL=512M
-# BULK_THREADS=1,
-# source in $BENCH_DIR/mysql-9.7-big-small-src: a smoke test of this script (~10 minutes).
+# BULK_THREADS=1, the source in $BENCH_DIR/mysql-9.7-big-small-src: a smoke test of this script
+# (~7 minutes, 2 of them loading it the first time).
 # --load-only: load the data set if it is not there yet, and stop.
 #
 # Free space on BENCH_DIR's filesystem is checked before anything starts (the data set, unless
 # loaded, + its redo + data + the aimed span + binlogs + 3 GiB) and again once the redo rate is
-# known; the script refuses to start, saying how much it needs, rather than fill the disk.
+# known; the script refuses to start, saying how much it needs, rather than fill the disk, and
+# interrupts the copy if the free space still falls under MIN_FREE_GIB.
 # Prints, and appends to $BENCH_DIR/big_busy-results.txt: data size, copy time, redo span
 # (redo_bytes), the target's disk use (du; also its peak while copying), peak RSS of mysqlclone
 # (GNU time), the tailer's peak lag (redo_peak_lag_bytes), recovery time, CHECK TABLE, and whether
@@ -50,13 +56,13 @@ die() { echo "big_busy.sh: $*" >&2; exit 1; }
 say() { echo "[$(date +%T)] $*" >&2; }
 calc() { echo "$1" | bc -l; }
 knobs=(TABLES ROWS MINUTES SPAN_GIB MAX_MINUTES WARMUP MAX_RATE WORKLOAD THREADS BULK_THREADS BULK_ROWS
-       REDO_CAPACITY BUFFER_POOL BINLOG REDO_CONSUMER KEEP_COPY)
+       REDO_CAPACITY BUFFER_POOL BINLOG REDO_CONSUMER KEEP_COPY MIN_FREE_GIB)
 small=0 load_only=0
 for a in "$@"; do
   case "$a" in
     --small) small=1 ;;
     --load-only) load_only=1 ;;
-    -h|--help) sed -n '2,35s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
     *=*)
       name=${a%%=*}
       [[ " ${knobs[*]} " == *" $name "* ]] || die "unknown setting '$name' (one of: ${knobs[*]})"
@@ -71,9 +77,9 @@ if [ "$small" = 1 ]; then
 fi
 TABLES=${TABLES:-16} ROWS=${ROWS:-2600000} MINUTES=${MINUTES:-12} SPAN_GIB=${SPAN_GIB:-20}
 MAX_MINUTES=${MAX_MINUTES:-60} WARMUP=${WARMUP:-90} MAX_RATE=${MAX_RATE:-} WORKLOAD=${WORKLOAD:-oltp_write_only}
-THREADS=${THREADS:-4} BULK_THREADS=${BULK_THREADS:-2} BULK_ROWS=${BULK_ROWS:-500} REDO_CAPACITY=${REDO_CAPACITY:-8G} BUFFER_POOL=${BUFFER_POOL:-2G} BINLOG=${BINLOG:-on}
-REDO_CONSUMER=${REDO_CONSUMER:-0} KEEP_COPY=${KEEP_COPY:-0}
-for v in TABLES ROWS THREADS WARMUP MAX_MINUTES BULK_ROWS; do
+THREADS=${THREADS:-4} BULK_THREADS=${BULK_THREADS:-2} BULK_ROWS=${BULK_ROWS:-500} REDO_CAPACITY=${REDO_CAPACITY:-8G} BUFFER_POOL=${BUFFER_POOL:-2G} BINLOG=${BINLOG:-off}
+REDO_CONSUMER=${REDO_CONSUMER:-0} KEEP_COPY=${KEEP_COPY:-0} MIN_FREE_GIB=${MIN_FREE_GIB:-2}
+for v in TABLES ROWS THREADS WARMUP MAX_MINUTES BULK_ROWS MIN_FREE_GIB; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
 [[ "$BULK_THREADS" =~ ^[0-9]+$ ]] || die "BULK_THREADS must be a number of threads (0: none)"
@@ -129,23 +135,24 @@ need_space() {
   say "free space: $(human "$have"), this run needs about $(human "$1") ($2)"
 }
 est_data=$(( TABLES * ROWS * 270 ))   # sysbench's rows take ~260 bytes each in InnoDB
-binlog_room=0; [ "$BINLOG" = on ] && binlog_room=$(( 2 * gib ))
-margin=$(( 3 * gib ))
 span_goal=$(calc "$SPAN_GIB * $gib / 1")
 span_goal=${span_goal%.*}
+binlog_room=0; [ "$BINLOG" = on ] && binlog_room=$(( span_goal * 12 / 10 ))  # ~ as much as redo
+margin=$(( 3 * gib ))
 
 loaded=0; [ -f "$src/.loaded-$TABLES-$ROWS" ] && loaded=1
 load_need=0; [ "$loaded" = 0 ] && load_need=$(( est_data + redo_cap_bytes ))
 copy_need=0; [ "$load_only" = 0 ] && copy_need=$(( est_data + span_goal * 12 / 10 + binlog_room + margin ))
 what=""
 [ "$loaded" = 0 ] && what="the data set ~$(human "$est_data") + its redo $REDO_CAPACITY"
-[ "$load_only" = 0 ] && what+="${what:+, }the copy ~$(human "$est_data") + a span of ${SPAN_GIB} GiB + 20%$([ "$BINLOG" = on ] && echo " + 2 GiB of binlogs") + 3 GiB"
+binlog_what=""; [ "$BINLOG" = off ] || binlog_what=" + as much binlog on the source"
+[ "$load_only" = 1 ] || what+="${what:+, }the copy ~$(human "$est_data") + a span of ${SPAN_GIB} GiB + 20%$binlog_what + 3 GiB"
 [ -z "$what" ] || need_space $(( load_need + copy_need )) "$what"
 
 bg_pids=()
 cleanup() {
   local p
-  for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; kill -CONT "$p" 2>/dev/null || true; done
   for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   "$server" stop "$copysrv" >/dev/null 2>&1 || true
   "$server" stop "$src" >/dev/null 2>&1 || true
@@ -201,24 +208,21 @@ alive() {  # the load still runs
   kill -0 "$sysbench_pid" 2>/dev/null || die "sysbench died: $(tail -5 "$work/sysbench.log")"
   [ -z "$bulk_pid" ] || kill -0 "$bulk_pid" 2>/dev/null || die "the bulk writer died: $(tail -5 "$work/bulk.log")"
 }
-if [ "$BINLOG" = on ]; then
-  # Keeps the newest 4 binlogs (the one current at E is among them while mysqlclone copies it).
-  ( while sleep 20; do
-      old=$("$server" sql "$src" -N -B -e 'SHOW BINARY LOGS' 2>/dev/null | cut -f1 | head -n -4 | tail -1) || true
-      if [ -n "$old" ]; then "$server" sql "$src" -e "PURGE BINARY LOGS TO '$old'" 2>>"$work/purge.log" || true; fi
-    done ) &
-  bg_pids+=("$!")
-fi
+binlog_bytes() {  # the size of the source's binlogs, 0 without a binlog
+  if [ "$BINLOG" = on ]; then "$server" sql "$src" -N -B -e 'SHOW BINARY LOGS' | awk '{ s += $2 } END { print s + 0 }'
+  else echo 0; fi
+}
 
 say "sysbench $WORKLOAD, $THREADS threads$([ -n "$bulk_pid" ] && echo ", and $BULK_THREADS bulk writer(s) of $BULK_ROWS rows an UPDATE"): warming up for $WARMUP s to measure the redo rate"
 sleep $(( WARMUP / 3 ))
 alive
-l0=$(status Innodb_redo_log_current_lsn); t0=$EPOCHREALTIME
+l0=$(status Innodb_redo_log_current_lsn); b0=$(binlog_bytes); t0=$EPOCHREALTIME
 sleep $(( WARMUP - WARMUP / 3 ))
 alive
-l1=$(status Innodb_redo_log_current_lsn); t1=$EPOCHREALTIME
+l1=$(status Innodb_redo_log_current_lsn); b1=$(binlog_bytes); t1=$EPOCHREALTIME
 ckpt=$(status Innodb_redo_log_checkpoint_lsn)
 redo_rate=$(calc "($l1 - $l0) / ($t1 - $t0)")   # bytes/s
+binlog_rate=$(calc "($b1 - $b0) / ($t1 - $t0)")
 [ "$(calc "$redo_rate > 0")" = 1 ] || die "no redo written during the warm-up: is sysbench writing? $(tail -3 "$work/sysbench.log")"
 data_mib=$(calc "$data_bytes / 1048576")
 if [ -n "$MAX_RATE" ]; then
@@ -236,12 +240,24 @@ else
 fi
 span_est=$(printf '%.0f' "$(calc "$redo_rate * $secs + $l1 - $ckpt")")
 say "redo rate $(printf %.1f "$(calc "$redo_rate / 1048576")") MiB/s, checkpoint age $(human $(( l1 - ckpt ))): --max-rate $rate MiB/s, a copy of ~$(printf %.1f "$(calc "$secs / 60")") minutes, a span of ~$(human "$span_est")"
-need_space $(( data_bytes + span_est + binlog_room + margin )) "the copy: $(human "$data_bytes") of data + ~$(human "$span_est") of redo$([ "$BINLOG" = on ] && echo " + 2 GiB of binlogs") + 3 GiB"
+binlog_est=$(printf '%.0f' "$(calc "$binlog_rate * $secs")")
+need_space $(( data_bytes + span_est + binlog_est + margin )) "the copy: $(human "$data_bytes") of data + ~$(human "$span_est") of redo$([ "$BINLOG" = on ] && echo " + ~$(human "$binlog_est") of binlog on the source") + 3 GiB"
+if [ "$BINLOG" = on ]; then  # the warm-up's binlogs: from here on nothing can be purged
+  "$server" sql "$src" -e "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW() + INTERVAL 1 DAY"
+fi
 
-# Every 30 s: the source's redo rate and checkpoint age, the target's size, the free space.
-( prev=""; peak=0
+# Every 30 s: the source's redo rate and checkpoint age, the target's size, the free space. Once
+# the span reaches SPAN_GIB + 20%, the bulk writer pauses (SIGSTOP) for the rest of the copy: a
+# redo rate that rises after the warm-up (the machine's other users idle) would otherwise make
+# the span, and the disk it takes, several times the goal.
+( prev=""; peak=0; paused=0
   while sleep 30; do
     l=$(status Innodb_redo_log_current_lsn 2>/dev/null) || continue
+    start=$(sed -n 's/.*start checkpoint LSN \([0-9]*\).*/\1/p' "$work/local.log" 2>/dev/null | head -1)
+    if [ -n "$bulk_pid" ] && [ "$paused" = 0 ] && [ "$span_goal" -gt 0 ] && [ -n "$start" ] &&
+       (( (l - start) * 10 >= span_goal * 12 )); then
+      kill -STOP "$bulk_pid" 2>/dev/null && paused=1 && echo "$(date +%T) span $(( (l - start) >> 20 )) MiB: bulk writer paused"
+    fi
     c=$(status Innodb_redo_log_checkpoint_lsn 2>/dev/null) || continue
     t=$(du -sb "$out" 2>/dev/null | cut -f1) || t=0
     (( t > peak )) && peak=$t && echo "$peak" > "$work/peak_target_bytes"
@@ -258,11 +274,24 @@ say "copying: $(cat "$work/command.txt")"
 lsn_before=$(status Innodb_redo_log_current_lsn)
 t0=$EPOCHREALTIME
 rc=0
-/usr/bin/time -f '%M %e' -o "$work/time.txt" "${cmd[@]}" >"$work/local.json" 2> >(tee "$work/local.log" >&2) || rc=$?
+/usr/bin/time -f '%M %e' -o "$work/time.txt" "${cmd[@]}" >"$work/local.json" 2> >(tee "$work/local.log" >&2) &
+copy_pid=$!
+# The redo rate can climb above the warm-up's: interrupt the copy (mysqlclone exits 9, its target
+# marked failed) rather than fill a filesystem that others use too.
+( while sleep 5; do
+    kill -0 "$copy_pid" 2>/dev/null || exit 0
+    if (( $(avail) < MIN_FREE_GIB * gib )); then
+      echo "free space under MIN_FREE_GIB=$MIN_FREE_GIB GiB: copy interrupted" > "$work/space_abort"
+      kill -INT "$(pgrep -P "$copy_pid")" 2>/dev/null || true
+      exit 0
+    fi
+  done ) &
+bg_pids+=("$!")
+wait "$copy_pid" || rc=$?
 t1=$EPOCHREALTIME
 copy_secs=$(calc "$t1 - $t0")
 lsn_after=$(status Innodb_redo_log_current_lsn) || lsn_after=""
-for p in $sysbench_pid $bulk_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+for p in $sysbench_pid $bulk_pid; do kill "$p" 2>/dev/null || true; kill -CONT "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 # mean_tps LOG [FACTOR]: the mean of sysbench's 30 s reports (transactions/s) times FACTOR.
 mean_tps() {
   awk -v f="${2:-1}" '/ tps: / { for (i = 1; i <= NF; i++) if ($i == "tps:") { s += $(i + 1); n++ } }
@@ -272,6 +301,7 @@ tps=$(mean_tps "$work/sysbench.log")
 bulk_rows="-"; [ -z "$bulk_pid" ] || bulk_rows=$(mean_tps "$work/bulk.log" "$BULK_ROWS")
 "$server" stop "$src" >/dev/null   # its CPU and memory go to the copy's recovery
 if [ "$rc" != 0 ]; then
+  [ ! -f "$work/space_abort" ] || say "$(cat "$work/space_abort")"
   say "mysqlclone failed (exit $rc); its result: $(cat "$work/local.json")"
   say "its log: $work/local.log (last lines below); the source's error log: $src/error.log"
   tail -n 20 "$work/local.log" >&2
@@ -313,6 +343,7 @@ if [ "$gtid_copy" = "$gtid_recorded" ]; then gtid="equal"; else gtid="DIFFERENT:
   printf '  redo rate:        %.1f MiB/s in the warm-up; %s over the copy\n' "$(calc "$redo_rate / 1048576")" \
     "$([ -n "$lsn_after" ] && printf '%.1f MiB/s' "$(calc "($lsn_after - $lsn_before) / $copy_secs / 1048576")" || echo '?')"
   echo "  redo span:        $(human "$redo_bytes") (redo_bytes $redo_bytes)"
+  ! grep -q 'bulk writer paused' "$work/monitor.log" || echo "  load:             $(grep 'bulk writer paused' "$work/monitor.log"), OLTP only after that"
   echo "  tailer peak lag:  $(human "$peak_lag") (redo_peak_lag_bytes $peak_lag)"
   echo "  target disk use:  $(human "$target_bytes") (du; peak seen while copying $(human "$peak_target")): redo files $(human "$target_redo"), binlog at E $(human "$target_binlog"); data + span = $(human $(( data_bytes + redo_bytes )))"
   echo "  peak RSS:         $(( rss_kib / 1024 )) MiB (mysqlclone)"
