@@ -9,8 +9,8 @@
 # MariaDB `mariadb-backup --backup --parallel=2` + `--prepare` (the time until the copy is a
 # startable datadir). Also a raw O_DIRECT read of the same files (dd, 1 MiB) as the disk's limit.
 # Our time includes every fsync: the copy is durable when mysqlclone says done.
-# Prints one line per run and the ratios; needs root and a build (tools/build.sh; MYSQLCLONE_BIN
-# overrides the binary).
+# Prints one line per run (blocked_ms: commits blocked; ddl_blocked_ms: DDL blocked) and the
+# ratios; needs root and a build (tools/build.sh; MYSQLCLONE_BIN overrides the binary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 flavour=${1:?usage: local_bench.sh mysql-9.7|mariadb-10.11 [ROUNDS] [TABLES] [ROWS]}
@@ -55,7 +55,7 @@ run_ours() {
     -u mysqlclone --password=mysqlclone > "$base/ours.json"
   t1=$(now)
   rss=$(( $(cat "$base/rss") / 1024 ))
-  blocked=$(python3 -c "import json;d=json.load(open('$base/ours.json'));print(d['commits_blocked_ms'])")
+  blocked=$(python3 -c "import json;d=json.load(open('$base/ours.json'));print(d['commits_blocked_ms'], d['ddl_blocked_ms'])")
   echo "$(echo "$t1 - $t0" | bc -l) $rss $blocked"
 }
 
@@ -84,21 +84,21 @@ raw_read() {
   echo "$t1 - $t0" | bc -l
 }
 
-printf '%-6s %10s %10s %10s %10s %10s %12s\n' round ours_s peer_s ratio ours_MiB/s rss_MiB blocked_ms
+printf '%-6s %10s %10s %10s %10s %10s %12s %15s\n' round ours_s peer_s ratio ours_MiB/s rss_MiB blocked_ms ddl_blocked_ms
 sum_ratio=0
 for r in $(seq 1 "$rounds"); do
   # Alternate who goes first, so a drift of the machine favours neither side.
   if [ $((r % 2)) = 1 ]; then
-    fresh; read -r t_ours rss blocked < <(run_ours)
+    fresh; read -r t_ours rss blocked ddl_blocked < <(run_ours)
     fresh; t_peer=$(run_peer)
   else
     fresh; t_peer=$(run_peer)
-    fresh; read -r t_ours rss blocked < <(run_ours)
+    fresh; read -r t_ours rss blocked ddl_blocked < <(run_ours)
   fi
   ratio=$(echo "$t_peer / $t_ours" | bc -l)
   sum_ratio=$(echo "$sum_ratio + $ratio" | bc -l)
-  printf '%-6s %10.2f %10.2f %10.2f %10.0f %10s %12s\n' "$r" "$t_ours" "$t_peer" "$ratio" \
-    "$(echo "$mib / $t_ours" | bc -l)" "$rss" "$blocked"
+  printf '%-6s %10.2f %10.2f %10.2f %10.0f %10s %12s %15s\n' "$r" "$t_ours" "$t_peer" "$ratio" \
+    "$(echo "$mib / $t_ours" | bc -l)" "$rss" "$blocked" "$ddl_blocked"
 done
 t_raw=$(raw_read)
 printf 'mean ratio (peer time / ours): %.2f; raw O_DIRECT read of the same files: %.2f s (%.0f MiB/s)\n' \
