@@ -118,6 +118,25 @@ Status take_lock(Context& c, const std::string& sql) {
   return run_lock_statement(c.session, *wait, sql);
 }
 
+// MySQL: the dictionary's index ids before the copy, for spaces_with_new_indexes.
+Status remember_index_ids(Context& c) {
+  auto wait = lock_wait(c);
+  if (!wait.is_ok()) return wait.status();
+  auto ids = mysql_index_ids(c.session, *wait);
+  if (!ids.is_ok()) return ids.status();
+  c.index_ids_at_start = std::move(ids).value();
+  return Status::ok();
+}
+
+// The tablespaces that got an index since the copy began: on MySQL, built sorted without redo,
+// so what was copied of them cannot be repaired by recovery. None on MariaDB (it logs them).
+Result<std::unordered_set<innodb::SpaceId>> spaces_with_new_indexes(Context& c) {
+  if (!c.mysql()) return std::unordered_set<innodb::SpaceId>{};
+  auto wait = lock_wait(c);
+  if (!wait.is_ok()) return wait.status();
+  return mysql_spaces_with_new_indexes(c.session, *wait, c.index_ids_at_start);
+}
+
 // The InnoDB tablespaces (with --lock-ddl=reduced while DDL runs: what is gone by the time it is
 // copied is left out, what appears later is found by the final phase).
 Status scan_innodb(Context& c) {
@@ -194,16 +213,10 @@ Status apply_ddl_of_copy_window(Context& c) {
   std::vector<const TablespaceEntry*> entries;
   auto now = sight_tablespaces(c.inventory, c.fallback_format, entries);
   if (!now.is_ok()) return now.status();
-  std::unordered_set<innodb::SpaceId> rewritten;
-  if (c.mysql()) {
-    auto wait = lock_wait(c);
-    if (!wait.is_ok()) return wait.status();
-    auto spaces = mysql_spaces_with_new_indexes(c.session, *wait, c.index_ids_at_start);
-    if (!spaces.is_ok()) return spaces.status();
-    rewritten = std::move(spaces).value();
-  }
+  auto rewritten = spaces_with_new_indexes(c);
+  if (!rewritten.is_ok()) return rewritten.status();
   const TablespaceChanges plan = plan_tablespace_changes(
-      copied_tablespaces(c.result.files), *now, [&](innodb::SpaceId s) { return rewritten.count(s) > 0; }, !c.base);
+      copied_tablespaces(c.result.files), *now, [&](innodb::SpaceId s) { return rewritten->count(s) > 0; }, !c.base);
 
   // Source name -> the copy's file (a delta is written under NAME.delta).
   std::unordered_map<std::string, size_t> by_source;
@@ -573,11 +586,7 @@ Status mysql_backup(Context& c) {
   // tell the final phase which tablespaces got an index built without redo.
   Clock::time_point ddl_blocked{};
   if (c.ddl_runs_during_copy()) {
-    auto wait = lock_wait(c);
-    if (!wait.is_ok()) return wait.status();
-    auto ids = mysql_index_ids(c.session, *wait);
-    if (!ids.is_ok()) return ids.status();
-    c.index_ids_at_start = std::move(ids).value();
+    if (Status s = remember_index_ids(c); !s.is_ok()) return s;
   } else {
     if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
     ddl_blocked = Clock::now();
