@@ -3,9 +3,9 @@
 #   1. build/ (GCC RelWithDebInfo), then its integration tests (real servers) start in the
 #      background: they mostly wait on servers and loads, so the rest runs beside them, at the
 #      lowest CPU priority so that the servers and loads under test keep theirs;
-#   2. beside them: the ASan+UBSan unit tests (build-asan/) and every target as a clang Release
-#      build (build-release/, built only), the .deb from it and its checks, the unit tests of
-#      build/ and of build-asan/;
+#   2. beside them: the ASan+UBSan unit tests (build-asan/, clang) and every target as a GCC
+#      Release build (build-release/, built only), the .deb from it and its checks, the unit
+#      tests of build/ and of build-asan/;
 #   3. once the integration tests are done: a 20 s fuzz of each untrusted-input parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
