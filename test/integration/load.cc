@@ -209,6 +209,13 @@ std::string timed_sql(const std::string& what, const std::string& statement) {
          what + "';\n";
 }
 
+std::string wait_for_ddl_yardstick(Load& ddl) {
+  wait_until(60, [&] { return !ddl.running() || ddl_timings(ddl.output()).size() >= 25; });
+  if (!ddl.running()) return "the DDL loop failed before the copy\n" + ddl.describe();
+  if (ddl_timings(ddl.output()).size() < 25) return "the DDL loop timed under 25 statements in 60 s\n" + ddl.describe();
+  return "";
+}
+
 std::vector<DdlTiming> ddl_timings(const std::string& out) {
   std::vector<DdlTiming> v;
   double begin = -1;

@@ -143,6 +143,10 @@ std::string timed_sql(const std::string& what, const std::string& statement);
 // that has begun but not ended, or failed, is not there).
 std::vector<DdlTiming> ddl_timings(const std::string& out);
 
+// Waits (at most 60 s) until the loop has timed 25 statements: what they take before a copy is
+// the yardstick for "blocked" (DdlWindow). "" once it has; else why not, with the loop's output.
+std::string wait_for_ddl_yardstick(Load& ddl);
+
 // What the loop's timings say about a window [from, to] in which something ran (a copy, a clone).
 struct DdlWindow {
   DdlTiming before;     // the slowest statement before the window: the yardstick (zero if none)

@@ -64,10 +64,7 @@ TEST_P(LocalDdl, CopyUnderLoadDdlLoopAddIndexAndOptimize) {
 
   it::Load oltp = it::sysbench_run(src, "oltp_read_write", kTables, kRows, 1, kLoadSeconds);
   it::Load ddl = it::ddl_loop(src, dialect, kLoadSeconds, kLockWaitSeconds);
-  // What the loop's statements take before the copy: the yardstick for "blocked".
-  ASSERT_TRUE(it::wait_until(60, [&] { return !ddl.running() || it::ddl_timings(ddl.output()).size() >= 25; }))
-      << ddl.describe();
-  ASSERT_TRUE(ddl.running()) << "the DDL loop failed before the copy\n" << ddl.describe();
+  ASSERT_EQ(it::wait_for_ddl_yardstick(ddl), "");
   ASSERT_TRUE(oltp.running()) << oltp.describe();
 
   it::TempDir work;

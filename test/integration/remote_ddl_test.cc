@@ -68,10 +68,7 @@ TEST(RemoteDdl, CloneUnderLoadAndDdlLoop) {
   it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kTables, kRows, 1, 600);
   // lock_wait_timeout = 1: a metadata or backup lock held longer ends the loop.
   it::Load ddl = it::ddl_loop(donor, it::kMysqlDdl, 600, 1);
-  // What the loop's statements take before the clone: the yardstick for "blocked".
-  ASSERT_TRUE(it::wait_until(60, [&] { return !ddl.running() || it::ddl_timings(ddl.output()).size() >= 25; }))
-      << ddl.describe();
-  ASSERT_TRUE(ddl.running()) << "the DDL loop failed before the clone\n" << ddl.describe();
+  ASSERT_EQ(it::wait_for_ddl_yardstick(ddl), "");
   ASSERT_TRUE(oltp.running()) << oltp.describe();
 
   it::TempDir work;
