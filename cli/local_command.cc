@@ -51,6 +51,9 @@ void print_human(const LocalBackupResult& r, FILE* out) {
     fmt::print(out, "OK: {} is a {} {} datadir ({} files, {}, {:.1f} s, {:.0f} MiB/s)\n", r.target_dir,
                flavour_name(r.server.flavour), r.server.version.text(), r.files.size(), human_bytes(double(r.bytes)),
                r.seconds, r.seconds > 0 ? mib / r.seconds : 0);
+  if (r.shared_bytes > 0)
+    fmt::print(out, "{} of it shares the source's blocks (reflink): read and checked, not written\n",
+               human_bytes(double(r.shared_bytes)));
   fmt::print(out, "consistent at LSN {} (redo from {}), binlog {}:{}{}{}\n", r.end.lsn, r.checkpoint_lsn,
              r.end.binlog_file, r.end.binlog_position, r.end.gtid.empty() ? "" : ", GTID ", r.end.gtid);
   fmt::print(out, "DDL was blocked {} ms{}, commits {} ms\n", r.ddl_blocked_ms,
@@ -176,11 +179,24 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
          "the copy (tables created, renamed, dropped, rebuilt, indexes built) by moving, removing and copying "
          "again exactly those tablespaces; 'full' from before the InnoDB copy until the end")
       ->check(CLI::IsMember({"reduced", "full"}));
+  cmd->add_option_function<std::string>(
+         "--reflink",
+         [options](const std::string& v) {
+           options->copy.reflink = v == "always" ? Reflink::kAlways : v == "never" ? Reflink::kNever : Reflink::kAuto;
+         },
+         "Zero copy: share the data files' blocks with the source instead of writing them, where the target "
+         "directory is on the source's file system and it has reflinks (XFS reflink=1, btrfs); every page is "
+         "still read and checked. 'auto' (default): where possible; 'always': fail where not; 'never'")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, stream, cmd, &global, &password, &exit_code] {
     label_run(global, options->target_dir);
     GlobalOptions out = global;
     if (stream->stream.on) out.results = stderr;  // stdout is the stream
+    if (options->copy.reflink == Reflink::kAlways && options->target_dir.empty()) {
+      exit_code = fail(Status::error(ExitCode::kUsage, "--reflink=always needs --target-dir: a stream has no blocks to share"), out);
+      return;
+    }
     if (Status s = stream_output(*stream, cmd->count("--compress") > 0, *options); !s.is_ok()) {
       exit_code = fail(s, out);
       return;

@@ -20,6 +20,8 @@ packages=(
   man-db groff-base time bc e2fsprogs util-linux mount openssl
   lintian dpkg-dev file systemd  # the .deb: its checks, dpkg-shlibdeps, systemd-analyze verify
   openssh-client openssh-server  # remote --ssh tests: a private sshd per test (tools/servers/sshd.sh)
+  xfsprogs  # reflink tests: an XFS file system in a loop file, in a private mount namespace (tools/xfs_scratch.sh)
+  fio sysstat  # benchmarks: the disk's own copy limit (fio), queue depths (iostat)
 )
 
 log() { printf '%s setup: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

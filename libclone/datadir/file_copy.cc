@@ -19,6 +19,13 @@ constexpr size_t kChunkBytes = 1 << 20;
 
 Status interrupted_status() { return Status::error(ExitCode::kInterrupted, "interrupted"); }
 
+// One chunk taken from the source: read, or shared with the target and read back from it.
+struct Fetched {
+  Result<size_t> bytes;
+  size_t wanted = 0;  // fewer bytes than this: the end of the file
+  bool shared = false;
+};
+
 // The page check of the chain: judges every page of a chunk and re-reads the bad ones from the
 // source until each validates or the retries run out (a page read while the server wrote it).
 // Repaired pages are written into the chunk, so the stages after it see the good bytes.
@@ -30,6 +37,7 @@ class PageCheckFilter : public Filter {
         options_(options) {}
 
   Status process(uint64_t offset, std::span<uint8_t> chunk) override {
+    repaired.clear();
     const uint32_t psize = layout_.format.physical_size;
     const innodb::PageNo chunk_first = first_page_ + innodb::PageNo(offset / psize);
     ChunkScan scan = scan_pages(chunk, layout_, chunk_first, offset == 0 && page0_judged_);
@@ -53,6 +61,7 @@ class PageCheckFilter : public Filter {
                                  std::to_string(options_.page_retries) + " re-reads");
       scan.max_lsn = std::max(scan.max_lsn, v.lsn);
       ++reread_pages;
+      repaired.push_back(offset + in_chunk);
     }
     max_lsn = std::max(max_lsn, scan.max_lsn);
     return Status::ok();
@@ -60,6 +69,7 @@ class PageCheckFilter : public Filter {
 
   innodb::Lsn max_lsn = 0;
   uint64_t reread_pages = 0;
+  std::vector<uint64_t> repaired;  // file offsets of the pages of the last chunk re-read good
 
  private:
   const ReadFile& source_;
@@ -115,45 +125,85 @@ Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::str
   const std::vector<Filter*> chain =
       as_delta ? std::vector<Filter*>{&page_check, &throttle} : std::vector<Filter*>{&page_check, &hash, &throttle};
   const uint32_t psize = layout.format.physical_size;
+  // The blocks that may be shared rather than copied: whole pages (of at least 4 KiB, the
+  // granularity of a reflink) up to the size the file had when the copy began. Bytes the file
+  // gained since are copied.
+  const uint64_t share_unit = std::max<uint64_t>(psize, kDirectIoAlignment);
+  uint64_t share_end = 0;
+  if (!as_delta && options.reflink != Reflink::kNever) {
+    auto size = file.size();
+    if (!size.is_ok()) return size.status();
+    share_end = *size - *size % share_unit;
+  }
   // Three buffers in a pipeline: while chunk i passes the filters here, chunk i+1 is being read
-  // and chunk i-1 written (direct I/O returns only once the device is done), so the disk always
-  // has a read and a write to work on. The futures are declared after the buffers: on an early
-  // return their destructors wait for the I/O still in flight before the buffers go.
+  // (or shared and read back) and chunk i-1 written (direct I/O returns only once the device is
+  // done), so the disk always has a read and a write to work on. The futures are declared after
+  // the buffers: on an early return their destructors wait for the I/O still in flight before
+  // the buffers go.
   AlignedBuffer buffers[3] = {AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes)};
   const ReadFile& source = file;
-  auto read_ahead = [&source](uint64_t offset, AlignedBuffer& into) {
-    return std::async(std::launch::async, [&source, offset, &into] { return source.read_at(offset, into.span()); });
+  StorageFile& target = **out;
+  // One fetch runs at a time (the next starts once the last was taken), so `sharing` needs no lock.
+  bool sharing = share_end > 0;
+  auto fetch = [&source, &target, &sharing, share_end, &options, &rel_path](uint64_t offset, AlignedBuffer& into) {
+    return std::async(std::launch::async, [&source, &target, &sharing, share_end, &options, &rel_path, offset, &into] {
+      if (sharing && offset < share_end) {
+        std::span<uint8_t> want = into.span().first(size_t(std::min<uint64_t>(kChunkBytes, share_end - offset)));
+        auto shared = target.append_shared(source, offset, want);
+        if (!shared.is_ok()) return Fetched{shared.status(), want.size(), true};
+        if (*shared) return Fetched{want.size(), want.size(), true};
+        if (options.reflink == Reflink::kAlways)
+          return Fetched{Status::error(ExitCode::kPath,
+                                       printable(rel_path) + ": --reflink=always, but the target cannot share the "
+                                                             "source's blocks (it must be a directory on the same "
+                                                             "file system, one with reflinks: XFS reflink=1, btrfs)"),
+                         0, false};
+        sharing = false;
+      }
+      return Fetched{source.read_at(offset, into.span()), kChunkBytes, false};
+    });
   };
-  std::future<Result<size_t>> reading = read_ahead(0, buffers[0]);
+  std::future<Fetched> reading = fetch(0, buffers[0]);
   std::future<Status> writing;
-  for (uint64_t offset = 0, turn = 0;; offset += kChunkBytes, turn = (turn + 1) % 3) {
-    auto n = reading.get();
-    if (!n.is_ok()) return n.status();
+  for (uint64_t offset = 0, turn = 0;; turn = (turn + 1) % 3) {
+    Fetched f = reading.get();
+    if (!f.bytes.is_ok()) return f.bytes.status();
+    const size_t n = *f.bytes;
+    // Less than asked for: the end of the file. (Asked-for sizes are whole pages.)
+    const bool more = n == f.wanted;
     // Chunk i-2's buffer is free: its write ended before chunk i-1's began.
-    if (*n == kChunkBytes) reading = read_ahead(offset + kChunkBytes, buffers[(turn + 1) % 3]);
+    if (more) reading = fetch(offset + n, buffers[(turn + 1) % 3]);
     if (interrupted()) return interrupted_status();
     if (options.keep_going)
       if (Status s = options.keep_going(); !s.is_ok()) return s;
     // Whole pages only: a file being extended may end in a partial page, which recovery
     // re-creates from the redo (FILE_EXTEND / page init records).
-    const size_t whole = *n - *n % psize;
+    const size_t whole = n - n % psize;
     std::span<uint8_t> chunk(buffers[turn].data(), whole);
     if (options.after_read) options.after_read(rel_path, offset, chunk);
     if (Status s = run_filters(chain, offset, chunk); !s.is_ok()) return s;
-    if (writing.valid())
-      if (Status s = writing.get(); !s.is_ok()) return s;
-    if (delta) {
-      const innodb::PageNo first_index = innodb::PageNo(offset / psize);
-      const innodb::Lsn threshold = options.incremental->threshold;
-      writing = std::async(std::launch::async, [&delta, chunk, first_index, &layout, first_page, threshold] {
-        return keep_changed_pages(*delta, chunk, first_index, layout, first_page, threshold);
-      });
+    if (f.shared) {
+      // The target shares the blocks as read: only the pages re-read from the source differ.
+      for (uint64_t at : page_check.repaired)
+        if (Status s = target.write_at(at, chunk.subspan(size_t(at - offset), psize)); !s.is_ok()) return s;
+      result.shared_bytes += whole;
     } else {
-      writing = std::async(std::launch::async, [&out, chunk] { return (*out)->append(chunk); });
+      if (writing.valid())
+        if (Status s = writing.get(); !s.is_ok()) return s;
+      if (delta) {
+        const innodb::PageNo first_index = innodb::PageNo(offset / psize);
+        const innodb::Lsn threshold = options.incremental->threshold;
+        writing = std::async(std::launch::async, [&delta, chunk, first_index, &layout, first_page, threshold] {
+          return keep_changed_pages(*delta, chunk, first_index, layout, first_page, threshold);
+        });
+      } else {
+        writing = std::async(std::launch::async, [&target, chunk] { return target.append(chunk); });
+      }
     }
     result.bytes += whole;
     progress.done_bytes.fetch_add(whole, std::memory_order_relaxed);
-    if (*n < kChunkBytes) break;
+    if (!more) break;
+    offset += n;
   }
   if (writing.valid())
     if (Status s = writing.get(); !s.is_ok()) return s;

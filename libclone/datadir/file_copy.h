@@ -29,6 +29,7 @@ struct CopiedFile {
   FileIdentity source;  // the source file that was read (which one the name meant then)
   innodb::Lsn max_lsn = 0;
   uint64_t reread_pages = 0;  // pages that were bad at first read and good on a re-read
+  uint64_t shared_bytes = 0;  // of `bytes`: taken by sharing the source's blocks (a reflink)
   // An incremental's delta (delta_file.h): the file it stands for, that file's size as read,
   // and how many pages it kept.
   std::string delta_of;
@@ -47,6 +48,12 @@ struct IncrementalCopy {
   std::function<bool(const std::string& rel_path, innodb::SpaceId space_id)> in_base;
 };
 
+// Whether a tablespace's bytes may be taken by sharing the source file's blocks (a reflink)
+// where the target is a directory on the same file system and that file system has reflinks
+// (XFS reflink=1, btrfs): no bytes are written, and the copy reads each block once (to judge it).
+//   kAuto:   where possible, else copy;  kAlways: fail where not possible;  kNever: always copy.
+enum class Reflink { kAuto, kAlways, kNever };
+
 struct CopyOptions {
   unsigned page_retries = 10;
   std::chrono::milliseconds retry_delay{100};
@@ -55,7 +62,8 @@ struct CopyOptions {
   std::function<void(const std::string& rel_path, uint64_t offset, std::span<uint8_t> chunk)> after_read;
   // Asked before every chunk: a failure elsewhere (the redo tailer) stops the copy with it.
   std::function<Status()> keep_going;
-  std::optional<IncrementalCopy> incremental;
+  std::optional<IncrementalCopy> incremental;  // deltas are always written, never shared
+  Reflink reflink = Reflink::kAuto;
   // The copy runs while DDL may create, drop and rename tablespaces: a tablespace whose first file
   // is gone, or whose page 0 cannot be read or does not validate yet (a file being created), is
   // left out (no file copied) for the final phase under the DDL lock to copy.

@@ -1,6 +1,8 @@
 #include "libclone/io/directory_storage.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,8 +79,39 @@ class DirectoryFile : public StorageFile {
     return Status::ok();
   }
 
+  Result<bool> append_shared(const ReadFile& source, uint64_t offset, std::span<uint8_t> into) override {
+    if (fd_ < 0) return Status::error(ExitCode::kInternal, path_ + ": written after close");
+    const uint64_t at = end_.load();
+    file_clone_range range{};
+    range.src_fd = source.fd();
+    range.src_offset = offset;
+    range.src_length = into.size();
+    range.dest_offset = at;
+    if (::ioctl(fd_, FICLONERANGE, &range) != 0) {
+      const int err = errno;
+      // Not on this pair of files: another file system (EXDEV), one without reflinks
+      // (EOPNOTSUPP, ENOTTY, EINVAL on XFS without reflink=1). Nothing was written.
+      if (err == EXDEV || err == EOPNOTSUPP || err == ENOTTY || err == EINVAL || err == EPERM) return false;
+      return errno_status(ExitCode::kPath, "cannot share the blocks of " + source.path() + " with", path_, err);
+    }
+    end_.store(at + into.size());
+    if (read_fd_ < 0) {
+      auto fd = open_for_direct_read(path_, read_direct_);
+      if (!fd.is_ok()) return fd.status();
+      read_fd_ = *fd;
+    }
+    auto n = read_fully(read_fd_, read_direct_, at, into, path_);
+    if (!n.is_ok()) return n.status();
+    if (*n != into.size())
+      return Status::error(ExitCode::kPath, path_ + ": " + std::to_string(*n) + " bytes read back of the " +
+                                                std::to_string(into.size()) + " shared at offset " + std::to_string(at));
+    return true;
+  }
+
   Status close() override {
     if (fd_ < 0) return Status::ok();
+    if (read_fd_ >= 0) ::close(read_fd_);
+    read_fd_ = -1;
     Status result;
     if (::fdatasync(fd_) != 0) result = errno_status(ExitCode::kPath, "cannot sync", path_, errno);
     if (direct_fd_ >= 0) ::close(direct_fd_);
@@ -92,12 +125,15 @@ class DirectoryFile : public StorageFile {
 
  private:
   void close_descriptors() {
+    if (read_fd_ >= 0) ::close(read_fd_);
     if (direct_fd_ >= 0) ::close(direct_fd_);
     if (fd_ >= 0) ::close(fd_);
-    direct_fd_ = fd_ = -1;
+    read_fd_ = direct_fd_ = fd_ = -1;
   }
   int fd_;
   int direct_fd_;  // the same file opened O_DIRECT; -1 where the file system refuses it (tmpfs)
+  int read_fd_ = -1;  // opened by the first append_shared: what was shared is read back
+  bool read_direct_ = false;
   std::string path_;
   std::atomic<uint64_t> end_{0};  // where the next append goes
 };

@@ -9,7 +9,9 @@
 //   - the clone applier writes blocks at offsets in any order (write_at), and may write a range
 //     again (a page sent twice): it needs a Storage with random_access(), as a directory and a
 //     stream (whose data records name their offset, replayed in order) both are.
-// Nothing in the engine reads its own output back or truncates it.
+// Nothing in the engine reads its own output back or truncates it, with one exception: bytes a
+// storage took by sharing the source's blocks (append_shared) were never in memory, so the copier
+// reads them back once to judge them.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "libclone/base/status.h"
+#include "libclone/io/read_file.h"
 
 namespace mysqlclone {
 
@@ -33,6 +36,16 @@ class StorageFile {
   // Grows the file with zeros to `size` bytes (allocated, not sparse, where the storage can);
   // never shrinks it. Appends continue after the new end.
   virtual Status extend_to(uint64_t size) = 0;
+  // Zero copy: makes the next `into.size()` bytes of this file share the blocks of `source`
+  // from `offset` (a reflink: FICLONERANGE on XFS, btrfs), then reads them back into `into`. The
+  // blocks are shared as they are on disk at that instant, so the bytes read back are what the
+  // target holds; the copier judges them like any read and writes a page it re-read over them.
+  // Offset and size are multiples of 4096. Returns false, having written nothing, where the
+  // blocks cannot be shared (another file system, one without reflinks, a stream): the caller
+  // copies the bytes instead.
+  virtual Result<bool> append_shared(const ReadFile& /*source*/, uint64_t /*offset*/, std::span<uint8_t> /*into*/) {
+    return false;
+  }
   // Makes the file durable and closes it.
   virtual Status close() = 0;
 };

@@ -36,6 +36,10 @@ Manifest backup_manifest(const LocalBackupResult& r) {
                 {"redo_bytes", r.end.lsn - r.checkpoint_lsn},
                 {"redo_peak_lag_bytes", r.redo_peak_lag},
                 {"parallel", r.parallel},
+                {"reflink", {{"mode", r.reflink == Reflink::kAlways ? "always"
+                                      : r.reflink == Reflink::kNever ? "never"
+                                                                     : "auto"},
+                             {"shared_bytes", r.shared_bytes}}},
                 {"source", {{"datadir", r.server.datadir}, {"host", r.source_host}, {"port", r.source_port}}}};
   if (!r.server.server_uuid.empty() && mysql) m.sections["server_uuid"] = r.server.server_uuid;
   if (r.lock_ddl == LockDdl::kReduced)

@@ -89,6 +89,7 @@ struct Context {
     std::lock_guard lock(files_mutex);
     for (auto& f : files) {
       result.bytes += f.bytes;
+      result.shared_bytes += f.shared_bytes;
       if (result.incremental && f.tablespace) {
         result.incremental->scanned_bytes += f.delta_of.empty() ? f.bytes : f.file_bytes;
         ++(f.delta_of.empty() ? result.incremental->whole_tablespace_files : result.incremental->delta_files);
@@ -249,6 +250,7 @@ Status apply_ddl_of_copy_window(Context& c) {
       continue;
     }
     c.result.bytes -= f.bytes;
+    c.result.shared_bytes -= f.shared_bytes;
     if (c.result.incremental) {
       IncrementalResult& inc = *c.result.incremental;
       inc.scanned_bytes -= f.delta_of.empty() ? f.bytes : f.file_bytes;
@@ -837,6 +839,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   c.result.started_at = utc_iso8601(start_time);
   c.result.parallel = resolve_threads(options.parallel);
   c.result.lock_ddl = options.lock_ddl;
+  c.result.reflink = options.copy.reflink;
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));
 
   if (Status s = preflight(c); !s.is_ok()) return s;

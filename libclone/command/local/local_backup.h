@@ -95,6 +95,8 @@ struct LocalBackupResult {
   std::string started_at, finished_at;  // ISO 8601, UTC
   double seconds = 0;
   uint64_t bytes = 0;
+  uint64_t shared_bytes = 0;  // of `bytes`: the source's blocks shared by reflink, not written
+  Reflink reflink = Reflink::kAuto;
   unsigned parallel = 0;  // the copy threads it used
   std::vector<CopiedFile> files;
   std::string source_host;  // for replica setup: the server's @@hostname / @@port
