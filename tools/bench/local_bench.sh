@@ -9,8 +9,13 @@
 # MariaDB `mariadb-backup --backup --parallel=2` + `--prepare` (the time until the copy is a
 # startable datadir). Also a raw O_DIRECT read of the same files (dd, 1 MiB) as the disk's limit.
 # Our time includes every fsync: the copy is durable when mysqlclone says done.
-# Prints one line per run (blocked_ms: commits blocked; ddl_blocked_ms: DDL blocked) and the
-# ratios; needs root and a build (tools/build.sh; MYSQLCLONE_BIN overrides the binary).
+# The disk's own limit for a copy: fio reading one file and writing another at once (direct I/O,
+# 1 MiB blocks, queue depth 4 each, as the copier's pipeline keeps), on the target's file system.
+# Prints one line per run (blocked_ms: commits blocked; ddl_blocked_ms: DDL blocked), then the
+# medians with their spread, the ratio, and our speed as a fraction of the disk's copy limit.
+# OURS_ARGS: more options for `mysqlclone local` (e.g. --reflink=never; reflink_bench.sh).
+# BENCH_DIR: where the source and the copies live (default /var/tmp/mysqlclone-bench).
+# Needs root and a build (tools/build.sh; MYSQLCLONE_BIN overrides the binary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 flavour=${1:?usage: local_bench.sh mysql-9.7|mariadb-10.11 [ROUNDS] [TABLES] [ROWS]}
@@ -48,11 +53,12 @@ fresh() {  # restarted server, cold cache, empty output directory
 }
 now() { date +%s.%N; }
 
+read -r -a ours_args <<< "${OURS_ARGS:-}"
 run_ours() {
   local t0 t1 rss
   t0=$(now)
   /usr/bin/time -f '%M' -o "$base/rss" "$bin" --quiet --json local --target-dir "$out" -S "$SOCKET" \
-    -u mysqlclone --password=mysqlclone > "$base/ours.json"
+    -u mysqlclone --password=mysqlclone "${ours_args[@]}" > "$base/ours.json"
   t1=$(now)
   rss=$(( $(cat "$base/rss") / 1024 ))
   blocked=$(python3 -c "import json;d=json.load(open('$base/ours.json'));print(d['commits_blocked_ms'], d['ddl_blocked_ms'])")
@@ -84,8 +90,26 @@ raw_read() {
   echo "$t1 - $t0" | bc -l
 }
 
-printf '%-6s %10s %10s %10s %10s %10s %12s %15s\n' round ours_s peer_s ratio ours_MiB/s rss_MiB blocked_ms ddl_blocked_ms
-sum_ratio=0
+# The disk's copy limit on the target's file system: one file read while another is written.
+copy_limit() {
+  local dir=$base/fio
+  rm -rf "$dir"; mkdir -p "$dir"
+  fio --output-format=json --directory="$dir" --direct=1 --ioengine=libaio --bs=1M --iodepth=4 --size=1G \
+    --name=read --rw=read --filename=read.f --name=write --rw=write --filename=write.f > "$base/fio.json" 2>/dev/null
+  rm -rf "$dir"
+  python3 -c "
+import json
+jobs = {j['jobname']: j for j in json.load(open('$base/fio.json'))['jobs']}
+print('%.0f %.0f' % (jobs['read']['read']['bw'] / 1024, jobs['write']['write']['bw'] / 1024))"
+}
+
+median_spread() {  # numbers on stdin -> 'median min max'
+  sort -g | awk '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.2f %.2f %.2f\n", m, v[1], v[NR]}'
+}
+
+echo "ours: mysqlclone local ${OURS_ARGS:-}"
+printf '%-6s %10s %10s %10s %10s %10s %12s %15s %12s\n' round ours_s peer_s ratio ours_MiB/s rss_MiB blocked_ms ddl_blocked_ms shared_MiB
+ours_times=() peer_times=()
 for r in $(seq 1 "$rounds"); do
   # Alternate who goes first, so a drift of the machine favours neither side.
   if [ $((r % 2)) = 1 ]; then
@@ -96,10 +120,19 @@ for r in $(seq 1 "$rounds"); do
     fresh; read -r t_ours rss blocked ddl_blocked < <(run_ours)
   fi
   ratio=$(echo "$t_peer / $t_ours" | bc -l)
-  sum_ratio=$(echo "$sum_ratio + $ratio" | bc -l)
-  printf '%-6s %10.2f %10.2f %10.2f %10.0f %10s %12s %15s\n' "$r" "$t_ours" "$t_peer" "$ratio" \
-    "$(echo "$mib / $t_ours" | bc -l)" "$rss" "$blocked" "$ddl_blocked"
+  ours_times+=("$t_ours") peer_times+=("$t_peer")
+  shared=$(python3 -c "import json;print(json.load(open('$base/ours.json'))['reflink']['shared_bytes'] >> 20)")
+  printf '%-6s %10.2f %10.2f %10.2f %10.0f %10s %12s %15s %12s\n' "$r" "$t_ours" "$t_peer" "$ratio" \
+    "$(echo "$mib / $t_ours" | bc -l)" "$rss" "$blocked" "$ddl_blocked" "$shared"
 done
+[ "$rounds" -gt 0 ] || exit 0
+read -r ours_med ours_min ours_max < <(printf '%s\n' "${ours_times[@]}" | median_spread)
+read -r peer_med peer_min peer_max < <(printf '%s\n' "${peer_times[@]}" | median_spread)
+printf 'medians of %s runs: ours %.2f s (%.2f-%.2f, %.0f MiB/s), peer %.2f s (%.2f-%.2f); peer time / ours: %.2f\n' \
+  "$rounds" "$ours_med" "$ours_min" "$ours_max" "$(echo "$mib / $ours_med" | bc -l)" "$peer_med" "$peer_min" \
+  "$peer_max" "$(echo "$peer_med / $ours_med" | bc -l)"
 t_raw=$(raw_read)
-printf 'mean ratio (peer time / ours): %.2f; raw O_DIRECT read of the same files: %.2f s (%.0f MiB/s)\n' \
-  "$(echo "$sum_ratio / $rounds" | bc -l)" "$t_raw" "$(echo "$mib / $t_raw" | bc -l)"
+read -r fio_read fio_write < <(copy_limit)
+limit=$(( fio_read < fio_write ? fio_read : fio_write ))
+printf 'disk: raw O_DIRECT read of the same files %.2f s (%.0f MiB/s); a copy (fio, read %s + write %s MiB/s at once) at most %s MiB/s; ours = %.0f %% of that\n' \
+  "$t_raw" "$(echo "$mib / $t_raw" | bc -l)" "$fio_read" "$fio_write" "$limit" "$(echo "100 * $mib / $ours_med / $limit" | bc -l)"
