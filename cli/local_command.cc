@@ -66,10 +66,11 @@ void print_human(const LocalBackupResult& r, FILE* out) {
   if (r.incremental)
     fmt::print(out,
                "incremental on {}: {} pages changed since LSN {} in {} delta files, {} tablespace files new or rebuilt "
-               "(copied whole); found by reading {} of tablespaces\n",
+               "(copied whole); found by reading {} of tablespaces ({}; page tracking {})\n",
                r.incremental->base_dir, r.incremental->delta_pages, r.incremental->threshold_lsn,
                r.incremental->delta_files, r.incremental->whole_tablespace_files,
-               human_bytes(double(r.incremental->scanned_bytes)));
+               human_bytes(double(r.incremental->scanned_bytes)), r.incremental->pages_found_by,
+               r.incremental->page_tracking.empty() ? "not available (MariaDB)" : r.incremental->page_tracking);
   const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
   if (r.incremental)
     fmt::print(out, "restore it with mysqlclone restore --backup {} --target-dir DIR, then start {} {} --datadir=DIR\n",
@@ -156,6 +157,9 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
                   "MySQL: size in MiB of each redo file of the copy but the last (default: 1024); the copy's "
                   "redo spans as many files as it needs")
       ->check(CLI::Range(1, 16384));
+  cmd->add_flag("--page-tracking", options->page_tracking,
+                "MySQL: install component_mysqlbackup if it is not (INSERT on mysql.component) and start page "
+                "tracking, so that incrementals on this backup and later ones read only the changed pages");
   cmd->add_flag("--redo-consumer", options->redo_consumer,
                 "MySQL: register as a redo log consumer so no redo is lost; the server's writes wait when the "
                 "copy falls a whole redo capacity behind");

@@ -1,5 +1,6 @@
 #include "libclone/datadir/file_copy.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -98,6 +99,61 @@ Status keep_changed_pages(DeltaWriter& delta, std::span<const uint8_t> chunk, in
   return Status::ok();
 }
 
+// What an incremental read of a file by its list of changed pages did.
+struct ListedRead {
+  uint64_t file_bytes = 0;  // the file's size (whole pages) when the read began
+  uint64_t read_bytes = 0;  // what was read of it
+};
+
+// An incremental with page tracking: reads only this file's pages in the tracking list (and, in
+// the system tablespace, the doublewrite area, which a delta always keeps whole), in runs of
+// consecutive pages of at most one chunk, each through the same chain as a scan, and keeps those
+// above the threshold. Pages the list names past the file's end were added after the copy began
+// (the redo carries them).
+Result<ListedRead> read_listed_pages(const ReadFile& file, const std::string& rel_path, const TablespaceLayout& layout,
+                                     innodb::PageNo first_page, const std::vector<Filter*>& chain, DeltaWriter& delta,
+                                     const CopyOptions& options, CopyProgress& progress) {
+  const uint32_t psize = layout.format.physical_size;
+  auto size = file.size();
+  if (!size.is_ok()) return size.status();
+  ListedRead read;
+  const uint64_t file_pages = *size / psize;
+  read.file_bytes = file_pages * psize;
+  std::vector<innodb::PageNo> indexes;
+  for (innodb::PageNo page : options.incremental->changed_pages(*layout.space_id))
+    if (page >= first_page && page - first_page < file_pages) indexes.push_back(page - first_page);
+  if (layout.system)
+    for (uint64_t i = 0; i < file_pages; ++i)
+      if (innodb::in_doublewrite_area(0, first_page + innodb::PageNo(i), layout.format.page_size))
+        indexes.push_back(innodb::PageNo(i));
+  std::sort(indexes.begin(), indexes.end());
+  indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
+
+  AlignedBuffer buffer(kChunkBytes);
+  const size_t run_max = kChunkBytes / psize;
+  for (size_t i = 0; i < indexes.size();) {
+    size_t run = 1;
+    while (i + run < indexes.size() && run < run_max && indexes[i + run] == indexes[i] + run) ++run;
+    if (interrupted()) return interrupted_status();
+    if (options.keep_going)
+      if (Status s = options.keep_going(); !s.is_ok()) return s;
+    const uint64_t offset = uint64_t(indexes[i]) * psize;
+    auto n = file.read_at(offset, buffer.span().first(run * psize));
+    if (!n.is_ok()) return n.status();
+    std::span<uint8_t> chunk(buffer.data(), *n - *n % psize);
+    if (options.after_read) options.after_read(rel_path, offset, chunk);
+    if (Status s = run_filters(chain, offset, chunk); !s.is_ok()) return s;
+    if (Status s = keep_changed_pages(delta, chunk, indexes[i], layout, first_page, options.incremental->threshold);
+        !s.is_ok())
+      return s;
+    read.read_bytes += chunk.size();
+    i += run;
+  }
+  // The progress counts the file as gone through, read or not.
+  progress.done_bytes.fetch_add(read.file_bytes, std::memory_order_relaxed);
+  return read;
+}
+
 Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::string& rel_path, TablespaceLayout layout,
                                             innodb::PageNo first_page, bool page0_judged, bool as_delta,
                                             Storage& storage, const CopyOptions& options, CopyProgress& progress) {
@@ -125,88 +181,96 @@ Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::str
   const std::vector<Filter*> chain =
       as_delta ? std::vector<Filter*>{&page_check, &throttle} : std::vector<Filter*>{&page_check, &hash, &throttle};
   const uint32_t psize = layout.format.physical_size;
-  // The blocks that may be shared rather than copied: whole pages (of at least 4 KiB, the
-  // granularity of a reflink) up to the size the file had when the copy began. Bytes the file
-  // gained since are copied.
-  const uint64_t share_unit = std::max<uint64_t>(psize, kDirectIoAlignment);
-  uint64_t share_end = 0;
-  if (!as_delta && options.reflink != Reflink::kNever) {
-    auto size = file.size();
-    if (!size.is_ok()) return size.status();
-    share_end = *size - *size % share_unit;
-  }
-  // Three buffers in a pipeline: while chunk i passes the filters here, chunk i+1 is being read
-  // (or shared and read back) and chunk i-1 written (direct I/O returns only once the device is
-  // done), so the disk always has a read and a write to work on. The futures are declared after
-  // the buffers: on an early return their destructors wait for the I/O still in flight before
-  // the buffers go.
-  AlignedBuffer buffers[3] = {AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes)};
-  const ReadFile& source = file;
-  StorageFile& target = **out;
-  // One fetch runs at a time (the next starts once the last was taken), so `sharing` needs no lock.
-  bool sharing = share_end > 0;
-  auto fetch = [&source, &target, &sharing, share_end, &options, &rel_path](uint64_t offset, AlignedBuffer& into) {
-    return std::async(std::launch::async, [&source, &target, &sharing, share_end, &options, &rel_path, offset, &into] {
-      if (sharing && offset < share_end) {
-        std::span<uint8_t> want = into.span().first(size_t(std::min<uint64_t>(kChunkBytes, share_end - offset)));
-        auto shared = target.append_shared(source, offset, want);
-        if (!shared.is_ok()) return Fetched{shared.status(), want.size(), true};
-        if (*shared) return Fetched{want.size(), want.size(), true};
-        if (options.reflink == Reflink::kAlways)
-          return Fetched{Status::error(ExitCode::kPath,
-                                       printable(rel_path) + ": --reflink=always, but the target cannot share the "
-                                                             "source's blocks (it must be a directory on the same "
-                                                             "file system, one with reflinks: XFS reflink=1, btrfs)"),
-                         0, false};
-        sharing = false;
-      }
-      return Fetched{source.read_at(offset, into.span()), kChunkBytes, false};
-    });
-  };
-  std::future<Fetched> reading = fetch(0, buffers[0]);
-  std::future<Status> writing;
-  for (uint64_t offset = 0, turn = 0;; turn = (turn + 1) % 3) {
-    Fetched f = reading.get();
-    if (!f.bytes.is_ok()) return f.bytes.status();
-    const size_t n = *f.bytes;
-    // Less than asked for: the end of the file. (Asked-for sizes are whole pages.)
-    const bool more = n == f.wanted;
-    // Chunk i-2's buffer is free: its write ended before chunk i-1's began.
-    if (more) reading = fetch(offset + n, buffers[(turn + 1) % 3]);
-    if (interrupted()) return interrupted_status();
-    if (options.keep_going)
-      if (Status s = options.keep_going(); !s.is_ok()) return s;
-    // Whole pages only: a file being extended may end in a partial page, which recovery
-    // re-creates from the redo (FILE_EXTEND / page init records).
-    const size_t whole = n - n % psize;
-    std::span<uint8_t> chunk(buffers[turn].data(), whole);
-    if (options.after_read) options.after_read(rel_path, offset, chunk);
-    if (Status s = run_filters(chain, offset, chunk); !s.is_ok()) return s;
-    if (f.shared) {
-      // The target shares the blocks as read: only the pages re-read from the source differ.
-      for (uint64_t at : page_check.repaired)
-        if (Status s = target.write_at(at, chunk.subspan(size_t(at - offset), psize)); !s.is_ok()) return s;
-      result.shared_bytes += whole;
-    } else {
-      if (writing.valid())
-        if (Status s = writing.get(); !s.is_ok()) return s;
-      if (delta) {
-        const innodb::PageNo first_index = innodb::PageNo(offset / psize);
-        const innodb::Lsn threshold = options.incremental->threshold;
-        writing = std::async(std::launch::async, [&delta, chunk, first_index, &layout, first_page, threshold] {
-          return keep_changed_pages(*delta, chunk, first_index, layout, first_page, threshold);
-        });
-      } else {
-        writing = std::async(std::launch::async, [&target, chunk] { return target.append(chunk); });
-      }
+  if (delta && options.incremental->changed_pages) {
+    auto read = read_listed_pages(file, rel_path, layout, first_page, chain, *delta, options, progress);
+    if (!read.is_ok()) return read.status();
+    result.bytes = read->file_bytes;
+    result.read_bytes = read->read_bytes;
+  } else {
+    // The blocks that may be shared rather than copied: whole pages (of at least 4 KiB, the
+    // granularity of a reflink) up to the size the file had when the copy began. Bytes the file
+    // gained since are copied.
+    const uint64_t share_unit = std::max<uint64_t>(psize, kDirectIoAlignment);
+    uint64_t share_end = 0;
+    if (!as_delta && options.reflink != Reflink::kNever) {
+      auto size = file.size();
+      if (!size.is_ok()) return size.status();
+      share_end = *size - *size % share_unit;
     }
-    result.bytes += whole;
-    progress.done_bytes.fetch_add(whole, std::memory_order_relaxed);
-    if (!more) break;
-    offset += n;
+    // Three buffers in a pipeline: while chunk i passes the filters here, chunk i+1 is being read
+    // (or shared and read back) and chunk i-1 written (direct I/O returns only once the device is
+    // done), so the disk always has a read and a write to work on. The futures are declared after
+    // the buffers: on an early return their destructors wait for the I/O still in flight before
+    // the buffers go.
+    AlignedBuffer buffers[3] = {AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes)};
+    const ReadFile& source = file;
+    StorageFile& target = **out;
+    // One fetch runs at a time (the next starts once the last was taken), so `sharing` needs no lock.
+    bool sharing = share_end > 0;
+    auto fetch = [&source, &target, &sharing, share_end, &options, &rel_path](uint64_t offset, AlignedBuffer& into) {
+      return std::async(std::launch::async, [&source, &target, &sharing, share_end, &options, &rel_path, offset, &into] {
+        if (sharing && offset < share_end) {
+          std::span<uint8_t> want = into.span().first(size_t(std::min<uint64_t>(kChunkBytes, share_end - offset)));
+          auto shared = target.append_shared(source, offset, want);
+          if (!shared.is_ok()) return Fetched{shared.status(), want.size(), true};
+          if (*shared) return Fetched{want.size(), want.size(), true};
+          if (options.reflink == Reflink::kAlways)
+            return Fetched{Status::error(ExitCode::kPath,
+                                         printable(rel_path) + ": --reflink=always, but the target cannot share the "
+                                                               "source's blocks (it must be a directory on the same "
+                                                               "file system, one with reflinks: XFS reflink=1, btrfs)"),
+                           0, false};
+          sharing = false;
+        }
+        return Fetched{source.read_at(offset, into.span()), kChunkBytes, false};
+      });
+    };
+    std::future<Fetched> reading = fetch(0, buffers[0]);
+    std::future<Status> writing;
+    for (uint64_t offset = 0, turn = 0;; turn = (turn + 1) % 3) {
+      Fetched f = reading.get();
+      if (!f.bytes.is_ok()) return f.bytes.status();
+      const size_t n = *f.bytes;
+      // Less than asked for: the end of the file. (Asked-for sizes are whole pages.)
+      const bool more = n == f.wanted;
+      // Chunk i-2's buffer is free: its write ended before chunk i-1's began.
+      if (more) reading = fetch(offset + n, buffers[(turn + 1) % 3]);
+      if (interrupted()) return interrupted_status();
+      if (options.keep_going)
+        if (Status s = options.keep_going(); !s.is_ok()) return s;
+      // Whole pages only: a file being extended may end in a partial page, which recovery
+      // re-creates from the redo (FILE_EXTEND / page init records).
+      const size_t whole = n - n % psize;
+      std::span<uint8_t> chunk(buffers[turn].data(), whole);
+      if (options.after_read) options.after_read(rel_path, offset, chunk);
+      if (Status s = run_filters(chain, offset, chunk); !s.is_ok()) return s;
+      if (f.shared) {
+        // The target shares the blocks as read: only the pages re-read from the source differ.
+        for (uint64_t at : page_check.repaired)
+          if (Status s = target.write_at(at, chunk.subspan(size_t(at - offset), psize)); !s.is_ok()) return s;
+        result.shared_bytes += whole;
+      } else {
+        if (writing.valid())
+          if (Status s = writing.get(); !s.is_ok()) return s;
+        if (delta) {
+          const innodb::PageNo first_index = innodb::PageNo(offset / psize);
+          const innodb::Lsn threshold = options.incremental->threshold;
+          writing = std::async(std::launch::async, [&delta, chunk, first_index, &layout, first_page, threshold] {
+            return keep_changed_pages(*delta, chunk, first_index, layout, first_page, threshold);
+          });
+        } else {
+          writing = std::async(std::launch::async, [&target, chunk] { return target.append(chunk); });
+        }
+      }
+      result.bytes += whole;
+      progress.done_bytes.fetch_add(whole, std::memory_order_relaxed);
+      if (!more) break;
+      offset += n;
+    }
+    if (writing.valid())
+      if (Status s = writing.get(); !s.is_ok()) return s;
+    result.read_bytes = result.bytes;
   }
-  if (writing.valid())
-    if (Status s = writing.get(); !s.is_ok()) return s;
   if (delta) {
     if (Status s = delta->finish(result.bytes); !s.is_ok()) return s;
     result.delta_of = rel_path;

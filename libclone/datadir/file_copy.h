@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct CopiedFile {
   innodb::Lsn max_lsn = 0;
   uint64_t reread_pages = 0;  // pages that were bad at first read and good on a re-read
   uint64_t shared_bytes = 0;  // of `bytes`: taken by sharing the source's blocks (a reflink)
+  uint64_t read_bytes = 0;    // read from the source (less than the file for a delta by page list)
   // An incremental's delta (delta_file.h): the file it stands for, that file's size as read,
   // and how many pages it kept.
   std::string delta_of;
@@ -46,6 +48,10 @@ struct IncrementalCopy {
   // Whether the base holds this file of tablespace `space_id` (by space id; the system
   // tablespace's files by path too).
   std::function<bool(const std::string& rel_path, innodb::SpaceId space_id)> in_base;
+  // MySQL page tracking: the pages of a space (by page number in the tablespace, sorted) the
+  // server changed since the threshold; every other page of a file in the base is left unread.
+  // Empty: every page is read (a scan).
+  std::function<std::span<const innodb::PageNo>(innodb::SpaceId space_id)> changed_pages;
 };
 
 // Whether a tablespace's bytes may be taken by sharing the source file's blocks (a reflink)

@@ -35,10 +35,12 @@ using namespace it::text;
 std::vector<std::string> via_socket(const it::Server& s) { return {"-S", s.socket(), "-u", "mysqlclone", "-pmysqlclone"}; }
 
 // `local` (an incremental on `base` unless it is empty) into `target`; the result document.
-json backup(const it::Server& src, const std::string& target, const std::string& base) {
+json backup(const it::Server& src, const std::string& target, const std::string& base,
+            const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args{"--json", "local", "--target-dir", target};
   for (const auto& a : via_socket(src)) args.push_back(a);
   if (!base.empty()) args.insert(args.end(), {"--incremental-from", base});
+  args.insert(args.end(), extra.begin(), extra.end());
   auto r = it::mysqlclone_bounded(args, 600);
   EXPECT_EQ(r.exit_code, 0) << describe(r) << "\n--- source error log ---\n" << server_errors(src.error_log());
   const json doc = parse(r.out);
@@ -108,6 +110,27 @@ void checkpoint_past(const it::Server& s, uint64_t lsn) {
   ASSERT_TRUE(moved) << "the checkpoint did not pass LSN " << lsn << " within 120 s";
 }
 
+// An incremental of MySQL by page tracking: it says so, and what it read of the files the base
+// holds (the listed pages) is far less than their size (what a scan reads); tablespaces new since
+// the base are read whole either way.
+void expect_read_by_page_list(const std::string& dir, const json& doc) {
+  const json inc = doc.value("incremental", json::object());
+  EXPECT_EQ(inc.value("pages_found_by", ""), "page-tracking") << doc.dump();
+  uint64_t delta_file_bytes = 0, whole_bytes = 0;
+  for (const auto& f : parse(it::read_file(dir + "/mysqlclone.json")).value("files", json::array())) {
+    if (f.contains("delta_of"))
+      delta_file_bytes += f.value("file_bytes", 0ull);
+    else if (f.contains("space_id"))
+      whole_bytes += f.value("bytes", 0ull);
+  }
+  const uint64_t read_of_deltas = inc.value("scanned_bytes", 0ull) - whole_bytes;
+  info(dir + " by page tracking: read " + std::to_string(read_of_deltas) + " bytes of the " +
+       std::to_string(delta_file_bytes) + " bytes of tablespace files the base holds (" +
+       std::to_string(inc.value("tracked_pages", 0ull)) + " pages listed)");
+  EXPECT_GT(inc.value("tracked_pages", 0ull), 0u) << doc.dump();
+  EXPECT_LT(read_of_deltas, delta_file_bytes / 2) << doc.dump();
+}
+
 class Incremental : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Incremental, ChainUnderLoadWithDdl) {
@@ -130,7 +153,9 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   const uint64_t lsn0 = it::current_lsn(src);
   ASSERT_TRUE(it::wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 256 * 1024; })) << oltp.describe();
 
-  const json full = backup(src, w + "/full", "");
+  // MySQL: the full backup starts page tracking (component_mysqlbackup), and incremental 2, whose
+  // base's start checkpoint is past the start of tracking, reads only the pages it lists.
+  const json full = backup(src, w + "/full", "", mariadb ? std::vector<std::string>{} : std::vector<std::string>{"--page-tracking"});
   ASSERT_EQ(full.value("backup_type", ""), "full");
 
   src.sql("CREATE TABLE ddl.created (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
@@ -160,6 +185,9 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   EXPECT_GT(i1.value("delta_files", 0ull), 0u) << inc1.dump();
   // ddl.created and ddl.trunc (TRUNCATE gives it a new space id) at least.
   EXPECT_GE(i1.value("whole_tablespace_files", 0ull), 2u) << inc1.dump();
+  // MySQL: tracking started by the full backup (which waited for the checkpoint to pass its
+  // start) covers [full's start checkpoint, ours]: only the listed pages are read.
+  if (!mariadb) expect_read_by_page_list(w + "/inc1", inc1);
 
   src.sql("CREATE TABLE ddl.created2 (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
           "INSERT INTO ddl.created2 SELECT * FROM ddl.created;\n"
@@ -197,8 +225,15 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   EXPECT_LT(inc2.value("checkpoint_lsn", 0ull), inc1.value("end_lsn", 0ull))
       << "the checkpoint was not held back: incremental 2 does not cover a base copied past its start checkpoint";
   // ddl.created2 and ddl.trunc; MySQL also undo_x and the truncated innodb_undo_001 (new space ids).
-  EXPECT_GE(inc2.value("incremental", json::object()).value("whole_tablespace_files", 0ull), mariadb ? 2u : 4u)
-      << inc2.dump();
+  const json i2 = inc2.value("incremental", json::object());
+  EXPECT_GE(i2.value("whole_tablespace_files", 0ull), mariadb ? 2u : 4u) << inc2.dump();
+  if (mariadb) {
+    EXPECT_EQ(i2.value("pages_found_by", ""), "scan");
+  } else {
+    // Its start checkpoint is incremental 1's (held back): the range is empty, nothing is listed,
+    // and the redo carries every change.
+    EXPECT_EQ(i2.value("pages_found_by", ""), "page-tracking") << inc2.dump();
+  }
   {  // verify checks an incremental by its SHA-256s and every delta page.
     auto v = it::mysqlclone_bounded({"verify", w + "/inc2"}, 300);
     EXPECT_EQ(v.exit_code, 0) << describe(v);

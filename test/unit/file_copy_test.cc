@@ -226,7 +226,7 @@ Result<size_t> read_delta(const fs::path& delta, const fs::path& source, uint64_
 
 TEST_F(FileCopyTest, IncrementalKeepsThePagesAboveTheThreshold) {
   // The synthetic pages all carry LSN 0x123456789A; the last two of t1.ibd were never written.
-  options_.incremental = IncrementalCopy{0x1000, [](const std::string&, innodb::SpaceId id) { return id == 5; }};
+  options_.incremental = IncrementalCopy{0x1000, [](const std::string&, innodb::SpaceId id) { return id == 5; }, {}};
   auto r = copy(user_table());
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   ASSERT_EQ(r->size(), 1u);
@@ -265,8 +265,38 @@ TEST_F(FileCopyTest, IncrementalKeepsThePagesAboveTheThreshold) {
     }
 }
 
+TEST_F(FileCopyTest, IncrementalByPageListReadsOnlyTheListedPages) {
+  // Page tracking lists pages 2, 3 and 7 of space 5 (t1.ibd, 10 pages), one page past its end (a
+  // page added after the copy began: the redo's), and pages of another space.
+  const std::vector<innodb::PageNo> t1{2, 3, 7, 40};
+  const std::vector<innodb::PageNo> other{1, 2, 3};
+  options_.incremental = IncrementalCopy{0x1000, [](const std::string&, innodb::SpaceId id) { return id == 5; },
+                                         [&](innodb::SpaceId id) {
+                                           return std::span<const innodb::PageNo>(id == 5 ? t1 : other);
+                                         }};
+  std::vector<uint64_t> offsets_read;
+  int torn = 0;
+  options_.after_read = [&](const std::string&, uint64_t offset, std::span<uint8_t> chunk) {
+    offsets_read.push_back(offset);
+    if (offset == 7 * 16384 && torn++ == 0) chunk[5000] ^= 0x5A;  // read while written: re-read
+  };
+  auto r = copy(user_table());
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  const CopiedFile& f = (*r)[0];
+  EXPECT_EQ(offsets_read, (std::vector<uint64_t>{2 * 16384, 7 * 16384})) << "runs of consecutive listed pages";
+  EXPECT_EQ(f.read_bytes, 3u * 16384);
+  EXPECT_EQ(f.file_bytes, 10u * 16384);
+  EXPECT_EQ(f.delta_pages, 3u);
+  EXPECT_EQ(f.reread_pages, 1u);
+  uint64_t file_bytes = 0;
+  auto pages = read_delta(dst_ / f.rel_path, src_ / "db/t1.ibd", file_bytes);  // each page as in the source
+  ASSERT_TRUE(pages.is_ok()) << pages.status().message();
+  EXPECT_EQ(*pages, 3u);
+  EXPECT_EQ(file_bytes, 10u * 16384);
+}
+
 TEST_F(FileCopyTest, DamagedOrCutDeltaIsRefused) {
-  options_.incremental = IncrementalCopy{0x1000, [](const std::string&, innodb::SpaceId) { return true; }};
+  options_.incremental = IncrementalCopy{0x1000, [](const std::string&, innodb::SpaceId) { return true; }, {}};
   ASSERT_TRUE(copy(user_table()).is_ok());
   const fs::path delta = dst_ / "db/t1.ibd.delta";
   const std::string good = slurp(delta);

@@ -286,10 +286,13 @@ CREATE USER 'repl'@'%' IDENTIFIED BY 'repl';"
     # for LOCK INSTANCE FOR BACKUP, performance_schema.log_status and COM_CLONE; RELOAD for FLUSH
     # TABLES/LOGS; REPLICATION CLIENT for SHOW BINARY LOG STATUS; REPLICATION_SLAVE_ADMIN to stop
     # and start a replica's SQL thread; INNODB_REDO_LOG_ARCHIVE for redo archiving; SELECT and
-    # SHOW VIEW to read the data dictionary and performance_schema.
+    # SHOW VIEW to read the data dictionary and performance_schema; SYSTEM_VARIABLES_ADMIN (the
+    # list of changed pages is asked for by SET GLOBAL mysqlbackup.backupid) and INSERT on
+    # mysql.component (INSTALL COMPONENT) for page tracking.
     sql+="
 GRANT BACKUP_ADMIN, RELOAD, PROCESS, SELECT, SHOW VIEW, LOCK TABLES, REPLICATION CLIENT,
-      REPLICATION_SLAVE_ADMIN, INNODB_REDO_LOG_ARCHIVE ON *.* TO 'mysqlclone'@'%', 'mysqlclone'@'localhost';
+      REPLICATION_SLAVE_ADMIN, INNODB_REDO_LOG_ARCHIVE, SYSTEM_VARIABLES_ADMIN ON *.* TO 'mysqlclone'@'%', 'mysqlclone'@'localhost';
+GRANT INSERT ON mysql.component TO 'mysqlclone'@'%', 'mysqlclone'@'localhost';
 GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'%';"
   else
     # What mariadb-backup needs (test-servers.md), and REPLICATION SLAVE ADMIN to stop and start a

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -24,6 +25,7 @@
 #include "libclone/command/local/backup_files.h"
 #include "libclone/command/local/ddl_window.h"
 #include "libclone/command/local/incremental_base.h"
+#include "libclone/server/page_tracking.h"
 #include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
 #include "libclone/server/applier_pause.h"
@@ -61,6 +63,7 @@ struct Context {
   StreamStorage* stream = nullptr;  // `storage`, with --stream
   Manifest manifest;
   std::shared_ptr<const IncrementalBase> base;  // --incremental-from
+  std::shared_ptr<const ChangedPages> changed_pages;  // an incremental by page tracking
   std::unique_ptr<RedoArchiver> archiver;
   std::mutex files_mutex;
   // rel_path -> index in result.files: a server may have tens of thousands of files, too many
@@ -91,7 +94,7 @@ struct Context {
       result.bytes += f.bytes;
       result.shared_bytes += f.shared_bytes;
       if (result.incremental && f.tablespace) {
-        result.incremental->scanned_bytes += f.delta_of.empty() ? f.bytes : f.file_bytes;
+        result.incremental->scanned_bytes += f.read_bytes;
         ++(f.delta_of.empty() ? result.incremental->whole_tablespace_files : result.incremental->delta_files);
         result.incremental->delta_pages += f.delta_pages;
       }
@@ -188,7 +191,14 @@ Status copy_tablespaces(Context& c, std::vector<const TablespaceEntry*> work, bo
   options.ddl_may_run = ddl_may_run;
   // Pages are selected by reading every page of every file (a scan): the cost follows the data
   // size, not the changes.
-  if (c.base) options.incremental = incremental_copy(c.base);
+  if (c.base) {
+    options.incremental = incremental_copy(c.base);
+    if (c.changed_pages)
+      options.incremental->changed_pages = [changed = c.changed_pages](innodb::SpaceId space) {
+        auto it = changed->find(space);
+        return it == changed->end() ? std::span<const innodb::PageNo>() : std::span<const innodb::PageNo>(it->second);
+      };
+  }
   return run_parallel(work.size(), resolve_threads(c.options.parallel), [&](size_t i) -> Status {
     auto files = copy_tablespace(c.info().datadir, *work[i], c.fallback_format, *c.storage, options, c.progress.copy);
     if (!files.is_ok()) return files.status();
@@ -253,7 +263,7 @@ Status apply_ddl_of_copy_window(Context& c) {
     c.result.shared_bytes -= f.shared_bytes;
     if (c.result.incremental) {
       IncrementalResult& inc = *c.result.incremental;
-      inc.scanned_bytes -= f.delta_of.empty() ? f.bytes : f.file_bytes;
+      inc.scanned_bytes -= f.read_bytes;
       --(f.delta_of.empty() ? inc.whole_tablespace_files : inc.delta_files);
       inc.delta_pages -= f.delta_pages;
     }
@@ -579,6 +589,40 @@ Result<std::function<Status(innodb::Lsn)>> register_redo_consumer(Context& c) {
   });
 }
 
+// An incremental on MySQL reads only the pages the server's page tracking lists when tracking
+// covers the whole span from the base's start checkpoint to ours (pages changed after ours are in
+// the redo), else every page; the result says which and why.
+Status choose_changed_pages(Context& c) {
+  IncrementalResult& inc = *c.result.incremental;
+  auto not_used = [&inc](const std::string& why) {
+    inc.page_tracking = "not used: " + why;
+    log_info("incremental: every page is read (page tracking {})", inc.page_tracking);
+    return Status::ok();
+  };
+  auto start = page_tracking_start(c.session);
+  if (!start.is_ok()) return not_used(start.status().message());
+  if (*start == 0)
+    return not_used("is off: component_mysqlbackup is not installed or tracking never started (--page-tracking starts it)");
+  if (*start > inc.threshold_lsn)
+    return not_used("started at LSN " + std::to_string(*start) + ", after the base's start checkpoint " +
+                    std::to_string(inc.threshold_lsn));
+  // Digits only (the server's rule), unique to this run.
+  const std::string id = std::to_string(::getpid()) + std::to_string(std::time(nullptr));
+  auto pages = changed_pages(c.session, c.info().datadir, id, inc.threshold_lsn, c.result.checkpoint_lsn);
+  if (!pages.is_ok()) {
+    if (pages.status().code() == ExitCode::kConnection) return pages.status();
+    log_warning("page tracking: {}", pages.status().message());
+    return not_used("failed: " + pages.status().message());
+  }
+  for (const auto& [space, list] : *pages) inc.tracked_pages += list.size();
+  c.changed_pages = std::make_shared<const ChangedPages>(std::move(pages).value());
+  inc.pages_found_by = "page-tracking";
+  inc.page_tracking = "used: " + std::to_string(inc.tracked_pages) + " pages changed from LSN " +
+                      std::to_string(inc.threshold_lsn) + " to " + std::to_string(c.result.checkpoint_lsn);
+  log_info("incremental: only the pages page tracking lists are read ({})", inc.page_tracking);
+  return Status::ok();
+}
+
 Status mysql_backup(Context& c) {
   // MySQL refuses to stop an applier while the instance is locked for backup: a pause covers the
   // whole copy (as XtraBackup's --safe-slave-backup does).
@@ -603,7 +647,22 @@ Status mysql_backup(Context& c) {
     if (!advance.is_ok()) return advance.status();
     rc.consumer_advance = *advance;
   }
+  if (c.options.page_tracking) {
+    auto from = start_page_tracking(c.session);
+    if (!from.is_ok()) return from.status();
+    // The next incremental's threshold is this backup's start checkpoint: tracking must cover it.
+    // Tracking that starts now does not yet, so wait a while for the server's next checkpoint.
+    auto checkpoint = wait_for_checkpoint_past(c.session, *from, std::chrono::seconds(60));
+    if (!checkpoint.is_ok()) return checkpoint.status();
+    if (*checkpoint >= *from)
+      log_info("page tracking runs from LSN {}: incrementals on this backup read only the changed pages", *from);
+    else
+      log_warning("page tracking runs from LSN {}, past the server's checkpoint {} after 60 s: an incremental on "
+                  "this backup reads every page, the ones after it only the changed pages", *from, *checkpoint);
+  }
   if (Status s = start_archiver(c, make_mysql_redo_archiver(rc)); !s.is_ok()) return s;
+  if (c.base)
+    if (Status s = choose_changed_pages(c); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   if (c.ddl_runs_during_copy()) {
     if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
@@ -762,10 +821,12 @@ Status preflight(Context& c) {
     if (!base.is_ok()) return base.status();
     c.base = std::move(base).value();
     const BackupRecord& b = c.base->backup;
-    c.result.incremental = IncrementalResult{b.dir, b.manifest.document.value("started_at", ""), b.checkpoint_lsn,
-                                             b.end_lsn, 0, 0, 0, 0};
-    log_info("incremental on {}: pages with an LSN above its start checkpoint {}, found by reading every page",
-             printable(b.dir), b.checkpoint_lsn);
+    IncrementalResult& inc = c.result.incremental.emplace();
+    inc.base_dir = b.dir;
+    inc.base_started_at = b.manifest.document.value("started_at", "");
+    inc.threshold_lsn = b.checkpoint_lsn;
+    inc.base_end_lsn = b.end_lsn;
+    log_info("incremental on {}: pages with an LSN above its start checkpoint {}", printable(b.dir), b.checkpoint_lsn);
   }
   auto inv = scan_datadir(info->datadir);
   if (!inv.is_ok()) return inv.status().with_context("reading the server's datadir");
@@ -832,7 +893,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}};
   const auto start_time = std::chrono::system_clock::now();
   c.result.target_dir =
       options.stream ? options.stream->sink->name() : expand_target_timestamp(options.target_dir, start_time);
@@ -843,6 +904,9 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, Ba
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));
 
   if (Status s = preflight(c); !s.is_ok()) return s;
+  if (options.page_tracking && !c.mysql())
+    return Status::error(ExitCode::kUsage, "--page-tracking is a MySQL feature (component_mysqlbackup); MariaDB "
+                                           "incrementals read every page");
   if (options.redo_consumer && !c.mysql())
     return Status::error(ExitCode::kUsage, "--redo-consumer is a MySQL feature; MariaDB has no redo log consumers");
   if (Status s = source_address(c, *params); !s.is_ok()) return s;

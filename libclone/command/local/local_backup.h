@@ -35,6 +35,7 @@ struct LocalBackupOptions {
   double max_rate_mib = 0;      // throttle of the data copy, MiB/s; 0 = none
   unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E
   bool redo_consumer = false;   // MySQL: register as a redo log consumer (the server waits for us)
+  bool page_tracking = false;   // MySQL: install component_mysqlbackup if needed and start page tracking
   uint64_t redo_file_size_mib = 0;  // MySQL: each output redo file but the last; 0 = the default
   unsigned lock_wait_timeout_seconds = 60;  // how long one lock statement may wait (and writers behind it)
   LockDdl lock_ddl = LockDdl::kReduced;
@@ -69,6 +70,9 @@ struct IncrementalResult {
   uint64_t delta_pages = 0;        // pages they kept
   uint64_t whole_tablespace_files = 0;  // new (or rebuilt) tablespace files copied whole
   uint64_t scanned_bytes = 0;      // tablespace bytes read to find the changed pages
+  std::string pages_found_by = "scan";  // or "page-tracking" (MySQL)
+  std::string page_tracking;       // whether page tracking was used, and why not
+  uint64_t tracked_pages = 0;      // pages page tracking listed
 };
 
 // What DDL did to the tablespaces while the copy ran without the DDL lock, and what the final
