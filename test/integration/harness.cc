@@ -14,11 +14,14 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 namespace it {
 namespace fs = std::filesystem;
@@ -33,6 +36,28 @@ std::string read_all(const std::string& path) {
 }
 
 }  // namespace
+
+void trace(const std::vector<std::string>& argv, std::chrono::steady_clock::time_point t0, int exit_code) {
+  static const char* const path = std::getenv("MYSQLCLONE_IT_TRACE");
+  if (path == nullptr || *path == 0) return;
+  const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string line = t ? std::string(t->test_suite_name()) + "." + t->name() : std::string("-");
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "\t%.3f\t%d", seconds_since(t0), exit_code);
+  line += buf;
+  for (size_t i = 0; i < argv.size() && i < 6; ++i) {
+    std::string a = argv[i];
+    if (i == 0) a = fs::path(a).filename().string();
+    for (char& c : a)
+      if (c == '\t' || c == '\n') c = ' ';
+    line += (i == 0 ? "\t" : " ") + a.substr(0, 80);
+  }
+  line += "\n";
+  int fd = ::open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (fd < 0) return;
+  (void)!::write(fd, line.data(), line.size());
+  ::close(fd);
+}
 
 bool wait_until(double seconds, const std::function<bool()>& pred) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -59,6 +84,7 @@ int free_port() {
 std::string server_script() { return std::string(MYSQLCLONE_SOURCE_DIR) + "/tools/servers/server.sh"; }
 
 CommandResult run(const std::vector<std::string>& argv, const std::string& stdin_text) {
+  const auto t0 = std::chrono::steady_clock::now();
   char out_tmpl[] = "/tmp/mysqlclone-it-out.XXXXXX";
   char err_tmpl[] = "/tmp/mysqlclone-it-err.XXXXXX";
   char in_tmpl[] = "/tmp/mysqlclone-it-in.XXXXXX";
@@ -88,6 +114,7 @@ CommandResult run(const std::vector<std::string>& argv, const std::string& stdin
   ::unlink(out_tmpl);
   ::unlink(err_tmpl);
   ::unlink(in_tmpl);
+  trace(argv, t0, r.exit_code);
   return r;
 }
 
@@ -130,7 +157,14 @@ void Server::stop() {
 }
 
 Server::~Server() {
-  if (running_) run({server_script(), "stop", dir_});
+  // A server on its own datadir is thrown away with its directory: SIGKILL (server.sh kill) ends
+  // it at once, where a clean stop flushes what a load made dirty first (seconds, ~10 s after a
+  // write load). A server on a datadir given by the test (--datadir) may be started on again:
+  // that one still stops cleanly.
+  const bool own_datadir =
+      std::find(extra_args_.begin(), extra_args_.end(), "--datadir") == extra_args_.end() &&
+      std::none_of(extra_args_.begin(), extra_args_.end(), [](const std::string& a) { return a.rfind("--datadir=", 0) == 0; });
+  if (running_) run({server_script(), own_datadir ? "kill" : "stop", dir_});
   std::error_code ec;
   fs::remove_all(dir_, ec);
 }
@@ -187,7 +221,8 @@ std::string temp_file(const char* what) {
 
 }  // namespace
 
-Background::Background(const std::vector<std::string>& argv, const std::string& stdin_text) {
+Background::Background(const std::vector<std::string>& argv, const std::string& stdin_text)
+    : argv_(argv), t0_(std::chrono::steady_clock::now()) {
   out_path_ = temp_file("bg-out");
   err_path_ = temp_file("bg-err");
   in_path_ = temp_file("bg-in");
@@ -260,6 +295,9 @@ void Background::stop(double grace_seconds) {
 }
 
 Background::~Background() {
+  std::vector<std::string> traced{"bg"};
+  traced.insert(traced.end(), argv_.begin(), argv_.end());
+  trace(traced, t0_, exit_code_);
   if (pid_ > 0) {
     signal_group(SIGKILL);
     if (!reaped_) {

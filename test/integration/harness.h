@@ -22,6 +22,11 @@ struct CommandResult {
   std::string err;  // stderr
 };
 
+// With MYSQLCLONE_IT_TRACE=FILE in the environment, one line is appended to FILE for every
+// command run (and every Background process, when it is destroyed): test, seconds, exit code,
+// the command's first words; what tells where a test's time goes. Nothing without it.
+void trace(const std::vector<std::string>& argv, std::chrono::steady_clock::time_point t0, int exit_code);
+
 // Runs argv (no shell) and captures stdout and stderr.
 CommandResult run(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 
@@ -67,6 +72,8 @@ class Background {
   bool reaped_ = false;
   int exit_code_ = -1;
   std::string out_path_, err_path_, in_path_;
+  std::vector<std::string> argv_;
+  std::chrono::steady_clock::time_point t0_;
 };
 
 // A temporary directory removed (recursively) by the destructor.

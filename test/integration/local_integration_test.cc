@@ -144,9 +144,13 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
   info(flavour + " before the copy: LSN " + std::to_string(lsn_before) + ", checkpoint " +
        std::to_string(checkpoint_before));
   auto r = it::mysqlclone_bounded(local_args(true, target, conn, extra), 900);
-  // The load ran for the whole copy.
+  // The load ran for the whole copy. It stops now: what it wrote after the copy's position is
+  // for the replication below to bring over, and the checks of DIR (verify, the stock server's
+  // start and CHECK TABLE) are no better for a load beside them, only slower.
   EXPECT_TRUE(oltp.running()) << "sysbench ended during the copy: " << oltp.describe();
   EXPECT_TRUE(writer.running()) << "the " << nt << " writer ended during the copy: " << writer.describe();
+  writer.stop();
+  oltp.stop();
   ASSERT_EQ(r.exit_code, 0) << describe(r) << "\n--- source error log ---\n" << server_errors(src.error_log());
   const json doc = parse(r.out);
   ASSERT_TRUE(doc.is_object()) << "stdout is not one JSON document\n" << describe(r);
@@ -220,13 +224,12 @@ TEST_P(LocalBackupUnderLoad, ConsistencyUnderLoad) {
   EXPECT_EQ(check, "") << "CHECK TABLE on the copy";
   info("the copy's own position before replication: " + it::logged_gtids(copy));
 
-  // Make it a replica from the recorded position, stop the load, wait until it caught up.
+  // Make it a replica from the recorded position and wait until it caught up with all the load
+  // wrote.
   std::string error;
   const std::string repl_sql = make_replica(copy, doc, error);
   ASSERT_EQ(error, "");
   info("replication set up with:\n" + repl_sql);
-  writer.stop();
-  oltp.stop();
   ASSERT_TRUE(it::wait_quiet(src, 60)) << "the source still runs statements 60 s after the load was stopped";
   const std::string gtids = it::logged_gtids(src);
   const std::string lag_error = it::wait_gtids(copy, gtids);
@@ -406,7 +409,11 @@ TEST(LocalRedoConsumer, RecycledRedoFilesUnderLoadMysql97) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(copy.wait_for(5)) << "the copy did not end within 600 s";
+  // The loads ran for the whole copy; they stop now (what they wrote after it is for the
+  // replication below to bring over).
   const bool load_ran = oltp.running() && blobs.running();
+  oltp.stop();
+  blobs.stop();
   const auto r = copy.result();
   ASSERT_EQ(r.exit_code, 0) << describe(r) << "\n--- source error log ---\n" << server_errors(src.error_log());
   EXPECT_TRUE(load_ran) << oltp.describe() << "\n" << blobs.describe();
@@ -433,8 +440,6 @@ TEST(LocalRedoConsumer, RecycledRedoFilesUnderLoadMysql97) {
   std::string error;
   make_replica(copy_server, doc, error);
   ASSERT_EQ(error, "");
-  oltp.stop();
-  blobs.stop();
   ASSERT_TRUE(it::wait_quiet(src, 60));
   ASSERT_EQ(it::wait_gtids(copy_server, it::logged_gtids(src)), "");
   const auto user_tables = tables(src, true);

@@ -101,13 +101,14 @@ TEST(RemoteDdl, CloneUnderLoadAndDdlLoop) {
   EXPECT_GE(w.n_during, 10u) << "the DDL loop hardly ran during the clone";
   EXPECT_LE(w.during.seconds, w.before.seconds + 1.0) << "a DDL statement was blocked during the clone: " << w.during.what;
 
-  // The stock mysqld starts on DIR and everything checks.
+  // The loads stop (what they wrote after the clone's snapshot is for the replication below to
+  // bring over); the stock mysqld starts on DIR and everything checks.
+  ddl.stop();
+  oltp.stop();
   it::Server copy(it::kRemoteFlavour, "16k", {"--datadir", target});
   EXPECT_EQ(it::check_all_tables(copy), "") << "CHECK TABLE on the copy";
   auto repl = it::start_replica_of(copy, donor);
   ASSERT_EQ(repl.exit_code, 0) << describe(repl);
-  ddl.stop();
-  oltp.stop();
   ASSERT_TRUE(it::wait_quiet(donor, 60)) << "the donor still runs statements 60 s after the loads were stopped";
   const std::string gtids = it::gtid_executed(donor);
   auto wait = copy.try_sql("SELECT WAIT_FOR_EXECUTED_GTID_SET('" + gtids + "', 180);\n", 240);

@@ -164,19 +164,26 @@ TEST_P(ReplicaAsSource, CopiesStartCleanAndFollowTheirSources) {
     EXPECT_EQ(v.exit_code, 0) << "verify of the copy of the replica\n" << describe(v);
     fs::copy(target, work.path() + "/gtid-b", fs::copy_options::recursive);
 
-    std::unique_ptr<it::Server> clone_copy;
+    const std::string remote_dir = work.path() + "/remote";
+    json rrepl;
     if (!mariadb) {
       // `remote` from the replica donor while it applies.
-      const std::string dir = work.path() + "/remote";
       auto r = it::mysqlclone_bounded({"--json", "remote", "--from", "mysqlclone@127.0.0.1:" + std::to_string(replica.port()),
-                                       "--password=mysqlclone", "--target-dir", dir},
+                                       "--password=mysqlclone", "--target-dir", remote_dir},
                                       600);
       ASSERT_EQ(r.exit_code, 0) << describe(r);
       const json rdoc = parse(r.out);
-      const json rrepl = rdoc.value("replication", json::object());
+      rrepl = rdoc.value("replication", json::object());
       info("replication of the remote clone: " + rrepl.dump());
       EXPECT_EQ(rrepl.value("replica_of", json::object()).value("channels", json::array()).size(), 2u) << rrepl.dump();
-      clone_copy = std::make_unique<it::Server>(flavour, "16k", std::vector<std::string>{"--datadir", dir});
+    }
+    // Every copy was taken under the load. It stops now: what it wrote after the copies'
+    // positions is for the replication below to bring over, and the stock servers' starts on
+    // the copies are no better for a load beside them, only slower.
+    ASSERT_EQ(load.finish(primary), "");
+    std::unique_ptr<it::Server> clone_copy;
+    if (!mariadb) {
+      clone_copy = std::make_unique<it::Server>(flavour, "16k", std::vector<std::string>{"--datadir", remote_dir});
       expect_clean_start(*clone_copy, "remote");
       EXPECT_EQ(it::run_replica_statements(*clone_copy, strings(rrepl["replica_of"].value("statements", json()))), "");
     }
@@ -185,7 +192,6 @@ TEST_P(ReplicaAsSource, CopiesStartCleanAndFollowTheirSources) {
     it::Server copy(flavour, "16k", {"--datadir", target});
     expect_clean_start(copy, "GTID copy");
     ASSERT_EQ(it::run_replica_statements(copy, from_source), "");
-    ASSERT_EQ(load.finish(primary), "");
     const std::string want = it::logged_gtids(primary) + "," + it::logged_gtids(second);
     ASSERT_EQ(it::wait_gtids(copy, want), "");
     expect_equal(copy, primary, "GTID copy following the primary");
@@ -251,13 +257,14 @@ TEST_P(ReplicaAsSource, CopiesStartCleanAndFollowTheirSources) {
       EXPECT_TRUE(strings(repl.value("statements", json())).empty()) << repl.dump();
       EXPECT_TRUE(contains(r.out, "not offered") && contains(r.out, "log_slave_updates=OFF")) << r.out;
     }
+    // The load stops (as in 1.); the copy replicates everything it wrote after the copy's position.
+    ASSERT_EQ(load.finish(primary), "");
     // MySQL: the copy's binlog holds anonymous transactions now.
     it::Server copy(flavour, "16k",
                     mariadb ? std::vector<std::string>{"--datadir", target}
                             : std::vector<std::string>{"--datadir", target, "--set", "gtid-mode=OFF"});
     expect_clean_start(copy, "file/position copy");
     ASSERT_EQ(it::run_replica_statements(copy, strings(repl["replica_of"].value("statements", json()))), "");
-    ASSERT_EQ(load.finish(primary), "");
     ASSERT_EQ(it::wait_binlog_end(copy, primary), "");
     expect_equal(copy, primary, "file/position copy following the primary");
   }
