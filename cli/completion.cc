@@ -11,12 +11,12 @@
 namespace mysqlclone {
 namespace {
 
-// What the word after an option is: a directory (…-dir), a file (…file, the TLS files, the
+// What the word after an option is: a directory (…-dir, --repo), a file (…file, the TLS files, the
 // socket), or a value the shell cannot guess (a host, a number).
 enum class ValueKind { kDirectory, kFile, kOther };
 
 ValueKind value_kind(const std::string& name) {
-  if (name.ends_with("-dir")) return ValueKind::kDirectory;
+  if (name.ends_with("-dir") || name == "--repo") return ValueKind::kDirectory;
   if (name.find("file") != std::string::npos || name.starts_with("--ssl-c") || name == "--ssl-key" ||
       name == "--socket")
     return ValueKind::kFile;

@@ -99,7 +99,8 @@ Status stream_output(OutputArgs& args, bool compress_given, LocalBackupOptions& 
   if (!args.stream.on && args.to.empty()) {
     if (compress_given || !args.stream.key_file.empty() || args.stream.compress_threads)
       return Status::error(ExitCode::kUsage, "--compress, --compress-threads and --encrypt-key-file need --stream or --to");
-    if (options.target_dir.empty()) return Status::error(ExitCode::kUsage, "--target-dir, --stream or --to is required");
+    if (options.target_dir.empty() && options.repo.empty())
+      return Status::error(ExitCode::kUsage, "--target-dir, --repo, --stream or --to is required");
     return Status::ok();
   }
   if (args.to.empty()) {
@@ -140,10 +141,20 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   cmd->add_option("--encrypt-key-file", stream->stream.key_file,
                   "With --stream or --to: encrypt with AES-256-GCM under the key in this file (64 hex digits: openssl rand -hex 32)");
   add_compress_threads_option(*cmd, stream->stream, "With --stream or --to");
+  CLI::Option* repo = cmd->add_option(
+      "--repo", options->repo,
+      "Write a new backup into this repository (made if it does not exist), named by its start time; `info`, "
+      "`restore --repo` and `expire` work on it");
+  repo->excludes(target)->excludes(to_stream)->excludes(to_peer);
+  cmd->add_flag("--incremental", options->incremental,
+                "With --repo: an incremental on the repository's newest finished backup")
+      ->needs(repo);
   cmd->add_option("--incremental-from", options->incremental_from,
                   "Take an incremental on this earlier backup directory of the same server: only the pages changed "
-                  "since its start checkpoint (every page is still read); `restore` makes a datadir of it")
-      ->check(CLI::ExistingDirectory);
+                  "since its start checkpoint (found by reading every page, or on MySQL by page tracking); "
+                  "`restore` makes a datadir of it")
+      ->check(CLI::ExistingDirectory)
+      ->excludes(repo);
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
   cmd->add_option("--max-rate", options->max_rate_mib, "Limit the copy of the data files to this many MiB/s (never the redo log)")
       ->check(CLI::Validator(
@@ -194,7 +205,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
       ->check(CLI::IsMember({"auto", "always", "never"}));
   add_connection_options(*cmd, options->connection);
   cmd->callback([options, stream, cmd, &global, &password, &exit_code] {
-    label_run(global, options->target_dir);
+    label_run(global, options->target_dir.empty() ? options->repo : options->target_dir);
     GlobalOptions out = global;
     if (stream->stream.on) out.results = stderr;  // stdout is the stream
     if (options->copy.reflink == Reflink::kAlways && options->target_dir.empty()) {

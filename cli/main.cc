@@ -19,6 +19,7 @@
 #include "cli/option_files.h"
 #include "cli/receive_command.h"
 #include "cli/remote_command.h"
+#include "cli/repository_commands.h"
 #include "cli/restore_command.h"
 #include "cli/run_metrics.h"
 #include "cli/status_exit.h"
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
   add_extract_command(app, global, exit_code);
   add_receive_command(app, global, exit_code);
   add_restore_command(app, global, exit_code);
+  add_info_command(app, global, exit_code);
+  add_expire_command(app, global, exit_code);
   add_guard_donor_command(app, exit_code);
   add_completion_command(app, exit_code);  // last: it describes every command added before it
 

@@ -49,12 +49,17 @@ void add_restore_command(CLI::App& app, const GlobalOptions& global, int& exit_c
       "restore", "Write a backup (full, or an incremental with its chain) into a datadir the stock server starts on");
   cmd->set_help_flag("--help", "Print this help message and exit");
   cmd->add_option("--backup", options->backup,
-                  "The backup directory to restore (an incremental brings its chain: the bases its mysqlclone.json names)")
-      ->required();
+                  "The backup directory to restore (an incremental brings its chain: the bases its mysqlclone.json "
+                  "names); with --repo, the name of a backup in the repository (default: its newest)");
+  cmd->add_option("--repo", options->repo, "Restore from this repository (`local --repo`)");
   cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the datadir into")->required();
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
   cmd->callback([options, &global, &exit_code] {
     label_run(global, options->target_dir);
+    if (options->repo.empty() && options->backup.empty()) {
+      exit_code = fail(Status::error(ExitCode::kUsage, "--backup DIR or --repo REPO is required"), global);
+      return;
+    }
     CopyProgress progress;
     ProgressDisplay display("restore", progress.done_bytes, progress.total_bytes, !global.quiet);
     auto result = run_restore(*options, progress);

@@ -26,6 +26,7 @@
 #include "libclone/command/local/ddl_window.h"
 #include "libclone/command/local/incremental_base.h"
 #include "libclone/server/page_tracking.h"
+#include "libclone/manifest/repository.h"
 #include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
 #include "libclone/server/applier_pause.h"
@@ -887,8 +888,22 @@ Status source_address(Context& c, const ConnectionParams& params) {
 
 }  // namespace
 
-Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& options, BackupProgress& progress) {
+Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& given, BackupProgress& progress) {
   const auto started = Clock::now();
+  // --repo: the target and the base come from the repository, locked until the run ends.
+  LocalBackupOptions options = given;
+  std::optional<RepositoryLock> repo_lock;
+  if (!given.repo.empty()) {
+    auto lock = open_repository(given.repo, "local", true);
+    if (!lock.is_ok()) return lock.status();
+    repo_lock.emplace(std::move(lock).value());
+    if (given.incremental) {
+      auto base = newest_backup(given.repo);
+      if (!base.is_ok()) return base.status();
+      options.incremental_from = *base;
+    }
+    options.target_dir = given.repo + "/" + repository_backup_name(std::chrono::system_clock::now(), given.incremental);
+  }
   auto params = resolve_connection(options.connection);
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);

@@ -31,6 +31,11 @@ struct LocalBackupOptions {
   std::optional<StreamOutput> stream;  // instead of target_dir
   // An incremental on this backup directory (incremental_base.h); "" for a full backup.
   std::string incremental_from;
+  // Instead of target_dir (and incremental_from): a new backup in this repository (repository.h),
+  // an incremental on its newest finished backup when `incremental`; the repository is locked
+  // for the whole run.
+  std::string repo;
+  bool incremental = false;
   unsigned parallel = 0;        // copy threads; 0 = one per CPU
   double max_rate_mib = 0;      // throttle of the data copy, MiB/s; 0 = none
   unsigned redo_wait_seconds = 300;  // how long to wait for the redo log to reach E

@@ -16,6 +16,7 @@
 #include "libclone/io/directory_storage.h"
 #include "libclone/io/filter.h"
 #include "libclone/manifest/backup_chain.h"
+#include "libclone/manifest/repository.h"
 #include "libclone/manifest/target.h"
 #include "libclone/server/preflight.h"
 
@@ -262,7 +263,26 @@ Manifest restored_manifest(const Plan& plan, const std::string& started_at) {
 Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& progress) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_at = utc_now_iso8601();
-  auto plan = make_plan(options.backup);
+  // --repo: the backup named there (or its newest), the repository locked so that no expire
+  // removes the chain while it is read.
+  std::string backup = options.backup;
+  std::optional<RepositoryLock> repo_lock;
+  if (!options.repo.empty()) {
+    auto lock = open_repository(options.repo, "restore", false);
+    if (!lock.is_ok()) return lock.status();
+    repo_lock.emplace(std::move(lock).value());
+    if (backup.empty()) {
+      auto newest = newest_backup(options.repo);
+      if (!newest.is_ok()) return newest.status();
+      backup = *newest;
+    } else {
+      if (backup.find('/') != std::string::npos)
+        return Status::error(ExitCode::kUsage, "with --repo, --backup is the name of a backup in it, not a path: " +
+                                                   printable(backup));
+      backup = options.repo + "/" + backup;
+    }
+  }
+  auto plan = make_plan(backup);
   if (!plan.is_ok()) return plan.status();
   const unsigned threads = resolve_threads(options.parallel);
   const BackupRecord& newest = plan->chain.back();

@@ -32,7 +32,8 @@ namespace mysqlclone {
 
 struct RestoreOptions {
   std::string target_dir;
-  std::string backup;   // the backup directory to restore
+  std::string backup;   // the backup directory to restore; with `repo`, its name there ("": the newest)
+  std::string repo;     // a repository (repository.h), locked while the restore reads it
   unsigned parallel = 0;  // copy threads; 0 = one per CPU
 };
 
