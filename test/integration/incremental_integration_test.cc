@@ -1,6 +1,7 @@
 // Incremental backups and `restore` against real servers (issue 11, acceptance 1 and part of 4):
-// under sysbench write load, full → incremental 1 → incremental 2 with DDL between them (CREATE,
-// DROP, RENAME, TRUNCATE, ADD INDEX); incremental 2 and incremental 1 (the middle of the chain)
+// under sysbench write load and bank-style transfers (whose invariants every restore must keep),
+// full → incremental 1 → incremental 2 with DDL between them (CREATE, DROP, RENAME, TRUNCATE,
+// ADD INDEX); incremental 2 and incremental 1 (the middle of the chain)
 // are each restored into a fresh DIR, on which the stock server starts, every table checks, the
 // copy replicates from the recorded position, catches up and then equals the source table by
 // table. This is the end-to-end test of innodb-formats.md §6.4 (threshold = the base's start
@@ -88,6 +89,8 @@ void expect_good_restore(const it::Server& src, const std::string& what, const s
 
   it::Server copy(src.flavour(), "16k", {"--datadir", dir});
   EXPECT_EQ(it::check_all_tables(copy), "") << "CHECK TABLE on the restored copy";
+  // At the backup's own consistency point, before replication moves it on.
+  EXPECT_EQ(it::bank_invariants(copy), "") << "the bank's invariants on the restored copy";
   std::string error;
   const std::string sql = it::make_replica(copy, doc, error);
   ASSERT_EQ(error, "");
@@ -138,6 +141,7 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   const bool mariadb = flavour.rfind("mariadb", 0) == 0;
   it::Server src(flavour, "16k");
   it::sysbench_prepare(src, "oltp_read_write", 4, 10000);
+  it::create_bank(src);
   src.sql("CREATE DATABASE ddl;\n"
           "CREATE TABLE ddl.keep (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
           "CREATE TABLE ddl.dropme (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
@@ -150,6 +154,7 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   const std::string w = work.path();
 
   it::Load oltp = it::sysbench_run(src, "oltp_read_write", 4, 10000, 2, 900);
+  it::Load bank = it::bank_transfers(src, 900);  // its invariants must hold in every restore
   const uint64_t lsn0 = it::current_lsn(src);
   ASSERT_TRUE(it::wait_until(30, [&] { return it::current_lsn(src) > lsn0 + 256 * 1024; })) << oltp.describe();
 
@@ -224,9 +229,11 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   // The whole chain was taken under the load. It stops now: what it wrote after the backups is
   // for the replication of the restores below to bring over, and the checks of the chain are no
   // better for a load beside them, only slower.
-  const bool load_ran = oltp.running();
+  const bool load_ran = oltp.running(), bank_ran = bank.running();
   oltp.stop();
+  bank.stop();
   EXPECT_TRUE(load_ran) << "sysbench ended during the chain: " << oltp.describe();
+  EXPECT_TRUE(bank_ran) << "the bank transfers ended during the chain: " << bank.describe();
   ASSERT_TRUE(it::wait_quiet(src, 60));
   EXPECT_EQ(inc2.value("incremental", json::object()).value("threshold_lsn", 0ull), inc1.value("checkpoint_lsn", 1ull));
   EXPECT_LT(inc2.value("checkpoint_lsn", 0ull), inc1.value("end_lsn", 0ull))
