@@ -17,6 +17,8 @@ namespace {
 // A multiple of every physical page size and of the direct I/O alignment; large enough that
 // each direct read and write keeps several requests in flight.
 constexpr size_t kChunkBytes = 1 << 20;
+// The range of blocks shared by one reflink call (see the copy's pipeline).
+constexpr uint64_t kShareBytes = 64 << 20;
 
 Status interrupted_status() { return Status::error(ExitCode::kInterrupted, "interrupted"); }
 
@@ -205,22 +207,44 @@ Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::str
     AlignedBuffer buffers[3] = {AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes)};
     const ReadFile& source = file;
     StorageFile& target = **out;
-    // One fetch runs at a time (the next starts once the last was taken), so `sharing` needs no lock.
+    // Blocks are shared a range of kShareBytes at a time, ahead of the chunks read back from it:
+    // one clone call per chunk would cost a file system transaction per MiB, one for the whole
+    // file would hold the source file's lock (and the server's writes to it) for as long as a
+    // large file takes. One fetch runs at a time (the next starts once the last was taken), so
+    // `sharing` and `shared_until` need no lock.
     bool sharing = share_end > 0;
-    auto fetch = [&source, &target, &sharing, share_end, &options, &rel_path](uint64_t offset, AlignedBuffer& into) {
-      return std::async(std::launch::async, [&source, &target, &sharing, share_end, &options, &rel_path, offset, &into] {
+    uint64_t shared_until = 0;
+    auto fetch = [&source, &target, &sharing, &shared_until, share_end, &options, &rel_path](uint64_t offset,
+                                                                                            AlignedBuffer& into) {
+      return std::async(std::launch::async, [&source, &target, &sharing, &shared_until, share_end, &options, &rel_path,
+                                             offset, &into] {
         if (sharing && offset < share_end) {
-          std::span<uint8_t> want = into.span().first(size_t(std::min<uint64_t>(kChunkBytes, share_end - offset)));
-          auto shared = target.append_shared(source, offset, want);
-          if (!shared.is_ok()) return Fetched{shared.status(), want.size(), true};
-          if (*shared) return Fetched{want.size(), want.size(), true};
-          if (options.reflink == Reflink::kAlways)
-            return Fetched{Status::error(ExitCode::kPath,
-                                         printable(rel_path) + ": --reflink=always, but the target cannot share the "
-                                                               "source's blocks (it must be a directory on the same "
-                                                               "file system, one with reflinks: XFS reflink=1, btrfs)"),
-                           0, false};
-          sharing = false;
+          if (offset >= shared_until) {
+            const uint64_t length = std::min<uint64_t>(kShareBytes, share_end - offset);
+            auto shared = target.append_shared(source, offset, length);
+            if (!shared.is_ok()) return Fetched{shared.status(), 0, true};
+            if (*shared) {
+              shared_until = offset + length;
+            } else if (options.reflink == Reflink::kAlways) {
+              return Fetched{Status::error(ExitCode::kPath,
+                                           printable(rel_path) + ": --reflink=always, but the target cannot share the "
+                                                                 "source's blocks (it must be a directory on the same "
+                                                                 "file system, one with reflinks: XFS reflink=1, btrfs)"),
+                             0, false};
+            } else {
+              sharing = false;
+            }
+          }
+          if (sharing) {
+            std::span<uint8_t> want = into.span().first(size_t(std::min<uint64_t>(kChunkBytes, shared_until - offset)));
+            auto n = target.read_shared(offset, want);
+            if (n.is_ok() && *n != want.size())
+              return Fetched{Status::error(ExitCode::kPath, printable(rel_path) + ": " + std::to_string(*n) +
+                                                                " bytes read back of the " + std::to_string(want.size()) +
+                                                                " shared at offset " + std::to_string(offset)),
+                             0, true};
+            return Fetched{std::move(n), want.size(), true};
+          }
         }
         return Fetched{source.read_at(offset, into.span()), kChunkBytes, false};
       });

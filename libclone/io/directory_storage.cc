@@ -79,13 +79,13 @@ class DirectoryFile : public StorageFile {
     return Status::ok();
   }
 
-  Result<bool> append_shared(const ReadFile& source, uint64_t offset, std::span<uint8_t> into) override {
+  Result<bool> append_shared(const ReadFile& source, uint64_t offset, uint64_t length) override {
     if (fd_ < 0) return Status::error(ExitCode::kInternal, path_ + ": written after close");
     const uint64_t at = end_.load();
     file_clone_range range{};
     range.src_fd = source.fd();
     range.src_offset = offset;
-    range.src_length = into.size();
+    range.src_length = length;
     range.dest_offset = at;
     if (::ioctl(fd_, FICLONERANGE, &range) != 0) {
       const int err = errno;
@@ -94,18 +94,17 @@ class DirectoryFile : public StorageFile {
       if (err == EXDEV || err == EOPNOTSUPP || err == ENOTTY || err == EINVAL || err == EPERM) return false;
       return errno_status(ExitCode::kPath, "cannot share the blocks of " + source.path() + " with", path_, err);
     }
-    end_.store(at + into.size());
+    end_.store(at + length);
+    return true;
+  }
+
+  Result<size_t> read_shared(uint64_t offset, std::span<uint8_t> into) override {
     if (read_fd_ < 0) {
       auto fd = open_for_direct_read(path_, read_direct_);
       if (!fd.is_ok()) return fd.status();
       read_fd_ = *fd;
     }
-    auto n = read_fully(read_fd_, read_direct_, at, into, path_);
-    if (!n.is_ok()) return n.status();
-    if (*n != into.size())
-      return Status::error(ExitCode::kPath, path_ + ": " + std::to_string(*n) + " bytes read back of the " +
-                                                std::to_string(into.size()) + " shared at offset " + std::to_string(at));
-    return true;
+    return read_fully(read_fd_, read_direct_, offset, into, path_);
   }
 
   Status close() override {
@@ -132,7 +131,7 @@ class DirectoryFile : public StorageFile {
   }
   int fd_;
   int direct_fd_;  // the same file opened O_DIRECT; -1 where the file system refuses it (tmpfs)
-  int read_fd_ = -1;  // opened by the first append_shared: what was shared is read back
+  int read_fd_ = -1;  // opened by the first read_shared
   bool read_direct_ = false;
   std::string path_;
   std::atomic<uint64_t> end_{0};  // where the next append goes

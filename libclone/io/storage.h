@@ -36,15 +36,18 @@ class StorageFile {
   // Grows the file with zeros to `size` bytes (allocated, not sparse, where the storage can);
   // never shrinks it. Appends continue after the new end.
   virtual Status extend_to(uint64_t size) = 0;
-  // Zero copy: makes the next `into.size()` bytes of this file share the blocks of `source`
-  // from `offset` (a reflink: FICLONERANGE on XFS, btrfs), then reads them back into `into`. The
-  // blocks are shared as they are on disk at that instant, so the bytes read back are what the
-  // target holds; the copier judges them like any read and writes a page it re-read over them.
-  // Offset and size are multiples of 4096. Returns false, having written nothing, where the
+  // Zero copy: makes the next `length` bytes of this file share the blocks of `source` from
+  // `offset` (a reflink: FICLONERANGE on XFS, btrfs), as they are on disk at that instant.
+  // Offset and length are multiples of 4096. Returns false, having written nothing, where the
   // blocks cannot be shared (another file system, one without reflinks, a stream): the caller
   // copies the bytes instead.
-  virtual Result<bool> append_shared(const ReadFile& /*source*/, uint64_t /*offset*/, std::span<uint8_t> /*into*/) {
+  virtual Result<bool> append_shared(const ReadFile& /*source*/, uint64_t /*offset*/, uint64_t /*length*/) {
     return false;
+  }
+  // Reads back bytes this file took by append_shared: they were never in memory, and the copier
+  // judges them like any read (and writes a page it re-read from the source over them).
+  virtual Result<size_t> read_shared(uint64_t /*offset*/, std::span<uint8_t> /*into*/) {
+    return Status::error(ExitCode::kInternal, "read_shared on a storage that shares nothing");
   }
   // Makes the file durable and closes it.
   virtual Status close() = 0;
