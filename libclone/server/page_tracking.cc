@@ -77,9 +77,8 @@ Result<innodb::Lsn> wait_for_checkpoint_past(Session& session, innodb::Lsn lsn, 
 
 Result<ChangedPages> changed_pages(Session& session, const std::string& datadir, const std::string& backup_id,
                                    innodb::Lsn from, innodb::Lsn to) {
-  // The checkpoint did not move since the base's: nothing changed that the redo does not carry
-  // (the server refuses an empty range).
-  if (from >= to) return ChangedPages{};
+  // `to` 0: up to what the server has tracked so far.
+  if (to != 0 && from >= to) return ChangedPages{};
   if (Status s = session.execute("SET GLOBAL mysqlbackup.backupid = '" + backup_id + "'"); !s.is_ok()) return s;
   // Setting the id again makes the server delete the list it wrote under the previous one.
   struct Forget {

@@ -40,7 +40,8 @@ Result<innodb::Lsn> start_page_tracking(Session& session);
 // past `lsn`; returns the checkpoint it saw last.
 Result<innodb::Lsn> wait_for_checkpoint_past(Session& session, innodb::Lsn lsn, std::chrono::seconds at_most);
 
-// The pages the server changed in [from, to] (none when from >= to). Sets mysqlbackup.backupid (SYSTEM_VARIABLES_ADMIN)
+// The pages the server changed in [from, to] (none when from >= to); `to` 0: up to what it has
+// tracked so far. Sets mysqlbackup.backupid (SYSTEM_VARIABLES_ADMIN)
 // to `backup_id` (digits), has the server write its list into `datadir`/#meb, reads it and
 // removes it.
 Result<ChangedPages> changed_pages(Session& session, const std::string& datadir, const std::string& backup_id,

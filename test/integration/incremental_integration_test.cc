@@ -244,9 +244,15 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   if (mariadb) {
     EXPECT_EQ(i2.value("pages_found_by", ""), "scan");
   } else {
-    // Its start checkpoint is incremental 1's (held back): the range is empty, nothing is listed,
-    // and the redo carries every change.
-    EXPECT_EQ(i2.value("pages_found_by", ""), "page-tracking") << inc2.dump();
+    // Its threshold is incremental 1's start checkpoint, held back since: the server may not have
+    // tracked past it yet and then refuses the list (error 3803); the incremental scans and says
+    // why. Either way its restore below must be right (an ADD INDEX, written without redo, came
+    // after the threshold).
+    if (i2.value("pages_found_by", "") == "scan") {
+      EXPECT_TRUE(contains(i2.value("page_tracking", ""), "not used")) << inc2.dump();
+    } else {
+      EXPECT_EQ(i2.value("pages_found_by", ""), "page-tracking") << inc2.dump();
+    }
   }
   {  // verify checks an incremental by its SHA-256s and every delta page.
     auto v = it::mysqlclone_bounded({"verify", w + "/inc2"}, 300);

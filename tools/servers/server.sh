@@ -159,6 +159,11 @@ build_opts() {
   set_opt "socket=$sock"
   set_opt "pid-file=$dir/mysqld.pid"
   set_opt "log-error=$dir/error.log"
+  # A tmpdir of its own: every server deletes the #sql* files of its tmpdir when it starts, so a
+  # shared /tmp lets one server's start remove another's temporary tables (mariadb-install-db
+  # then fails with "Unknown table 'mysql.tmp_user_sys'").
+  mkdir -p "$dir/tmp"
+  set_opt "tmpdir=$dir/tmp"
   set_opt "port=$port"
   set_opt "bind-address=127.0.0.1"
   set_opt "skip-name-resolve"
