@@ -12,6 +12,7 @@
 #include <set>
 
 #include "libclone/base/text.h"
+#include "libclone/io/directory_storage.h"
 #include "libclone/io/read_file.h"
 #include "libclone/manifest/manifest.h"
 
@@ -25,17 +26,6 @@ constexpr const char* kLockFile = "mysqlclone-repository.lock";
 bool is_marked(const std::string& repo) {
   std::error_code ec;
   return fs::is_regular_file(fs::path(repo) / kRepositoryMarker, ec);
-}
-
-Status write_small_file(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return errno_status(ExitCode::kPath, "cannot create", path, errno);
-  const ssize_t n = ::write(fd, text.data(), text.size());
-  const int err = errno;
-  const int synced = ::fsync(fd);
-  ::close(fd);
-  if (n != ssize_t(text.size()) || synced != 0) return errno_status(ExitCode::kPath, "cannot write", path, err);
-  return Status::ok();
 }
 
 // "2026-12-04T02:15:00Z" (utc_iso8601); nullopt for anything else.
@@ -69,7 +59,9 @@ Status create_repository(const std::string& repo) {
                                                 kRepositoryMarker + " in it) and not empty: give a new or empty directory");
   }
   if (is_marked(repo)) return Status::ok();
-  return write_small_file(repo + "/" + kRepositoryMarker, "mysqlclone repository: backups of one server (man mysqlclone)\n");
+  // Written whole and synced, like a backup's own metadata.
+  DirectoryStorage storage(repo);
+  return storage.put(kRepositoryMarker, "mysqlclone repository: backups of one server (man mysqlclone)\n");
 }
 
 Status check_repository(const std::string& repo) {
