@@ -23,6 +23,9 @@ nlohmann::json result_json(const RestoreResult& r) {
   j["ok"] = true;
   j["target_dir"] = r.target_dir;
   j["delta_pages"] = r.delta_pages;
+  j["kept_files"] = r.kept_files;
+  j["kept_bytes"] = r.kept_bytes;
+  j["removed_files"] = r.removed_files;
   return j;
 }
 
@@ -31,6 +34,9 @@ void print_human(const RestoreResult& r) {
              "incrementals, {:.1f} s)\n",
              r.target_dir, r.chain.back(), r.chain.size(), r.chain.size() == 1 ? "" : "s", r.files,
              human_bytes(double(r.bytes)), r.delta_pages, r.seconds);
+  if (r.kept_files || r.removed_files)
+    fmt::print("delta: {} files ({}) already right and kept, {} rewritten, {} removed\n", r.kept_files,
+               human_bytes(double(r.kept_bytes)), r.files - r.kept_files, r.removed_files);
   const nlohmann::json binlog = r.manifest.value("binlog", nlohmann::json::object());
   if (binlog.is_object())
     fmt::print("consistent at LSN {} (redo from {}), binlog {}:{}\n", r.manifest.value("end_lsn", uint64_t(0)),
@@ -52,10 +58,19 @@ void add_restore_command(CLI::App& app, const GlobalOptions& global, int& exit_c
                   "The backup directory to restore (an incremental brings its chain: the bases its mysqlclone.json "
                   "names); with --repo, the name of a backup in the repository (default: its newest)");
   cmd->add_option("--repo", options->repo, "Restore from this repository (`local --repo`)");
-  cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the datadir into")->required();
+  auto* target = cmd->add_option("--target-dir", options->target_dir, "New (or empty) directory to write the datadir into");
+  auto* datadir = cmd->add_option("--datadir", options->datadir,
+                                  "A stopped server's datadir to restore onto (new or empty, or any with --delta); "
+                                  "--defaults-file names the server's option file for its InnoDB directories");
+  target->excludes(datadir);
+  cmd->add_flag("--delta", options->delta,
+                "With --datadir: keep the files already right, rewrite the others, remove what the backup lacks");
+  cmd->add_option("--owner", options->owner,
+                  "USER[:GROUP] to own what is written (default with --datadir: the datadir's owner)");
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
   cmd->callback([options, &global, &exit_code] {
-    label_run(global, options->target_dir);
+    label_run(global, options->target_dir.empty() ? options->datadir : options->target_dir);
+    options->files = global.files;
     if (options->repo.empty() && options->backup.empty()) {
       exit_code = fail(Status::error(ExitCode::kUsage, "--backup DIR or --repo REPO is required"), global);
       return;

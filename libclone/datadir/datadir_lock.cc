@@ -33,6 +33,10 @@ std::optional<pid_t> lock_holder(const std::string& path) {
 Result<std::optional<pid_t>> datadir_lock_holder(const std::string& dir) {
   if (::access((dir + "/ibdata1").c_str(), R_OK) != 0)
     return errno_status(ExitCode::kPath, "cannot open", dir + "/ibdata1", errno);
+  return lock_holder_in(dir);
+}
+
+std::optional<pid_t> lock_holder_in(const std::string& dir) {
   std::vector<std::string> candidates{"ibdata1", "ibtmp1", "ib_logfile0", "aria_log_control"};
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
@@ -43,8 +47,8 @@ Result<std::optional<pid_t>> datadir_lock_holder(const std::string& dir) {
   for (const auto& e : std::filesystem::directory_iterator(dir + "/#innodb_temp", ec))
     candidates.push_back("#innodb_temp/" + e.path().filename().string());
   for (const auto& name : candidates)
-    if (auto pid = lock_holder(dir + "/" + name)) return std::optional<pid_t>{*pid};
-  return std::optional<pid_t>{};
+    if (auto pid = lock_holder(dir + "/" + name)) return pid;
+  return std::nullopt;
 }
 
 }  // namespace mysqlclone

@@ -19,4 +19,8 @@ namespace mysqlclone {
 // nullopt when nobody does. Fails (kPath) only when `dir` has no ibdata1 at all.
 Result<std::optional<pid_t>> datadir_lock_holder(const std::string& dir);
 
+// The same probe of whatever of those files `dir` holds, without requiring any: a server's
+// innodb_data_home_dir, undo or log directory, or a datadir a restore is about to write into.
+std::optional<pid_t> lock_holder_in(const std::string& dir);
+
 }  // namespace mysqlclone

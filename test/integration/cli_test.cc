@@ -28,6 +28,10 @@ TEST(Cli, UsageErrorsExit2) {
   EXPECT_EQ(it::mysqlclone({"no-such-command"}).exit_code, 2);
   EXPECT_EQ(it::mysqlclone({"verify"}).exit_code, 2);
   EXPECT_EQ(it::mysqlclone({"verify", "/tmp", "--threads", "x"}).exit_code, 2);
+  // restore: one destination, and --delta only onto a server's datadir.
+  EXPECT_EQ(it::mysqlclone({"restore", "--backup", "/tmp"}).exit_code, 2);
+  EXPECT_EQ(it::mysqlclone({"restore", "--backup", "/tmp", "--target-dir", "/tmp/a", "--datadir", "/tmp/b"}).exit_code, 2);
+  EXPECT_EQ(it::mysqlclone({"restore", "--backup", "/tmp", "--target-dir", "/tmp/a", "--delta"}).exit_code, 2);
 }
 
 TEST(Cli, HelpAndVersionExit0) {

@@ -6,6 +6,10 @@
 // copy replicates from the recorded position, catches up and then equals the source table by
 // table. This is the end-to-end test of innodb-formats.md §6.4 (threshold = the base's start
 // checkpoint; base files as copied + deltas + only the newest backup's redo, one stock recovery).
+// Incremental 2 is also restored with `--datadir` into a server laid out by its option file
+// (system tablespace, undo and redo in directories of their own, another owner), and the copy of
+// incremental 1, diverged by replication and writes, is brought back with `--delta` (acceptance 3;
+// refused first while its server runs).
 // Then the errors: a base of another server, a base newer than the server, a damaged delta page;
 // each one error line, its exit code, and nothing written.
 //
@@ -14,6 +18,8 @@
 // restore needs the deltas; before incremental 2 flushing is held back, so incremental 2's start
 // checkpoint lies below incremental 1's end. The load keeps running through every backup, so
 // every copy is fuzzy.
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -74,12 +80,34 @@ std::string expect_refusal(const std::string& what, const std::vector<std::strin
   return line;
 }
 
+// A backup's data as the stock server first shows it: its user tables and their checksums.
+struct BackupData {
+  std::vector<std::string> tables;
+  std::string checksums;
+};
+
+// A datadir restored from a backup whose data is `want`: the server starts on it, every table
+// checks, the bank's invariants hold and every table equals the backup's.
+void expect_backup_data(const std::string& flavour, const std::string& dir, const BackupData& want,
+                        const std::vector<std::string>& server_args = {}) {
+  std::vector<std::string> args{"--datadir", dir};
+  args.insert(args.end(), server_args.begin(), server_args.end());
+  it::Server copy(flavour, "16k", args);
+  EXPECT_EQ(it::check_all_tables(copy), "") << "CHECK TABLE on " << dir;
+  EXPECT_EQ(it::bank_invariants(copy), "") << "the bank's invariants on " << dir;
+  EXPECT_EQ(it::tables(copy, true), want.tables) << dir;
+  EXPECT_EQ(it::checksums(copy, want.tables), want.checksums) << "CHECKSUM TABLE on " << dir << " differs from the backup's";
+}
+
 // The restored DIR: verify passes, the stock server starts, every table checks, it replicates
 // from the position the restore reports up to the source's end and then equals the source.
-void expect_good_restore(const it::Server& src, const std::string& what, const std::string& dir, const json& doc) {
+// Returns the data it had at the backup's consistency point, before replication moved it on.
+BackupData expect_good_restore(const it::Server& src, const std::string& what, const std::string& dir, const json& doc) {
   SCOPED_TRACE(what);
+  BackupData at_backup;
   const json meta = parse(it::read_file(dir + "/mysqlclone.json"));
-  ASSERT_TRUE(meta.is_object()) << "no readable mysqlclone.json in " << dir;
+  EXPECT_TRUE(meta.is_object()) << "no readable mysqlclone.json in " << dir;
+  if (!meta.is_object()) return at_backup;
   EXPECT_EQ(meta.value("state", ""), "complete");
   for (const char* f : {"xtrabackup_binlog_info", "xtrabackup_checkpoints", "backup-my.cnf"})
     EXPECT_FALSE(it::read_file(dir + "/" + f).empty()) << f << " missing or empty";
@@ -91,15 +119,87 @@ void expect_good_restore(const it::Server& src, const std::string& what, const s
   EXPECT_EQ(it::check_all_tables(copy), "") << "CHECK TABLE on the restored copy";
   // At the backup's own consistency point, before replication moves it on.
   EXPECT_EQ(it::bank_invariants(copy), "") << "the bank's invariants on the restored copy";
+  at_backup.tables = it::tables(copy, true);
+  at_backup.checksums = it::checksums(copy, at_backup.tables);
   std::string error;
   const std::string sql = it::make_replica(copy, doc, error);
-  ASSERT_EQ(error, "");
-  ASSERT_EQ(it::wait_caught_up(copy, it::source_gtids(src)), "");
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(it::wait_caught_up(copy, it::source_gtids(src)), "");
   const auto user_tables = it::tables(src, true);
   EXPECT_EQ(it::tables(copy, true), user_tables);
   EXPECT_EQ(it::checksums(copy, user_tables), it::checksums(src, user_tables))
       << "CHECKSUM TABLE differs between the restored copy and the source\n"
       << it::replica_status(copy);
+  return at_backup;
+}
+
+// `restore --delta` onto `dir`, a restored copy of `backup` whose server has since replicated and
+// been written to (acceptance 3): refused while that server runs, nothing changed; once it is
+// stopped, the files still right are kept, the others rewritten, what the backup lacks removed,
+// and the server starts on the backup's data.
+void expect_delta_restore(const std::string& flavour, const std::string& backup, const std::string& dir,
+                          const BackupData& want) {
+  SCOPED_TRACE("restore --delta onto " + dir);
+  {
+    it::Server diverged(flavour, "16k", {"--datadir", dir});
+    diverged.sql("CREATE DATABASE diverged;\n"
+                 "CREATE TABLE diverged.t (id INT PRIMARY KEY) ENGINE=InnoDB;\n"
+                 "INSERT INTO diverged.t VALUES (1), (2);\n"
+                 "DROP TABLE ddl.trunc;\n"
+                 "UPDATE bank.account SET balance = balance + 1;\n");
+    const std::string before = it::read_file(dir + "/mysqlclone.json");
+    const std::string line = expect_refusal("restore onto a running server",
+                                            {"restore", "--backup", backup, "--datadir", dir, "--delta"}, 6, dir + "/none");
+    EXPECT_TRUE(contains(line, "running server")) << line;
+    EXPECT_EQ(it::read_file(dir + "/mysqlclone.json"), before) << "the refused restore changed " << dir;
+  }
+  auto r = it::mysqlclone_bounded({"--json", "restore", "--backup", backup, "--datadir", dir, "--delta"}, 600);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  const json doc = parse(r.out);
+  ASSERT_TRUE(doc.is_object()) << describe(r);
+  info("restore --delta: " + std::to_string(doc.value("kept_files", 0ull)) + " of " +
+       std::to_string(doc.value("files", 0ull)) + " files kept (" + std::to_string(doc.value("kept_bytes", 0ull)) +
+       " of " + std::to_string(doc.value("bytes", 0ull)) + " bytes), " +
+       std::to_string(doc.value("removed_files", 0ull)) + " removed");
+  EXPECT_GT(doc.value("kept_files", 0ull), 0u) << "nothing was kept: " << doc.dump();
+  EXPECT_LT(doc.value("kept_files", 0ull), doc.value("files", 0ull)) << "nothing was rewritten: " << doc.dump();
+  EXPECT_GE(doc.value("removed_files", 0ull), 1u) << doc.dump();
+  EXPECT_FALSE(fs::exists(dir + "/diverged")) << "a database the backup lacks is still there";
+  expect_backup_data(flavour, dir, want);
+}
+
+// `restore --datadir` into a new server's datadir laid out by its option file: the system
+// tablespace, undo tablespaces and redo each in a directory of their own, everything given to
+// another owner; the server started with that layout has the backup's data.
+void expect_layout_restore(const std::string& flavour, const std::string& backup, const std::string& base,
+                           const BackupData& want) {
+  SCOPED_TRACE("restore --datadir with a layout into " + base);
+  const bool mariadb = flavour.rfind("mariadb", 0) == 0;
+  fs::create_directories(base);
+  const std::string sys = base + "/sys", undo = base + "/undo", redo = base + "/redo", data = base + "/data";
+  {
+    std::ofstream cnf(base + "/my.cnf");
+    cnf << "[mysqld]\ndatadir=" << data << "\ninnodb_data_home_dir=" << sys << "\ninnodb_undo_directory=" << undo
+        << "\ninnodb_log_group_home_dir=" << redo << "\n";
+  }
+  auto r = it::mysqlclone_bounded({"--json", "--defaults-file", base + "/my.cnf", "restore", "--backup", backup,
+                                   "--datadir", data, "--owner", "nobody:nogroup"},
+                                  600);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(fs::exists(sys + "/ibdata1")) << it::listing(base).size();
+  EXPECT_FALSE(fs::exists(data + "/ibdata1"));
+  EXPECT_TRUE(fs::exists(mariadb ? redo + "/ib_logfile0" : redo + "/#innodb_redo"));
+  if (!mariadb) {
+    EXPECT_TRUE(fs::exists(undo + "/undo_001"));
+  }
+  struct stat st {};
+  EXPECT_EQ(::stat((data + "/mysqlclone.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, uid_t(65534)) << "mysqlclone.json is not nobody's";
+  EXPECT_EQ(::stat((sys + "/ibdata1").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, uid_t(65534)) << "ibdata1 is not nobody's";
+  expect_backup_data(flavour, data, want,
+                     {"--set", "innodb-data-home-dir=" + sys, "--set", "innodb-undo-directory=" + undo, "--set",
+                      "innodb-log-group-home-dir=" + redo});
 }
 
 // Makes the server flush every dirty page until its checkpoint is past `lsn` (the previous
@@ -273,13 +373,15 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
     EXPECT_EQ(doc.value("end_lsn", 0ull), inc2.value("end_lsn", 1ull));
     EXPECT_EQ(doc.value("restore", json::object()).value("chain", json::array()).size(), 3u) << doc.dump();
     EXPECT_GT(doc.value("delta_pages", 0ull), 0u);
-    expect_good_restore(src, "restore of incremental 2", w + "/r2", doc);
+    const BackupData data = expect_good_restore(src, "restore of incremental 2", w + "/r2", doc);
+    expect_layout_restore(flavour, w + "/inc2", w + "/lay", data);
   }
   {  // The middle of the chain: replicates through the DDL taken after it.
     const json doc = restore(w + "/inc1", w + "/r1");
     ASSERT_TRUE(doc.is_object());
     EXPECT_EQ(doc.value("end_lsn", 0ull), inc1.value("end_lsn", 1ull));
-    expect_good_restore(src, "restore of incremental 1", w + "/r1", doc);
+    const BackupData data = expect_good_restore(src, "restore of incremental 1", w + "/r1", doc);
+    expect_delta_restore(flavour, w + "/inc1", w + "/r1", data);
   }
 
   // A damaged page in a delta: restore refuses before it writes anything.

@@ -5,17 +5,17 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <set>
 
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
 #include "libclone/base/parallel.h"
 #include "libclone/base/text.h"
-#include "libclone/datadir/delta_file.h"
-#include "libclone/io/directory_storage.h"
+#include "libclone/command/restore/restore_plan.h"
+#include "libclone/command/restore/restored_bytes.h"
+#include "libclone/command/restore/target_datadir.h"
+#include "libclone/datadir/server_layout.h"
 #include "libclone/io/filter.h"
-#include "libclone/manifest/backup_chain.h"
 #include "libclone/manifest/repository.h"
 #include "libclone/manifest/target.h"
 #include "libclone/server/preflight.h"
@@ -25,213 +25,69 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kChunkBytes = 1 << 20;
-// MariaDB starts on a datadir only once it has ib_logfile0 (innodb-formats.md §5.1): it is
-// written under this name and renamed last. MySQL's redo is covered by the clone guard.
-constexpr const char* kMariadbRedo = "ib_logfile0";
-constexpr const char* kPartialSuffix = ".mysqlclone-partial";
+using OpenBytes = std::function<Result<std::unique_ptr<RestoredBytes>>()>;
 
-// One incremental's delta of a file, in chain order.
-struct DeltaLayer {
-  std::string dir;
-  std::string path;     // NAME.delta in `dir`
-  uint64_t file_bytes;  // the file's size when that backup read it
-  uint64_t threshold;
+struct FileOutcome {
+  bool kept = false;   // --delta: the file there already held these bytes
+  std::string sha256;  // of the restored bytes
+  uint64_t pages = 0;  // delta pages in them
 };
 
-// A tablespace file of the restored backup that incrementals changed: its full backup's copy,
-// then each delta.
-struct OverlaidFile {
-  std::string path;  // in DIR
-  uint32_t space_id = 0;
-  std::string base_dir, base_path, base_sha256;
-  uint64_t base_bytes = 0;
-  std::vector<DeltaLayer> deltas;
-  uint64_t final_bytes() const { return deltas.back().file_bytes; }
-};
+Status interrupted_status() { return Status::error(ExitCode::kInterrupted, "interrupted by a signal"); }
 
-// A file taken as it is from one backup directory.
-struct WholeFile {
-  std::string dir, path, target, sha256;  // sha256 empty: not recorded (redo, metadata files)
-  uint64_t bytes = 0;
-};
-
-struct Plan {
-  std::vector<BackupRecord> chain;
-  std::vector<OverlaidFile> overlaid;
-  std::vector<WholeFile> whole;
-  std::vector<std::string> directories;
-  std::optional<WholeFile> mariadb_redo;  // written last
-  uint64_t bytes = 0;                     // what DIR will hold
-};
-
-Status broken(const std::string& what) { return Status::error(ExitCode::kVerifyFailed, what); }
-
-// Follows a delta of the restored backup back through the chain by space id to the full copy
-// it continues.
-Result<OverlaidFile> plan_overlay(const std::vector<BackupRecord>& chain, const std::vector<TablespaceIndex>& indexes,
-                                  const ManifestSummary::File& newest) {
-  OverlaidFile o;
-  o.path = newest.delta_of;
-  if (!newest.space_id) return broken(printable(chain.back().dir) + ": the delta " + printable(newest.path) + " has no space id");
-  o.space_id = *newest.space_id;
-  const ManifestSummary::File* at = &newest;
-  for (size_t level = chain.size() - 1;; --level) {
-    if (at->delta_of.empty()) {
-      o.base_dir = chain[level].dir;
-      o.base_path = at->path;
-      o.base_bytes = at->bytes;
-      o.base_sha256 = at->sha256;
-      break;
-    }
-    if (level == 0 || !chain[level].incremental)
-      return broken(printable(chain[level].dir) + " has a delta (" + printable(at->path) + ") but is not an incremental");
-    o.deltas.push_back({chain[level].dir, at->path, at->file_bytes, chain[level].threshold_lsn});
-    const ManifestSummary::File* below = indexes[level - 1].find(at->delta_of, o.space_id);
-    if (!below)
-      return broken("the chain is broken: " + printable(chain[level - 1].dir) + " has no file of tablespace " +
-                    std::to_string(o.space_id) + " for the delta " + printable(chain[level].dir + "/" + at->path));
-    at = below;
-  }
-  std::reverse(o.deltas.begin(), o.deltas.end());
-  return o;
-}
-
-Result<Plan> make_plan(const std::string& backup) {
-  Plan plan;
-  auto chain = read_chain(backup);
-  if (!chain.is_ok()) return chain.status();
-  plan.chain = std::move(chain).value();
-  std::vector<TablespaceIndex> indexes;
-  for (const BackupRecord& b : plan.chain) indexes.emplace_back(b.manifest);
-  const BackupRecord& newest = plan.chain.back();
-  const bool mariadb = newest.server.flavour == "mariadb";
-
-  std::map<std::string, const ManifestSummary::File*> listed;
-  for (const ManifestSummary::File& f : newest.manifest.files) {
-    listed[f.path] = &f;
-    if (f.delta_of.empty()) continue;
-    auto o = plan_overlay(plan.chain, indexes, f);
-    if (!o.is_ok()) return o.status();
-    plan.bytes += o->final_bytes();
-    plan.overlaid.push_back(std::move(o).value());
-  }
-  // Everything else in the backup's directory comes as it is: the listed files (checked against
-  // their SHA-256) and what the copy wrote besides them (redo, binlog index, metadata).
-  std::error_code ec;
-  fs::recursive_directory_iterator it(newest.dir, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const std::string rel = it->path().lexically_relative(newest.dir).string();
-    if (it->is_directory(ec)) {
-      plan.directories.push_back(rel);
-      continue;
-    }
-    if (!it->is_regular_file(ec) || rel == kManifestFile || rel == "xtrabackup_checkpoints") continue;
-    auto l = listed.find(rel);
-    if (l != listed.end() && !l->second->delta_of.empty()) continue;
-    WholeFile w{newest.dir, rel, rel, l == listed.end() ? "" : l->second->sha256, it->file_size(ec)};
-    if (ec) break;
-    plan.bytes += w.bytes;
-    if (mariadb && rel == kMariadbRedo) {
-      w.target = std::string(kMariadbRedo) + kPartialSuffix;
-      plan.mariadb_redo = w;
-    } else {
-      plan.whole.push_back(std::move(w));
-    }
-  }
-  if (ec) return Status::error(ExitCode::kPath, "cannot read " + printable(newest.dir) + ": " + ec.message());
-  for (const auto& [path, f] : listed)
-    if (f->delta_of.empty() && !fs::exists(newest.dir + "/" + path, ec))
-      return broken(printable(newest.dir) + " lacks " + printable(path) + ", which its " + kManifestFile + " lists");
-  if (mariadb && !plan.mariadb_redo) return broken(printable(newest.dir) + " has no " + kMariadbRedo);
-  return plan;
-}
-
-// Reads every delta the plan uses and checks each page (delta_file.h) before DIR exists.
-Status check_deltas(const Plan& plan, unsigned threads) {
-  std::vector<std::pair<const OverlaidFile*, const DeltaLayer*>> all;
-  for (const OverlaidFile& o : plan.overlaid)
-    for (const DeltaLayer& d : o.deltas) all.emplace_back(&o, &d);
-  return run_parallel(all.size(), threads, [&](size_t i) -> Status {
-    const auto& [file, layer] = all[i];
-    const std::string path = layer->dir + "/" + layer->path;
-    auto reader = DeltaReader::open(path);
-    if (!reader.is_ok()) return reader.status();
-    if (reader->header().space_id != file->space_id || reader->header().threshold != layer->threshold)
-      return broken(printable(path) + ": its space id or threshold LSN is not the one its backup records");
-    while (true) {
-      if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal");
-      auto page = reader->next();
-      if (!page.is_ok()) return page.status();
-      if (!*page) break;
-    }
-    if (reader->file_bytes() != layer->file_bytes)
-      return broken(printable(path) + ": its file size " + std::to_string(reader->file_bytes()) +
-                    " is not the one its backup records (" + std::to_string(layer->file_bytes) + ")");
-    return Status::ok();
-  });
-}
-
-Status check_sha256(const std::string& path, const std::string& want, const std::string& got) {
-  if (want.empty() || want == got) return Status::ok();
-  return broken(printable(path) + " does not match the SHA-256 its backup records (damaged since?)");
-}
-
-// The full backup's copy, cut to the smallest size any later backup saw (pages past it were
-// dropped from the tablespace then), zeros up to the restored size, then each delta's pages that
-// are still inside every later size.
-Status restore_overlaid(const OverlaidFile& o, Storage& storage, CopyProgress& progress, std::atomic<uint64_t>& pages) {
-  uint64_t keep = o.base_bytes;
-  for (const DeltaLayer& d : o.deltas) keep = std::min(keep, d.file_bytes);
-  auto out = storage.create(o.path);
+// Writes one planned file as `name` (created: a new name), through the same filters as any copy.
+Result<std::string> write_file(RestoredBytes& bytes, const std::string& name, Storage& storage, CopyProgress& progress) {
+  auto out = storage.create(name);
   if (!out.is_ok()) return out.status();
-  const std::string base_path = o.base_dir + "/" + o.base_path;
-  auto base = ReadFile::open(base_path);
-  if (!base.is_ok()) return base.status();
-  base->advise_sequential();
   HashFilter hash;
   ThrottleFilter throttle(progress.throttle);
   const std::vector<Filter*> chain{&hash, &throttle};
-  AlignedBuffer buf(kChunkBytes);
-  for (uint64_t offset = 0; offset < o.base_bytes; offset += kChunkBytes) {
-    if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal");
-    const size_t want = size_t(std::min<uint64_t>(kChunkBytes, o.base_bytes - offset));
-    std::span<uint8_t> chunk(buf.data(), want);
-    auto n = base->read_at(offset, chunk);
-    if (!n.is_ok()) return n.status();
-    if (*n < want) return broken(printable(base_path) + " is shorter than its backup records");
-    if (Status s = run_filters(chain, offset, chunk); !s.is_ok()) return s;
-    if (offset < keep)
-      if (Status s = (*out)->append(chunk.first(size_t(std::min<uint64_t>(want, keep - offset)))); !s.is_ok()) return s;
-    progress.done_bytes.fetch_add(want, std::memory_order_relaxed);
+  for (uint64_t offset = 0;;) {
+    if (interrupted()) return interrupted_status();
+    auto chunk = bytes.next();
+    if (!chunk.is_ok()) return chunk.status();
+    if (chunk->empty()) break;
+    // The filters take a mutable span; none of ours changes the bytes of a restore.
+    std::span<uint8_t> data(const_cast<uint8_t*>(chunk->data()), chunk->size());
+    if (Status s = run_filters(chain, offset, data); !s.is_ok()) return s;
+    if (Status s = (*out)->append(data); !s.is_ok()) return s;
+    offset += data.size();
+    progress.done_bytes.fetch_add(data.size(), std::memory_order_relaxed);
   }
-  if (Status s = check_sha256(base_path, o.base_sha256, hash.hex_digest()); !s.is_ok()) return s;
-  if (Status s = (*out)->extend_to(o.final_bytes()); !s.is_ok()) return s;
-  for (size_t i = 0; i < o.deltas.size(); ++i) {
-    uint64_t limit = o.final_bytes();
-    for (size_t j = i; j < o.deltas.size(); ++j) limit = std::min(limit, o.deltas[j].file_bytes);
-    auto reader = DeltaReader::open(o.deltas[i].dir + "/" + o.deltas[i].path);
-    if (!reader.is_ok()) return reader.status();
-    const uint32_t psize = reader->header().page_size;
-    while (true) {
-      auto page = reader->next();
-      if (!page.is_ok()) return page.status();
-      if (!*page) break;
-      const uint64_t at = uint64_t((*page)->index) * psize;
-      if (at + psize > limit) continue;
-      if (Status s = (*out)->write_at(at, (*page)->bytes); !s.is_ok()) return s;
-      pages.fetch_add(1, std::memory_order_relaxed);
-      progress.done_bytes.fetch_add(psize, std::memory_order_relaxed);
-    }
-  }
-  return (*out)->close();
+  if (Status s = bytes.finish(); !s.is_ok()) return s;
+  if (Status s = (*out)->close(); !s.is_ok()) return s;
+  return hash.hex_digest();
 }
 
-Status restore_whole(const WholeFile& w, Storage& storage, CopyProgress& progress) {
-  auto copied = copy_plain_file(w.dir, w.path, storage, progress, UINT64_MAX, w.target);
-  if (!copied.is_ok()) return copied.status();
-  if (copied->bytes != w.bytes) return broken(printable(w.dir + "/" + w.path) + " changed size while it was restored");
-  return check_sha256(w.dir + "/" + w.path, w.sha256, copied->sha256);
+// One planned file into `target`. With `existing` (--delta, a file of that name is there): kept
+// when it already holds the bytes, else written under a temporary name and renamed over it, so
+// that a failure leaves either the old file or the new one.
+Result<FileOutcome> restore_file(const OpenBytes& open, const std::string& target, const std::string& existing,
+                                 Storage& storage, CopyProgress& progress) {
+  FileOutcome outcome;
+  if (!existing.empty()) {
+    auto bytes = open();
+    if (!bytes.is_ok()) return bytes.status();
+    auto same = holds_same_bytes(existing, **bytes, outcome.sha256);
+    if (!same.is_ok()) return same.status();
+    if (*same) {
+      outcome.kept = true;
+      outcome.pages = (*bytes)->pages_overlaid();
+      progress.done_bytes.fetch_add((*bytes)->size(), std::memory_order_relaxed);
+      return outcome;
+    }
+  }
+  auto bytes = open();
+  if (!bytes.is_ok()) return bytes.status();
+  const bool replace = !existing.empty() && fs::exists(existing);
+  const std::string name = replace ? target + kPartialSuffix : target;
+  auto digest = write_file(**bytes, name, storage, progress);
+  if (!digest.is_ok()) return digest.status();
+  outcome.sha256 = *digest;
+  outcome.pages = (*bytes)->pages_overlaid();
+  if (replace)
+    if (Status s = storage.rename(name, target); !s.is_ok()) return s;
+  return outcome;
 }
 
 // DIR/mysqlclone.json: the restored backup's document (what it is consistent at, how to
@@ -258,11 +114,62 @@ Manifest restored_manifest(const Plan& plan, const std::string& started_at) {
   return m;
 }
 
+
+// Where the restore writes, checked before anything is: the layout, not held by a running
+// server, new or empty (or, with --delta, there), and the owner to give it.
+struct Destination {
+  ServerLayout layout;
+  std::optional<Owner> owner;
+};
+
+Result<Destination> prepare_destination(const RestoreOptions& options, const Plan& plan) {
+  const bool mariadb = plan.chain.back().server.flavour == "mariadb";
+  Destination d;
+  if (options.datadir.empty()) {
+    d.layout = resolve_layout({options.target_dir, "", "", "", mariadb});
+  } else {
+    std::error_code ec;
+    auto layout = read_server_layout(options.files, fs::absolute(options.datadir, ec).string(), mariadb);
+    if (!layout.is_ok()) return layout.status();
+    d.layout = std::move(layout).value();
+    if (Status s = refuse_running_server(d.layout); !s.is_ok()) return s;
+    d.owner = owner_of(d.layout.datadir);
+  }
+  if (!options.owner.empty()) {
+    auto owner = parse_owner(options.owner);
+    if (!owner.is_ok()) return owner.status();
+    d.owner = *owner;
+  }
+  for (const std::string& root : layout_roots(d.layout)) {
+    if (options.delta) {
+      std::error_code ec;
+      fs::create_directories(root, ec);
+      if (ec) return Status::error(ExitCode::kPath, "cannot create " + printable(root) + ": " + ec.message());
+    } else if (Status s = prepare_target(root, root == d.layout.datadir ? plan.bytes : 0); !s.is_ok()) {
+      return s;
+    }
+  }
+  return d;
+}
+
+// Every name the restore leaves in the datadir: what --delta does not remove.
+std::set<std::string> restored_names(const Plan& plan) {
+  std::set<std::string> names{kManifestFile, "xtrabackup_checkpoints", kCloneInProgress};
+  for (const OverlaidFile& o : plan.overlaid) names.insert(o.path);
+  for (const WholeFile& w : plan.whole) names.insert(w.target);
+  if (plan.mariadb_redo) names.insert(kMariadbRedo);
+  return names;
+}
+
 }  // namespace
 
 Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& progress) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_at = utc_now_iso8601();
+  if (options.target_dir.empty() == options.datadir.empty())
+    return Status::error(ExitCode::kUsage, "one of --target-dir (a new directory) or --datadir (a stopped server's) is required");
+  if (options.delta && options.datadir.empty())
+    return Status::error(ExitCode::kUsage, "--delta restores onto a server's datadir: it needs --datadir");
   // --repo: the backup named there (or its newest), the repository locked so that no expire
   // removes the chain while it is read.
   std::string backup = options.backup;
@@ -289,15 +196,27 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
   log_info("restoring {} ({} backup{} in its chain, {} files overlaid with deltas)", printable(newest.dir),
            plan->chain.size(), plan->chain.size() == 1 ? "" : "s", plan->overlaid.size());
   if (Status s = check_deltas(*plan, threads); !s.is_ok()) return s;
-  if (Status s = prepare_target(options.target_dir, plan->bytes); !s.is_ok()) return s;
+  auto destination = prepare_destination(options, *plan);
+  if (!destination.is_ok()) return destination.status();
+  const ServerLayout& layout = destination->layout;
 
-  DirectoryStorage storage(options.target_dir);
+  LayoutStorage storage(layout);
   Manifest manifest = restored_manifest(*plan, started_at);
   const StartGuard guard = newest.server.flavour == "mysql" ? StartGuard::kCloneInProgress : StartGuard::kNone;
-  std::atomic<uint64_t> pages{0};
+  std::atomic<uint64_t> pages{0}, kept_files{0}, kept_bytes{0};
+  uint64_t removed = 0;
   Status s = begin_target(storage, manifest, guard);
+  // --delta: MariaDB's start guard is a datadir without ib_logfile0; then the files the backup
+  // does not have go, before anything is written.
+  if (s.is_ok() && options.delta && plan->mariadb_redo) s = storage.remove(kMariadbRedo);
+  if (s.is_ok() && options.delta) {
+    auto r = remove_unrestored(layout, restored_names(*plan), {plan->directories.begin(), plan->directories.end()}, storage);
+    if (r.is_ok()) removed = *r;
+    else s = r.status();
+  }
   for (const std::string& d : plan->directories)
     if (s.is_ok()) s = storage.make_dir(d);
+  std::vector<std::string> overlaid_sha256(plan->overlaid.size());
   if (s.is_ok()) {
     // Largest first, so the copy does not end with one thread on one big file.
     std::vector<std::pair<uint64_t, size_t>> order;  // (bytes, index: overlaid first, then whole)
@@ -307,21 +226,39 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
     for (const auto& [bytes, i] : order) progress.total_bytes += bytes;
     s = run_parallel(order.size(), threads, [&](size_t k) -> Status {
       const size_t i = order[k].second;
-      if (i < plan->overlaid.size()) return restore_overlaid(plan->overlaid[i], storage, progress, pages);
-      return restore_whole(plan->whole[i - plan->overlaid.size()], storage, progress);
+      const bool overlaid = i < plan->overlaid.size();
+      const std::string& target = overlaid ? plan->overlaid[i].path : plan->whole[i - plan->overlaid.size()].target;
+      OpenBytes open = [&]() -> Result<std::unique_ptr<RestoredBytes>> {
+        if (overlaid) return RestoredBytes::open(plan->overlaid[i]);
+        return RestoredBytes::open(plan->whole[i - plan->overlaid.size()]);
+      };
+      const std::string existing = options.delta ? route(layout, target) + "/" + target : "";
+      auto outcome = restore_file(open, target, existing, storage, progress);
+      if (!outcome.is_ok()) return outcome.status();
+      if (overlaid) overlaid_sha256[i] = outcome->sha256;
+      if (outcome->kept) {
+        kept_files.fetch_add(1, std::memory_order_relaxed);
+        kept_bytes.fetch_add(order[k].first, std::memory_order_relaxed);
+      }
+      pages.fetch_add(outcome->pages, std::memory_order_relaxed);
+      return Status::ok();
     });
   }
   const BackupRecord& n = plan->chain.back();
   if (s.is_ok())
     s = storage.put("xtrabackup_checkpoints", xtrabackup_checkpoints_text("full-backuped", 0, n.checkpoint_lsn, n.end_lsn));
   if (s.is_ok() && plan->mariadb_redo) {
-    s = restore_whole(*plan->mariadb_redo, storage, progress);
+    auto outcome = restore_file([&] { return RestoredBytes::open(*plan->mariadb_redo); }, plan->mariadb_redo->target,
+                                "", storage, progress);
+    s = outcome.status();
     if (s.is_ok()) s = storage.sync();
     if (s.is_ok()) s = storage.rename(plan->mariadb_redo->target, kMariadbRedo);
   }
-  if (s.is_ok() && interrupted()) s = Status::error(ExitCode::kInterrupted, "interrupted by a signal");
+  if (s.is_ok() && destination->owner) s = set_owner(layout, *destination->owner);
+  if (s.is_ok() && interrupted()) s = interrupted_status();
   RestoreResult result;
   if (s.is_ok()) {
+    for (size_t i = 0; i < plan->overlaid.size(); ++i) manifest.files[i].sha256 = overlaid_sha256[i];
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     manifest.finished_at = utc_now_iso8601();
     manifest.seconds = result.seconds;
@@ -334,15 +271,19 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
     fail_target(storage, manifest, s);
     return s;
   }
-  result.target_dir = options.target_dir;
+  if (destination->owner) (void)set_owner(layout, *destination->owner);  // mysqlclone.json, written last
+  result.target_dir = layout.datadir;
   for (const BackupRecord& b : plan->chain) result.chain.push_back(b.dir);
   result.files = manifest.files.size();
   result.bytes = plan->bytes;
   result.delta_pages = pages;
+  result.kept_files = kept_files;
+  result.kept_bytes = kept_bytes;
+  result.removed_files = removed;
   result.manifest = manifest_json(manifest);
-  log_info("restored {} into {}: {} files, {} pages from {} incremental{}", printable(newest.dir),
-           printable(options.target_dir), result.files, result.delta_pages, plan->chain.size() - 1,
-           plan->chain.size() == 2 ? "" : "s");
+  log_info("restored {} into {}: {} files ({} kept as they were, {} removed), {} pages from {} incremental{}",
+           printable(newest.dir), printable(layout.datadir), result.files, result.kept_files, result.removed_files,
+           result.delta_pages, plan->chain.size() - 1, plan->chain.size() == 2 ? "" : "s");
   return result;
 }
 

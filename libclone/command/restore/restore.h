@@ -17,6 +17,13 @@
 // guard) until every byte is durable; MariaDB's ib_logfile0 gets its name last. Every delta is
 // read and every page of it checked before the first byte is written, so a damaged chain
 // leaves no DIR at all.
+//
+// `--datadir D` writes a stopped server's datadir instead of a new directory: refused while a
+// server holds it, laid out as `--defaults-file` says (separate InnoDB directories), owned by the
+// server's account. `--delta` keeps every file there that already holds the restored bytes,
+// rewrites the others whole (each under a temporary name, renamed over the old one) and removes
+// what the backup does not have; the same lifecycle (MariaDB's ib_logfile0 removed first) keeps
+// the datadir from starting until it is whole.
 #pragma once
 
 #include <cstdint>
@@ -27,11 +34,16 @@
 
 #include "libclone/base/status.h"
 #include "libclone/datadir/file_copy.h"
+#include "libclone/server/option_file.h"
 
 namespace mysqlclone {
 
 struct RestoreOptions {
-  std::string target_dir;
+  std::string target_dir;  // a new or empty directory; or:
+  std::string datadir;     // a stopped server's datadir
+  OptionFileChoice files;  // with datadir: an explicit --defaults-file gives the server's layout
+  std::string owner;       // USER[:GROUP]; "" = the datadir's owner (datadir), unchanged (target_dir)
+  bool delta = false;      // datadir only: keep the files that match, rewrite the rest, remove the others
   std::string backup;   // the backup directory to restore; with `repo`, its name there ("": the newest)
   std::string repo;     // a repository (repository.h), locked while the restore reads it
   unsigned parallel = 0;  // copy threads; 0 = one per CPU
@@ -41,15 +53,20 @@ struct RestoreResult {
   std::string target_dir;
   std::vector<std::string> chain;  // backup directories, the full one first, the restored one last
   uint64_t files = 0;
-  uint64_t bytes = 0;         // written into DIR
+  uint64_t bytes = 0;         // what DIR holds (kept_bytes of it not written)
   uint64_t delta_pages = 0;   // pages overlaid from incrementals
+  // --delta: the files found already right (compared, not written), and those removed.
+  uint64_t kept_files = 0;
+  uint64_t kept_bytes = 0;
+  uint64_t removed_files = 0;
   double seconds = 0;
   // DIR/mysqlclone.json: the restored backup's own document (LSNs, binlog/GTID position,
   // replication statements) with the restore's times, bytes and files.
   nlohmann::json manifest;
 };
 
-// kPath for a missing or foreign base and for DIR, kVerifyFailed for an unfinished backup or a
+// kPath for a missing or foreign base, for DIR and for a datadir a running server holds, kUsage
+// for an option file of another datadir or an unknown owner, kVerifyFailed for an unfinished backup or a
 // damaged delta or file (nothing written), kInterrupted on a signal.
 Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& progress);
 

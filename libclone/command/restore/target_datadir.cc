@@ -1,0 +1,177 @@
+#include "libclone/command/restore/target_datadir.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "libclone/base/text.h"
+#include "libclone/command/restore/restored_bytes.h"
+#include "libclone/io/read_file.h"
+#include "libclone/io/sha256.h"
+
+namespace mysqlclone {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool same_directory(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+// Files of the host, not of the data: the server's identity, its persisted settings, its keys,
+// its error log.
+bool belongs_to_host(const std::string& rel) {
+  if (rel.find('/') != std::string::npos) return false;
+  auto ends = [&](const char* tail) {
+    const size_t n = std::strlen(tail);
+    return rel.size() > n && rel.compare(rel.size() - n, n, tail) == 0;
+  };
+  return rel == "auto.cnf" || rel == "mysqld-auto.cnf" || ends(".pem") || ends(".err");
+}
+
+}  // namespace
+
+Result<ServerLayout> read_server_layout(const OptionFileChoice& choice, const std::string& datadir, bool mariadb) {
+  ServerLayout layout;
+  layout.datadir = datadir;
+  layout.mariadb = mariadb;
+  if (choice.defaults_file && !choice.no_defaults) {
+    std::vector<std::string> groups{"server", "mysqld"};
+    if (mariadb) groups.insert(groups.end(), {"mariadb", "mariadbd"});
+    auto entries = read_option_entries({*choice.defaults_file}, groups, choice);
+    if (!entries.is_ok()) return entries.status();
+    auto values = merge_by_group(*entries, groups);
+    if (values.count("datadir") && !same_directory(values["datadir"], datadir))
+      return Status::error(ExitCode::kUsage, printable(*choice.defaults_file) + " is the option file of a server on " +
+                                                 printable(values["datadir"]) + ", not on --datadir " +
+                                                 printable(datadir));
+    layout.data_home_dir = values["innodb-data-home-dir"];
+    layout.undo_directory = values["innodb-undo-directory"];
+    layout.log_dir = values["innodb-log-group-home-dir"];
+  }
+  return resolve_layout(layout);
+}
+
+Result<Owner> parse_owner(const std::string& spec) {
+  const size_t colon = spec.find(':');
+  const std::string user = spec.substr(0, colon);
+  const std::string group = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  std::vector<char> buf(16384);
+  Owner owner{};
+  struct passwd pw {}, *pwp = nullptr;
+  if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &pwp) == 0 && pwp) {
+    owner = {pw.pw_uid, pw.pw_gid};
+  } else if (!user.empty() && std::all_of(user.begin(), user.end(), ::isdigit) && !group.empty()) {
+    owner.uid = uid_t(std::stoul(user));
+  } else {
+    return Status::error(ExitCode::kUsage, "--owner: no user " + printable(user) + " on this host");
+  }
+  if (!group.empty()) {
+    struct group gr {}, *grp = nullptr;
+    if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &grp) == 0 && grp)
+      owner.gid = gr.gr_gid;
+    else if (std::all_of(group.begin(), group.end(), ::isdigit))
+      owner.gid = gid_t(std::stoul(group));
+    else
+      return Status::error(ExitCode::kUsage, "--owner: no group " + printable(group) + " on this host");
+  }
+  return owner;
+}
+
+std::optional<Owner> owner_of(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return std::nullopt;
+  return Owner{st.st_uid, st.st_gid};
+}
+
+Status set_owner(const ServerLayout& layout, Owner owner) {
+  for (const std::string& root : layout_roots(layout)) {
+    if (::lchown(root.c_str(), owner.uid, owner.gid) != 0) return errno_status(ExitCode::kPath, "cannot chown", root, errno);
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const std::string path = it->path().string();
+      if (::lchown(path.c_str(), owner.uid, owner.gid) != 0) return errno_status(ExitCode::kPath, "cannot chown", path, errno);
+    }
+    if (ec) return Status::error(ExitCode::kPath, "cannot read " + printable(root) + ": " + ec.message());
+  }
+  return Status::ok();
+}
+
+Status refuse_running_server(const ServerLayout& layout) {
+  if (auto pid = layout_lock_holder(layout))
+    return Status::error(ExitCode::kPath, "a running server (pid " + std::to_string(*pid) + ") holds " +
+                                              printable(layout.datadir) + ": stop it before restoring onto it");
+  return Status::ok();
+}
+
+Result<bool> holds_same_bytes(const std::string& path, RestoredBytes& bytes, std::string& digest) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || uint64_t(st.st_size) != bytes.size()) return false;
+  auto existing = ReadFile::open(path);
+  if (!existing.is_ok()) return existing.status();
+  existing->advise_sequential();
+  AlignedBuffer buf(1 << 20);
+  Sha256 hash;
+  for (uint64_t offset = 0;;) {
+    auto chunk = bytes.next();
+    if (!chunk.is_ok()) return chunk.status();
+    if (chunk->empty()) break;
+    std::span<uint8_t> there(buf.data(), chunk->size());
+    auto n = existing->read_at(offset, there);
+    if (!n.is_ok()) return n.status();
+    if (*n != chunk->size() || std::memcmp(there.data(), chunk->data(), chunk->size()) != 0) return false;
+    hash.update(*chunk);
+    offset += chunk->size();
+  }
+  if (Status s = bytes.finish(); !s.is_ok()) return s;
+  digest = hash.hex_digest();
+  return true;
+}
+
+Result<uint64_t> remove_unrestored(const ServerLayout& layout, const std::set<std::string>& files,
+                                   const std::set<std::string>& directories, Storage& storage) {
+  const std::vector<std::string> roots = layout_roots(layout);
+  uint64_t removed = 0;
+  for (const std::string& root : roots) {
+    std::vector<std::string> empty_candidates;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const std::string rel = it->path().lexically_relative(root).string();
+      const fs::file_status st = it->symlink_status(ec);
+      if (ec) break;
+      if (fs::is_directory(st)) {
+        const bool other_root = std::any_of(roots.begin(), roots.end(), [&](const std::string& r) {
+          return r != root && same_directory(r, it->path().string());
+        });
+        if (other_root || rel == "lost+found") {
+          it.disable_recursion_pending();
+          continue;
+        }
+        if (route(layout, rel) == root && !directories.count(rel)) empty_candidates.push_back(rel);
+        continue;
+      }
+      if (!fs::is_regular_file(st) && !fs::is_symlink(st)) continue;
+      if (route(layout, rel) != root || files.count(rel) || belongs_to_host(rel)) continue;
+      if (Status s = storage.remove(rel); !s.is_ok()) return s;
+      ++removed;
+    }
+    if (ec) return Status::error(ExitCode::kPath, "cannot read " + printable(root) + ": " + ec.message());
+    // Deepest first, so that a directory emptied of directories goes too.
+    std::sort(empty_candidates.rbegin(), empty_candidates.rend());
+    for (const std::string& rel : empty_candidates)
+      if (fs::is_empty(root + "/" + rel, ec) && !ec)
+        if (Status s = storage.remove_dir(rel); !s.is_ok()) return s;
+  }
+  return removed;
+}
+
+}  // namespace mysqlclone
