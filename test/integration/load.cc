@@ -90,24 +90,50 @@ void create_bank(const Server& s) {
   s.sql("CREATE DATABASE IF NOT EXISTS bank;\n"
         "CREATE TABLE bank.account (id INT PRIMARY KEY, balance BIGINT NOT NULL) ENGINE=InnoDB;\n"
         "INSERT INTO bank.account SELECT seq, " + std::to_string(kBankBalance) + " FROM (WITH RECURSIVE n(seq) AS "
-        "(SELECT 1 UNION ALL SELECT seq + 1 FROM n WHERE seq < " + std::to_string(kBankAccounts) + ") SELECT seq FROM n) x;\n");
+        "(SELECT 1 UNION ALL SELECT seq + 1 FROM n WHERE seq < " + std::to_string(kBankAccounts) + ") SELECT seq FROM n) x;\n"
+        "CREATE TABLE bank.ledger (seq BIGINT PRIMARY KEY, from_id INT NOT NULL, to_id INT NOT NULL, "
+        "amount BIGINT NOT NULL) ENGINE=InnoDB;\n");
 }
 
 Load bank_transfers(const Server& s, unsigned max_seconds) {
   const std::string n = std::to_string(kBankAccounts);
+  // One UPDATE moves the amount and locks every account, in key order: transfers run one at a
+  // time, however many sessions run them, and never deadlock. The ledger row's seq is then the
+  // newest MAX(seq) + 1 (a locking read), written in the same transaction: one rolled back leaves
+  // no gap. A locking read of MAX(seq) alone would not serialize them: the lock every session
+  // takes on the gap after the last row is granted to all, and their inserts there deadlock.
   const std::string body =
       "  a=$((i % " + n + " + 1)); b=$(((i * 7 + 3) % " + n + " + 1)); [ $a = $b ] && b=$((a % " + n + " + 1))\n"
-      "  echo \"START TRANSACTION; UPDATE bank.account SET balance = balance - $((i % 50 + 1)) WHERE id = $a; "
-      "UPDATE bank.account SET balance = balance + $((i % 50 + 1)) WHERE id = $b; COMMIT;\"\n"
+      "  x=$((i % 50 + 1))\n"
+      "  echo \"START TRANSACTION; UPDATE bank.account SET balance = balance + CASE id WHEN $a THEN -$x WHEN $b "
+      "THEN $x ELSE 0 END; INSERT INTO bank.ledger SELECT COALESCE(MAX(seq), 0) + 1, $a, $b, $x FROM bank.ledger "
+      "FOR UPDATE; COMMIT;\"\n"
       "  echo \"DO SLEEP(0.002);\"";
   return sql_loop(s, "bank transfers", body, max_seconds);
 }
 
 std::string bank_invariants(const Server& s) {
-  const std::string want = std::to_string(kBankAccounts) + "\t" + std::to_string(kBankAccounts * kBankBalance) + "\n";
-  auto r = s.try_sql("SELECT COUNT(*), SUM(balance) FROM bank.account;\n", 60);
-  if (r.exit_code != 0) return "cannot read bank.account: " + r.err;
-  return r.out == want ? "" : "bank.account holds (accounts, total) " + r.out + ", wanted " + want;
+  // Each account's balance by the ledger: what it was created with, plus what it received, minus
+  // what it sent.
+  const std::string by_ledger = std::to_string(kBankBalance) + " + COALESCE(f.net, 0)";
+  auto r = s.try_sql("SELECT COUNT(*), SUM(balance) FROM bank.account;\n"
+                     "SELECT COUNT(*), COALESCE(MIN(seq), 1), COALESCE(MAX(seq), 0) FROM bank.ledger;\n"
+                     "SELECT a.id, a.balance, " + by_ledger + " FROM bank.account a LEFT JOIN (SELECT id, "
+                     "SUM(amount) net FROM (SELECT to_id id, amount FROM bank.ledger UNION ALL SELECT from_id, "
+                     "-amount FROM bank.ledger) m GROUP BY id) f ON f.id = a.id WHERE a.balance <> " + by_ledger +
+                     " ORDER BY a.id LIMIT 1;\n",
+                     60);
+  if (r.exit_code != 0) return "cannot read bank.account and bank.ledger: " + text::trim(r.err);
+  const auto lines = text::split_lines(r.out);
+  if (lines.size() < 2) return "unexpected output of the bank's queries: " + text::trim(r.out);
+  const std::string want = std::to_string(kBankAccounts) + "\t" + std::to_string(kBankAccounts * kBankBalance);
+  if (lines[0] != want) return "bank.account holds (accounts, total) " + lines[0] + ", wanted " + want;
+  // seq is unique: N rows from 1 to N are exactly 1..N.
+  const auto seq = text::split(lines[1], '\t');
+  if (seq.size() != 3 || seq[1] != "1" || seq[2] != seq[0])
+    return "bank.ledger holds (rows, first seq, last seq) " + lines[1] + ", wanted a seq from 1 to the rows' count";
+  if (lines.size() > 2) return "bank.account holds (id, balance, by the ledger) " + lines[2];
+  return "";
 }
 
 namespace {

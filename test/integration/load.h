@@ -60,13 +60,18 @@ Load nontransactional_writer(const Server& s, unsigned max_seconds);
 Load blob_writer(const Server& s, unsigned max_seconds, double pause_seconds = 0);
 
 // Bank-style transfers: InnoDB table bank.account holds kBankAccounts accounts of kBankBalance
-// each; every transaction moves an amount from one account to another, so the total and the
-// number of accounts never change, whatever instant a copy is consistent at.
+// each; every transaction moves an amount from one account to another and records it in InnoDB
+// table bank.ledger (seq, from_id, to_id, amount), seq 1, 2, ... in commit order. So the total and
+// the number of accounts never change, the ledger has no gap and every balance is what the
+// ledger says, whatever instant a copy is consistent at.
 constexpr unsigned kBankAccounts = 20;
 constexpr unsigned kBankBalance = 1000;
 void create_bank(const Server& s);
+// Transfers from one session; sessions running it side by side keep the invariants too.
 Load bank_transfers(const Server& s, unsigned max_seconds);
-// "" when the accounts are all there and hold what they were created with in total, else what is wrong.
+// "" when the accounts are all there and hold what they were created with in total, the ledger's
+// seqs are 1..N and each balance is kBankBalance + received - sent by the ledger; else one line
+// saying what is wrong (the first account that differs).
 std::string bank_invariants(const Server& s);
 
 // InnoDB's current LSN and last checkpoint LSN, as the server reports them.
