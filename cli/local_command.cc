@@ -152,8 +152,7 @@ void add_local_command(CLI::App& app, const GlobalOptions& global, const Passwor
   cmd->add_option("--incremental-from", options->incremental_from,
                   "Take an incremental on this earlier backup directory of the same server: only the pages changed "
                   "since its start checkpoint (found by reading every page, or on MySQL by page tracking); "
-                  "`restore` makes a datadir of it")
-      ->check(CLI::ExistingDirectory)
+                  "`restore` makes a datadir of it (a base that is not there: exit 6, like a foreign one)")
       ->excludes(repo);
   cmd->add_option("--parallel", options->parallel, "Copy threads (default: one per CPU, at least 4)")->check(CLI::Range(1, 256));
   cmd->add_option("--max-rate", options->max_rate_mib, "Limit the copy of the data files to this many MiB/s (never the redo log)")

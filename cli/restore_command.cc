@@ -23,6 +23,7 @@ nlohmann::json result_json(const RestoreResult& r) {
   j["ok"] = true;
   j["target_dir"] = r.target_dir;
   j["delta_pages"] = r.delta_pages;
+  j["written_bytes"] = r.written_bytes;
   j["kept_files"] = r.kept_files;
   j["kept_bytes"] = r.kept_bytes;
   j["removed_files"] = r.removed_files;
@@ -35,8 +36,9 @@ void print_human(const RestoreResult& r) {
              r.target_dir, r.chain.back(), r.chain.size(), r.chain.size() == 1 ? "" : "s", r.files,
              human_bytes(double(r.bytes)), r.delta_pages, r.seconds);
   if (r.kept_files || r.removed_files)
-    fmt::print("delta: {} files ({}) already right and kept, {} rewritten, {} removed\n", r.kept_files,
-               human_bytes(double(r.kept_bytes)), r.files - r.kept_files, r.removed_files);
+    fmt::print("delta: {} written; {} files ({}) already right, {} brought to the backup, {} removed\n",
+               human_bytes(double(r.written_bytes)), r.kept_files, human_bytes(double(r.kept_bytes)),
+               r.files - r.kept_files, r.removed_files);
   const nlohmann::json binlog = r.manifest.value("binlog", nlohmann::json::object());
   if (binlog.is_object())
     fmt::print("consistent at LSN {} (redo from {}), binlog {}:{}\n", r.manifest.value("end_lsn", uint64_t(0)),

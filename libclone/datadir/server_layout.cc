@@ -82,6 +82,7 @@ DirectoryStorage& LayoutStorage::at(const std::string& rel_path) {
 }
 
 Result<std::unique_ptr<StorageFile>> LayoutStorage::create(const std::string& rel_path) { return at(rel_path).create(rel_path); }
+Result<std::unique_ptr<StorageFile>> LayoutStorage::update(const std::string& rel_path) { return at(rel_path).update(rel_path); }
 Status LayoutStorage::make_dir(const std::string& rel_path) { return at(rel_path).make_dir(rel_path); }
 Status LayoutStorage::remove(const std::string& rel_path) { return at(rel_path).remove(rel_path); }
 Status LayoutStorage::remove_dir(const std::string& rel_path) { return at(rel_path).remove_dir(rel_path); }

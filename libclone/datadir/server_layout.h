@@ -45,6 +45,7 @@ class LayoutStorage : public Storage {
  public:
   explicit LayoutStorage(ServerLayout layout);
   Result<std::unique_ptr<StorageFile>> create(const std::string& rel_path) override;
+  Result<std::unique_ptr<StorageFile>> update(const std::string& rel_path) override;
   Status make_dir(const std::string& rel_path) override;
   Status remove(const std::string& rel_path) override;
   Status remove_dir(const std::string& rel_path) override;

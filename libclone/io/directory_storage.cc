@@ -37,7 +37,8 @@ bool aligned(uint64_t v) { return v % kDirectIoAlignment == 0; }
 
 class DirectoryFile : public StorageFile {
  public:
-  DirectoryFile(int fd, int direct_fd, std::string path) : fd_(fd), direct_fd_(direct_fd), path_(std::move(path)) {}
+  DirectoryFile(int fd, int direct_fd, std::string path, uint64_t end = 0)
+      : fd_(fd), direct_fd_(direct_fd), path_(std::move(path)), end_(end) {}
   ~DirectoryFile() override { close_descriptors(); }
 
   Status append(std::span<const uint8_t> bytes) override {
@@ -134,7 +135,7 @@ class DirectoryFile : public StorageFile {
   int read_fd_ = -1;  // opened by the first read_shared
   bool read_direct_ = false;
   std::string path_;
-  std::atomic<uint64_t> end_{0};  // where the next append goes
+  std::atomic<uint64_t> end_;  // where the next append goes
 };
 
 }  // namespace
@@ -182,6 +183,20 @@ Result<std::unique_ptr<StorageFile>> DirectoryStorage::create(const std::string&
   if (fd < 0) return errno_status(ExitCode::kPath, "cannot create", abs, errno);
   const int direct_fd = ::open(abs.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECT);  // EINVAL on tmpfs
   return std::unique_ptr<StorageFile>(new DirectoryFile(fd, direct_fd, abs));
+}
+
+Result<std::unique_ptr<StorageFile>> DirectoryStorage::update(const std::string& rel_path) {
+  const std::string abs = root_ + "/" + rel_path;
+  const int fd = ::open(abs.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return errno_status(ExitCode::kPath, "cannot open", abs, errno);
+  struct stat st {};
+  const int err = ::fstat(fd, &st) != 0 ? errno : S_ISREG(st.st_mode) ? 0 : EINVAL;
+  if (err != 0) {
+    ::close(fd);
+    return errno_status(ExitCode::kPath, "cannot update", abs, err);
+  }
+  const int direct_fd = ::open(abs.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECT);  // EINVAL on tmpfs
+  return std::unique_ptr<StorageFile>(new DirectoryFile(fd, direct_fd, abs, uint64_t(st.st_size)));
 }
 
 Status DirectoryStorage::make_dir(const std::string& rel_path) { return ensure_parent(rel_path + "/x"); }

@@ -21,6 +21,7 @@ class DirectoryStorage : public Storage {
   // `root` must exist.
   explicit DirectoryStorage(std::string root) : root_(std::move(root)) {}
   Result<std::unique_ptr<StorageFile>> create(const std::string& rel_path) override;
+  Result<std::unique_ptr<StorageFile>> update(const std::string& rel_path) override;
   Status make_dir(const std::string& rel_path) override;
   Status remove(const std::string& rel_path) override;
   Status remove_dir(const std::string& rel_path) override;

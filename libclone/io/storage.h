@@ -9,9 +9,10 @@
 //   - the clone applier writes blocks at offsets in any order (write_at), and may write a range
 //     again (a page sent twice): it needs a Storage with random_access(), as a directory and a
 //     stream (whose data records name their offset, replayed in order) both are.
-// Nothing in the engine reads its own output back or truncates it, with one exception: bytes a
+// Nothing in the engine reads its own output back or truncates it, with two exceptions: bytes a
 // storage took by sharing the source's blocks (append_shared) were never in memory, so the copier
-// reads them back once to judge them.
+// reads them back once to judge them; and `restore --delta` compares the files of a datadir that
+// is already there with what it restores, and rewrites in place (update) the blocks that differ.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +60,12 @@ class Storage {
   // Creates `rel_path` (relative to the target root; parents created as needed), failing if it
   // exists: a name this run did not create is never written through.
   virtual Result<std::unique_ptr<StorageFile>> create(const std::string& rel_path) = 0;
+  // Opens a file that exists, to write blocks of it in place (write_at, extend_to; appends go
+  // after its end). Only `restore --delta` does, on a datadir the target lifecycle keeps from
+  // starting until it is whole. A storage that cannot (a stream) says so: kInternal.
+  virtual Result<std::unique_ptr<StorageFile>> update(const std::string& rel_path) {
+    return Status::error(ExitCode::kInternal, describe() + " cannot rewrite " + rel_path + " in place");
+  }
   virtual Status make_dir(const std::string& rel_path) = 0;
   // Drops a file written earlier (to copy it again, or a marker that is no longer true).
   virtual Status remove(const std::string& rel_path) = 0;

@@ -135,8 +135,8 @@ BackupData expect_good_restore(const it::Server& src, const std::string& what, c
 
 // `restore --delta` onto `dir`, a restored copy of `backup` whose server has since replicated and
 // been written to (acceptance 3): refused while that server runs, nothing changed; once it is
-// stopped, the files still right are kept, the others rewritten, what the backup lacks removed,
-// and the server starts on the backup's data.
+// stopped, the files still right are kept, only the blocks that differ in the others are
+// written, what the backup lacks is removed, and the server starts on the backup's data.
 void expect_delta_restore(const std::string& flavour, const std::string& backup, const std::string& dir,
                           const BackupData& want) {
   SCOPED_TRACE("restore --delta onto " + dir);
@@ -157,12 +157,15 @@ void expect_delta_restore(const std::string& flavour, const std::string& backup,
   EXPECT_EQ(r.exit_code, 0) << describe(r);
   const json doc = parse(r.out);
   ASSERT_TRUE(doc.is_object()) << describe(r);
-  info("restore --delta: " + std::to_string(doc.value("kept_files", 0ull)) + " of " +
+  info("restore --delta: " + std::to_string(doc.value("written_bytes", 0ull)) + " bytes written, " +
+       std::to_string(doc.value("kept_files", 0ull)) + " of " +
        std::to_string(doc.value("files", 0ull)) + " files kept (" + std::to_string(doc.value("kept_bytes", 0ull)) +
        " of " + std::to_string(doc.value("bytes", 0ull)) + " bytes), " +
        std::to_string(doc.value("removed_files", 0ull)) + " removed");
   EXPECT_GT(doc.value("kept_files", 0ull), 0u) << "nothing was kept: " << doc.dump();
   EXPECT_LT(doc.value("kept_files", 0ull), doc.value("files", 0ull)) << "nothing was rewritten: " << doc.dump();
+  EXPECT_GT(doc.value("written_bytes", 0ull), 0u) << doc.dump();
+  EXPECT_LT(doc.value("written_bytes", 0ull), doc.value("bytes", 0ull)) << "every byte was rewritten: " << doc.dump();
   EXPECT_GE(doc.value("removed_files", 0ull), 1u) << doc.dump();
   EXPECT_FALSE(fs::exists(dir + "/diverged")) << "a database the backup lacks is still there";
   expect_backup_data(flavour, dir, want);

@@ -321,6 +321,23 @@ TEST_P(LocalBackup, RedoLost) {
   ASSERT_TRUE(it::wait_quiet(src, 60));
   it::expect_source_unharmed(src);
   expect_refused(flavour, target);
+
+  // That backup lost its redo: no incremental builds on it and no restore takes it (exit 11,
+  // nothing written); nor on a base that is not there (exit 6).
+  const auto refused = [&](const std::string& what, std::vector<std::string> args, int code, const std::string& dir) {
+    auto c = it::mysqlclone_bounded(args, 300);
+    EXPECT_EQ(c.exit_code, code) << what << "\n" << describe(c);
+    EXPECT_EQ(error_lines(c.err).size(), 1u) << what << "\n" << describe(c);
+    EXPECT_FALSE(fs::exists(dir)) << what << ": " << dir << " was created";
+    info(what + ": " + (error_lines(c.err).empty() ? "" : error_lines(c.err)[0]));
+  };
+  const std::string inc = work.path() + "/inc";
+  refused("an incremental on a base whose redo was lost",
+          local_args(false, inc, via_socket(src), {"--incremental-from", target}), 11, inc);
+  refused("an incremental on a missing base",
+          local_args(false, inc, via_socket(src), {"--incremental-from", work.path() + "/none"}), 6, inc);
+  refused("a restore of a backup whose redo was lost",
+          {"restore", "--backup", target, "--target-dir", work.path() + "/restored"}, 11, work.path() + "/restored");
 }
 
 // ------------------------------------------------------- 2b. RedoConsumer through recycled files

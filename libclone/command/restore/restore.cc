@@ -28,9 +28,9 @@ namespace fs = std::filesystem;
 using OpenBytes = std::function<Result<std::unique_ptr<RestoredBytes>>()>;
 
 struct FileOutcome {
-  bool kept = false;   // --delta: the file there already held these bytes
-  std::string sha256;  // of the restored bytes
-  uint64_t pages = 0;  // delta pages in them
+  uint64_t written = 0;  // bytes written (--delta: 0 when the file there was right)
+  std::string sha256;    // of the restored bytes
+  uint64_t pages = 0;    // delta pages in them
 };
 
 Status interrupted_status() { return Status::error(ExitCode::kInterrupted, "interrupted by a signal"); }
@@ -59,35 +59,27 @@ Result<std::string> write_file(RestoredBytes& bytes, const std::string& name, St
   return hash.hex_digest();
 }
 
-// One planned file into `target`. With `existing` (--delta, a file of that name is there): kept
-// when it already holds the bytes, else written under a temporary name and renamed over it, so
-// that a failure leaves either the old file or the new one.
+// One planned file into `target`. With `existing` (--delta: where the file is in the datadir),
+// a file there that is not longer than the restored one is brought to it block by block, in
+// place; a longer one is replaced by a new file written under a temporary name.
 Result<FileOutcome> restore_file(const OpenBytes& open, const std::string& target, const std::string& existing,
                                  Storage& storage, CopyProgress& progress) {
   FileOutcome outcome;
-  if (!existing.empty()) {
-    auto bytes = open();
-    if (!bytes.is_ok()) return bytes.status();
-    auto same = holds_same_bytes(existing, **bytes, outcome.sha256);
-    if (!same.is_ok()) return same.status();
-    if (*same) {
-      outcome.kept = true;
-      outcome.pages = (*bytes)->pages_overlaid();
-      progress.done_bytes.fetch_add((*bytes)->size(), std::memory_order_relaxed);
-      return outcome;
-    }
-  }
   auto bytes = open();
   if (!bytes.is_ok()) return bytes.status();
-  const bool replace = !existing.empty() && fs::exists(existing);
-  const std::string name = replace ? target + kPartialSuffix : target;
+  std::error_code ec;
+  const bool there = !existing.empty() && fs::is_regular_file(existing, ec);
+  if (there && fs::file_size(existing, ec) <= (*bytes)->size() && !ec) {
+    auto updated = update_in_place(existing, target, **bytes, storage, progress);
+    if (!updated.is_ok()) return updated.status();
+    return FileOutcome{updated->written, updated->sha256, (*bytes)->pages_overlaid()};
+  }
+  const std::string name = there ? target + kPartialSuffix : target;
   auto digest = write_file(**bytes, name, storage, progress);
   if (!digest.is_ok()) return digest.status();
-  outcome.sha256 = *digest;
-  outcome.pages = (*bytes)->pages_overlaid();
-  if (replace)
+  if (there)
     if (Status s = storage.rename(name, target); !s.is_ok()) return s;
-  return outcome;
+  return FileOutcome{(*bytes)->size(), *digest, (*bytes)->pages_overlaid()};
 }
 
 // DIR/mysqlclone.json: the restored backup's document (what it is consistent at, how to
@@ -203,7 +195,7 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
   LayoutStorage storage(layout);
   Manifest manifest = restored_manifest(*plan, started_at);
   const StartGuard guard = newest.server.flavour == "mysql" ? StartGuard::kCloneInProgress : StartGuard::kNone;
-  std::atomic<uint64_t> pages{0}, kept_files{0}, kept_bytes{0};
+  std::atomic<uint64_t> pages{0}, kept_files{0}, kept_bytes{0}, written{0};
   uint64_t removed = 0;
   Status s = begin_target(storage, manifest, guard);
   // --delta: MariaDB's start guard is a datadir without ib_logfile0; then the files the backup
@@ -236,7 +228,8 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
       auto outcome = restore_file(open, target, existing, storage, progress);
       if (!outcome.is_ok()) return outcome.status();
       if (overlaid) overlaid_sha256[i] = outcome->sha256;
-      if (outcome->kept) {
+      written.fetch_add(outcome->written, std::memory_order_relaxed);
+      if (options.delta && outcome->written == 0) {
         kept_files.fetch_add(1, std::memory_order_relaxed);
         kept_bytes.fetch_add(order[k].first, std::memory_order_relaxed);
       }
@@ -251,6 +244,7 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
     auto outcome = restore_file([&] { return RestoredBytes::open(*plan->mariadb_redo); }, plan->mariadb_redo->target,
                                 "", storage, progress);
     s = outcome.status();
+    if (s.is_ok()) written += outcome->written;
     if (s.is_ok()) s = storage.sync();
     if (s.is_ok()) s = storage.rename(plan->mariadb_redo->target, kMariadbRedo);
   }
@@ -279,10 +273,13 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
   result.delta_pages = pages;
   result.kept_files = kept_files;
   result.kept_bytes = kept_bytes;
+  result.written_bytes = written;
   result.removed_files = removed;
   result.manifest = manifest_json(manifest);
-  log_info("restored {} into {}: {} files ({} kept as they were, {} removed), {} pages from {} incremental{}",
-           printable(newest.dir), printable(layout.datadir), result.files, result.kept_files, result.removed_files,
+  log_info("restored {} into {}: {} files, {} bytes written ({} files kept as they were, {} removed), {} pages from "
+           "{} incremental{}",
+           printable(newest.dir), printable(layout.datadir), result.files, result.written_bytes, result.kept_files,
+           result.removed_files,
            result.delta_pages, plan->chain.size() - 1, plan->chain.size() == 2 ? "" : "s");
   return result;
 }

@@ -20,9 +20,9 @@
 //
 // `--datadir D` writes a stopped server's datadir instead of a new directory: refused while a
 // server holds it, laid out as `--defaults-file` says (separate InnoDB directories), owned by the
-// server's account. `--delta` keeps every file there that already holds the restored bytes,
-// rewrites the others whole (each under a temporary name, renamed over the old one) and removes
-// what the backup does not have; the same lifecycle (MariaDB's ib_logfile0 removed first) keeps
+// server's account. `--delta` compares every file there with the restored bytes and writes, in
+// place, only the blocks that differ (a file longer than the restored one is replaced whole,
+// under a temporary name), and removes what the backup does not have; the same lifecycle (MariaDB's ib_logfile0 removed first) keeps
 // the datadir from starting until it is whole.
 #pragma once
 
@@ -55,6 +55,7 @@ struct RestoreResult {
   uint64_t files = 0;
   uint64_t bytes = 0;         // what DIR holds (kept_bytes of it not written)
   uint64_t delta_pages = 0;   // pages overlaid from incrementals
+  uint64_t written_bytes = 0;  // of `bytes`; --delta writes only the blocks that differ
   // --delta: the files found already right (compared, not written), and those removed.
   uint64_t kept_files = 0;
   uint64_t kept_bytes = 0;

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
+#include "libclone/base/interrupt.h"
 #include "libclone/base/text.h"
 #include "libclone/command/restore/restored_bytes.h"
 #include "libclone/io/read_file.h"
@@ -112,28 +114,55 @@ Status refuse_running_server(const ServerLayout& layout) {
   return Status::ok();
 }
 
-Result<bool> holds_same_bytes(const std::string& path, RestoredBytes& bytes, std::string& digest) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || uint64_t(st.st_size) != bytes.size()) return false;
+Result<InPlace> update_in_place(const std::string& path, const std::string& target, RestoredBytes& bytes,
+                                Storage& storage, CopyProgress& progress) {
   auto existing = ReadFile::open(path);
   if (!existing.is_ok()) return existing.status();
   existing->advise_sequential();
   AlignedBuffer buf(1 << 20);
   Sha256 hash;
+  InPlace result;
+  std::unique_ptr<StorageFile> out;  // opened at the first block that differs
+  // Writes [from, to) of `chunk` (at `offset` in the file).
+  auto write = [&](std::span<const uint8_t> chunk, uint64_t offset, size_t from, size_t to) -> Status {
+    if (!out) {
+      auto opened = storage.update(target);
+      if (!opened.is_ok()) return opened.status();
+      out = std::move(opened).value();
+    }
+    result.written += to - from;
+    return out->write_at(offset + from, chunk.subspan(from, to - from));
+  };
   for (uint64_t offset = 0;;) {
+    if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal");
     auto chunk = bytes.next();
     if (!chunk.is_ok()) return chunk.status();
     if (chunk->empty()) break;
+    hash.update(*chunk);
     std::span<uint8_t> there(buf.data(), chunk->size());
     auto n = existing->read_at(offset, there);
     if (!n.is_ok()) return n.status();
-    if (*n != chunk->size() || std::memcmp(there.data(), chunk->data(), chunk->size()) != 0) return false;
-    hash.update(*chunk);
+    // Runs of blocks that differ (or lie past the file's end) are written at once.
+    std::optional<size_t> run;
+    for (size_t at = 0; at < chunk->size(); at += kDeltaBlock) {
+      const size_t end = std::min(chunk->size(), at + kDeltaBlock);
+      const bool same = end <= *n && std::memcmp(there.data() + at, chunk->data() + at, end - at) == 0;
+      if (!same && !run) run = at;
+      if (same && run) {
+        if (Status s = write(*chunk, offset, *run, at); !s.is_ok()) return s;
+        run.reset();
+      }
+    }
+    if (run)
+      if (Status s = write(*chunk, offset, *run, chunk->size()); !s.is_ok()) return s;
     offset += chunk->size();
+    progress.done_bytes.fetch_add(chunk->size(), std::memory_order_relaxed);
   }
   if (Status s = bytes.finish(); !s.is_ok()) return s;
-  digest = hash.hex_digest();
-  return true;
+  if (out)
+    if (Status s = out->close(); !s.is_ok()) return s;
+  result.sha256 = hash.hex_digest();
+  return result;
 }
 
 Result<uint64_t> remove_unrestored(const ServerLayout& layout, const std::set<std::string>& files,

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "libclone/base/status.h"
+#include "libclone/datadir/file_copy.h"
 #include "libclone/datadir/server_layout.h"
 #include "libclone/io/storage.h"
 #include "libclone/server/option_file.h"
@@ -41,11 +42,18 @@ Status set_owner(const ServerLayout& layout, Owner owner);
 // kPath naming the pid when a running server holds files of the layout: nothing is written.
 Status refuse_running_server(const ServerLayout& layout);
 
-// Whether `path` already holds exactly `bytes`' output: compared chunk by chunk (stops at the
-// first difference), the source checked (finish()) when they match. `digest` gets the SHA-256 of
-// the bytes when they match.
+// --delta, for a file that is there and not longer than `bytes`' output: makes the file at `path`
+// (`target` in `storage`) hold that output by writing only the blocks of kDeltaBlock bytes that
+// differ, in place (the target lifecycle keeps the datadir from starting meanwhile). Returns the
+// bytes written (0: the file was right) and the SHA-256 of the output.
 class RestoredBytes;
-Result<bool> holds_same_bytes(const std::string& path, RestoredBytes& bytes, std::string& digest);
+constexpr size_t kDeltaBlock = 16384;
+struct InPlace {
+  uint64_t written = 0;
+  std::string sha256;
+};
+Result<InPlace> update_in_place(const std::string& path, const std::string& target, RestoredBytes& bytes,
+                                Storage& storage, CopyProgress& progress);
 
 // --delta: removes the files under the layout's roots that the restore does not write (a
 // table dropped since, the diverged server's binlogs, doublewrite and temporary files) and then

@@ -1,0 +1,90 @@
+// restore --delta's in-place update (target_datadir.h): only the blocks that differ from the
+// restored bytes are written, and the file ends up holding exactly those bytes.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <gtest/gtest.h>
+
+#include "libclone/command/restore/restored_bytes.h"
+#include "libclone/command/restore/target_datadir.h"
+#include "libclone/io/directory_storage.h"
+#include "libclone/io/sha256.h"
+
+namespace mysqlclone {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void spill(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
+
+std::string sha256_of(const std::string& bytes) {
+  Sha256 h;
+  h.update({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  return h.hex_digest();
+}
+
+class RestoreDelta : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("mc-delta-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "backup");
+    fs::create_directories(root_ / "datadir");
+    // 3 MiB + 5000 bytes of a pattern: the restored file.
+    want_.resize((3 << 20) + 5000);
+    for (size_t i = 0; i < want_.size(); ++i) want_[i] = char((i * 7 + i / 4096) & 0xff);
+    spill(root_ / "backup/t.ibd", want_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  Result<InPlace> update(const std::string& existing) {
+    spill(root_ / "datadir/t.ibd", existing);
+    auto bytes = RestoredBytes::open(WholeFile{(root_ / "backup").string(), "t.ibd", "t.ibd", sha256_of(want_), want_.size()});
+    EXPECT_TRUE(bytes.is_ok());
+    DirectoryStorage storage((root_ / "datadir").string());
+    CopyProgress progress;
+    return update_in_place((root_ / "datadir/t.ibd").string(), "t.ibd", **bytes, storage, progress);
+  }
+
+  fs::path root_;
+  std::string want_;
+};
+
+TEST_F(RestoreDelta, AFileThatIsRightIsNotWritten) {
+  auto r = update(want_);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->written, 0u);
+  EXPECT_EQ(r->sha256, sha256_of(want_));
+}
+
+TEST_F(RestoreDelta, OnlyTheBlocksThatDifferAreWritten) {
+  std::string there = want_;
+  there[100] ^= 1;                        // block 0
+  there[kDeltaBlock * 70 + 3] ^= 1;       // block 70, in the second MiB
+  there[kDeltaBlock * 71] ^= 1;           // block 71: one run with 70
+  there.resize(there.size() - 6000);      // shorter: the tail is written
+  auto r = update(there);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  const uint64_t tail_block = (want_.size() - 6000) / kDeltaBlock * kDeltaBlock;
+  EXPECT_EQ(r->written, 3 * kDeltaBlock + (want_.size() - tail_block));
+  EXPECT_EQ(slurp(root_ / "datadir/t.ibd"), want_);
+}
+
+TEST_F(RestoreDelta, ADamagedSourceIsRefusedAtTheEnd) {
+  std::string damaged = want_;
+  damaged[5] ^= 1;
+  spill(root_ / "backup/t.ibd", damaged);  // no longer what its SHA-256 says
+  auto r = update(want_);
+  EXPECT_EQ(r.status().code(), ExitCode::kVerifyFailed);
+}
+
+}  // namespace
+}  // namespace mysqlclone
