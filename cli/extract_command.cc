@@ -34,7 +34,12 @@ void print_human(const ExtractResult& r, const std::string& from) {
              r.files, human_bytes(double(r.data_bytes)), human_bytes(double(r.stream_bytes)),
              r.encrypted ? "encrypted " : "", r.seconds);
   const std::string start_with = r.manifest ? r.manifest->document.value("start_with", "") : "";
-  if (!start_with.empty())
+  const bool incremental = r.manifest && r.manifest->document.value("backup_type", "") == "incremental";
+  if (incremental)  // pages changed since its base, no datadir of its own
+    fmt::print("an incremental backup: restore it with mysqlclone restore --backup {} --target-dir DIR, then start {} "
+               "--datadir=DIR\n",
+               r.target_dir, start_with);
+  else if (!start_with.empty())
     fmt::print("start it with {} --datadir={} (crash recovery runs at first start)\n", start_with, r.target_dir);
   print_recorded_replication(r.replication, stdout);
 }

@@ -74,7 +74,8 @@ void print_human(const LocalBackupResult& r, FILE* out) {
   const bool mysql = r.server.flavour == innodb::Flavour::kMysql;
   if (r.incremental)
     fmt::print(out, "restore it with mysqlclone restore --backup {} --target-dir DIR, then start {} {} --datadir=DIR\n",
-               r.target_dir, mysql ? "mysqld" : "mariadbd", r.server.version.text());
+               r.stream_bytes ? "DIR1 (the --target-dir of extract or receive)" : r.target_dir,
+               mysql ? "mysqld" : "mariadbd", r.server.version.text());
   else
     fmt::print(out, "start it with {} {} --datadir={} (crash recovery runs at first start)\n", mysql ? "mysqld" : "mariadbd",
                r.server.version.text(), r.stream_bytes ? "DIR (the --target-dir of extract or receive)" : r.target_dir);

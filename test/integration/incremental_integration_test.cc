@@ -6,7 +6,8 @@
 // copy replicates from the recorded position, catches up and then equals the source table by
 // table. This is the end-to-end test of innodb-formats.md §6.4 (threshold = the base's start
 // checkpoint; base files as copied + deltas + only the newest backup's redo, one stock recovery).
-// Incremental 2 is also restored with `--datadir` into a server laid out by its option file
+// Incremental 1 is taken through a stream (`local --stream | extract`); incremental 2 is also
+// restored with `--datadir` into a server laid out by its option file
 // (system tablespace, undo and redo in directories of their own, another owner), and the copy of
 // incremental 1, diverged by replication and writes, is brought back with `--delta` (acceptance 3;
 // refused first while its server runs).
@@ -56,6 +57,23 @@ json backup(const it::Server& src, const std::string& target, const std::string&
        (doc.is_object() ? doc.value("incremental", json()).dump() + " C=" + std::to_string(doc.value("checkpoint_lsn", 0ull)) +
                               " E=" + std::to_string(doc.value("end_lsn", 0ull))
                         : r.err));
+  return doc;
+}
+
+// The same incremental through a stream: `local --stream --compress=zstd | extract`; the document
+// is DIR/mysqlclone.json as the stream carried it.
+json backup_through_stream(const it::Server& src, const std::string& target, const std::string& base) {
+  const std::string bin = quoted(it::mysqlclone_binary());
+  auto r = it::run_bounded({"bash", "-c",
+                            "set -o pipefail; " + bin + " --quiet local --stream --compress=zstd -S " + quoted(src.socket()) +
+                                " -u mysqlclone -pmysqlclone --incremental-from " + quoted(base) + " | " + bin +
+                                " --quiet extract --target-dir " + quoted(target)},
+                           600);
+  EXPECT_EQ(r.exit_code, 0) << describe(r) << "\n--- source error log ---\n" << server_errors(src.error_log());
+  const json doc = parse(it::read_file(target + "/mysqlclone.json"));
+  EXPECT_TRUE(doc.is_object() && doc.value("state", "") == "complete") << describe(r);
+  info("local --stream --incremental-from " + base + " | extract: " +
+       (doc.is_object() ? doc.value("incremental", json()).dump() : r.err));
   return doc;
 }
 
@@ -265,6 +283,12 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   // base's start checkpoint is past the start of tracking, reads only the pages it lists.
   const json full = backup(src, w + "/full", "", mariadb ? std::vector<std::string>{} : std::vector<std::string>{"--page-tracking"});
   ASSERT_EQ(full.value("backup_type", ""), "full");
+  if (mariadb) {  // refused before anything is made
+    std::vector<std::string> args{"local", "--target-dir", w + "/tracked"};
+    for (const auto& a : via_socket(src)) args.push_back(a);
+    args.push_back("--page-tracking");
+    expect_refusal("--page-tracking on MariaDB", args, 2, w + "/tracked");
+  }
 
   src.sql("CREATE TABLE ddl.created (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"
           "INSERT INTO ddl.created SELECT * FROM ddl.keep;\n"
@@ -285,7 +309,8 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
             "CREATE TABLE ddl.gt (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB TABLESPACE gts;\n"
             "INSERT INTO ddl.gt SELECT * FROM ddl.created;\n");
   checkpoint_past(src, full.value("end_lsn", 0ull));
-  const json inc1 = backup(src, w + "/inc1", w + "/full");
+  // Incremental 1 goes through a compressed stream and extract, as a stream to another host would.
+  const json inc1 = backup_through_stream(src, w + "/inc1", w + "/full");
   ASSERT_EQ(inc1.value("backup_type", ""), "incremental");
   const json i1 = inc1.value("incremental", json::object());
   EXPECT_EQ(i1.value("threshold_lsn", 0ull), full.value("checkpoint_lsn", 1ull));

@@ -24,13 +24,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace it::text;
 
-// A shell word for bash -c.
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string remote_stream(const it::Server& donor, const std::string& extra) {
   return quoted(it::mysqlclone_binary()) + " --quiet --json remote --stream --from mysqlclone@127.0.0.1:" +
          std::to_string(donor.port()) + " --password=mysqlclone " + extra;

@@ -28,13 +28,6 @@ using nlohmann::json;
 using namespace it::text;
 
 
-// A shell word for bash -c.
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string local_stream(const it::Server& src, const std::string& extra) {
   return quoted(it::mysqlclone_binary()) + " --quiet local --stream -S " + quoted(src.socket()) +
          " -u mysqlclone -pmysqlclone " + extra;

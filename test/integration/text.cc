@@ -84,4 +84,10 @@ nlohmann::json parse(const std::string& out) { return nlohmann::json::parse(out,
 
 void info(const std::string& what) { std::cout << "[   info   ] " << what << std::endl; }
 
+std::string quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
 }  // namespace it::text

@@ -28,6 +28,8 @@ std::string describe(const CommandResult& r);
 std::vector<std::string> error_lines(const std::string& err);
 // The server's own [ERROR] lines (why it refused), or the end of its log when it has none.
 std::string server_errors(const std::string& log);
+// A shell word for bash -c: `s` in single quotes.
+std::string quoted(const std::string& s);
 // One JSON document, or a discarded value when the text is not one.
 nlohmann::json parse(const std::string& out);
 // A line in the test's output, in gtest's style.

@@ -8,9 +8,12 @@
 # MySQL: a full backup with --page-tracking, then per round (server restarted, page cache
 # dropped before each run) an incremental by scan (component_mysqlbackup uninstalled for that run:
 # the incremental then reads every page) and one by page tracking, both on the same full backup.
-# MariaDB: per round, ours (full, then incremental) against mariadb-backup (--backup, then
-# --incremental-basedir), and the time until a startable datadir: our `restore` of the chain
-# against mariadb-backup's --prepare of the base, --prepare --incremental-dir, then a copy and sync.
+# MariaDB: per round, ours (full, then two incrementals, 1 % changed before each) against
+# mariadb-backup (--backup, then --incremental-basedir), and the time until a startable datadir:
+# our `restore` of the chain against mariadb-backup's --prepare of the base, --prepare
+# --incremental-dir twice, then a copy and sync.
+# Both: `restore --delta` onto a datadir one backup behind (1 % of the pages differ) against the
+# full restore above; its bytes written are written_bytes.
 # Printed per run: seconds, bytes read from the tablespaces (ours: incremental.scanned_bytes),
 # bytes written (du of the target); then medians.
 # BENCH_DIR (default /var/tmp/mysqlclone-bench), MYSQLCLONE_BIN. Needs root.
@@ -98,36 +101,55 @@ if $mysql; then
     [ "$(field "$work/tracked.json" "['incremental']['pages_found_by']")" = page-tracking ] ||
       { echo "page tracking was not used: $(field "$work/tracked.json" "['incremental']['page_tracking']")" >&2; exit 1; }
     record "incremental, page tracking" "$(echo "$t1 - $t0" | bc -l)" "$(field "$work/tracked.json" "['incremental']['scanned_bytes']")" "$(written "$work/tracked")"
-    fresh; rm -rf "$work/restored"
+    fresh; rm -rf "$work/restored" "$work/delta"
     t0=$(now); "$bin" --quiet restore --backup "$work/tracked" --target-dir "$work/restored" >/dev/null; t1=$(now)
     record "restore full + incremental" "$(echo "$t1 - $t0" | bc -l)" 0 "$(written "$work/restored")"
+    # --delta onto a datadir at the full backup: 1 % of its pages differ from the incremental's.
+    "$bin" --quiet restore --backup "$work/full" --target-dir "$work/delta" >/dev/null
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    t0=$(now); "$bin" --quiet --json restore --backup "$work/tracked" --datadir "$work/delta" --delta > "$work/delta.json"; t1=$(now)
+    record "restore --delta (1 % differs)" "$(echo "$t1 - $t0" | bc -l)" "$data_bytes" "$(field "$work/delta.json" "['written_bytes']")"
   done
-  summary "full (--page-tracking)" "incremental, scan" "incremental, page tracking" "restore full + incremental"
+  summary "full (--page-tracking)" "incremental, scan" "incremental, page tracking" "restore full + incremental" \
+    "restore --delta (1 % differs)"
 else
   mb() { "$server" exec "$src" mariadb-backup --defaults-file="$src/my.cnf" --user=mysqlclone --password=mysqlclone "$@" >/dev/null 2>&1; }
+  # ours_backup NAME [BASE], mb_backup NAME [BASE]: a full backup, or an incremental on BASE.
+  ours_backup() {
+    fresh
+    local t0 t1; t0=$(now); ours local --target-dir "$work/$1" ${2:+--incremental-from "$work/$2"} > "$work/$1.json"; t1=$(now)
+    local read=$data_bytes; [ -z "${2:-}" ] || read=$(field "$work/$1.json" "['incremental']['scanned_bytes']")
+    record "ours ${2:+incremental }$1" "$(echo "$t1 - $t0" | bc -l)" "$read" "$(written "$work/$1")"
+  }
+  mb_backup() {
+    fresh
+    local t0 t1; t0=$(now); mb --backup --parallel=2 --target-dir="$work/mb-$1" ${2:+--incremental-basedir="$work/mb-$2"}; sync; t1=$(now)
+    record "mariadb-backup ${2:+incremental }$1" "$(echo "$t1 - $t0" | bc -l)" "$data_bytes" "$(written "$work/mb-$1")"
+  }
   for r in $(seq 1 "$rounds"); do
-    rm -rf "$work"/{full,inc,restored,mb-full,mb-inc,mb-restored}
-    fresh
-    t0=$(now); ours local --target-dir "$work/full" > "$work/full.json"; t1=$(now)
-    record "ours full" "$(echo "$t1 - $t0" | bc -l)" "$data_bytes" "$(written "$work/full")"
-    fresh
-    t0=$(now); mb --backup --parallel=2 --target-dir="$work/mb-full"; sync; t1=$(now)
-    record "mariadb-backup full" "$(echo "$t1 - $t0" | bc -l)" "$data_bytes" "$(written "$work/mb-full")"
+    rm -rf "$work"/{full,inc1,inc2,restored,delta,mb-full,mb-inc1,mb-inc2,mb-restored}
+    ours_backup full; mb_backup full
     change_one_percent
-    fresh
-    t0=$(now); ours local --target-dir "$work/inc" --incremental-from "$work/full" > "$work/inc.json"; t1=$(now)
-    record "ours incremental" "$(echo "$t1 - $t0" | bc -l)" "$(field "$work/inc.json" "['incremental']['scanned_bytes']")" "$(written "$work/inc")"
-    fresh
-    t0=$(now); mb --backup --parallel=2 --target-dir="$work/mb-inc" --incremental-basedir="$work/mb-full"; sync; t1=$(now)
-    record "mariadb-backup incremental" "$(echo "$t1 - $t0" | bc -l)" "$data_bytes" "$(written "$work/mb-inc")"
-    t0=$(now); "$bin" --quiet restore --backup "$work/inc" --target-dir "$work/restored" >/dev/null; t1=$(now)
-    record "ours restore (chain)" "$(echo "$t1 - $t0" | bc -l)" 0 "$(written "$work/restored")"
+    ours_backup inc1 full; mb_backup inc1 full
+    change_one_percent
+    ours_backup inc2 inc1; mb_backup inc2 inc1
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    t0=$(now); "$bin" --quiet restore --backup "$work/inc2" --target-dir "$work/restored" >/dev/null; t1=$(now)
+    record "ours restore (full + 2 inc)" "$(echo "$t1 - $t0" | bc -l)" 0 "$(written "$work/restored")"
+    sync; echo 3 > /proc/sys/vm/drop_caches
     t0=$(now)
     mb --prepare --target-dir="$work/mb-full"
-    mb --prepare --target-dir="$work/mb-full" --incremental-dir="$work/mb-inc"
+    mb --prepare --target-dir="$work/mb-full" --incremental-dir="$work/mb-inc1"
+    mb --prepare --target-dir="$work/mb-full" --incremental-dir="$work/mb-inc2"
     cp -a "$work/mb-full" "$work/mb-restored"; sync; t1=$(now)
     record "mariadb-backup prepare+copy" "$(echo "$t1 - $t0" | bc -l)" 0 "$(written "$work/mb-restored")"
+    # --delta onto a datadir at incremental 1: 1 % of its pages differ from incremental 2's.
+    "$bin" --quiet restore --backup "$work/inc1" --target-dir "$work/delta" >/dev/null
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    t0=$(now); "$bin" --quiet --json restore --backup "$work/inc2" --datadir "$work/delta" --delta > "$work/delta.json"; t1=$(now)
+    record "ours restore --delta" "$(echo "$t1 - $t0" | bc -l)" "$data_bytes" "$(field "$work/delta.json" "['written_bytes']")"
   done
-  summary "ours full" "mariadb-backup full" "ours incremental" "mariadb-backup incremental" "ours restore (chain)" \
-    "mariadb-backup prepare+copy"
+  summary "ours full" "mariadb-backup full" "ours incremental inc1" "mariadb-backup incremental inc1" \
+    "ours incremental inc2" "mariadb-backup incremental inc2" "ours restore (full + 2 inc)" \
+    "mariadb-backup prepare+copy" "ours restore --delta"
 fi

@@ -820,6 +820,11 @@ Status preflight(Context& c) {
   c.result.server = *info;
   log_info("connected to {} {} (datadir {})", flavour_name(info->flavour), info->version_string, info->datadir);
   if (Status s = check_server_supported(*info); !s.is_ok()) return s;
+  if (c.options.page_tracking && info->flavour != innodb::Flavour::kMysql)
+    return Status::error(ExitCode::kUsage, "--page-tracking is a MySQL feature (component_mysqlbackup); MariaDB "
+                                           "incrementals read every page");
+  if (c.options.redo_consumer && info->flavour != innodb::Flavour::kMysql)
+    return Status::error(ExitCode::kUsage, "--redo-consumer is a MySQL feature; MariaDB has no redo log consumers");
   if (Status s = check_privileges(c.session, *info); !s.is_ok()) return s;
   if (Status s = check_datadir(*info); !s.is_ok()) return s;
   if (!c.options.incremental_from.empty()) {
@@ -924,11 +929,6 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& given, Back
   progress.copy.throttle.set_rate(options.max_rate_mib * (1 << 20));
 
   if (Status s = preflight(c); !s.is_ok()) return s;
-  if (options.page_tracking && !c.mysql())
-    return Status::error(ExitCode::kUsage, "--page-tracking is a MySQL feature (component_mysqlbackup); MariaDB "
-                                           "incrementals read every page");
-  if (options.redo_consumer && !c.mysql())
-    return Status::error(ExitCode::kUsage, "--redo-consumer is a MySQL feature; MariaDB has no redo log consumers");
   if (Status s = source_address(c, *params); !s.is_ok()) return s;
   Status s = begin(c);
   if (s.is_ok()) s = c.mysql() ? mysql_backup(c) : mariadb_backup(c);
