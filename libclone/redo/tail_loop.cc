@@ -13,7 +13,10 @@ void TailLoop::start(std::function<Result<bool>()> step) {
 }
 
 void TailLoop::stop() {
-  stop_ = true;
+  {
+    std::lock_guard lock(mutex_);  // so that a thread about to wait cannot miss it
+    stop_ = true;
+  }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -35,9 +38,13 @@ void TailLoop::run(const std::function<Result<bool>()>& step) {
   while (!stop_) {
     auto progressed = step();
     if (!progressed.is_ok()) {
-      std::lock_guard lock(mutex_);
+      // The failure is kept for health() and the thread waits to be stopped: it ends (and frees
+      // what its step holds) only in stop(), never while the caller is still handling the failure
+      // — whose cause may be, as in the out-of-descriptors test, the process's own limits.
+      std::unique_lock lock(mutex_);
       error_ = progressed.status();
       cv_.notify_all();
+      cv_.wait(lock, [this] { return stop_.load(); });
       return;
     }
     if (!*progressed) {
