@@ -71,7 +71,15 @@ Result<BackupRecord> read_backup(const std::string& dir) {
     if (!base.is_ok()) return base.status();
     auto threshold = lsn_key(inc, "threshold_lsn", abs);
     if (!threshold.is_ok()) return threshold.status();
+    // Beside this backup under its own name first (the chain may have been moved as a whole),
+    // else where it was; read_chain checks that the one found is the base (its start checkpoint).
     b.base_dir = *base;
+    const std::string name = inc.value("base_name", "");
+    if (!name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos) {
+      const std::string beside = (std::filesystem::path(abs).parent_path() / name).string();
+      std::error_code ec;
+      if (std::filesystem::exists(beside + "/" + kManifestFile, ec)) b.base_dir = beside;
+    }
     b.threshold_lsn = *threshold;
   } else if (*type != "full") {
     return Status::error(ExitCode::kVerifyFailed, printable(abs) + ": unknown backup_type \"" + printable(*type) + "\"");

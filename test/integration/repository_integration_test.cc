@@ -1,7 +1,8 @@
 // A repository against real servers (issue 11): `local --repo` (full, then `--incremental` on the
-// newest backup), `info`, `restore --repo` of the newest backup into a datadir the stock server
-// starts on with the source's data, a second run refused while one holds the repository, and
-// `expire` keeping the newest chain and removing the older one whole.
+// newest backup), `info`, `restore --repo` of the newest backup (from the repository moved as a
+// whole) into a datadir the stock server starts on with the source's data, a second run refused
+// while one holds the repository, and `expire` keeping the newest chain and removing the older
+// one whole.
 //
 // The incremental chain itself is proven under load by Incremental.ChainUnderLoadWithDdl; here the
 // source is quiet so that the restored table can be compared row for row. A server that cannot
@@ -79,11 +80,17 @@ TEST_P(Repository, BackupsChainsInfoRestoreLockAndExpire) {
     EXPECT_EQ(info().size(), 2u);
   }
 
-  {  // The newest backup (the incremental with its chain) is a datadir with the source's rows.
+  {  // The newest backup (the incremental with its chain) is a datadir with the source's rows,
+     // from the repository moved as a whole: the chain is found where it is now.
+    const std::string moved = work.path() + "/moved";
+    fs::rename(repo, moved);
     const std::string dir = work.path() + "/restored";
-    auto r = it::mysqlclone_bounded({"--json", "restore", "--repo", repo, "--target-dir", dir}, 300);
+    auto r = it::mysqlclone_bounded({"--json", "restore", "--repo", moved, "--target-dir", dir}, 300);
+    fs::rename(moved, repo);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
-    EXPECT_EQ(parse(r.out).value("restore", json::object()).value("chain", json::array()).size(), 2u) << r.out;
+    const json chain = parse(r.out).value("restore", json::object()).value("chain", json::array());
+    ASSERT_EQ(chain.size(), 2u) << r.out;
+    EXPECT_EQ(chain[0], moved + "/" + full_name) << r.out;
     it::Server copy(flavour, "16k", {"--datadir", dir});
     EXPECT_EQ(it::check_all_tables(copy), "");
     EXPECT_EQ(copy.sql("SELECT id, v FROM r.t ORDER BY id;"), src.sql("SELECT id, v FROM r.t ORDER BY id;"));

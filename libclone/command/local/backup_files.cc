@@ -1,5 +1,6 @@
 #include "libclone/command/local/backup_files.h"
 
+#include <filesystem>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -48,7 +49,10 @@ Manifest backup_manifest(const LocalBackupResult& r) {
                                     {"copied_bytes", r.ddl.copied_bytes}};
   if (r.incremental) {
     const IncrementalResult& i = *r.incremental;
+    // The base's name as well as its path: a chain moved as a whole (a repository, backups
+    // extracted side by side on another host) still finds its bases beside each other.
     m.sections["incremental"] = {{"base", i.base_dir},
+                                 {"base_name", std::filesystem::path(i.base_dir).filename().string()},
                                  {"base_started_at", i.base_started_at},
                                  {"threshold_lsn", i.threshold_lsn},
                                  {"base_end_lsn", i.base_end_lsn},
