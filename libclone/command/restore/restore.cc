@@ -39,9 +39,12 @@ Status interrupted_status() { return Status::error(ExitCode::kInterrupted, "inte
 Result<std::string> write_file(RestoredBytes& bytes, const std::string& name, Storage& storage, CopyProgress& progress) {
   auto out = storage.create(name);
   if (!out.is_ok()) return out.status();
+  // The output's SHA-256 goes into DIR's manifest; a whole file's is the one its backup records.
+  const std::string known = bytes.known_sha256();
   HashFilter hash;
   ThrottleFilter throttle(progress.throttle);
-  const std::vector<Filter*> chain{&hash, &throttle};
+  std::vector<Filter*> chain{&throttle};
+  if (known.empty()) chain.insert(chain.begin(), &hash);
   for (uint64_t offset = 0;;) {
     if (interrupted()) return interrupted_status();
     auto chunk = bytes.next();
@@ -56,7 +59,7 @@ Result<std::string> write_file(RestoredBytes& bytes, const std::string& name, St
   }
   if (Status s = bytes.finish(); !s.is_ok()) return s;
   if (Status s = (*out)->close(); !s.is_ok()) return s;
-  return hash.hex_digest();
+  return known.empty() ? hash.hex_digest() : known;
 }
 
 // One planned file into `target`. With `existing` (--delta: where the file is in the datadir),

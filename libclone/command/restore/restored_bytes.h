@@ -37,6 +37,11 @@ class RestoredBytes {
   // restored file) and checks the source against its recorded SHA-256.
   Status finish();
   uint64_t pages_overlaid() const { return pages_overlaid_; }  // delta pages put in so far
+  // The SHA-256 of the output when it is known without hashing it: a whole file whose backup
+  // records one (finish() checks the source against it); "" otherwise.
+  std::string known_sha256() const {
+    return layers_.empty() && keep_ == source_bytes_ && size_ == source_bytes_ ? source_sha256_ : "";
+  }
 
  private:
   struct Layer {

@@ -120,6 +120,7 @@ Result<InPlace> update_in_place(const std::string& path, const std::string& targ
   if (!existing.is_ok()) return existing.status();
   existing->advise_sequential();
   AlignedBuffer buf(1 << 20);
+  const std::string known = bytes.known_sha256();  // else the output is hashed for DIR's manifest
   Sha256 hash;
   InPlace result;
   std::unique_ptr<StorageFile> out;  // opened at the first block that differs
@@ -138,7 +139,7 @@ Result<InPlace> update_in_place(const std::string& path, const std::string& targ
     auto chunk = bytes.next();
     if (!chunk.is_ok()) return chunk.status();
     if (chunk->empty()) break;
-    hash.update(*chunk);
+    if (known.empty()) hash.update(*chunk);
     std::span<uint8_t> there(buf.data(), chunk->size());
     auto n = existing->read_at(offset, there);
     if (!n.is_ok()) return n.status();
@@ -161,7 +162,7 @@ Result<InPlace> update_in_place(const std::string& path, const std::string& targ
   if (Status s = bytes.finish(); !s.is_ok()) return s;
   if (out)
     if (Status s = out->close(); !s.is_ok()) return s;
-  result.sha256 = hash.hex_digest();
+  result.sha256 = known.empty() ? hash.hex_digest() : known;
   return result;
 }
 
