@@ -201,9 +201,10 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
   std::atomic<uint64_t> pages{0}, kept_files{0}, kept_bytes{0}, written{0};
   uint64_t removed = 0;
   Status s = begin_target(storage, manifest, guard);
-  // --delta: MariaDB's start guard is a datadir without ib_logfile0; then the files the backup
-  // does not have go, before anything is written.
+  // --delta: MariaDB's start guard is a datadir without ib_logfile0 (its removal made durable
+  // before the first file changes); then the files the backup does not have go.
   if (s.is_ok() && options.delta && plan->mariadb_redo) s = storage.remove(kMariadbRedo);
+  if (s.is_ok() && options.delta && plan->mariadb_redo) s = storage.sync();
   if (s.is_ok() && options.delta) {
     auto r = remove_unrestored(layout, restored_names(*plan), {plan->directories.begin(), plan->directories.end()}, storage);
     if (r.is_ok()) removed = *r;
