@@ -141,6 +141,8 @@ Result<Destination> prepare_destination(const RestoreOptions& options, const Pla
       fs::create_directories(root, ec);
       if (ec) return Status::error(ExitCode::kPath, "cannot create " + printable(root) + ": " + ec.message());
     } else if (Status s = prepare_target(root, root == d.layout.datadir ? plan.bytes : 0); !s.is_ok()) {
+      if (!options.datadir.empty() && s.code() == ExitCode::kPath)
+        return Status::error(s.code(), s.message() + " (--delta restores onto a datadir that holds data)");
       return s;
     }
   }
