@@ -56,6 +56,11 @@ int main(int argc, char** argv) {
   // ~30 MiB more peak RSS.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // Those chunks are made on one thread (a reader, a Clone connection) and freed on another (a
+  // writer, a compressor); with glibc's default of 8 arenas per CPU every thread's arena kept
+  // its own freed chunks. Two arenas: `remote --stream --parallel 4` peak RSS 141 -> 95 MiB,
+  // `local --stream` 90 -> 52 MiB, `local` 61 -> 45 MiB, none slower (1 GiB MySQL, 2 CPUs).
+  mallopt(M_ARENA_MAX, 2);
 
   // Before anything else: take passwords out of argv (and out of `ps`).
   const PasswordArgs password = extract_password(argc, argv);

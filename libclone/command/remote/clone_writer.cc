@@ -28,6 +28,7 @@ Status BlockWriter::submit(const DataDescriptor& block, std::span<const uint8_t>
     if (!error_.is_ok()) return error_;
     for (auto it = spare_.begin(); it != spare_.end(); ++it)
       if ((*it)->size() >= data.size()) {
+        spare_bytes_ -= (*it)->size();
         buffer = std::move(*it);
         spare_.erase(it);
         break;
@@ -66,7 +67,10 @@ void BlockWriter::run() {
     writing_ = false;
     bytes_queued_ -= job.size;
     if (!s.is_ok() && error_.is_ok()) error_ = std::move(s);
-    if (spare_.size() < 4) spare_.push_back(std::move(job.buffer));
+    if (spare_bytes_ + job.buffer->size() <= max_bytes_queued_) {
+      spare_bytes_ += job.buffer->size();
+      spare_.push_back(std::move(job.buffer));
+    }
     changed_.notify_all();
   }
 }

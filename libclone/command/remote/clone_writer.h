@@ -45,7 +45,11 @@ class BlockWriter {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Job> queue_;
-  std::vector<std::unique_ptr<AlignedBuffer>> spare_;  // written buffers, reused
+  // Written buffers kept for reuse, at most max_bytes_queued_ of them: with a slow storage (a
+  // stream) more blocks are in flight, and keeping every buffer made for them held ~70 MiB per
+  // connection after the rush.
+  std::vector<std::unique_ptr<AlignedBuffer>> spare_;
+  size_t spare_bytes_ = 0;
   size_t bytes_queued_ = 0;
   bool writing_ = false;
   bool stopping_ = false;
