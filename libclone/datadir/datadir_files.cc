@@ -3,11 +3,8 @@
 
 #include "libclone/datadir/datadir.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <filesystem>
 
 #include "libclone/io/read_file.h"
@@ -99,15 +96,11 @@ Result<OtherFiles> classify_other_files(const std::string& datadir, innodb::Flav
 }
 
 Result<std::optional<DatadirFile>> restat(const std::string& datadir, const DatadirFile& f) {
-  struct stat st {};
-  const std::string path = datadir + "/" + f.rel_path;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return std::optional<DatadirFile>();
-    return errno_status(ExitCode::kSourceIo, "cannot stat", path, errno);
-  }
+  auto stamp = stamp_path(datadir + "/" + f.rel_path);
+  if (!stamp.is_ok()) return stamp.status();
+  if (!*stamp) return std::optional<DatadirFile>();
   DatadirFile r = f;
-  r.size = uint64_t(st.st_size);
-  r.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  r.stamp = **stamp;
   return std::optional<DatadirFile>(r);
 }
 

@@ -12,6 +12,7 @@
 
 #include "innodb/tablespace_flags.h"
 #include "libclone/base/status.h"
+#include "libclone/io/read_file.h"
 
 namespace mysqlclone {
 
@@ -25,10 +26,11 @@ enum class FileAction {
 
 struct DatadirFile {
   std::string rel_path;
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;
+  FileStamp stamp;  // when last looked at
   FileAction action = FileAction::kSkip;
   bool known = true;  // false: a file no rule names (skipped, and reported)
+  // The file as it was when the copy took it, if it did: taken again only once it changed.
+  std::optional<FileStamp> copied;
 };
 
 struct OtherFiles {
@@ -42,7 +44,7 @@ Result<OtherFiles> classify_other_files(const std::string& datadir, innodb::Flav
 // The rule for one path (relative, '/'-separated); exposed for tests.
 DatadirFile classify_path(const std::string& rel_path, innodb::Flavour flavour);
 
-// (size, mtime) now, to tell whether a file changed since it was copied; nullopt when the file is
+// The file's stamp now, to tell whether it changed since it was copied; nullopt when the file is
 // gone (ENOENT: a log table rotated away). Any other failure to stat it is an error: a file we
 // cannot look at is not a file we may leave out.
 Result<std::optional<DatadirFile>> restat(const std::string& datadir, const DatadirFile& f);

@@ -159,8 +159,8 @@ Result<ListedRead> read_listed_pages(const ReadFile& file, const std::string& re
 Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::string& rel_path, TablespaceLayout layout,
                                             innodb::PageNo first_page, bool page0_judged, bool as_delta,
                                             Storage& storage, const CopyOptions& options, CopyProgress& progress) {
-  auto identity = file.identity();
-  if (!identity.is_ok()) return identity.status();
+  auto stamp = file.stamp();
+  if (!stamp.is_ok()) return stamp.status();
   file.advise_sequential();
   auto out = storage.create(as_delta ? rel_path + kDeltaSuffix : rel_path);
   if (!out.is_ok()) return out.status();
@@ -169,7 +169,7 @@ Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::str
   result.rel_path = rel_path;
   result.tablespace = true;
   result.space_id = layout.space_id;
-  result.source = *identity;
+  result.source = stamp->identity;
   std::optional<DeltaWriter> delta;
   if (as_delta) {
     delta.emplace(**out, DeltaHeader{layout.format.physical_size, *layout.space_id, layout.format.flags,
@@ -373,6 +373,11 @@ Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::st
                                    CopyProgress& progress, uint64_t limit, const std::string& target_rel_path) {
   auto file = ReadFile::open(source_root + "/" + rel_path);
   if (!file.is_ok()) return file.status();
+  return copy_plain_file(*file, rel_path, storage, progress, limit, target_rel_path);
+}
+
+Result<CopiedFile> copy_plain_file(const ReadFile& file, const std::string& rel_path, Storage& storage,
+                                   CopyProgress& progress, uint64_t limit, const std::string& target_rel_path) {
   auto out = storage.create(target_rel_path.empty() ? rel_path : target_rel_path);
   if (!out.is_ok()) return out.status();
   CopiedFile result;
@@ -384,7 +389,7 @@ Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::st
   for (uint64_t offset = 0; offset < limit; offset += kChunkBytes) {
     if (interrupted()) return interrupted_status();
     const size_t want = size_t(std::min<uint64_t>(kChunkBytes, limit - offset));
-    auto n = file->read_at(offset, std::span<uint8_t>(buf.data(), want));
+    auto n = file.read_at(offset, std::span<uint8_t>(buf.data(), want));
     if (!n.is_ok()) return n.status();
     std::span<uint8_t> chunk(buf.data(), *n);
     if (Status s = run_filters(chain, offset, chunk); !s.is_ok()) return s;
@@ -394,7 +399,7 @@ Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::st
     if (*n < want) break;
   }
   if (limit != UINT64_MAX && result.bytes != limit)
-    return Status::error(ExitCode::kSourceIo, printable(source_root + "/" + rel_path) + " is shorter (" +
+    return Status::error(ExitCode::kSourceIo, printable(file.path()) + " is shorter (" +
                                                   std::to_string(result.bytes) + " bytes) than the " +
                                                   std::to_string(limit) + " bytes to copy");
   if (Status s = (*out)->close(); !s.is_ok()) return s;

@@ -99,5 +99,9 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
 Result<CopiedFile> copy_plain_file(const std::string& source_root, const std::string& rel_path, Storage& storage,
                                    CopyProgress& progress, uint64_t limit = UINT64_MAX,
                                    const std::string& target_rel_path = "");
+// The same from a file already open as `rel_path`.
+Result<CopiedFile> copy_plain_file(const ReadFile& file, const std::string& rel_path, Storage& storage,
+                                   CopyProgress& progress, uint64_t limit = UINT64_MAX,
+                                   const std::string& target_rel_path = "");
 
 }  // namespace mysqlclone

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <new>
 
@@ -104,15 +105,57 @@ Result<uint64_t> ReadFile::size() const {
   return uint64_t(st.st_size);
 }
 
-Result<FileIdentity> ReadFile::identity() const {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// statx of `path` relative to `fd` (AT_EMPTY_PATH with "": the open file itself).
+int stamp_at(int fd, const char* path, int flags, FileStamp& out) {
+  out.taken_ns = now_ns();
   struct statx st {};
-  if (::statx(fd_, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &st) != 0)
-    return errno_status(ExitCode::kSourceIo, "cannot stat", path_, errno);
-  FileIdentity id;
-  id.device = (uint64_t(st.stx_dev_major) << 32) | st.stx_dev_minor;
-  id.inode = st.stx_ino;
-  if (st.stx_mask & STATX_BTIME) id.birth_ns = int64_t(st.stx_btime.tv_sec) * 1000000000 + st.stx_btime.tv_nsec;
-  return id;
+  if (::statx(fd, path, flags, STATX_INO | STATX_SIZE | STATX_CTIME | STATX_BTIME, &st) != 0) return errno;
+  out.identity.device = (uint64_t(st.stx_dev_major) << 32) | st.stx_dev_minor;
+  out.identity.inode = st.stx_ino;
+  if (st.stx_mask & STATX_BTIME)
+    out.identity.birth_ns = int64_t(st.stx_btime.tv_sec) * 1000000000 + st.stx_btime.tv_nsec;
+  out.size = st.stx_size;
+  out.changed_ns = int64_t(st.stx_ctime.tv_sec) * 1000000000 + st.stx_ctime.tv_nsec;
+  return 0;
+}
+
+// How long after a change a file's ctime may still show it: more than the timestamp granularity.
+// File systems stamp with the kernel's coarse clock (one tick: 10 ms at most); those that keep whole
+// seconds (ext4 with small inodes, ext3) are told by a ctime without nanoseconds (by chance only
+// one in millions on the others, which then wait longer).
+int64_t settle_ns(int64_t changed_ns) {
+  constexpr int64_t kSecond = 1'000'000'000;
+  return changed_ns % kSecond == 0 ? 2 * kSecond : 50'000'000;
+}
+
+}  // namespace
+
+bool unchanged_since(const FileStamp& then, const FileStamp& now) {
+  return then.identity == now.identity && then.size == now.size && then.changed_ns == now.changed_ns &&
+         then.changed_ns < then.taken_ns - settle_ns(then.changed_ns);
+}
+
+Result<std::optional<FileStamp>> stamp_path(const std::string& path) {
+  FileStamp stamp;
+  if (int err = stamp_at(AT_FDCWD, path.c_str(), 0, stamp); err != 0) {
+    if (err == ENOENT) return std::optional<FileStamp>();
+    return errno_status(ExitCode::kSourceIo, "cannot stat", path, err);
+  }
+  return std::optional<FileStamp>(stamp);
+}
+
+Result<FileStamp> ReadFile::stamp() const {
+  FileStamp stamp;
+  if (int err = stamp_at(fd_, "", AT_EMPTY_PATH, stamp); err != 0)
+    return errno_status(ExitCode::kSourceIo, "cannot stat", path_, err);
+  return stamp;
 }
 
 void ReadFile::advise_sequential() const { ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL); }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -49,6 +50,25 @@ struct FileIdentity {
   auto operator<=>(const FileIdentity&) const = default;
 };
 
+// Which file a name is, and when it last changed: the ctime moves with every write (and rename,
+// chmod), and nothing sets it back. `taken_ns`: the wall clock just before the stat.
+struct FileStamp {
+  FileIdentity identity;
+  uint64_t size = 0;
+  int64_t changed_ns = 0;
+  int64_t taken_ns = 0;
+};
+
+// Whether `now` is the very file `then` was taken of, unwritten since: the same file, size and
+// ctime, and that ctime older than `then` by more than the file system's timestamp granularity
+// (a coarse clock tick; a whole second on some): a write in the same tick as the first stat leaves
+// the ctime as it was, so a file changed that recently is never vouched for.
+bool unchanged_since(const FileStamp& then, const FileStamp& now);
+
+// The stamp of the file at `path` now (following symlinks, as opening it does); nullopt when there
+// is none (ENOENT). Any other failure is an error naming the path.
+Result<std::optional<FileStamp>> stamp_path(const std::string& path);
+
 class ReadFile {
  public:
   static Result<ReadFile> open(const std::string& path);
@@ -62,7 +82,7 @@ class ReadFile {
   // buffer work; aligned ones (kDirectIoAlignment) avoid a bounce copy.
   Result<size_t> read_at(uint64_t offset, std::span<uint8_t> buf) const;
   Result<uint64_t> size() const;
-  Result<FileIdentity> identity() const;
+  Result<FileStamp> stamp() const;
   // Tells the kernel we read front to back (more readahead).
   void advise_sequential() const;
   const std::string& path() const { return path_; }

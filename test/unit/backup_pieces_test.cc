@@ -9,7 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
+#include "libclone/command/local/ddl_window.h"
 #include "libclone/datadir/datadir_files.h"
 #include "libclone/command/local/backup_files.h"
 #include "libclone/server/preflight.h"
@@ -71,7 +73,7 @@ TEST(DatadirFiles, ClassifiesATreeAndListsEveryDirectory) {
   EXPECT_EQ(std::find(others->directories.begin(), others->directories.end(), "#innodb_redo"),
             others->directories.end());
   bool saw = false;
-  for (const auto& f : others->files) saw |= f.rel_path == "db/t.MYD" && f.size == 4;
+  for (const auto& f : others->files) saw |= f.rel_path == "db/t.MYD" && f.stamp.size == 4;
   EXPECT_TRUE(saw);
 }
 
@@ -86,7 +88,7 @@ TEST(DatadirFiles, RestatTellsAGoneFileFromAnUnreadableOne) {
   auto now = restat(dir, f);
   ASSERT_TRUE(now.is_ok()) << now.status().message();
   ASSERT_TRUE(now->has_value());
-  EXPECT_EQ((*now)->size, 4u);
+  EXPECT_EQ((*now)->stamp.size, 4u);
 
   fs::remove(scratch.path / "db" / "t.MYD");
   auto gone = restat(dir, f);
@@ -106,6 +108,91 @@ TEST(DatadirFiles, RestatTellsAGoneFileFromAnUnreadableOne) {
   auto loop = restat(dir, f);
   ASSERT_FALSE(loop.is_ok());
   EXPECT_NE(loop.status().message().find(std::strerror(ELOOP)), std::string::npos) << loop.status().message();
+}
+
+// A stamp vouches for a file only when it is the same file (inode and birth time), of the same
+// size and ctime, and that ctime was older than the stamp by more than any timestamp granularity.
+TEST(FileStamps, UnchangedOnlyWhenTheSameFileAndSettled) {
+  const int64_t s = 1'000'000'000;
+  FileStamp then{{1, 42, 7}, 4096, 100 * s, 110 * s};
+  EXPECT_TRUE(unchanged_since(then, then));
+  FileStamp now = then;
+  now.identity.birth_ns = 8;  // the inode reused by a new file
+  EXPECT_FALSE(unchanged_since(then, now));
+  now = then;
+  now.size = 8192;
+  EXPECT_FALSE(unchanged_since(then, now));
+  now = then;
+  now.changed_ns += 1;
+  EXPECT_FALSE(unchanged_since(then, now));
+  // Changed a moment before the first stat: a write in the same tick would not move the ctime.
+  FileStamp recent{{1, 42, 7}, 4096, 100 * s + 5'000'000, 100 * s + 30'000'000};
+  EXPECT_FALSE(unchanged_since(recent, recent));
+  recent.taken_ns = 100 * s + 60'000'000;
+  EXPECT_TRUE(unchanged_since(recent, recent));
+  // Whole seconds: a file system that keeps no finer times.
+  FileStamp seconds{{1, 42, 7}, 4096, 100 * s, 101 * s};
+  EXPECT_FALSE(unchanged_since(seconds, seconds));
+}
+
+TEST(FileStamps, ByPathAndOfTheOpenFileAgree) {
+  testpages::ScratchDir scratch;
+  const std::string path = (scratch.path / "f").string();
+  EXPECT_FALSE(stamp_path(path).value().has_value());
+  std::ofstream(path) << "data";
+  auto by_path = stamp_path(path);
+  ASSERT_TRUE(by_path.is_ok() && by_path->has_value());
+  auto file = ReadFile::open(path);
+  ASSERT_TRUE(file.is_ok());
+  auto of_file = file->stamp();
+  ASSERT_TRUE(of_file.is_ok());
+  EXPECT_EQ((*by_path)->identity, of_file->identity);
+  EXPECT_EQ((*by_path)->size, 4u);
+  EXPECT_EQ((*by_path)->changed_ns, of_file->changed_ns);
+  std::ofstream(scratch.path / "g") << "data";
+  fs::rename(scratch.path / "g", path);  // another file under the name
+  EXPECT_NE(stamp_path(path).value()->identity, of_file->identity);
+}
+
+// Page 0 read before the DDL lock is not read again under it while its file is unchanged since
+// (the stamps are made to look settled: the files here are only just written); a file replaced
+// under its name, or written since, is read again.
+TEST(DdlWindow, SightReadsAgainOnlyWhatChangedSinceTheEarlierRead) {
+  testpages::ScratchDir scratch;
+  testpages::make_mysql_datadir(scratch.path);
+  const auto fallback = innodb::default_format(16384, Flavour::kMysql);
+  auto inv = scan_datadir(scratch.path.string());
+  ASSERT_TRUE(inv.is_ok()) << inv.status().message();
+  auto reads = read_space_ids(*inv, fallback, 2);
+  ASSERT_TRUE(reads.is_ok());
+  ASSERT_EQ(reads->size(), 3u);  // ibdata1, mysql.ibd, db/t1.ibd; not ibtmp1
+  EXPECT_EQ(reads->at("db/t1.ibd").space_id, 5u);
+  for (auto& [path, read] : *reads) read.stamp.taken_ns += 10'000'000'000;
+  reads->at("mysql.ibd").space_id = 77;  // what was read is taken, not read again
+
+  auto sight = [&](uint64_t& page0_reads) {
+    std::vector<const TablespaceEntry*> entries;
+    auto now = sight_tablespaces(*inv, fallback, *reads, entries, page0_reads);
+    EXPECT_TRUE(now.is_ok()) << now.status().message();
+    std::map<std::string, innodb::SpaceId> ids;
+    for (const auto& t : *now) ids[t.rel_paths[0]] = t.space_id.value();
+    return ids;
+  };
+  uint64_t page0_reads = 0;
+  auto ids = sight(page0_reads);
+  EXPECT_EQ(page0_reads, 0u);
+  EXPECT_EQ(ids["mysql.ibd"], 77u);
+
+  // db/t1.ibd re-created under a new space id (a new file), mysql.ibd grown by a page.
+  testpages::write_file(scratch.path / "db" / "new.ibd", testpages::tablespace(9, 10));
+  fs::rename(scratch.path / "db" / "new.ibd", scratch.path / "db" / "t1.ibd");
+  std::ofstream(scratch.path / "mysql.ibd", std::ios::app) << std::string(16384, '\0');
+  page0_reads = 0;
+  ids = sight(page0_reads);
+  EXPECT_EQ(page0_reads, 2u);
+  EXPECT_EQ(ids["db/t1.ibd"], 9u);
+  EXPECT_EQ(ids["mysql.ibd"], 0xFFFFFFFEu);
+  EXPECT_EQ(ids["ibdata1"], 0u);
 }
 
 LocalBackupResult sample(Flavour f) {

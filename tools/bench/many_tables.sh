@@ -9,10 +9,10 @@
 # many-FLAVOUR-TABLES, so reruns skip the load. Each run starts that server, runs `local` into a
 # fresh target, stops the server, and runs `verify` on the target (a backup: pages and SHA-256s).
 # Page cache is not dropped: the figures are about file count, not the disk.
-# Logs: $BENCH_DIR/many-FLAVOUR-{local,verify}.log.
+# Logs: $BENCH_DIR/many-FLAVOUR-{local,verify}.log, local's --json result many-FLAVOUR-local.json.
 # Prints wall time, peak open descriptors (/proc/PID/fd sampled every 50 ms) and peak RSS
-# (getrusage of the child) per command. Needs root and a build (tools/build.sh; MYSQLCLONE_BIN
-# overrides the binary).
+# (getrusage of the child) per command, and for `local` how long it blocked DDL (ddl_blocked_ms
+# of its result: the final phase looks at every table). Needs root and a build (tools/build.sh; MYSQLCLONE_BIN overrides the binary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 which=${1:-all}
@@ -70,17 +70,18 @@ load() {  # load FLAVOUR DIR: DIR's server holds $tables tables of three rows
   touch "$dir/.loaded"
 }
 
-# measure LOG CMD...: runs CMD under `ulimit -n $nofile`; prints "seconds peak_fds peak_rss_MiB rc".
+# measure LOG STDOUT CMD...: runs CMD under `ulimit -n $nofile`, its stderr into LOG and its stdout
+# into STDOUT (LOG too when the same); prints "seconds peak_fds peak_rss_MiB rc".
 measure() {
-  local log=$1; shift
-  python3 - "$nofile" "$log" "$@" <<'EOF'
-import os, resource, subprocess, sys, time
-nofile, log, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+  local log=$1 stdout=$2; shift 2
+  python3 - "$nofile" "$log" "$stdout" "$@" <<'EOF'
+import contextlib, os, resource, subprocess, sys, time
+nofile, log, stdout, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
 def limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-with open(log, "w") as out:
+with open(log, "w") as err, (open(stdout, "w") if stdout != log else contextlib.nullcontext(err)) as out:
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=out, stderr=out, preexec_fn=limit)
+    p = subprocess.Popen(cmd, stdout=out, stderr=err, preexec_fn=limit)
     peak = 0
     while True:
         try:
@@ -98,7 +99,7 @@ EOF
 
 # note LOG: the run's first error, else its summary line.
 note() { { grep -m1 'error:' "$1" || grep -m1 -E '^(OK|FAILED)' "$1" || true; } | sed 's/^.*error: //' | cut -c1-100; }
-row() { printf '%-14s %-7s %8s %8s %9s %8s  %s\n' "$@"; }
+row() { printf '%-14s %-10s %8s %8s %9s %5s %14s  %s\n' "$@"; }
 
 results=()
 for flavour in "${flavours[@]}"; do
@@ -113,21 +114,24 @@ for flavour in "${flavours[@]}"; do
   files=$(find "$DATADIR" -type f | wc -l)
   echo "$flavour: $tables tables, $files files in the datadir" >&2
   log=$base/many-$flavour-local.log
-  read -r t fds rss rc < <(measure "$log" "$bin" local --target-dir "$out" -S "$SOCKET" \
+  json=$base/many-$flavour-local.json
+  read -r t fds rss rc < <(measure "$log" "$json" "$bin" --json local --target-dir "$out" -S "$SOCKET" \
     -u mysqlclone --password=mysqlclone)
-  results+=("$(row "$flavour" local "$t" "$fds" "$rss" "$rc" "$(note "$log")")")
+  ddl_ms=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("ddl_blocked_ms", "-"))' "$json" \
+    2>/dev/null || echo -)
+  results+=("$(row "$flavour" local "$t" "$fds" "$rss" "$rc" "$ddl_ms" "$(note "$log")")")
   "$server" stop "$dir" >/dev/null
   running=""
   # The copy when there is one; else the stopped source datadir, which has the same files.
   what=verify target=$out
   if [ "$rc" != 0 ]; then what=verify-src target=$DATADIR; fi
   log=$base/many-$flavour-verify.log
-  read -r t fds rss rc < <(measure "$log" "$bin" verify "$target")
-  results+=("$(row "$flavour" "$what" "$t" "$fds" "$rss" "$rc" "$(note "$log")")")
+  read -r t fds rss rc < <(measure "$log" "$log" "$bin" verify "$target")
+  results+=("$(row "$flavour" "$what" "$t" "$fds" "$rss" "$rc" - "$(note "$log")")")
   rm -rf "$out"
   out=""
 done
 echo
 echo "mysqlclone under ulimit -n $nofile; $tables tables per server"
-row flavour command wall_s peak_fds peak_MiB exit note
+row flavour command wall_s peak_fds peak_MiB exit ddl_blocked_ms note
 for r in "${results[@]}"; do echo "$r"; done

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -71,8 +72,12 @@ struct Context {
   // to search the list for each one.
   std::unordered_map<std::string, size_t> file_index;
   bool replica = false;  // the server has replication channels
-  // --lock-ddl=reduced, MySQL: every index id before the copy (ddl_window.h).
+  // --lock-ddl=reduced, MySQL: every index id before the copy (ddl_window.h), and a session of
+  // its own to read them again in the final phase while the files are looked at.
   std::unordered_set<uint64_t> index_ids_at_start;
+  std::optional<Session> dictionary_session;
+  // --lock-ddl=reduced: page 0 of the tablespaces as read just before the final phase.
+  SpaceIdReads space_ids_before_lock;
   // Directories of the copy that DDL may have emptied (files removed or moved away): dropped
   // once the final listing says the server has no such directory any more.
   std::set<std::string> emptied_dirs;
@@ -87,6 +92,29 @@ struct Context {
   void index_files() {
     file_index.clear();
     for (size_t i = 0; i < result.files.size(); ++i) file_index.emplace(result.files[i].rel_path, i);
+  }
+
+  // Takes the files flagged in `drop` (by index in result.files) out of the result; the caller
+  // removed them from the storage.
+  void forget_files(const std::vector<bool>& drop) {
+    std::vector<CopiedFile> kept;
+    for (size_t i = 0; i < result.files.size(); ++i) {
+      CopiedFile& f = result.files[i];
+      if (!drop[i]) {
+        kept.push_back(std::move(f));
+        continue;
+      }
+      result.bytes -= f.bytes;
+      result.shared_bytes -= f.shared_bytes;
+      if (result.incremental && f.tablespace) {
+        IncrementalResult& inc = *result.incremental;
+        inc.scanned_bytes -= f.read_bytes;
+        --(f.delta_of.empty() ? inc.whole_tablespace_files : inc.delta_files);
+        inc.delta_pages -= f.delta_pages;
+      }
+    }
+    result.files = std::move(kept);
+    index_files();
   }
 
   void add_files(std::vector<CopiedFile> files) {
@@ -135,11 +163,10 @@ Status remember_index_ids(Context& c) {
 
 // The tablespaces that got an index since the copy began: on MySQL, built sorted without redo,
 // so what was copied of them cannot be repaired by recovery. None on MariaDB (it logs them).
-Result<std::unordered_set<innodb::SpaceId>> spaces_with_new_indexes(Context& c) {
+// Asked on the dictionary session (prepare_final_phase), so it can run beside the main one.
+Result<std::unordered_set<innodb::SpaceId>> spaces_with_new_indexes(Context& c, const LockWait& wait) {
   if (!c.mysql()) return std::unordered_set<innodb::SpaceId>{};
-  auto wait = lock_wait(c);
-  if (!wait.is_ok()) return wait.status();
-  return mysql_spaces_with_new_indexes(c.session, *wait, c.index_ids_at_start);
+  return mysql_spaces_with_new_indexes(*c.dictionary_session, wait, c.index_ids_at_start);
 }
 
 // The InnoDB tablespaces (with --lock-ddl=reduced while DDL runs: what is gone by the time it is
@@ -160,22 +187,47 @@ Status scan_innodb(Context& c) {
   return Status::ok();
 }
 
-// Everything else, with DDL blocked: the SQL layer's files and the schema directories are what
-// they are at the end.
+std::string parent_dir(const std::string& rel_path) {
+  const auto slash = rel_path.rfind('/');
+  return slash == std::string::npos ? "" : rel_path.substr(0, slash);
+}
+
+// Everything else, listed again; the last listing is taken with DDL blocked: the SQL layer's
+// files and the schema directories are then what they are at the end. A file copied from an
+// earlier listing keeps what it was when copied (copy_other_files takes it again once it
+// changed); one no longer there (a table dropped or renamed) leaves the copy.
 Status scan_others(Context& c) {
   auto others = classify_other_files(c.info().datadir, c.info().flavour);
   if (!others.is_ok()) return others.status();
+  std::unordered_map<std::string, FileStamp> copied;
+  for (const DatadirFile& f : c.others.files)
+    if (f.copied) copied.emplace(f.rel_path, *f.copied);
+  for (DatadirFile& f : others->files)
+    if (auto it = copied.find(f.rel_path); it != copied.end()) {
+      f.copied = it->second;
+      copied.erase(it);
+    }
+  std::vector<bool> drop(c.result.files.size(), false);
+  for (const auto& [rel_path, stamp] : copied) {
+    if (Status s = c.storage->remove(rel_path); !s.is_ok()) return s;
+    drop[c.file_index.at(rel_path)] = true;
+    c.emptied_dirs.insert(parent_dir(rel_path));
+  }
+  if (!copied.empty()) c.forget_files(drop);
   c.others = std::move(others).value();
+  return Status::ok();
+}
+
+// Once, after the last listing.
+void warn_of_unknown_files(const Context& c) {
   std::vector<std::string> unknown;
   for (const DatadirFile& f : c.others.files)
     if (!f.known) unknown.push_back(f.rel_path);
-  if (!unknown.empty()) {
-    std::string list;
-    for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? ", " : "") + printable(unknown[i]);
-    log_warning("{} file(s) in the datadir belong to no known table or server file and are not copied: {}{}",
-                unknown.size(), list, unknown.size() > 5 ? ", ..." : "");
-  }
-  return Status::ok();
+  if (unknown.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? ", " : "") + printable(unknown[i]);
+  log_warning("{} file(s) in the datadir belong to no known table or server file and are not copied: {}{}",
+              unknown.size(), list, unknown.size() > 5 ? ", ..." : "");
 }
 
 // Copies whole tablespaces, largest first, so the copy does not end with one thread on one big
@@ -219,14 +271,27 @@ Status copy_innodb(Context& c) {
 // --lock-ddl=reduced, with DDL blocked: brings the copy in line with the server's tablespaces
 // (tablespace_changes.h). Removes, then moves through temporary names, then copies whole.
 Status apply_ddl_of_copy_window(Context& c) {
+  const auto begun = Clock::now();
+  // MySQL: the dictionary takes about as long to answer as the files (it opens every table), on
+  // a session of its own meanwhile. Asked only now, with DDL blocked: it must see every index.
+  auto wait = lock_wait(c);
+  if (!wait.is_ok()) return wait.status();
+  auto rewritten_future = std::async(std::launch::async, [&c, &wait] { return spaces_with_new_indexes(c, *wait); });
   auto inv = scan_datadir(c.info().datadir);
   if (!inv.is_ok()) return inv.status().with_context("reading the server's datadir");
   c.inventory = std::move(inv).value();
+  const auto listed = Clock::now();
   std::vector<const TablespaceEntry*> entries;
-  auto now = sight_tablespaces(c.inventory, c.fallback_format, entries);
+  uint64_t page0_reads = 0;
+  auto now = sight_tablespaces(c.inventory, c.fallback_format, c.space_ids_before_lock, entries, page0_reads);
   if (!now.is_ok()) return now.status();
-  auto rewritten = spaces_with_new_indexes(c);
+  const auto sighted = Clock::now();
+  auto rewritten = rewritten_future.get();
   if (!rewritten.is_ok()) return rewritten.status();
+  const auto asked = Clock::now();
+  log_info("final phase: {} tablespaces listed in {} ms, page 0 of {} read again in {} ms{}", now->size(),
+           ms_between(begun, listed), page0_reads, ms_between(listed, sighted),
+           c.mysql() ? fmt::format(", index ids read in {} ms", ms_between(begun, asked)) : std::string());
   const TablespaceChanges plan = plan_tablespace_changes(
       copied_tablespaces(c.result.files), *now, [&](innodb::SpaceId s) { return rewritten->count(s) > 0; }, !c.base);
 
@@ -236,13 +301,12 @@ Status apply_ddl_of_copy_window(Context& c) {
     const CopiedFile& f = c.result.files[i];
     if (f.tablespace) by_source.emplace(f.delta_of.empty() ? f.rel_path : f.delta_of, i);
   }
-  const auto parent = [](const std::string& p) { return p.find('/') == std::string::npos ? "" : p.substr(0, p.rfind('/')); };
   std::vector<bool> drop(c.result.files.size(), false);
   for (const std::string& r : plan.remove) {
     const size_t i = by_source.at(r);
     if (Status s = c.storage->remove(c.result.files[i].rel_path); !s.is_ok()) return s;
     drop[i] = true;
-    c.emptied_dirs.insert(parent(r));
+    c.emptied_dirs.insert(parent_dir(r));
   }
   for (size_t m = 0; m < plan.move.size(); ++m)
     if (Status s = c.storage->rename(plan.move[m].first, "#mysqlclone-moving-" + std::to_string(m)); !s.is_ok())
@@ -251,26 +315,9 @@ Status apply_ddl_of_copy_window(Context& c) {
     const auto& [from, to] = plan.move[m];
     if (Status s = c.storage->rename("#mysqlclone-moving-" + std::to_string(m), to); !s.is_ok()) return s;
     c.result.files[by_source.at(from)].rel_path = to;
-    c.emptied_dirs.insert(parent(from));
+    c.emptied_dirs.insert(parent_dir(from));
   }
-  std::vector<CopiedFile> kept;
-  for (size_t i = 0; i < c.result.files.size(); ++i) {
-    CopiedFile& f = c.result.files[i];
-    if (!drop[i]) {
-      kept.push_back(std::move(f));
-      continue;
-    }
-    c.result.bytes -= f.bytes;
-    c.result.shared_bytes -= f.shared_bytes;
-    if (c.result.incremental) {
-      IncrementalResult& inc = *c.result.incremental;
-      inc.scanned_bytes -= f.read_bytes;
-      --(f.delta_of.empty() ? inc.whole_tablespace_files : inc.delta_files);
-      inc.delta_pages -= f.delta_pages;
-    }
-  }
-  c.result.files = std::move(kept);
-  c.index_files();
+  c.forget_files(drop);
 
   std::vector<const TablespaceEntry*> work;
   for (size_t i : plan.copy) work.push_back(entries[i]);
@@ -322,10 +369,12 @@ Status check_undo_unchanged(Context& c) {
   return Status::ok();
 }
 
-// Copies the classified files with `action`; with `only_changed`, only those whose size or
-// mtime moved since their first copy (which is then replaced). In parallel: MariaDB has an .frm
-// per table, tens of thousands of small files whose copy is mostly waiting for their sync.
-Status copy_other_files(Context& c, FileAction action, bool only_changed = false) {
+// Copies the classified files with `action`, each one copied before only once it changed since
+// (the new copy replaces the first). A file gone meanwhile is left as it is (copied or not): a
+// log table rotated away, a table DDL dropped before the lock (MariaDB's first pass; the
+// listing with DDL blocked then takes it out). In parallel: MariaDB has an .frm per table, tens
+// of thousands of small files whose copy is mostly waiting for their sync.
+Status copy_other_files(Context& c, FileAction action) {
   std::vector<DatadirFile*> todo;
   for (DatadirFile& f : c.others.files)
     if (f.action == action) todo.push_back(&f);
@@ -333,19 +382,54 @@ Status copy_other_files(Context& c, FileAction action, bool only_changed = false
     DatadirFile& f = *todo[i];
     auto now = restat(c.info().datadir, f);
     if (!now.is_ok()) return now.status();
-    if (!*now) return Status::ok();  // gone (a log table rotated away): nothing to copy
-    if (only_changed) {
-      if ((*now)->size == f.size && (*now)->mtime_ns == f.mtime_ns) return Status::ok();
-      if (Status s = c.storage->remove(f.rel_path); !s.is_ok()) return s;
+    if (!*now) return Status::ok();
+    if (f.copied && unchanged_since(*f.copied, (*now)->stamp)) return Status::ok();
+    auto file = ReadFile::open(c.info().datadir + "/" + f.rel_path);
+    if (!file.is_ok()) {
+      auto gone = restat(c.info().datadir, f);  // since the stat above
+      return gone.is_ok() && !*gone ? Status::ok() : file.status();
     }
-    f.size = (*now)->size;
-    f.mtime_ns = (*now)->mtime_ns;
-    c.progress.copy.total_bytes += f.size;
-    auto copied = copy_plain_file(c.info().datadir, f.rel_path, *c.storage, c.progress.copy);
+    // Of the file read, before the read: a write during the copy moves it, and the next pass
+    // copies the file again.
+    auto stamp = file->stamp();
+    if (!stamp.is_ok()) return stamp.status();
+    if (f.copied)
+      if (Status s = c.storage->remove(f.rel_path); !s.is_ok()) return s;
+    f.stamp = *stamp;
+    c.progress.copy.total_bytes += f.stamp.size;
+    auto copied = copy_plain_file(*file, f.rel_path, *c.storage, c.progress.copy);
     if (!copied.is_ok()) return copied.status();
+    f.copied = f.stamp;
     c.add_files({std::move(copied).value()});
     return Status::ok();
   });
+}
+
+// --lock-ddl=reduced, just before DDL is blocked: what the final phase can learn without the
+// lock, so that with DDL blocked it reads again only what changed since: page 0 of every
+// tablespace (read_space_ids) and, on MariaDB, the SQL layer's files (.frm and the like: a copy
+// of each, taken again only if it changed). MySQL: the session that reads the index ids beside
+// the main one.
+Status prepare_final_phase(Context& c) {
+  const auto begun = Clock::now();
+  auto inv = scan_datadir(c.info().datadir);
+  if (!inv.is_ok()) return inv.status().with_context("reading the server's datadir");
+  auto reads = read_space_ids(*inv, c.fallback_format, resolve_threads(c.options.parallel));
+  if (!reads.is_ok()) return reads.status();
+  c.space_ids_before_lock = std::move(reads).value();
+  if (c.mysql()) {
+    auto params = resolve_connection(c.options.connection);
+    if (!params.is_ok()) return params.status();
+    auto session = Session::connect(*params);
+    if (!session.is_ok()) return session.status();
+    c.dictionary_session.emplace(std::move(session).value());
+  } else {
+    if (Status s = scan_others(c); !s.is_ok()) return s;
+    if (Status s = copy_other_files(c, FileAction::kCopyDdl); !s.is_ok()) return s;
+  }
+  log_info("before blocking DDL: page 0 of {} tablespaces read{} in {} ms", c.space_ids_before_lock.size(),
+           c.mysql() ? "" : ", the SQL layer's files copied", ms_between(begun, Clock::now()));
+  return Status::ok();
 }
 
 Status start_archiver(Context& c, std::unique_ptr<RedoArchiver> archiver) {
@@ -671,12 +755,14 @@ Status mysql_backup(Context& c) {
     if (Status s = choose_changed_pages(c); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   if (c.ddl_runs_during_copy()) {
+    if (Status s = prepare_final_phase(c); !s.is_ok()) return s;
     if (Status s = take_lock(c, "LOCK INSTANCE FOR BACKUP"); !s.is_ok()) return s;
     ddl_blocked = Clock::now();
     if (Status s = apply_ddl_of_copy_window(c); !s.is_ok()) return s;
   }
   if (Status s = check_undo_unchanged(c); !s.is_ok()) return s;
   if (Status s = scan_others(c); !s.is_ok()) return s;
+  warn_of_unknown_files(c);
   if (Status s = remove_emptied_dirs(c); !s.is_ok()) return s;
   if (Status s = copy_other_files(c, FileAction::kCopy); !s.is_ok()) return s;
   if (Status s = check_interrupt(); !s.is_ok()) return s;
@@ -775,11 +861,13 @@ Status mariadb_backup(Context& c) {
   if (Status s = start_archiver(c, make_mariadb_redo_archiver(rc)); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   if (c.ddl_runs_during_copy()) {
+    if (Status s = prepare_final_phase(c); !s.is_ok()) return s;
     if (Status s = mariadb_block_ddl(c); !s.is_ok()) return s;
     ddl_blocked = Clock::now();
     if (Status s = apply_ddl_of_copy_window(c); !s.is_ok()) return s;
   }
   if (Status s = scan_others(c); !s.is_ok()) return s;
+  warn_of_unknown_files(c);
   if (Status s = remove_emptied_dirs(c); !s.is_ok()) return s;
   // SQL-layer metadata and a first pass over the non-transactional tables while only DDL is
   // blocked; the second pass under BLOCK_COMMIT re-copies only what changed.
@@ -799,7 +887,7 @@ Status mariadb_backup(Context& c) {
     if (Status s = mariadb_read_channels(c, *end); !s.is_ok()) return s;
   c.result.end = *end;
   c.archiver->set_end_lsn(end->lsn);
-  if (Status s = copy_other_files(c, FileAction::kCopyLocked, true); !s.is_ok()) return s;
+  if (Status s = copy_other_files(c, FileAction::kCopyLocked); !s.is_ok()) return s;
   if (Status s = copy_other_files(c, FileAction::kCopyLast); !s.is_ok()) return s;
   if (Status s = c.session.execute("BACKUP STAGE END"); !s.is_ok()) return s;
   const auto released = Clock::now();
@@ -918,7 +1006,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& given, Back
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}, {}, {}};
   const auto start_time = std::chrono::system_clock::now();
   c.result.target_dir =
       options.stream ? options.stream->sink->name() : expand_target_timestamp(options.target_dir, start_time);
