@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -62,6 +63,9 @@ Result<ServerLayout> read_server_layout(const OptionFileChoice& choice, const st
 }
 
 Result<Owner> parse_owner(const std::string& spec) {
+  const auto digits = [](const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+  };
   const size_t colon = spec.find(':');
   const std::string user = spec.substr(0, colon);
   const std::string group = colon == std::string::npos ? "" : spec.substr(colon + 1);
@@ -70,7 +74,7 @@ Result<Owner> parse_owner(const std::string& spec) {
   struct passwd pw {}, *pwp = nullptr;
   if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &pwp) == 0 && pwp) {
     owner = {pw.pw_uid, pw.pw_gid};
-  } else if (!user.empty() && std::all_of(user.begin(), user.end(), ::isdigit) && !group.empty()) {
+  } else if (digits(user) && !group.empty()) {
     owner.uid = uid_t(std::stoul(user));
   } else {
     return Status::error(ExitCode::kUsage, "--owner: no user " + printable(user) + " on this host");
@@ -79,7 +83,7 @@ Result<Owner> parse_owner(const std::string& spec) {
     struct group gr {}, *grp = nullptr;
     if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &grp) == 0 && grp)
       owner.gid = gr.gr_gid;
-    else if (std::all_of(group.begin(), group.end(), ::isdigit))
+    else if (digits(group))
       owner.gid = gid_t(std::stoul(group));
     else
       return Status::error(ExitCode::kUsage, "--owner: no group " + printable(group) + " on this host");
