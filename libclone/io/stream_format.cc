@@ -188,7 +188,6 @@ void Encoder::seal(Packed p, std::vector<uint8_t>& out) {
   put_u32(frame + 12, innodb::crc32c(0, p.body.data(), p.body.size()));
   put_u32(frame + 28, frame_crc(id_, frame));
   hash_.update(std::span<const uint8_t>(frame, kFrameBytes));
-  hash_.update(p.body);
   out.insert(out.end(), frame, frame + kFrameBytes);
   out.insert(out.end(), p.body.begin(), p.body.end());
 }
@@ -408,7 +407,6 @@ Result<Reader::Sealed> Reader::read_sealed() {
     r.digest = hash_.digest();
   } else {
     hash_.update(r.frame);
-    hash_.update(r.body);
   }
   r.place = place_;
   return r;
@@ -511,7 +509,7 @@ Result<Record> Reader::parse(const Sealed& sealed, std::vector<uint8_t> b) {
       if (get_u64(b.data() + 8) != data_bytes_)
         return damaged(fmt::format("the end record counts {} data bytes but {} came", get_u64(b.data() + 8), data_bytes_));
       if (std::memcmp(b.data() + 16, digest.data(), digest.size()) != 0)
-        return damaged("the stream's SHA-256 does not match its end record");
+        return damaged("the SHA-256 of the stream's frames does not match its end record");
       if (!open_files_.empty()) return damaged(fmt::format("{} files were never closed", open_files_.size()));
       uint8_t extra = 0;
       auto more = read_exactly(std::span(&extra, 1));

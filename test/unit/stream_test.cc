@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "innodb/crc32c.h"
 #include "libclone/command/extract/extract.h"
 #include "libclone/io/cipher.h"
 #include "libclone/io/compress.h"
@@ -455,6 +456,41 @@ TEST(StreamDamage, SwappedDuplicatedDroppedAndForeignRecordsAreCaught) {
       expect_refused(join(spliced), settings.key, "record " + std::to_string(i) + " from another stream");
     }
   }
+}
+
+// A body changed with its checksums made to match (what a stray rewrite of a record would do):
+// the frames' SHA-256 in the end record no longer matches. And an older format is refused.
+TEST(StreamDamage, ARecordRewrittenWithMatchingChecksumsFailsTheEndRecord) {
+  StreamFileFixture f({});
+  write_small_copy(f.storage(), 1);
+  auto bytes = f.bytes();
+  const auto boundaries = read_stream(bytes, std::nullopt).boundaries;
+  const auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes[at + size_t(i)] = uint8_t(v >> (8 * i));
+  };
+  const auto get32 = [&](size_t at) {
+    return uint32_t(bytes[at]) | uint32_t(bytes[at + 1]) << 8 | uint32_t(bytes[at + 2]) << 16 | uint32_t(bytes[at + 3]) << 24;
+  };
+  size_t rewritten = 0;
+  for (size_t i = 0; i + 1 < boundaries.size() && !rewritten; ++i)
+    if (bytes[boundaries[i]] == uint8_t(RecordType::kData)) rewritten = boundaries[i];
+  ASSERT_NE(rewritten, 0u);
+  const size_t body = rewritten + stream::kFrameBytes;
+  const uint32_t stored = get32(rewritten + 4);
+  bytes[body + 16] ^= 0xff;  // a data byte
+  put32(rewritten + 12, innodb::crc32c(0, bytes.data() + body, stored));
+  put32(rewritten + 28, innodb::crc32c(innodb::crc32c(0, bytes.data() + 16, 16), bytes.data() + rewritten, 28));
+  auto o = read_stream(bytes, std::nullopt);
+  EXPECT_EQ(o.status.code(), ExitCode::kVerifyFailed);
+  EXPECT_NE(o.status.message().find("does not match its end record"), std::string::npos) << o.status.message();
+  EXPECT_EQ(o.records.size(), boundaries.size() - 1) << "refused at the end record, not before";
+
+  auto v1 = f.bytes();
+  v1[8] = 1;
+  for (int i = 0; i < 4; ++i) v1[60 + size_t(i)] = uint8_t(innodb::crc32c(0, v1.data(), 60) >> (8 * i));
+  auto old = read_stream(v1, std::nullopt);
+  EXPECT_EQ(old.status.code(), ExitCode::kVerifyFailed);
+  EXPECT_NE(old.status.message().find("format version 1"), std::string::npos) << old.status.message();
 }
 
 TEST(StreamDamage, KeysAreChecked) {
