@@ -65,7 +65,7 @@ void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--encrypt-key-file", options->key_file, "The key the stream was encrypted with (64 hex digits)");
   cmd->add_option("STREAM", options->input, "The stream file (default: standard input)");
   cmd->add_option("--parallel", options->parallel,
-                  "Threads that decrypt and decompress the stream while it is written out (default: one per CPU, at least 2)")
+                  "Threads that decrypt and decompress the stream, and as many that write its files (default: one per CPU, at least 2)")
       ->check(CLI::Range(1, 64));
   cmd->callback([options, &global, &exit_code] {
     ExtractProgress progress;

@@ -18,7 +18,7 @@ void add_receive_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--target-dir", options->extract.target_dir, "New (or empty) directory to write the copy into")->required();
   cmd->add_option("--encrypt-key-file", options->extract.key_file, "The key the stream is encrypted with (64 hex digits)");
   cmd->add_option("--parallel", options->extract.parallel,
-                  "Threads that decrypt and decompress the stream while it is written out (default: one per CPU, at least 2)")
+                  "Threads that decrypt and decompress the stream, and as many that write its files (default: one per CPU, at least 2)")
       ->check(CLI::Range(1, 64));
   add_peer_options(*cmd, *peer, "sender");
   cmd->callback([options, peer, &global, &exit_code] {

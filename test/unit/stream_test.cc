@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -16,6 +18,7 @@
 
 #include "innodb/crc32c.h"
 #include "libclone/command/extract/extract.h"
+#include "libclone/command/extract/file_writers.h"
 #include "libclone/io/cipher.h"
 #include "libclone/io/compress.h"
 #include "libclone/io/stream_format.h"
@@ -731,3 +734,76 @@ TEST(Extract, ManyWritersThroughFewCompressingThreadsKeepEveryByteAndEveryOrder)
 }
 
 }  // namespace
+
+// ---- extract's file writers ---------------------------------------------------------------------
+
+// A file that notes what is applied to it, slowly enough for writes of two files to overlap.
+struct NotingFile : StorageFile {
+  std::mutex& mutex;
+  std::vector<std::string>& log;
+  std::atomic<int>& active;
+  std::atomic<int>& most_active;
+  std::string name;
+  bool fail_writes = false;
+  NotingFile(std::mutex& m, std::vector<std::string>& l, std::atomic<int>& a, std::atomic<int>& most, std::string n)
+      : mutex(m), log(l), active(a), most_active(most), name(std::move(n)) {}
+  Status note(const std::string& what) {
+    const int now = ++active;
+    for (int seen = most_active.load(); seen < now && !most_active.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    --active;
+    std::lock_guard lock(mutex);
+    log.push_back(name + " " + what);
+    return Status::ok();
+  }
+  Status append(std::span<const uint8_t>) override { return Status::error(ExitCode::kInternal, "append"); }
+  Status write_at(uint64_t offset, std::span<const uint8_t> bytes) override {
+    if (fail_writes) return Status::error(ExitCode::kPath, name + ": no space left");
+    return note("write " + std::to_string(offset) + " " + std::to_string(bytes.size()));
+  }
+  Status extend_to(uint64_t size) override { return note("extend " + std::to_string(size)); }
+  Status close() override { return note("close"); }
+};
+
+TEST(FileWriters, KeepEachFilesOrderAndWriteFilesSideBySide) {
+  std::mutex mutex;
+  std::vector<std::string> log;
+  std::atomic<int> active{0}, most{0};
+  FileWriters writers(2);
+  std::vector<std::unique_ptr<StorageFile>> files;
+  for (int f = 0; f < 2; ++f) files.push_back(std::make_unique<NotingFile>(mutex, log, active, most, "f" + std::to_string(f)));
+  for (uint64_t i = 0; i < 20; ++i)
+    for (uint32_t f = 0; f < 2; ++f) ASSERT_TRUE(writers.write(f + 1, *files[f], i * 10, std::vector<uint8_t>(10)).is_ok());
+  ASSERT_TRUE(writers.extend(1, *files[0], 500).is_ok());
+  for (uint32_t f = 0; f < 2; ++f) ASSERT_TRUE(writers.close(f + 1, std::move(files[f]), 400).is_ok());
+  ASSERT_TRUE(writers.drain().is_ok());
+  EXPECT_EQ(most.load(), 2) << "the two files were never written at the same time";
+  for (const std::string name : {"f0", "f1"}) {
+    std::vector<std::string> mine;
+    for (const std::string& l : log)
+      if (l.rfind(name + " ", 0) == 0) mine.push_back(l.substr(3));
+    ASSERT_EQ(mine.size(), name == "f0" ? 23u : 22u) << name;
+    for (size_t i = 0; i < 20; ++i) EXPECT_EQ(mine[i], "write " + std::to_string(i * 10) + " 10") << name;
+    const std::vector<std::string> tail = name == "f0" ? std::vector<std::string>{"extend 500", "extend 400", "close"}
+                                                       : std::vector<std::string>{"extend 400", "close"};
+    EXPECT_EQ(std::vector<std::string>(mine.begin() + 20, mine.end()), tail) << name;
+  }
+}
+
+TEST(FileWriters, AFailedWriteIsReturnedAndNothingIsWrittenAfterIt) {
+  std::mutex mutex;
+  std::vector<std::string> log;
+  std::atomic<int> active{0}, most{0};
+  FileWriters writers(2);
+  NotingFile bad(mutex, log, active, most, "bad");
+  bad.fail_writes = true;
+  NotingFile good(mutex, log, active, most, "good");
+  ASSERT_TRUE(writers.write(1, bad, 0, std::vector<uint8_t>(10)).is_ok());
+  const Status drained = writers.drain();
+  EXPECT_EQ(drained.code(), ExitCode::kPath);
+  EXPECT_NE(drained.message().find("no space left"), std::string::npos) << drained.message();
+  EXPECT_EQ(writers.write(2, good, 0, std::vector<uint8_t>(10)).message(), drained.message());
+  EXPECT_EQ(writers.drain().message(), drained.message());
+  EXPECT_TRUE(log.empty());
+}

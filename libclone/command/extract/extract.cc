@@ -8,6 +8,7 @@
 
 #include "libclone/base/log.h"
 #include "libclone/base/text.h"
+#include "libclone/command/extract/file_writers.h"
 #include "libclone/datadir/datadir.h"
 #include "libclone/io/byte_stream.h"
 #include "libclone/io/directory_storage.h"
@@ -30,7 +31,7 @@ constexpr uint64_t kMaxHeldBytes = uint64_t(2) * stream::kMaxPut;
 // Replays records into DIR, holding name operations back (see extract.h).
 class Replay {
  public:
-  explicit Replay(DirectoryStorage& storage) : storage_(storage) {}
+  Replay(DirectoryStorage& storage, unsigned writers) : storage_(storage), writers_(writers) {}
 
   Status apply(Record r) {
     switch (r.type) {
@@ -46,18 +47,19 @@ class Replay {
       case RecordType::kExtend:
       case RecordType::kClose: {
         if (Status s = release(); !s.is_ok()) return s;
-        StorageFile& f = *files_.at(r.file);  // the reader proved the id open
+        auto f = files_.find(r.file);  // the reader proved the id open
         if (r.type == RecordType::kData) {
           data_bytes_ += r.bytes.size();
-          return f.write_at(r.offset, r.bytes);
+          return writers_.write(r.file, *f->second, r.offset, std::move(r.bytes));
         }
-        if (r.type == RecordType::kExtend) return f.extend_to(r.offset);
-        Status s = f.extend_to(r.offset);  // the size the writer closed at, zeros included
-        if (s.is_ok()) s = f.close();
-        files_.erase(r.file);
-        return s;
+        if (r.type == RecordType::kExtend) return writers_.extend(r.file, *f->second, r.offset);
+        std::unique_ptr<StorageFile> closing = std::move(f->second);
+        files_.erase(f);
+        return writers_.close(r.file, std::move(closing), r.offset);
       }
-      case RecordType::kEnd: return release();
+      case RecordType::kEnd:
+        if (Status s = writers_.drain(); !s.is_ok()) return s;
+        return release();
       default:
         held_bytes_ += r.path.size() + r.to.size() + r.bytes.size();
         if (held_bytes_ > kMaxHeldBytes)
@@ -69,11 +71,17 @@ class Replay {
     }
   }
 
+  // Every file record so far applied (after a failure: the writes stopped).
+  Status drain() { return writers_.drain(); }
   uint64_t created() const { return created_; }
   uint64_t data_bytes() const { return data_bytes_; }
 
  private:
+  // The held name operations, once every file record before them is applied: a name is never
+  // made, moved or removed ahead of the data the stream wrote before it.
   Status release() {
+    if (held_.empty()) return Status::ok();
+    if (Status s = writers_.drain(); !s.is_ok()) return s;
     for (const Record& r : held_) {
       Status s;
       switch (r.type) {
@@ -92,7 +100,8 @@ class Replay {
   }
 
   DirectoryStorage& storage_;
-  std::map<uint32_t, std::unique_ptr<StorageFile>> files_;
+  std::map<uint32_t, std::unique_ptr<StorageFile>> files_;  // open: created, not yet closed
+  FileWriters writers_;  // after files_: stopped before the files it writes are freed
   std::vector<Record> held_;
   uint64_t held_bytes_ = 0;
   uint64_t created_ = 0;
@@ -121,13 +130,14 @@ Result<ExtractResult> extract_from(const ExtractOptions& options, ByteSource& in
     key.emplace(*loaded);
   }
   progress.total_bytes = input.size().value_or(0);
+  const unsigned threads = options.parallel ? options.parallel : std::max(2u, std::thread::hardware_concurrency());
   stream::Reader reader(
       [&](std::span<uint8_t> out) -> Result<size_t> {
         auto n = input.read(out);
         if (n.is_ok()) progress.done_bytes += *n;
         return n;
       },
-      std::move(key), options.parallel ? options.parallel : std::max(2u, std::thread::hardware_concurrency()));
+      std::move(key), threads);
   // The preamble (and the key) are checked before DIR is touched: a wrong key leaves nothing.
   if (Status s = reader.open(); !s.is_ok()) return in_input(s, input);
   if (Status s = prepare_target(options.target_dir, 0); !s.is_ok()) return s;
@@ -137,7 +147,7 @@ Result<ExtractResult> extract_from(const ExtractOptions& options, ByteSource& in
   manifest.kind = "backup";
   manifest.command = "extract";
   manifest.started_at = utc_now_iso8601();
-  Replay replay(storage);
+  Replay replay(storage, threads);
   Status s = begin_target(storage, manifest, StartGuard::kNone);
   bool ended = false;
   while (s.is_ok() && !ended) {
@@ -151,6 +161,7 @@ Result<ExtractResult> extract_from(const ExtractOptions& options, ByteSource& in
   }
   if (s.is_ok()) s = storage.sync();
   if (!s.is_ok()) {
+    (void)replay.drain();  // no write lands after DIR is marked failed
     fail_target(storage, manifest, s);
     return s;
   }
