@@ -12,6 +12,9 @@ namespace {
 // Sealed records gather up to this size before one write(): small records (creates, closes of
 // tens of thousands of small files) do not cost a system call each.
 constexpr size_t kWriteBatch = size_t(1) << 20;
+// While one thread writes (outside the lock: a pipe or a peer may hold it for a while), the
+// others seal on; callers wait for room once this much has gathered.
+constexpr size_t kMaxGathered = 2 * kWriteBatch;
 
 using stream::Record;
 using stream::RecordType;
@@ -93,7 +96,9 @@ Status StreamStorage::flush_locked(bool durable) {
 }
 
 Status StreamStorage::wait_room_locked(std::unique_lock<std::mutex>& lock) {
-  changed_.wait(lock, [&] { return !failed_.is_ok() || next_ticket_ - next_seal_ < max_queued_; });
+  changed_.wait(lock, [&] {
+    return !failed_.is_ok() || (next_ticket_ - next_seal_ < max_queued_ && out_.size() < kMaxGathered);
+  });
   return failed_;
 }
 
@@ -102,10 +107,6 @@ uint64_t StreamStorage::queue_locked(Record record) {
   jobs_.push_back(Job{ticket, std::move(record)});
   changed_.notify_all();
   return ticket;
-}
-
-void StreamStorage::wait_sealed_locked(std::unique_lock<std::mutex>& lock, uint64_t ticket) {
-  changed_.wait(lock, [&] { return next_seal_ > ticket; });
 }
 
 void StreamStorage::compress_loop() {
@@ -129,23 +130,47 @@ void StreamStorage::compress_loop() {
       if (!error.is_ok() && failed_.is_ok()) failed_ = error;
     }
     packed_[job.ticket] = std::move(packed);
-    seal_ready_locked();
+    seal_ready_locked(lock);
   }
 }
 
-void StreamStorage::seal_ready_locked() {
+void StreamStorage::seal_ready_locked(std::unique_lock<std::mutex>& lock) {
   bool sealed = false;
   for (auto it = packed_.find(next_seal_); it != packed_.end(); it = packed_.find(next_seal_)) {
     if (failed_.is_ok()) {
-      const bool durable = it->second.type == RecordType::kSync;
+      if (it->second.type == RecordType::kSync) gathered_sync_ = true;
       encoder_.seal(std::move(it->second), out_);
-      if (durable || out_.size() >= kWriteBatch) (void)flush_locked(durable);  // kept in failed_
     }
     packed_.erase(it);
     ++next_seal_;
     sealed = true;
   }
   if (sealed) changed_.notify_all();
+  if (!writing_ && (gathered_sync_ || out_.size() >= kWriteBatch)) write_out_locked(lock);
+}
+
+void StreamStorage::write_out_locked(std::unique_lock<std::mutex>& lock) {
+  writing_ = true;
+  while (failed_.is_ok() && (gathered_sync_ || out_.size() >= kWriteBatch)) {
+    std::swap(out_, writing_now_);
+    const bool durable = gathered_sync_;
+    gathered_sync_ = false;
+    const uint64_t through = next_seal_ - 1;
+    lock.unlock();
+    Status s = sink_.write(writing_now_);
+    if (s.is_ok() && durable) s = sink_.sync();
+    lock.lock();
+    if (s.is_ok()) {
+      written_ += writing_now_.size();
+      written_through_ = through;
+    } else if (failed_.is_ok()) {
+      failed_ = s;
+    }
+    writing_now_.clear();
+    changed_.notify_all();
+  }
+  writing_ = false;
+  changed_.notify_all();
 }
 
 Status StreamStorage::emit(Record record) {
@@ -196,13 +221,16 @@ Status StreamStorage::put(const std::string& rel_path, const std::string& conten
 Status StreamStorage::sync() {
   std::unique_lock lock(mutex_);
   if (Status s = wait_room_locked(lock); !s.is_ok()) return s;
-  wait_sealed_locked(lock, queue_locked(Record{RecordType::kSync, 0, 0, {}, {}, {}}));
+  const uint64_t ticket = queue_locked(Record{RecordType::kSync, 0, 0, {}, {}, {}});
+  changed_.wait(lock, [&] { return !failed_.is_ok() || written_through_ >= ticket; });
   return failed_;
 }
 
 Status StreamStorage::finish() {
   std::unique_lock lock(mutex_);
-  wait_sealed_locked(lock, next_ticket_ - 1);
+  // Every record sealed and no write under way: what is gathered, and the end, go out from here.
+  const uint64_t last = next_ticket_ - 1;
+  changed_.wait(lock, [&] { return !writing_ && (!failed_.is_ok() || next_seal_ > last); });
   if (!failed_.is_ok()) return failed_;
   encoder_.end(out_);
   if (Status s = flush_locked(true); !s.is_ok()) return s;

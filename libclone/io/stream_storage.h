@@ -7,8 +7,10 @@
 // Thread-safe: copy threads append to their files at once. Each call queues its record and
 // returns; the storage's own threads compress records in parallel, and each record is then
 // sealed (numbered, encrypted, framed) and written in the order the calls queued it, so the
-// stream is what one thread calling in that order would write, while the callers read on. At
-// most 2 records per thread (each ≤ stream::kMaxChunk) wait at once: a caller waits for room.
+// stream is what one thread calling in that order would write, while the callers read on. One
+// of the threads at a time writes what was sealed, outside the lock, while the others compress
+// and seal on (a slow reader holds up the writer alone). At most 2 records per thread (each ≤
+// stream::kMaxChunk) wait at once, and 2 MiB sealed: a caller waits for room.
 // The first error (the reader went away, no space) is kept: every later call returns it, and
 // sync() and finish() wait for every record before them, so they report it.
 #pragma once
@@ -75,11 +77,14 @@ class StreamStorage : public Storage {
   // Under mutex_, after wait_room_locked: gives `record` the next ticket (its place in the
   // stream) and returns it.
   uint64_t queue_locked(stream::Record record);
-  // Under mutex_: waits until every record up to `ticket` is sealed and written.
-  void wait_sealed_locked(std::unique_lock<std::mutex>& lock, uint64_t ticket);
   void compress_loop();
-  // Under mutex_: seals the packed records that are next in ticket order, writing as they gather.
-  void seal_ready_locked();
+  // Under mutex_: seals the packed records that are next in ticket order, and writes them out
+  // once a batch or a sync record has gathered, unless another thread is writing.
+  void seal_ready_locked(std::unique_lock<std::mutex>& lock);
+  // Under mutex_, no other thread writing: writes out_ with the lock released (the others seal
+  // on into a fresh out_), then again while a batch or a sync gathered meanwhile.
+  void write_out_locked(std::unique_lock<std::mutex>& lock);
+  // Under mutex_, nothing else writing (start, finish): writes out_ at once.
   Status flush_locked(bool durable);
 
   ByteSink& sink_;
@@ -93,6 +98,10 @@ class StreamStorage : public Storage {
   uint64_t next_seal_ = 1;
   bool stopping_ = false;
   std::vector<uint8_t> out_;  // sealed records not yet written
+  bool gathered_sync_ = false;  // out_ holds a sync record: the sink is synced after writing it
+  bool writing_ = false;        // a thread is writing writing_now_, outside the lock
+  std::vector<uint8_t> writing_now_;
+  uint64_t written_through_ = 0;  // every record up to this ticket is written (synced if asked)
   uint64_t written_ = 0;
   uint32_t next_file_ = 1;
   size_t open_files_ = 0;
