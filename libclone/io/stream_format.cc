@@ -123,20 +123,24 @@ Encoder::Encoder(Settings settings) : settings_(std::move(settings)) {
   hash_.update(preamble_);
 }
 
-Packed Encoder::pack(const Record& r) const {
+std::vector<uint8_t> data_body(uint32_t file, uint64_t offset, std::span<const uint8_t> bytes) {
+  std::vector<uint8_t> body;
+  body.reserve(16 + bytes.size());
+  append_u32(body, file);
+  append_u32(body, 0);
+  append_u64(body, offset);
+  body.insert(body.end(), bytes.begin(), bytes.end());
+  return body;
+}
+
+std::vector<uint8_t> record_body(const Record& r) {
   std::vector<uint8_t> body;
   switch (r.type) {
     case RecordType::kCreate:
       append_u32(body, r.file);
       append_text(body, r.path);
       break;
-    case RecordType::kData:
-      body.reserve(16 + r.bytes.size());
-      append_u32(body, r.file);
-      append_u32(body, 0);
-      append_u64(body, r.offset);
-      body.insert(body.end(), r.bytes.begin(), r.bytes.end());
-      break;
+    case RecordType::kData: return data_body(r.file, r.offset, r.bytes);
     case RecordType::kExtend:
     case RecordType::kClose:
       append_u32(body, r.file);
@@ -159,8 +163,12 @@ Packed Encoder::pack(const Record& r) const {
     case RecordType::kSync:
     case RecordType::kEnd: break;
   }
-  Packed p{r.type, Codec::kStored, uint32_t(body.size()), {}};
-  if (r.type == RecordType::kData || r.type == RecordType::kPut) {
+  return body;
+}
+
+Packed Encoder::pack_body(RecordType type, std::vector<uint8_t> body) const {
+  Packed p{type, Codec::kStored, uint32_t(body.size()), {}};
+  if (type == RecordType::kData || type == RecordType::kPut) {
     std::vector<uint8_t> packed = compress(settings_.compression, body);
     if (!packed.empty()) {
       p.codec = settings_.compression.codec;

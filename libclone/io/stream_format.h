@@ -91,6 +91,11 @@ struct Settings {
   std::optional<SecretKey> key;  // the user's key: the stream is encrypted
 };
 
+// A record's plain body as the format lays it out (mysqlclone-stream(5)). data_body() lays out a
+// data record straight from the bytes (a writer's one copy of them).
+std::vector<uint8_t> record_body(const Record& record);
+std::vector<uint8_t> data_body(uint32_t file, uint64_t offset, std::span<const uint8_t> bytes);
+
 // A record compressed, ready to be sealed.
 struct Packed {
   RecordType type = RecordType::kSync;
@@ -99,14 +104,16 @@ struct Packed {
   std::vector<uint8_t> body;
 };
 
-// Writes a stream. pack() is const and thread-safe (copy threads compress in parallel);
+// Writes a stream. pack() and pack_body() are const and thread-safe (copy threads compress in parallel);
 // seal() and end() must be called one at a time, in stream order.
 class Encoder {
  public:
   explicit Encoder(Settings settings);  // draws a random stream id
   // The first bytes of the stream.
   const std::vector<uint8_t>& preamble() const { return preamble_; }
-  Packed pack(const Record& record) const;
+  Packed pack(const Record& record) const { return pack_body(record.type, record_body(record)); }
+  // A body laid out by record_body() or data_body(), compressed where that shrinks it.
+  Packed pack_body(RecordType type, std::vector<uint8_t> body) const;
   // Appends the next record (frame and body) to `out`.
   void seal(Packed packed, std::vector<uint8_t>& out);
   // Appends the end record; nothing may be sealed after it.

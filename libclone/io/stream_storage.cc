@@ -32,8 +32,8 @@ class StreamFile : public StorageFile {
     grow(offset + bytes.size());
     while (!bytes.empty()) {
       const size_t n = std::min(bytes.size(), stream::kMaxChunk);
-      Record r{RecordType::kData, id_, offset, {}, {}, {bytes.begin(), bytes.begin() + long(n)}};
-      if (Status s = storage_.emit(std::move(r)); !s.is_ok()) return s;
+      if (Status s = storage_.emit(RecordType::kData, stream::data_body(id_, offset, bytes.first(n))); !s.is_ok())
+        return s;
       bytes = bytes.subspan(n);
       offset += n;
     }
@@ -102,9 +102,13 @@ Status StreamStorage::wait_room_locked(std::unique_lock<std::mutex>& lock) {
   return failed_;
 }
 
-uint64_t StreamStorage::queue_locked(Record record) {
+uint64_t StreamStorage::queue_locked(const Record& record) {
+  return queue_locked(record.type, stream::record_body(record));
+}
+
+uint64_t StreamStorage::queue_locked(RecordType type, std::vector<uint8_t> body) {
   const uint64_t ticket = next_ticket_++;
-  jobs_.push_back(Job{ticket, std::move(record)});
+  jobs_.push_back(Job{ticket, type, std::move(body)});
   changed_.notify_all();
   return ticket;
 }
@@ -121,11 +125,11 @@ void StreamStorage::compress_loop() {
       lock.unlock();
       Status error;
       try {
-        packed = encoder_.pack(job.record);
+        packed = encoder_.pack_body(job.type, std::move(job.body));
       } catch (const std::exception& e) {
         error = Status::error(ExitCode::kInternal, std::string("packing a stream record: ") + e.what());
       }
-      job.record = {};
+      job.body = {};
       lock.lock();
       if (!error.is_ok() && failed_.is_ok()) failed_ = error;
     }
@@ -173,18 +177,20 @@ void StreamStorage::write_out_locked(std::unique_lock<std::mutex>& lock) {
   changed_.notify_all();
 }
 
-Status StreamStorage::emit(Record record) {
+Status StreamStorage::emit(const Record& record) { return emit(record.type, stream::record_body(record)); }
+
+Status StreamStorage::emit(RecordType type, std::vector<uint8_t> body) {
   std::unique_lock lock(mutex_);
   if (Status s = wait_room_locked(lock); !s.is_ok()) return s;
-  queue_locked(std::move(record));
+  queue_locked(type, std::move(body));
   return Status::ok();
 }
 
-Status StreamStorage::close_file(Record record) {
+Status StreamStorage::close_file(const Record& record) {
   std::unique_lock lock(mutex_);
   --open_files_;
   if (Status s = wait_room_locked(lock); !s.is_ok()) return s;
-  queue_locked(std::move(record));
+  queue_locked(record);
   return Status::ok();
 }
 

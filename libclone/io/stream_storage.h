@@ -63,20 +63,24 @@ class StreamStorage : public Storage {
   // Bytes written to the sink so far.
   uint64_t bytes_written() const;
 
-  // For StreamFile: queues `record`; the first error so far, or ok.
-  Status emit(stream::Record record);
-  Status close_file(stream::Record record);  // emit() of a close record
+  // For StreamFile: queues a record (or its body, laid out: stream::data_body); the first error
+  // so far, or ok.
+  Status emit(const stream::Record& record);
+  Status emit(stream::RecordType type, std::vector<uint8_t> body);
+  Status close_file(const stream::Record& record);  // emit() of a close record
 
  private:
   struct Job {
     uint64_t ticket = 0;
-    stream::Record record;
+    stream::RecordType type = stream::RecordType::kSync;
+    std::vector<uint8_t> body;  // plain, laid out (stream::record_body)
   };
   // Under mutex_: waits until a record may be queued; the first error so far, or ok.
   Status wait_room_locked(std::unique_lock<std::mutex>& lock);
   // Under mutex_, after wait_room_locked: gives `record` the next ticket (its place in the
   // stream) and returns it.
-  uint64_t queue_locked(stream::Record record);
+  uint64_t queue_locked(const stream::Record& record);
+  uint64_t queue_locked(stream::RecordType type, std::vector<uint8_t> body);
   void compress_loop();
   // Under mutex_: seals the packed records that are next in ticket order, and writes them out
   // once a batch or a sync record has gathered, unless another thread is writing.
