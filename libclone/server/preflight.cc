@@ -57,7 +57,7 @@ Status check_server_supported(const ServerInfo& info) {
   return Status::ok();
 }
 
-Status check_privileges(Session& session, const ServerInfo& info) {
+Result<std::set<std::string>> global_privileges(Session& session) {
   auto rows = session.query(
       "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = CONCAT('''', "
       "SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')");
@@ -65,6 +65,13 @@ Status check_privileges(Session& session, const ServerInfo& info) {
   std::set<std::string> have;
   for (const Row& r : *rows)
     if (!r.empty() && r[0]) have.insert(*r[0]);
+  return have;
+}
+
+Status check_privileges(Session& session, const ServerInfo& info) {
+  auto privileges = global_privileges(session);
+  if (!privileges.is_ok()) return privileges.status();
+  const std::set<std::string>& have = *privileges;
   // BACKUP_ADMIN: LOCK INSTANCE FOR BACKUP, performance_schema.log_status, redo consumer.
   // RELOAD: FLUSH TABLES ... WITH READ LOCK (MySQL), BACKUP STAGE (MariaDB).
   // BINLOG MONITOR: SHOW MASTER STATUS under BLOCK_COMMIT (MariaDB).

@@ -3,6 +3,7 @@
 // datadir that is this server's and readable here, and a usable target with room for the copy.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "libclone/server/server_info.h"
@@ -13,6 +14,10 @@ namespace mysqlclone {
 // kUnsupported: MySQL < 8.0.30, MariaDB < 10.8, redo disabled or encrypted, InnoDB files outside
 // the datadir (not handled yet).
 Status check_server_supported(const ServerInfo& info);
+
+// The global privileges of the session's account (information_schema.USER_PRIVILEGES for
+// CURRENT_USER(): those granted to it directly; a role's are not listed).
+Result<std::set<std::string>> global_privileges(Session& session);
 
 // kPrivilege, naming every missing privilege.
 Status check_privileges(Session& session, const ServerInfo& info);

@@ -4,7 +4,8 @@
 // ... ADD INDEX on a table of 200k rows and then an OPTIMIZE TABLE of it run in another session
 // while the copy runs. The copy succeeds; no statement of the loop waited during the copy more
 // than 1 s beyond the slowest one before it; the ADD INDEX ended within the copy; the result's
-// ddl_blocked_ms is under half the copy's time. Once the loads have stopped, the stock server
+// ddl_blocked_ms is under half the copy's time; on MySQL the final phase read the dictionary's
+// index ids again (the loop's statements moved the Com_ counters). Once the loads have stopped, the stock server
 // starts on the copy, CHECK TABLE passes, it replicates from its recorded position and catches
 // up, and then holds the source's InnoDB tables with equal CHECKSUM TABLE (the DDL tables and
 // ddl.big included) and the same definitions of the DDL tables.
@@ -106,6 +107,9 @@ TEST_P(LocalDdl, CopyUnderLoadDdlLoopAddIndexAndOptimize) {
   const double ddl_blocked_ms = doc["ddl_blocked_ms"].get<double>();
   EXPECT_LT(ddl_blocked_ms, copy_seconds * 1000 / 2)
       << "ddl_blocked_ms " << ddl_blocked_ms << " of a copy of " << copy_seconds * 1000 << " ms";
+  if (!src.is_mariadb()) {
+    EXPECT_EQ(doc.value("concurrent_ddl", json::object()).value("index_builds_found_by", ""), "dictionary") << doc.dump();
+  }
 
   // No statement of the loop that ran during the copy took more than 1 s over the slowest one
   // that ended before it. The session runs them one after another: once one that began after the
@@ -166,6 +170,87 @@ TEST_P(LocalDdl, CopyUnderLoadDdlLoopAddIndexAndOptimize) {
       << "CHECKSUM TABLE differs between the copy and the source\n"
       << it::replica_status(copied);
   EXPECT_EQ(definitions(copied, ddl_tables), definitions(src, ddl_tables));
+}
+
+// MySQL, --lock-ddl=reduced: the final phase reads the dictionary's index ids again only when a
+// statement that may build an index (without redo) ran (ddl_window.h), on one server with
+// ddl.big: a copy with no DDL does not read them (concurrent_ddl.index_builds_found_by
+// "statement-counters"); one begun while an ALTER TABLE ... ADD INDEX on ddl.big runs reads them
+// ("dictionary", the log naming that ALTER); one during which an ADD INDEX runs reads them too
+// (Com_alter_table moved), copies ddl.big again, and the stock server started on it finds ddl.big
+// with its new index, checking clean and with the source's checksum.
+TEST(LocalDdlIndexBuilds, DictionaryReadAgainOnlyAfterAStatementThatMayBuildAnIndexMysql97) {
+  it::Server src("mysql-9.7", "16k");
+  const it::DdlDialect& dialect = it::ddl_dialect(src);
+  src.sql("CREATE DATABASE ddl;\n");
+  // An ADD INDEX of three indexes on it takes seconds (3 s on an idle 2-core test host).
+  it::create_sized_table(src, dialect, "big", 300000);
+  it::TempDir work;
+  const auto found_by = [](const json& doc) {
+    return doc.value("concurrent_ddl", json::object()).value("index_builds_found_by", "");
+  };
+  const auto copy = [&](const std::string& dir, const std::vector<std::string>& extra) {
+    auto r = it::mysqlclone_bounded(it::local_args(src, work.path() + "/" + dir, extra), 600);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    return r;
+  };
+
+  // No DDL.
+  auto quiet = copy("quiet", {});
+  EXPECT_EQ(found_by(parse(quiet.out)), "statement-counters") << describe(quiet);
+  EXPECT_TRUE(contains(quiet.err, "(Com_ counters unchanged): the dictionary's index ids are not read again"))
+      << quiet.err;
+
+  // An ADD INDEX building when the copy begins: seen in the processlist.
+  const std::string sql_prefix = "SET SESSION lock_wait_timeout = 300;\n";
+  {
+    it::Load alter = it::sql_session(src, "ADD INDEX on ddl.big", sql_prefix +
+        it::timed_sql("add index", "ALTER TABLE ddl.big ADD INDEX a1 (v(100), n), ADD INDEX a2 (n, v(100)), ADD INDEX a0 (v(60), id)"));
+    ASSERT_TRUE(it::wait_until(30, [&] {
+      return !alter.running() ||
+             trim(src.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'ALTER TABLE ddl.big%' "
+                          "AND STATE = 'altering table';")) == "1";
+    })) << alter.describe();
+    const double begun = it::now_epoch();
+    auto r = copy("in-flight", {});
+    ASSERT_TRUE(it::wait_until(300, [&] { return !alter.running(); })) << alter.describe();
+    const auto t = it::ddl_timings(alter.output());
+    ASSERT_EQ(t.size(), 1u) << alter.describe();
+    info("the ALTER ran from " + std::to_string(t[0].begin - begun) + " to " +
+         std::to_string(t[0].begin + t[0].seconds - begun) + " s after the copy began");
+    ASSERT_GT(t[0].begin + t[0].seconds, begun) << "the ALTER ended before the copy began: the case did not happen";
+    EXPECT_EQ(found_by(parse(r.out)), "dictionary") << describe(r);
+    EXPECT_TRUE(contains(r.err, "was running when the copy began")) << r.err;
+  }
+
+  // An ADD INDEX during the copy, throttled to last ~10 s: counted, so the dictionary is read.
+  const std::string target = work.path() + "/during";
+  std::vector<std::string> argv{it::mysqlclone_binary()};
+  for (const auto& a : it::local_args(src, target, {"--max-rate", "16"})) argv.push_back(a);
+  const double copy_begin = it::now_epoch();
+  it::Background during(argv);
+  ASSERT_TRUE(it::wait_until(60, [&] { return !during.running() || it::tree_bytes(target) > (1u << 20); }));
+  it::wait_until(1, [&] { return !during.running(); });
+  ASSERT_TRUE(during.running()) << "the copy ended before the ADD INDEX could run in it\n" << describe(during.result());
+  const auto alter = src.sql(sql_prefix + it::timed_sql("add index", "ALTER TABLE ddl.big ADD INDEX a3 (v(30))"));
+  ASSERT_TRUE(during.wait_for(600)) << "the copy did not end within 600 s";
+  const double copy_end = it::now_epoch();
+  const auto t = it::ddl_timings(alter);
+  ASSERT_EQ(t.size(), 1u) << alter;
+  ASSERT_LT(t[0].begin + t[0].seconds, copy_end) << "the ADD INDEX did not end within the copy";
+  const auto r = during.result();
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const json doc = parse(r.out);
+  info("ADD INDEX from " + std::to_string(t[0].begin - copy_begin) + " to " +
+       std::to_string(t[0].begin + t[0].seconds - copy_begin) + " s into a copy of " +
+       std::to_string(copy_end - copy_begin) + " s: " + doc.value("concurrent_ddl", json()).dump());
+  EXPECT_EQ(found_by(doc), "dictionary") << describe(r);
+  EXPECT_TRUE(contains(r.err, "Com_alter_table moved: reading the dictionary's index ids")) << r.err;
+  EXPECT_GE(doc.value("concurrent_ddl", json::object()).value("recopied", 0), 1) << doc.dump();
+  it::Server copied("mysql-9.7", "16k", {"--datadir", target});
+  EXPECT_EQ(it::check_all_tables(copied), "") << "CHECK TABLE on the copy";
+  EXPECT_TRUE(contains(copied.sql("SHOW CREATE TABLE ddl.big;"), "KEY `a3`")) << copied.sql("SHOW CREATE TABLE ddl.big;");
+  EXPECT_EQ(it::checksums(copied, {"`ddl`.`big`"}), it::checksums(src, {"`ddl`.`big`"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, LocalDdl, ::testing::ValuesIn(it::kFlavours),

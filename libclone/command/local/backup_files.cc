@@ -47,6 +47,8 @@ Manifest backup_manifest(const LocalBackupResult& r) {
     m.sections["concurrent_ddl"] = {{"created", r.ddl.created},   {"renamed", r.ddl.renamed},
                                     {"deleted", r.ddl.deleted},   {"recopied", r.ddl.recopied},
                                     {"copied_bytes", r.ddl.copied_bytes}};
+  if (r.lock_ddl == LockDdl::kReduced && !r.ddl.index_builds_found_by.empty())
+    m.sections["concurrent_ddl"]["index_builds_found_by"] = r.ddl.index_builds_found_by;
   if (r.incremental) {
     const IncrementalResult& i = *r.incremental;
     // The base's name as well as its path: a chain moved as a whole (a repository, backups

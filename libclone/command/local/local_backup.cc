@@ -73,8 +73,12 @@ struct Context {
   std::unordered_map<std::string, size_t> file_index;
   bool replica = false;  // the server has replication channels
   // --lock-ddl=reduced, MySQL: every index id before the copy (ddl_window.h), and a session of
-  // its own to read them again in the final phase while the files are looked at.
+  // its own to read them again in the final phase while the files are looked at; the statement
+  // counters and processlist read just before those ids, which may spare that second read, and
+  // what the final phase chose (written by its dictionary task, read once that has ended).
   std::unordered_set<uint64_t> index_ids_at_start;
+  DdlWatch ddl_watch;
+  IndexIdsChoice index_ids_choice;
   std::optional<Session> dictionary_session;
   // --lock-ddl=reduced: page 0 of the tablespaces as read just before the final phase.
   SpaceIdReads space_ids_before_lock;
@@ -151,10 +155,18 @@ Status take_lock(Context& c, const std::string& sql) {
   return run_lock_statement(c.session, *wait, sql);
 }
 
-// MySQL: the dictionary's index ids before the copy, for spaces_with_new_indexes.
+// MySQL: the dictionary's index ids before the copy, for spaces_with_new_indexes; and before
+// them the statement counters and the processlist, which may let it skip reading them again
+// (ddl_window.h: the counters, then the processlist, then the ids, in that order).
 Status remember_index_ids(Context& c) {
   auto wait = lock_wait(c);
   if (!wait.is_ok()) return wait.status();
+  c.ddl_watch = watch_for_ddl(c.session);
+  if (c.ddl_watch.counters)
+    log_info("statement counters read and no statement that may build an index running: the final phase reads the "
+             "dictionary's index ids again only if one is counted meanwhile");
+  else
+    log_info("the final phase will read the dictionary's index ids again: {}", c.ddl_watch.closed_because);
   auto ids = mysql_index_ids(c.session, *wait);
   if (!ids.is_ok()) return ids.status();
   c.index_ids_at_start = std::move(ids).value();
@@ -164,8 +176,16 @@ Status remember_index_ids(Context& c) {
 // The tablespaces that got an index since the copy began: on MySQL, built sorted without redo,
 // so what was copied of them cannot be repaired by recovery. None on MariaDB (it logs them).
 // Asked on the dictionary session (prepare_final_phase), so it can run beside the main one.
+// With DDL blocked, the statement counters first: unchanged (but for statements that never build
+// an index) since before the copy, no index was built meanwhile and the dictionary is not read.
 Result<std::unordered_set<innodb::SpaceId>> spaces_with_new_indexes(Context& c, const LockWait& wait) {
   if (!c.mysql()) return std::unordered_set<innodb::SpaceId>{};
+  c.index_ids_choice = choose_index_ids_read(c.ddl_watch, read_statement_counters(*c.dictionary_session));
+  if (!c.index_ids_choice.read_dictionary) {
+    log_info("final phase: {}: the dictionary's index ids are not read again", c.index_ids_choice.why);
+    return std::unordered_set<innodb::SpaceId>{};
+  }
+  log_info("final phase: {}: reading the dictionary's index ids", c.index_ids_choice.why);
   return mysql_spaces_with_new_indexes(*c.dictionary_session, wait, c.index_ids_at_start);
 }
 
@@ -291,7 +311,9 @@ Status apply_ddl_of_copy_window(Context& c) {
   const auto asked = Clock::now();
   log_info("final phase: {} tablespaces listed in {} ms, page 0 of {} read again in {} ms{}", now->size(),
            ms_between(begun, listed), page0_reads, ms_between(listed, sighted),
-           c.mysql() ? fmt::format(", index ids read in {} ms", ms_between(begun, asked)) : std::string());
+           !c.mysql()                            ? std::string()
+           : c.index_ids_choice.read_dictionary ? fmt::format(", index ids read in {} ms", ms_between(begun, asked))
+                                                : fmt::format(", statement counters read in {} ms", ms_between(begun, asked)));
   const TablespaceChanges plan = plan_tablespace_changes(
       copied_tablespaces(c.result.files), *now, [&](innodb::SpaceId s) { return rewritten->count(s) > 0; }, !c.base);
 
@@ -326,7 +348,8 @@ Status apply_ddl_of_copy_window(Context& c) {
   c.progress.copy.throttle.set_rate(0);
   const uint64_t before = c.progress.copy.done_bytes;
   if (Status s = copy_tablespaces(c, std::move(work), false); !s.is_ok()) return s;
-  c.result.ddl = {plan.created, plan.renamed, plan.deleted, plan.recopied, c.progress.copy.done_bytes - before};
+  c.result.ddl = {plan.created, plan.renamed, plan.deleted, plan.recopied, c.progress.copy.done_bytes - before, {}};
+  if (c.mysql()) c.result.ddl.index_builds_found_by = c.index_ids_choice.read_dictionary ? "dictionary" : "statement-counters";
   log_info("DDL during the copy: {} tablespaces created, {} renamed, {} dropped, {} copied again; {} copied with DDL blocked",
            plan.created, plan.renamed, plan.deleted, plan.recopied, human_bytes(double(c.result.ddl.copied_bytes)));
   return Status::ok();
@@ -1006,7 +1029,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& given, Back
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}, {}, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}, {}, {}, {}, {}};
   const auto start_time = std::chrono::system_clock::now();
   c.result.target_dir =
       options.stream ? options.stream->sink->name() : expand_target_timestamp(options.target_dir, start_time);

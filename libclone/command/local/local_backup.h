@@ -85,6 +85,9 @@ struct IncrementalResult {
 struct DdlDuringCopy {
   uint64_t created = 0, renamed = 0, deleted = 0, recopied = 0;
   uint64_t copied_bytes = 0;  // copied in the final phase, with DDL blocked
+  // MySQL: how redo-less index builds were looked for (ddl_window.h): "dictionary" (its index ids
+  // read again with DDL blocked) or "statement-counters" (none counted: not read again).
+  std::string index_builds_found_by;
 };
 
 struct LocalBackupResult {
