@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <string>
+#include <utility>
 
 namespace mysqlclone {
 namespace {
@@ -39,15 +40,22 @@ Status FileWriters::queue(uint32_t file, Job job) {
   std::unique_lock lock(mutex_);
   auto at = lane_of_.find(file);
   if (at == lane_of_.end()) {
-    // A file's first record: the lane with the least work waiting.
+    // A file's first record: the lane writing the fewest files (the writers' files interleave
+    // for as long as they are open), then the one with the least work waiting.
     size_t best = 0;
-    const auto load = [&](size_t i) { return lanes_[i].jobs.size() + (lanes_[i].busy ? 1 : 0); };
+    const auto load = [&](size_t i) {
+      return std::pair(lanes_[i].files, lanes_[i].jobs.size() + (lanes_[i].busy ? 1 : 0));
+    };
     for (size_t i = 1; i < lanes_.size(); ++i)
       if (load(i) < load(best)) best = i;
     at = lane_of_.emplace(file, best).first;
+    ++lanes_[best].files;
   }
   Lane& lane = lanes_[at->second];
-  if (job.kind == Kind::kClose) lane_of_.erase(at);
+  if (job.kind == Kind::kClose) {
+    --lane.files;
+    lane_of_.erase(at);
+  }
   changed_.wait(lock, [&] { return !failed_.is_ok() || lane.jobs.size() < kQueuedPerLane; });
   if (!failed_.is_ok()) return failed_;
   lane.jobs.push_back(std::move(job));

@@ -2,7 +2,7 @@
 // O_DIRECT (directory_storage.h), so each write waits for the device: one thread writing every
 // chunk the stream brings kept a single request in flight and made extract half as fast as
 // `local --target-dir`, whose copy threads write side by side. Here every file is given to one
-// writer thread, the least busy when its first record comes, which applies that file's data,
+// writer thread, the one writing the fewest files when its first record comes, which applies its data,
 // extend and close records in stream order (overlapping writes of the Clone applier land as they
 // would in one thread); different files are written in parallel.
 #pragma once
@@ -53,6 +53,7 @@ class FileWriters {
   struct Lane {
     std::deque<Job> jobs;
     bool busy = false;  // a job taken from `jobs` is being applied
+    size_t files = 0;   // open files given to this lane
   };
   Status queue(uint32_t file, Job job);
   void run(size_t lane);
