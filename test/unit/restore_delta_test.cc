@@ -86,5 +86,26 @@ TEST_F(RestoreDelta, ADamagedSourceIsRefusedAtTheEnd) {
   EXPECT_EQ(r.status().code(), ExitCode::kVerifyFailed);
 }
 
+// --owner: names and numeric ids; what no host has, and ids chown() would misread, are refused.
+TEST(RestoreOwner, NamesAndNumericIdsAreTakenAndNothingElse) {
+  auto root = parse_owner("root");
+  ASSERT_TRUE(root.is_ok()) << root.status().message();
+  EXPECT_EQ(root->uid, 0u);
+  EXPECT_EQ(root->gid, 0u);
+  auto numeric = parse_owner("1234:5678");
+  ASSERT_TRUE(numeric.is_ok()) << numeric.status().message();
+  EXPECT_EQ(numeric->uid, 1234u);
+  EXPECT_EQ(numeric->gid, 5678u);
+  auto mixed = parse_owner("root:4294967294");
+  ASSERT_TRUE(mixed.is_ok()) << mixed.status().message();
+  EXPECT_EQ(mixed->gid, 4294967294u);
+  for (const std::string bad : {"no-such-user-here", "root:no-such-group-here", "1234", "4294967295:0", "4294967296:0",
+                                "0:4294967296", "99999999999999999999999:0", ":0", "", "-1:0", "12a:0"}) {
+    auto o = parse_owner(bad);
+    EXPECT_EQ(o.status().code(), ExitCode::kUsage) << bad;
+  }
+  EXPECT_NE(parse_owner("1234").status().message().find("needs a group"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mysqlclone

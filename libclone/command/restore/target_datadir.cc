@@ -63,8 +63,13 @@ Result<ServerLayout> read_server_layout(const OptionFileChoice& choice, const st
 }
 
 Result<Owner> parse_owner(const std::string& spec) {
-  const auto digits = [](const std::string& s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+  // A numeric id: below 2^32 - 1, which chown() takes for "leave unchanged" (and a larger number
+  // cut to 32 bits could name root).
+  const auto numeric = [](const std::string& s) -> std::optional<uint32_t> {
+    if (s.empty() || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
+      return std::nullopt;
+    auto n = parse_u64(s, "an id", UINT32_MAX - 1, ExitCode::kUsage);
+    return n.is_ok() ? std::optional<uint32_t>(uint32_t(*n)) : std::nullopt;
   };
   const size_t colon = spec.find(':');
   const std::string user = spec.substr(0, colon);
@@ -74,17 +79,18 @@ Result<Owner> parse_owner(const std::string& spec) {
   struct passwd pw {}, *pwp = nullptr;
   if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &pwp) == 0 && pwp) {
     owner = {pw.pw_uid, pw.pw_gid};
-  } else if (digits(user) && !group.empty()) {
-    owner.uid = uid_t(std::stoul(user));
+  } else if (auto uid = numeric(user); uid && !group.empty()) {
+    owner.uid = uid_t(*uid);
   } else {
-    return Status::error(ExitCode::kUsage, "--owner: no user " + printable(user) + " on this host");
+    return Status::error(ExitCode::kUsage, "--owner: no user " + printable(user) + " on this host" +
+                                               (numeric(user) ? " (a numeric user needs a group: UID:GID)" : ""));
   }
   if (!group.empty()) {
     struct group gr {}, *grp = nullptr;
     if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &grp) == 0 && grp)
       owner.gid = gr.gr_gid;
-    else if (digits(group))
-      owner.gid = gid_t(std::stoul(group));
+    else if (auto gid = numeric(group))
+      owner.gid = gid_t(*gid);
     else
       return Status::error(ExitCode::kUsage, "--owner: no group " + printable(group) + " on this host");
   }
