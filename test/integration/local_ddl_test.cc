@@ -112,8 +112,11 @@ TEST_P(LocalDdl, CopyUnderLoadDdlLoopAddIndexAndOptimize) {
   }
 
   // No statement of the loop that ran during the copy took more than 1 s over the slowest one
-  // that ended before it. The session runs them one after another: once one that began after the
-  // copy has ended, every one that ran during it has.
+  // that ended before it, besides the final phase it may have waited for (ddl_blocked_ms, checked
+  // above): the copy's own I/O slows a table rebuild by a second or so on 2 busy cores (seen: an
+  // ALTER of 1.9 s before the copy took 2.9 s in it, 0.5 s of that waiting for the final phase).
+  // A copy that held DDL for its whole length fails both. The session runs them one after
+  // another: once one that began after the copy has ended, every one that ran during it has.
   ASSERT_TRUE(it::wait_until(kLockWaitSeconds, [&] {
     const auto t = it::ddl_timings(ddl.output());
     return !ddl.running() || (!t.empty() && t.back().begin > copy_end);
@@ -124,7 +127,8 @@ TEST_P(LocalDdl, CopyUnderLoadDdlLoopAddIndexAndOptimize) {
       it::ddl_window(it::ddl_timings(ddl.output()), copy_begin, copy_end, it::DdlCounted::kOverlapping);
   info(w.describe("copy"));
   EXPECT_GE(w.n_during, 10u) << "the DDL loop hardly ran during the copy";
-  EXPECT_LE(w.during.seconds, w.before.seconds + 1.0) << "a DDL statement was blocked during the copy: " << w.during.what;
+  EXPECT_LE(w.during.seconds, w.before.seconds + 1.0 + ddl_blocked_ms / 1000)
+      << "a DDL statement was blocked during the copy: " << w.during.what;
 
   // ADD INDEX and OPTIMIZE ran during the copy: both succeeded, the ADD INDEX began and ended in
   // it, the OPTIMIZE began in it.
