@@ -104,14 +104,13 @@ struct Packed {
   std::vector<uint8_t> body;
 };
 
-// Writes a stream. pack() and pack_body() are const and thread-safe (copy threads compress in parallel);
+// Writes a stream. pack_body() is const and thread-safe (copy threads compress in parallel);
 // seal() and end() must be called one at a time, in stream order.
 class Encoder {
  public:
   explicit Encoder(Settings settings);  // draws a random stream id
   // The first bytes of the stream.
   const std::vector<uint8_t>& preamble() const { return preamble_; }
-  Packed pack(const Record& record) const { return pack_body(record.type, record_body(record)); }
   // A body laid out by record_body() or data_body(), compressed where that shrinks it.
   Packed pack_body(RecordType type, std::vector<uint8_t> body) const;
   // Appends the next record (frame and body) to `out`.
