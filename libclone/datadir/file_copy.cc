@@ -156,12 +156,212 @@ Result<ListedRead> read_listed_pages(const ReadFile& file, const std::string& re
   return read;
 }
 
+}  // namespace
+
+// One tablespace file in copy. Chunks are taken in offset order by the thread that opened the
+// file and, for a large file copied byte for byte, by helpers (CopyHelp); each thread reads,
+// checks and writes its chunks on its own, and hands each one in turn to the in-order stage (the
+// SHA-256) before writing it. A chunk read short is the file's end as copied: bytes the file got
+// later, and chunks taken past that end, are left to the redo, as a copy by one thread would.
+struct FileInCopy {
+  const ReadFile& source;
+  const std::string& rel_path;
+  const TablespaceLayout& layout;
+  const innodb::PageNo first_page;
+  const bool page0_judged;
+  StorageFile& target;
+  DeltaWriter* const delta;  // an incremental's delta: pages kept in order, on the owner's thread
+  const CopyOptions& options;
+  CopyProgress& progress;
+  const bool helped;          // offered to helpers: chunks of kChunkBytes, any thread
+  const uint64_t size_at_start;
+  // Where blocks may be shared (a reflink) rather than read and written; the owner's thread
+  // alone (a shared or delta file is never helped), so these need no lock.
+  const uint64_t share_end;
+  bool sharing;
+  uint64_t shared_until;
+
+  std::mutex mutex{};
+  std::condition_variable changed{};
+  uint64_t unclaimed = 0;               // helped: the first chunk no thread has taken
+  std::optional<uint64_t> short_at{};   // the lowest chunk read short: nothing after it is kept
+  uint64_t in_order = 0;                // the next byte the in-order stage takes
+  std::optional<uint64_t> end{};        // set by the in-order stage when it takes the last chunk
+  Status failure{};                     // the first failure of any thread
+  unsigned helpers = 0;
+  HashFilter hash{};
+  innodb::Lsn max_lsn = 0;
+  uint64_t reread_pages = 0;
+  uint64_t shared_bytes = 0;
+
+  void fail(const Status& s) {
+    std::lock_guard lock(mutex);
+    if (failure.is_ok()) failure = s;
+    changed.notify_all();
+  }
+};
+
+namespace {
+
+// The next chunk for a thread: on a helped file the first no thread has taken; otherwise the one
+// right after this thread's last (`follows`: shared ranges make chunks of other sizes). None once
+// the file failed or a chunk before was read short.
+std::optional<uint64_t> claim_chunk(FileInCopy& f, uint64_t follows) {
+  std::lock_guard lock(f.mutex);
+  if (!f.failure.is_ok()) return std::nullopt;
+  const uint64_t at = f.helped ? f.unclaimed : follows;
+  if (f.short_at && at > *f.short_at) return std::nullopt;
+  if (f.helped) f.unclaimed += kChunkBytes;
+  return at;
+}
+
+Status cannot_share(const std::string& rel_path) {
+  return Status::error(ExitCode::kPath, printable(rel_path) +
+                                            ": --reflink=always, but the target cannot share the source's blocks (it "
+                                            "must be a directory on the same file system, one with reflinks: XFS "
+                                            "reflink=1, btrfs)");
+}
+
+enum class InOrder { kTaken, kPastEnd, kFailed };
+
+// Waits until every byte before `offset` has passed the in-order stage, then passes `chunk`
+// (whole pages; `last`: read short, the file ends with it).
+InOrder take_in_order(FileInCopy& f, uint64_t offset, std::span<uint8_t> chunk, bool last) {
+  std::unique_lock lock(f.mutex);
+  f.changed.wait(lock, [&] { return !f.failure.is_ok() || f.in_order == offset || (f.end && offset >= *f.end); });
+  if (!f.failure.is_ok()) return InOrder::kFailed;
+  if (f.end && offset >= *f.end) return InOrder::kPastEnd;
+  // A delta hashes what it writes, not what it reads.
+  if (!f.delta) (void)f.hash.process(offset, chunk);
+  f.in_order = offset + chunk.size();
+  if (last) f.end = f.in_order;
+  f.changed.notify_all();
+  return InOrder::kTaken;
+}
+
+// Reads chunk `offset` into `into`, or shares it with the target and reads it back from there.
+Fetched fetch_chunk(FileInCopy& f, uint64_t offset, AlignedBuffer& into) {
+  if (f.sharing && offset < f.share_end) {
+    if (offset >= f.shared_until) {
+      const uint64_t length = std::min<uint64_t>(kShareBytes, f.share_end - offset);
+      auto shared = f.target.append_shared(f.source, offset, length);
+      if (!shared.is_ok()) return Fetched{shared.status(), 0, true};
+      if (*shared) {
+        f.shared_until = offset + length;
+      } else if (f.options.reflink == Reflink::kAlways) {
+        return Fetched{cannot_share(f.rel_path), 0, false};
+      } else {
+        f.sharing = false;
+      }
+    }
+    if (f.sharing) {
+      std::span<uint8_t> want = into.span().first(size_t(std::min<uint64_t>(kChunkBytes, f.shared_until - offset)));
+      auto n = f.target.read_shared(offset, want);
+      if (n.is_ok() && *n != want.size())
+        return Fetched{Status::error(ExitCode::kPath, printable(f.rel_path) + ": " + std::to_string(*n) +
+                                                          " bytes read back of the " + std::to_string(want.size()) +
+                                                          " shared at offset " + std::to_string(offset)),
+                       0, true};
+      return Fetched{std::move(n), want.size(), true};
+    }
+  }
+  return Fetched{f.source.read_at(offset, into.span()), kChunkBytes, false};
+}
+
+// One thread's part of a file's copy: the chunks it takes, until none is left. Three buffers in
+// a pipeline: while chunk i passes the filters here, the thread's next chunk is being read (or
+// shared and read back) and chunk i-1 written (direct I/O returns only once the device is done),
+// so the disk always has a read and a write of this thread to work on. Blocks are shared a range
+// of kShareBytes at a time, ahead of the chunks read back from it: one clone call per chunk
+// would cost a file system transaction per MiB, one for the whole file would hold the source
+// file's lock (and the server's writes to it) for as long as a large file takes.
+// A failure is recorded in `f` (every thread of the file stops at its next chunk).
+void copy_chunks(FileInCopy& f) {
+  PageCheckFilter page_check(f.source, f.rel_path, f.layout, f.first_page, f.page0_judged, f.options);
+  ThrottleFilter throttle(f.progress.throttle);
+  const uint32_t psize = f.layout.format.physical_size;
+  uint64_t shared_bytes = 0;
+  // The futures are declared after the buffers: on an early return their destructors wait for
+  // the I/O still in flight before the buffers go.
+  AlignedBuffer buffers[3] = {AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes)};
+  std::future<Fetched> reading;
+  std::future<Status> writing;
+  const Status status = [&]() -> Status {
+    std::optional<uint64_t> offset = claim_chunk(f, 0);
+    if (!offset) return Status::ok();
+    // One fetch runs at a time per thread (the next starts once the last was taken).
+    reading = std::async(std::launch::async, [&f, at = *offset, &into = buffers[0]] { return fetch_chunk(f, at, into); });
+    for (unsigned turn = 0;; turn = (turn + 1) % 3) {
+      Fetched fetched = reading.get();
+      if (!fetched.bytes.is_ok()) return fetched.bytes.status();
+      const size_t n = *fetched.bytes;
+      // Less than asked for: the end of the file. (Asked-for sizes are whole pages.)
+      const bool more = n == fetched.wanted;
+      std::optional<uint64_t> next;
+      if (more) {
+        next = claim_chunk(f, *offset + n);
+      } else {
+        std::lock_guard lock(f.mutex);
+        if (!f.short_at || *offset < *f.short_at) f.short_at = *offset;
+      }
+      // Chunk i-2's buffer is free: its write ended before chunk i-1's began.
+      if (next)
+        reading = std::async(std::launch::async,
+                             [&f, at = *next, &into = buffers[(turn + 1) % 3]] { return fetch_chunk(f, at, into); });
+      if (interrupted()) return interrupted_status();
+      if (f.options.keep_going)
+        if (Status s = f.options.keep_going(); !s.is_ok()) return s;
+      // Whole pages only: a file being extended may end in a partial page, which recovery
+      // re-creates from the redo (FILE_EXTEND / page init records).
+      const size_t whole = n - n % psize;
+      std::span<uint8_t> chunk(buffers[turn].data(), whole);
+      if (f.options.after_read) f.options.after_read(f.rel_path, *offset, chunk);
+      if (Status s = page_check.process(*offset, chunk); !s.is_ok()) return s;
+      const InOrder taken = take_in_order(f, *offset, chunk, !more);
+      // Past the end another thread found, or stopped by another thread's failure: so is every
+      // later chunk of this thread.
+      if (taken != InOrder::kTaken) return Status::ok();
+      if (Status s = throttle.process(*offset, chunk); !s.is_ok()) return s;
+      if (fetched.shared) {
+        // The target shares the blocks as read: only the pages re-read from the source differ.
+        for (uint64_t at : page_check.repaired)
+          if (Status s = f.target.write_at(at, chunk.subspan(size_t(at - *offset), psize)); !s.is_ok()) return s;
+        shared_bytes += whole;
+      } else {
+        if (writing.valid())
+          if (Status s = writing.get(); !s.is_ok()) return s;
+        if (f.delta) {
+          const innodb::PageNo first_index = innodb::PageNo(*offset / psize);
+          writing = std::async(std::launch::async, [&f, chunk, first_index] {
+            return keep_changed_pages(*f.delta, chunk, first_index, f.layout, f.first_page,
+                                      f.options.incremental->threshold);
+          });
+        } else {
+          writing = std::async(std::launch::async, [&f, chunk, at = *offset] { return f.target.write_at(at, chunk); });
+        }
+      }
+      f.progress.done_bytes.fetch_add(whole, std::memory_order_relaxed);
+      if (!next) return Status::ok();
+      offset = next;
+    }
+  }();
+  if (!status.is_ok()) f.fail(status);
+  if (writing.valid())
+    if (Status s = writing.get(); !s.is_ok()) f.fail(s);
+  std::lock_guard lock(f.mutex);
+  f.max_lsn = std::max(f.max_lsn, page_check.max_lsn);
+  f.reread_pages += page_check.reread_pages;
+  f.shared_bytes += shared_bytes;
+}
+
 Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::string& rel_path, TablespaceLayout layout,
                                             innodb::PageNo first_page, bool page0_judged, bool as_delta,
                                             Storage& storage, const CopyOptions& options, CopyProgress& progress) {
   auto stamp = file.stamp();
   if (!stamp.is_ok()) return stamp.status();
   file.advise_sequential();
+  auto size = file.size();
+  if (!size.is_ok()) return size.status();
   auto out = storage.create(as_delta ? rel_path + kDeltaSuffix : rel_path);
   if (!out.is_ok()) return out.status();
 
@@ -176,124 +376,48 @@ Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::str
                                      layout.format.flavour, first_page, options.incremental->threshold});
     if (Status s = delta->begin(); !s.is_ok()) return s;
   }
-  PageCheckFilter page_check(file, rel_path, layout, first_page, page0_judged, options);
-  HashFilter hash;
-  ThrottleFilter throttle(progress.throttle);
-  // A delta hashes what it writes, not what it reads.
-  const std::vector<Filter*> chain =
-      as_delta ? std::vector<Filter*>{&page_check, &throttle} : std::vector<Filter*>{&page_check, &hash, &throttle};
   const uint32_t psize = layout.format.physical_size;
   if (delta && options.incremental->changed_pages) {
-    auto read = read_listed_pages(file, rel_path, layout, first_page, chain, *delta, options, progress);
+    PageCheckFilter page_check(file, rel_path, layout, first_page, page0_judged, options);
+    ThrottleFilter throttle(progress.throttle);
+    auto read = read_listed_pages(file, rel_path, layout, first_page, {&page_check, &throttle}, *delta, options,
+                                  progress);
     if (!read.is_ok()) return read.status();
     result.bytes = read->file_bytes;
     result.read_bytes = read->read_bytes;
+    result.max_lsn = page_check.max_lsn;
+    result.reread_pages = page_check.reread_pages;
   } else {
     // The blocks that may be shared rather than copied: whole pages (of at least 4 KiB, the
     // granularity of a reflink) up to the size the file had when the copy began. Bytes the file
     // gained since are copied.
     const uint64_t share_unit = std::max<uint64_t>(psize, kDirectIoAlignment);
-    uint64_t share_end = 0;
-    if (!as_delta && options.reflink != Reflink::kNever) {
-      auto size = file.size();
-      if (!size.is_ok()) return size.status();
-      share_end = *size - *size % share_unit;
-    }
-    // Three buffers in a pipeline: while chunk i passes the filters here, chunk i+1 is being read
-    // (or shared and read back) and chunk i-1 written (direct I/O returns only once the device is
-    // done), so the disk always has a read and a write to work on. The futures are declared after
-    // the buffers: on an early return their destructors wait for the I/O still in flight before
-    // the buffers go.
-    AlignedBuffer buffers[3] = {AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes)};
-    const ReadFile& source = file;
-    StorageFile& target = **out;
-    // Blocks are shared a range of kShareBytes at a time, ahead of the chunks read back from it:
-    // one clone call per chunk would cost a file system transaction per MiB, one for the whole
-    // file would hold the source file's lock (and the server's writes to it) for as long as a
-    // large file takes. One fetch runs at a time (the next starts once the last was taken), so
-    // `sharing` and `shared_until` need no lock.
-    bool sharing = share_end > 0;
+    const uint64_t share_end = !as_delta && options.reflink != Reflink::kNever ? *size - *size % share_unit : 0;
+    // The first range is shared here, which tells whether this target can share at all: only a
+    // file whose bytes are copied is offered to helpers.
     uint64_t shared_until = 0;
-    auto fetch = [&source, &target, &sharing, &shared_until, share_end, &options, &rel_path](uint64_t offset,
-                                                                                            AlignedBuffer& into) {
-      return std::async(std::launch::async, [&source, &target, &sharing, &shared_until, share_end, &options, &rel_path,
-                                             offset, &into] {
-        if (sharing && offset < share_end) {
-          if (offset >= shared_until) {
-            const uint64_t length = std::min<uint64_t>(kShareBytes, share_end - offset);
-            auto shared = target.append_shared(source, offset, length);
-            if (!shared.is_ok()) return Fetched{shared.status(), 0, true};
-            if (*shared) {
-              shared_until = offset + length;
-            } else if (options.reflink == Reflink::kAlways) {
-              return Fetched{Status::error(ExitCode::kPath,
-                                           printable(rel_path) + ": --reflink=always, but the target cannot share the "
-                                                                 "source's blocks (it must be a directory on the same "
-                                                                 "file system, one with reflinks: XFS reflink=1, btrfs)"),
-                             0, false};
-            } else {
-              sharing = false;
-            }
-          }
-          if (sharing) {
-            std::span<uint8_t> want = into.span().first(size_t(std::min<uint64_t>(kChunkBytes, shared_until - offset)));
-            auto n = target.read_shared(offset, want);
-            if (n.is_ok() && *n != want.size())
-              return Fetched{Status::error(ExitCode::kPath, printable(rel_path) + ": " + std::to_string(*n) +
-                                                                " bytes read back of the " + std::to_string(want.size()) +
-                                                                " shared at offset " + std::to_string(offset)),
-                             0, true};
-            return Fetched{std::move(n), want.size(), true};
-          }
-        }
-        return Fetched{source.read_at(offset, into.span()), kChunkBytes, false};
-      });
-    };
-    std::future<Fetched> reading = fetch(0, buffers[0]);
-    std::future<Status> writing;
-    for (uint64_t offset = 0, turn = 0;; turn = (turn + 1) % 3) {
-      Fetched f = reading.get();
-      if (!f.bytes.is_ok()) return f.bytes.status();
-      const size_t n = *f.bytes;
-      // Less than asked for: the end of the file. (Asked-for sizes are whole pages.)
-      const bool more = n == f.wanted;
-      // Chunk i-2's buffer is free: its write ended before chunk i-1's began.
-      if (more) reading = fetch(offset + n, buffers[(turn + 1) % 3]);
-      if (interrupted()) return interrupted_status();
-      if (options.keep_going)
-        if (Status s = options.keep_going(); !s.is_ok()) return s;
-      // Whole pages only: a file being extended may end in a partial page, which recovery
-      // re-creates from the redo (FILE_EXTEND / page init records).
-      const size_t whole = n - n % psize;
-      std::span<uint8_t> chunk(buffers[turn].data(), whole);
-      if (options.after_read) options.after_read(rel_path, offset, chunk);
-      if (Status s = run_filters(chain, offset, chunk); !s.is_ok()) return s;
-      if (f.shared) {
-        // The target shares the blocks as read: only the pages re-read from the source differ.
-        for (uint64_t at : page_check.repaired)
-          if (Status s = target.write_at(at, chunk.subspan(size_t(at - offset), psize)); !s.is_ok()) return s;
-        result.shared_bytes += whole;
-      } else {
-        if (writing.valid())
-          if (Status s = writing.get(); !s.is_ok()) return s;
-        if (delta) {
-          const innodb::PageNo first_index = innodb::PageNo(offset / psize);
-          const innodb::Lsn threshold = options.incremental->threshold;
-          writing = std::async(std::launch::async, [&delta, chunk, first_index, &layout, first_page, threshold] {
-            return keep_changed_pages(*delta, chunk, first_index, layout, first_page, threshold);
-          });
-        } else {
-          writing = std::async(std::launch::async, [&target, chunk] { return target.append(chunk); });
-        }
-      }
-      result.bytes += whole;
-      progress.done_bytes.fetch_add(whole, std::memory_order_relaxed);
-      if (!more) break;
-      offset += n;
+    if (share_end > 0) {
+      const uint64_t length = std::min<uint64_t>(kShareBytes, share_end);
+      auto shared = (*out)->append_shared(file, 0, length);
+      if (!shared.is_ok()) return shared.status();
+      if (*shared) shared_until = length;
+      else if (options.reflink == Reflink::kAlways) return cannot_share(rel_path);
     }
-    if (writing.valid())
-      if (Status s = writing.get(); !s.is_ok()) return s;
+    const bool helped = options.help && !as_delta && shared_until == 0 && storage.random_access() &&
+                        *size >= kHelpedFileBytes;
+    FileInCopy f{file,    rel_path, layout,    first_page,       page0_judged, **out, delta ? &*delta : nullptr,
+                 options, progress, helped,    *size,            share_end,    shared_until > 0, shared_until};
+    if (helped) options.help->offer(&f);
+    copy_chunks(f);
+    if (helped) options.help->withdraw(&f);
+    if (!f.failure.is_ok()) return f.failure;
+    if (!f.end) return Status::error(ExitCode::kInternal, printable(rel_path) + ": the copy ended before the file did");
+    result.bytes = *f.end;
     result.read_bytes = result.bytes;
+    result.shared_bytes = f.shared_bytes;
+    result.max_lsn = f.max_lsn;
+    result.reread_pages = f.reread_pages;
+    if (!delta) result.sha256 = f.hash.hex_digest();
   }
   if (delta) {
     if (Status s = delta->finish(result.bytes); !s.is_ok()) return s;
@@ -303,16 +427,66 @@ Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::str
     result.delta_pages = delta->pages();
     result.bytes = delta->bytes();
     result.sha256 = delta->hex_digest();
-  } else {
-    result.sha256 = hash.hex_digest();
   }
   if (Status s = (*out)->close(); !s.is_ok()) return s;
-  result.max_lsn = page_check.max_lsn;
-  result.reread_pages = page_check.reread_pages;
   return result;
 }
 
 }  // namespace
+
+void CopyHelp::tablespace_done(bool ok) {
+  std::lock_guard lock(mutex_);
+  --running_;
+  if (!ok) failed_ = true;
+  changed_.notify_all();
+}
+
+void CopyHelp::offer(FileInCopy* file) {
+  std::lock_guard lock(mutex_);
+  files_.push_back(file);
+  changed_.notify_all();
+}
+
+void CopyHelp::withdraw(FileInCopy* file) {
+  {
+    std::lock_guard lock(mutex_);
+    files_.erase(std::find(files_.begin(), files_.end(), file));
+  }
+  std::unique_lock lock(file->mutex);
+  file->changed.wait(lock, [file] { return file->helpers == 0; });
+}
+
+void CopyHelp::help() {
+  for (;;) {
+    FileInCopy* file = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      for (;;) {
+        if (failed_ || running_ == 0 || interrupted()) return;
+        // The file with the most chunks not taken yet, if that is worth a thread's three buffers.
+        uint64_t most = 0;
+        for (FileInCopy* f : files_) {
+          std::lock_guard file_lock(f->mutex);
+          const uint64_t left = f->size_at_start > f->unclaimed ? f->size_at_start - f->unclaimed : 0;
+          if (f->failure.is_ok() && !f->short_at && left >= 4 * kChunkBytes && left > most) {
+            most = left;
+            file = f;
+          }
+        }
+        if (file) break;
+        // Woken by a new file or a tablespace's end; the timeout notices an interrupt.
+        changed_.wait_for(lock, std::chrono::milliseconds(100));
+      }
+      // Joined under the list's lock: withdraw() cannot miss this helper.
+      std::lock_guard file_lock(file->mutex);
+      ++file->helpers;
+    }
+    copy_chunks(*file);
+    std::lock_guard file_lock(file->mutex);
+    --file->helpers;
+    file->changed.notify_all();
+  }
+}
 
 Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, const TablespaceEntry& tablespace,
                                                 const innodb::TablespaceFormat& fallback, Storage& storage,

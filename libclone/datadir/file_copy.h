@@ -3,11 +3,16 @@
 //   other files:  Source →              SHA-256 → throttle → Storage
 // The page check re-reads a page read while the server wrote it (a torn page) a bounded number
 // of times before the copy fails. The SHA-256s go into the backup's manifest.
+// A large tablespace file may be copied by several threads at once (CopyHelp): they take its
+// chunks in offset order, check and write them side by side, and the SHA-256 takes every chunk in
+// file order, so the manifest keeps one digest per file whoever copied which part.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -60,6 +65,8 @@ struct IncrementalCopy {
 //   kAuto:   where possible, else copy;  kAlways: fail where not possible;  kNever: always copy.
 enum class Reflink { kAuto, kAlways, kNever };
 
+class CopyHelp;
+
 struct CopyOptions {
   unsigned page_retries = 10;
   std::chrono::milliseconds retry_delay{100};
@@ -74,6 +81,10 @@ struct CopyOptions {
   // is gone, or whose page 0 cannot be read or does not validate yet (a file being created), is
   // left out (no file copied) for the final phase under the DDL lock to copy.
   bool ddl_may_run = false;
+  // Where threads with no tablespace left to start take chunks of the large files others are
+  // still copying. Files copied byte for byte (not shared, not a delta) of at least
+  // kHelpedFileBytes are offered to it. Null: each file is copied by the thread that opened it.
+  CopyHelp* help = nullptr;
 };
 
 // What the copy threads share: the byte counters of the progress display and the --max-rate
@@ -83,6 +94,39 @@ struct CopyProgress {
   std::atomic<uint64_t> total_bytes{0};
   Throttle throttle;
 };
+
+struct FileInCopy;  // file_copy.cc: one file's chunks, shared by the threads copying it
+
+// Lets a copy thread with nothing left to start help with the large files other threads are
+// still copying: without it a copy whose data is mostly one big table ends with one thread
+// reading that table while the others wait. Which thread reads which chunk, and in what order,
+// does not matter to crash recovery: it judges every page by its own LSN.
+class CopyHelp {
+ public:
+  // `tablespaces`: how many copy_tablespace calls will report tablespace_done().
+  explicit CopyHelp(size_t tablespaces) : running_(tablespaces) {}
+  // One copy_tablespace call ended (however it ended).
+  void tablespace_done(bool ok);
+  // Run by a thread that has nothing else to copy: joins the file with the most chunks not yet
+  // taken, again and again, until no tablespace is left running, one failed, or an interrupt.
+  // A failure met while helping is the file's, reported by the thread that owns it.
+  void help();
+
+  // For the copier (file_copy.cc): a file others may now help with; and the end of that offer,
+  // which waits until every helper has left the file.
+  void offer(FileInCopy* file);
+  void withdraw(FileInCopy* file);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<FileInCopy*> files_;
+  size_t running_;
+  bool failed_ = false;
+};
+
+// A file smaller than this is copied by the thread that opened it alone.
+constexpr uint64_t kHelpedFileBytes = 16 << 20;
 
 // Copies every file of one tablespace (one, or ibdata1.. for the system tablespace) from
 // `source_root` into `storage` under the same relative paths. `fallback` is the instance format

@@ -1,8 +1,10 @@
 // A Filter is one stage of the chain every copied byte passes through on its way from a Source
 // to a Storage: Source → [page check] → [hash] → [throttle] → Storage. (Compression and
 // encryption change a chunk's size and are bound to its place in a stream: a stream Storage
-// applies them per chunk, after these filters; see stream_format.h.) A filter sees a file's bytes in order, chunk by chunk; it may
-// look at them, change them in place, or stop the copy with an error.
+// applies them per chunk, after these filters; see stream_format.h.) A filter sees a file chunk by
+// chunk; it may look at them, change them in place, or stop the copy with an error. The hash sees
+// a file's chunks in order; the page check and the throttle judge each chunk alone (threads that
+// share a large file run them side by side: file_copy.h).
 #pragma once
 
 #include <cstdint>

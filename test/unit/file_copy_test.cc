@@ -4,8 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "libclone/datadir/delta_file.h"
 #include "libclone/io/directory_storage.h"
@@ -97,10 +102,11 @@ TEST_F(FileCopyTest, PageThatStaysBadFailsTheCopyNamingFileAndPage) {
 // A tablespace of several copy chunks (1 MiB each), so the read/check/write pipeline rotates its
 // three buffers: a torn page in the middle of a later chunk is re-read and healed, and a page that
 // stays bad there is named by its number in the file, not in its chunk.
-class BigTablespaceCopyTest : public FileCopyTest {
+// The synthetic datadir plus db/big.ibd, a tablespace of `Pages` pages of 16 KiB.
+template <uint32_t Pages>
+class WithBigFile : public FileCopyTest {
  protected:
-  static constexpr uint32_t kPages = 5 * 64 + 7;  // 5 MiB and a bit: six chunks, the last one short
-  static constexpr uint32_t kTornPage = 3 * 64 + 30;
+  static constexpr uint32_t kPages = Pages;
   void SetUp() override {
     FileCopyTest::SetUp();
     testpages::write_file(src_ / "db" / "big.ibd", testpages::tablespace(77, kPages));
@@ -113,6 +119,11 @@ class BigTablespaceCopyTest : public FileCopyTest {
       if (t.files[0].rel_path == "db/big.ibd") return t;
     throw std::runtime_error("db/big.ibd not in the inventory");
   }
+};
+
+class BigTablespaceCopyTest : public WithBigFile<5 * 64 + 7> {  // 5 MiB and a bit: six chunks, the last one short
+ protected:
+  static constexpr uint32_t kTornPage = 3 * 64 + 30;
 };
 
 TEST_F(BigTablespaceCopyTest, TornPageInALaterChunkIsHealed) {
@@ -150,6 +161,123 @@ TEST_F(BigTablespaceCopyTest, PageThatStaysBadInALaterChunkIsNamedByItsNumber) {
   EXPECT_NE(r.status().message().find("db/big.ibd: page " + std::to_string(kTornPage) + " is corrupt"),
             std::string::npos)
       << r.status().message();
+}
+
+// A file of at least kHelpedFileBytes is offered to CopyHelp: a thread with nothing else to copy
+// takes chunks of it beside the thread that opened it. The copy must be the same bytes with the
+// same one SHA-256 as a copy by one thread, whoever read which chunk and in what order.
+class HelpedCopyTest : public WithBigFile<24 * 64 + 7> {  // 24 MiB and 7 pages: the last chunk short
+ protected:
+  static_assert(uint64_t(kPages) * 16384 >= kHelpedFileBytes);
+  // Copies db/big.ibd with `helpers` threads helping, as `local` runs them: the tablespace's
+  // thread reports its end to the CopyHelp, which sends the helpers home.
+  Result<std::vector<CopiedFile>> copy_helped(unsigned helpers) {
+    CopyHelp help(1);
+    options_.help = &help;
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < helpers; ++i) pool.emplace_back([&help] { help.help(); });
+    auto r = copy(big());
+    help.tablespace_done(r.is_ok());
+    for (auto& t : pool) t.join();
+    return r;
+  }
+  // Records which threads read chunks (and slows every read down a little, so that a helper
+  // gets its share even when it starts late).
+  void count_readers(const std::function<void(uint64_t, std::span<uint8_t>)>& also = nullptr) {
+    options_.after_read = [this, also](const std::string& rel, uint64_t offset, std::span<uint8_t> chunk) {
+      if (rel != "db/big.ibd") return;
+      {
+        std::lock_guard lock(readers_mutex_);
+        readers_.insert(std::this_thread::get_id());
+        chunks_.push_back(offset);
+      }
+      if (also) also(offset, chunk);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    };
+  }
+  std::string expect_whole_copy(const CopiedFile& f) {
+    const std::string original = slurp(src_ / "db/big.ibd");
+    EXPECT_EQ(f.bytes, original.size());
+    EXPECT_EQ(slurp(dst_ / "db/big.ibd"), original);
+    Sha256 h;
+    h.update(std::span(reinterpret_cast<const uint8_t*>(original.data()), original.size()));
+    EXPECT_EQ(f.sha256, h.hex_digest());
+    return original;
+  }
+  std::mutex readers_mutex_;
+  std::set<std::thread::id> readers_;
+  std::vector<uint64_t> chunks_;
+};
+
+TEST_F(HelpedCopyTest, SeveralThreadsCopyOneFileIntoTheSameBytesAndDigest) {
+  count_readers();
+  auto r = copy_helped(3);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  expect_whole_copy((*r)[0]);
+  EXPECT_GE(readers_.size(), 2u) << "no helper took a chunk";
+  // Every chunk was read once; chunks past the end (read short by a helper) may be read too.
+  std::sort(chunks_.begin(), chunks_.end());
+  std::vector<uint64_t> expected;
+  for (uint64_t at = 0; at < uint64_t(kPages) * 16384; at += 1 << 20) expected.push_back(at);
+  std::vector<uint64_t> within;
+  for (uint64_t at : chunks_)
+    if (at < uint64_t(kPages) * 16384) within.push_back(at);
+  EXPECT_EQ(within, expected);
+  EXPECT_EQ(progress_.done_bytes.load(), uint64_t(kPages) * 16384);
+}
+
+TEST_F(HelpedCopyTest, TornPageInAHelpedChunkIsHealed) {
+  std::atomic<int> torn{0};
+  const uint64_t at = uint64_t(20 * 64 + 5) * 16384;
+  count_readers([&](uint64_t offset, std::span<uint8_t> chunk) {
+    if (at >= offset && at < offset + chunk.size() && torn++ == 0) chunk[at - offset + 700] ^= 0x5A;
+  });
+  auto r = copy_helped(2);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(torn, 1);
+  EXPECT_EQ((*r)[0].reread_pages, 1u);
+  expect_whole_copy((*r)[0]);
+}
+
+TEST_F(HelpedCopyTest, APageThatStaysBadStopsEveryThreadAndNamesThePage) {
+  std::fstream f(src_ / "db" / "big.ibd", std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(std::streamoff(17 * 64 + 3) * 16384 + 100);
+  f.put('\x77');
+  f.close();
+  options_.page_retries = 2;
+  count_readers();
+  auto r = copy_helped(3);  // returns: no thread is left waiting for the failed chunk
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), ExitCode::kSourceIo);
+  EXPECT_NE(r.status().message().find("db/big.ibd: page " + std::to_string(17 * 64 + 3) + " is corrupt"),
+            std::string::npos)
+      << r.status().message();
+}
+
+// The server extends the file while it is copied: whatever the threads read, the copy ends at the
+// first chunk read short, holds the source's bytes up to there, and its digest is of those bytes.
+TEST_F(HelpedCopyTest, AFileGrowingDuringTheCopyEndsAtItsFirstShortChunk) {
+  const auto more = testpages::tablespace(77, kPages + 3 * 64);
+  std::atomic<bool> grown{false};
+  count_readers([&](uint64_t offset, std::span<uint8_t>) {
+    if (offset == 10 << 20 && !grown.exchange(true)) {
+      std::ofstream out(src_ / "db" / "big.ibd", std::ios::binary | std::ios::app);
+      for (uint32_t p = kPages; p < more.size(); ++p)
+        out.write(reinterpret_cast<const char*>(more[p].data()), std::streamsize(more[p].size()));
+    }
+  });
+  auto r = copy_helped(3);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_TRUE(grown.load());
+  const CopiedFile& c = (*r)[0];
+  EXPECT_EQ(c.bytes % 16384, 0u);
+  EXPECT_GE(c.bytes, uint64_t(kPages) * 16384);
+  const std::string copy = slurp(dst_ / "db/big.ibd");
+  ASSERT_EQ(copy.size(), c.bytes);
+  EXPECT_EQ(copy, slurp(src_ / "db/big.ibd").substr(0, c.bytes));
+  Sha256 h;
+  h.update(std::span(reinterpret_cast<const uint8_t*>(copy.data()), copy.size()));
+  EXPECT_EQ(c.sha256, h.hex_digest());
 }
 
 TEST_F(FileCopyTest, RefusesToOverwriteAnExistingTargetFile) {

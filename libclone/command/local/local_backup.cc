@@ -250,8 +250,9 @@ void warn_of_unknown_files(const Context& c) {
               unknown.size(), list, unknown.size() > 5 ? ", ..." : "");
 }
 
-// Copies whole tablespaces, largest first, so the copy does not end with one thread on one big
-// file. `ddl_may_run`: a tablespace dropped or still being created is left out (file_copy.h).
+// Copies whole tablespaces, largest first; threads that find none left to start help with the
+// large files still in copy (CopyHelp), so the copy does not end with one thread on one big file.
+// `ddl_may_run`: a tablespace dropped or still being created is left out (file_copy.h).
 Status copy_tablespaces(Context& c, std::vector<const TablespaceEntry*> work, bool ddl_may_run) {
   std::sort(work.begin(), work.end(), [](auto* a, auto* b) { return a->total_size() > b->total_size(); });
   uint64_t total = 0;
@@ -272,8 +273,18 @@ Status copy_tablespaces(Context& c, std::vector<const TablespaceEntry*> work, bo
         return it == changed->end() ? std::span<const innodb::PageNo>() : std::span<const innodb::PageNo>(it->second);
       };
   }
-  return run_parallel(work.size(), resolve_threads(c.options.parallel), [&](size_t i) -> Status {
+  const unsigned threads = resolve_threads(c.options.parallel);
+  CopyHelp help(work.size());
+  options.help = &help;
+  // Every tablespace is handed to a thread before any helper item: a thread whose tablespace is
+  // done takes one of these and helps until every tablespace is.
+  return run_parallel(work.size() + threads - 1, threads, [&](size_t i) -> Status {
+    if (i >= work.size()) {
+      help.help();
+      return Status::ok();
+    }
     auto files = copy_tablespace(c.info().datadir, *work[i], c.fallback_format, *c.storage, options, c.progress.copy);
+    help.tablespace_done(files.is_ok());
     if (!files.is_ok()) return files.status();
     if (files->empty()) c.progress.copy.total_bytes -= work[i]->total_size();  // left for the final phase
     c.add_files(std::move(files).value());
