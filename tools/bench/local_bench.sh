@@ -10,7 +10,8 @@
 # startable datadir). Also a raw O_DIRECT read of the same files (dd, 1 MiB) as the disk's limit.
 # Our time includes every fsync: the copy is durable when mysqlclone says done.
 # The disk's own limit for a copy: fio reading one file and writing another at once (direct I/O,
-# 1 MiB blocks, queue depth 4 each, as the copier's pipeline keeps), on the target's file system.
+# 1 MiB blocks, queue depth 4 each, as the copier's pipeline keeps), on the target's file system,
+# taken before and after the runs.
 # Prints one line per run (blocked_ms: commits blocked; ddl_blocked_ms: DDL blocked), then the
 # medians with their spread, the ratio, and our speed as a fraction of the disk's copy limit.
 # OURS_ARGS: more options for `mysqlclone local` (e.g. --reflink=never; reflink_bench.sh).
@@ -107,6 +108,12 @@ median_spread() {  # numbers on stdin -> 'median min max'
   sort -g | awk '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.2f %.2f %.2f\n", m, v[1], v[NR]}'
 }
 
+# The copy limit is taken before and after the runs: on a shared (virtual) disk it moved by a
+# factor of two within minutes, and one figure would make our fraction of it look better or worse
+# than it is.
+fio_read0=0 fio_write0=0
+[ "$rounds" -eq 0 ] || read -r fio_read0 fio_write0 < <(copy_limit)
+limit0=$(( fio_read0 < fio_write0 ? fio_read0 : fio_write0 ))
 echo "ours: mysqlclone local ${OURS_ARGS:-}"
 printf '%-6s %10s %10s %10s %10s %10s %12s %15s %12s\n' round ours_s peer_s ratio ours_MiB/s rss_MiB blocked_ms ddl_blocked_ms shared_MiB
 ours_times=() peer_times=()
@@ -134,5 +141,6 @@ printf 'medians of %s runs: ours %.2f s (%.2f-%.2f, %.0f MiB/s), peer %.2f s (%.
 t_raw=$(raw_read)
 read -r fio_read fio_write < <(copy_limit)
 limit=$(( fio_read < fio_write ? fio_read : fio_write ))
-printf 'disk: raw O_DIRECT read of the same files %.2f s (%.0f MiB/s); a copy (fio, read %s + write %s MiB/s at once) at most %s MiB/s; ours = %.0f %% of that\n' \
-  "$t_raw" "$(echo "$mib / $t_raw" | bc -l)" "$fio_read" "$fio_write" "$limit" "$(echo "100 * $mib / $ours_med / $limit" | bc -l)"
+printf 'disk: raw O_DIRECT read of the same files %.2f s (%.0f MiB/s); a copy (fio, read + write at once) at most %s MiB/s before the runs (read %s, write %s) and %s after (read %s, write %s); ours = %.0f %% and %.0f %% of that\n' \
+  "$t_raw" "$(echo "$mib / $t_raw" | bc -l)" "$limit0" "$fio_read0" "$fio_write0" "$limit" "$fio_read" "$fio_write" \
+  "$(echo "100 * $mib / $ours_med / $limit0" | bc -l)" "$(echo "100 * $mib / $ours_med / $limit" | bc -l)"
