@@ -10,6 +10,39 @@
 
 namespace mysqlclone {
 
+Lane::Lane() : thread_([this] { loop(); }) {}
+
+Lane::~Lane() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  ready_.notify_one();
+  thread_.join();
+}
+
+void Lane::push(std::function<void()> job) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  ready_.notify_one();
+}
+
+void Lane::loop() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [this] { return closing_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // closing, and nothing left to run
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();  // a packaged_task: what the job throws goes to its future
+  }
+}
+
 unsigned resolve_threads(unsigned requested) {
   return requested ? requested : std::max(4u, std::thread::hardware_concurrency());
 }

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "libclone/base/interrupt.h"
+#include "libclone/base/parallel.h"
 #include "libclone/base/text.h"
 #include "libclone/datadir/delta_file.h"
 #include "libclone/datadir/tablespace_header.h"
@@ -281,16 +282,18 @@ void copy_chunks(FileInCopy& f) {
   ThrottleFilter throttle(f.progress.throttle);
   const uint32_t psize = f.layout.format.physical_size;
   uint64_t shared_bytes = 0;
-  // The futures are declared after the buffers: on an early return their destructors wait for
-  // the I/O still in flight before the buffers go.
   AlignedBuffer buffers[3] = {AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes), AlignedBuffer(kChunkBytes)};
+  // Declared after the buffers: on an early return a lane's destructor waits for the I/O still
+  // queued or in flight there before the buffers go.
+  Lane reads;
+  Lane writes;
   std::future<Fetched> reading;
   std::future<Status> writing;
   const Status status = [&]() -> Status {
     std::optional<uint64_t> offset = claim_chunk(f, 0);
     if (!offset) return Status::ok();
     // One fetch runs at a time per thread (the next starts once the last was taken).
-    reading = std::async(std::launch::async, [&f, at = *offset, &into = buffers[0]] { return fetch_chunk(f, at, into); });
+    reading = reads.run([&f, at = *offset, &into = buffers[0]] { return fetch_chunk(f, at, into); });
     for (unsigned turn = 0;; turn = (turn + 1) % 3) {
       Fetched fetched = reading.get();
       if (!fetched.bytes.is_ok()) return fetched.bytes.status();
@@ -306,8 +309,7 @@ void copy_chunks(FileInCopy& f) {
       }
       // Chunk i-2's buffer is free: its write ended before chunk i-1's began.
       if (next)
-        reading = std::async(std::launch::async,
-                             [&f, at = *next, &into = buffers[(turn + 1) % 3]] { return fetch_chunk(f, at, into); });
+        reading = reads.run([&f, at = *next, &into = buffers[(turn + 1) % 3]] { return fetch_chunk(f, at, into); });
       if (interrupted()) return interrupted_status();
       if (f.options.keep_going)
         if (Status s = f.options.keep_going(); !s.is_ok()) return s;
@@ -332,12 +334,12 @@ void copy_chunks(FileInCopy& f) {
           if (Status s = writing.get(); !s.is_ok()) return s;
         if (f.delta) {
           const innodb::PageNo first_index = innodb::PageNo(*offset / psize);
-          writing = std::async(std::launch::async, [&f, chunk, first_index] {
+          writing = writes.run([&f, chunk, first_index] {
             return keep_changed_pages(*f.delta, chunk, first_index, f.layout, f.first_page,
                                       f.options.incremental->threshold);
           });
         } else {
-          writing = std::async(std::launch::async, [&f, chunk, at = *offset] { return f.target.write_at(at, chunk); });
+          writing = writes.run([&f, chunk, at = *offset] { return f.target.write_at(at, chunk); });
         }
       }
       f.progress.done_bytes.fetch_add(whole, std::memory_order_relaxed);
