@@ -105,6 +105,11 @@ TEST(RestoreOwner, NamesAndNumericIdsAreTakenAndNothingElse) {
     EXPECT_EQ(o.status().code(), ExitCode::kUsage) << bad;
   }
   EXPECT_NE(parse_owner("1234").status().message().find("needs a group"), std::string::npos);
+  // An id out of range says so, rather than that no such user exists.
+  EXPECT_NE(parse_owner("4294967295:0").status().message().find("user id is not a whole number from 0 to 4294967294"),
+            std::string::npos);
+  EXPECT_NE(parse_owner("0:4294967296").status().message().find("group id is not a whole number from 0 to 4294967294"),
+            std::string::npos);
 }
 
 }  // namespace

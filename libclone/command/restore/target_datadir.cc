@@ -63,13 +63,13 @@ Result<ServerLayout> read_server_layout(const OptionFileChoice& choice, const st
 }
 
 Result<Owner> parse_owner(const std::string& spec) {
+  const auto digits = [](const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+  };
   // A numeric id: below 2^32 - 1, which chown() takes for "leave unchanged" (and a larger number
   // cut to 32 bits could name root).
-  const auto numeric = [](const std::string& s) -> std::optional<uint32_t> {
-    if (s.empty() || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
-      return std::nullopt;
-    auto n = parse_u64(s, "an id", UINT32_MAX - 1, ExitCode::kUsage);
-    return n.is_ok() ? std::optional<uint32_t>(uint32_t(*n)) : std::nullopt;
+  const auto id = [](const std::string& s, const char* what) {
+    return parse_u64(s, what, UINT32_MAX - 1, ExitCode::kUsage);
   };
   const size_t colon = spec.find(':');
   const std::string user = spec.substr(0, colon);
@@ -79,20 +79,24 @@ Result<Owner> parse_owner(const std::string& spec) {
   struct passwd pw {}, *pwp = nullptr;
   if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &pwp) == 0 && pwp) {
     owner = {pw.pw_uid, pw.pw_gid};
-  } else if (auto uid = numeric(user); uid && !group.empty()) {
+  } else if (digits(user)) {
+    if (group.empty()) return Status::error(ExitCode::kUsage, "--owner: a numeric user needs a group: UID:GID");
+    auto uid = id(user, "--owner: the user id");
+    if (!uid.is_ok()) return uid.status();
     owner.uid = uid_t(*uid);
   } else {
-    return Status::error(ExitCode::kUsage, "--owner: no user " + printable(user) + " on this host" +
-                                               (numeric(user) ? " (a numeric user needs a group: UID:GID)" : ""));
+    return Status::error(ExitCode::kUsage, "--owner: no user " + printable(user) + " on this host");
   }
   if (!group.empty()) {
     struct group gr {}, *grp = nullptr;
     if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &grp) == 0 && grp)
       owner.gid = gr.gr_gid;
-    else if (auto gid = numeric(group))
+    else if (!digits(group))
+      return Status::error(ExitCode::kUsage, "--owner: no group " + printable(group) + " on this host");
+    else if (auto gid = id(group, "--owner: the group id"); gid.is_ok())
       owner.gid = gid_t(*gid);
     else
-      return Status::error(ExitCode::kUsage, "--owner: no group " + printable(group) + " on this host");
+      return gid.status();
   }
   return owner;
 }
