@@ -15,8 +15,9 @@
 namespace mysqlclone {
 namespace {
 
-// A multiple of every physical page size and of the direct I/O alignment; large enough that
-// each direct read and write keeps several requests in flight.
+// A multiple of every physical page size and of the direct I/O alignment (source reads). Larger
+// chunks hold more memory per thread and did not copy faster (1 GiB, 5 paired rounds: 2 MiB no
+// faster, 4 MiB 40 % slower).
 constexpr size_t kChunkBytes = 1 << 20;
 // The range of blocks shared by one reflink call (see the copy's pipeline).
 constexpr uint64_t kShareBytes = 64 << 20;
@@ -276,7 +277,7 @@ Fetched fetch_chunk(FileInCopy& f, uint64_t offset, AlignedBuffer& into) {
 
 // One thread's part of a file's copy: the chunks it takes, until none is left. Three buffers in
 // a pipeline: while chunk i passes the filters here, the thread's next chunk is being read (or
-// shared and read back) and chunk i-1 written (direct I/O returns only once the device is done),
+// shared and read back) and chunk i-1 written (a write can wait for the device: the drop-behind),
 // so the disk always has a read and a write of this thread to work on. Blocks are shared a range
 // of kShareBytes at a time, ahead of the chunks read back from it: one clone call per chunk
 // would cost a file system transaction per MiB, one for the whole file would hold the source

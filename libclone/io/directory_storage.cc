@@ -6,10 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "libclone/io/read_file.h"
@@ -33,12 +31,14 @@ Status pwrite_fully(int fd, std::span<const uint8_t> data, uint64_t offset, cons
   return Status::ok();
 }
 
-bool aligned(uint64_t v) { return v % kDirectIoAlignment == 0; }
+// How far behind the newest write of a file its pages are waited for and dropped from the page
+// cache, and in steps of how much (see write_at).
+constexpr uint64_t kDropBehindBytes = 8 << 20;
+constexpr uint64_t kDropStepBytes = 1 << 20;
 
 class DirectoryFile : public StorageFile {
  public:
-  DirectoryFile(int fd, int direct_fd, std::string path, uint64_t end = 0)
-      : fd_(fd), direct_fd_(direct_fd), path_(std::move(path)), end_(end) {}
+  DirectoryFile(int fd, std::string path, uint64_t end = 0) : fd_(fd), path_(std::move(path)), end_(end) {}
   ~DirectoryFile() override { close_descriptors(); }
 
   Status append(std::span<const uint8_t> bytes) override {
@@ -46,24 +46,32 @@ class DirectoryFile : public StorageFile {
     return write_at(at, bytes);
   }
 
-  // Aligned pieces go straight to the disk (O_DIRECT); bytes at an unaligned address pass
-  // through an aligned per-thread buffer first. The rest (a file's last partial chunk, odd
-  // sizes) goes through the page cache, with write-back started at once.
+  // Through the page cache, with write-back started at once for these bytes; what lies more
+  // than kDropBehindBytes before them is waited for and dropped from the cache, a step at a time.
+  // The device gets each chunk as soon as it is written, close() finds little left to sync, the
+  // dirty pages of a file stay within a few MiB, and a copy of a TiB does not push the host's
+  // cache out. Against O_DIRECT writes (each returns only when the device has the bytes), a
+  // 1 GiB `local` copy took 25-30 % less time (MySQL 9.7, 6 paired rounds, cache dropped).
   Status write_at(uint64_t offset, std::span<const uint8_t> bytes) override {
     if (fd_ < 0) return Status::error(ExitCode::kInternal, path_ + ": written after close");
     uint64_t end = offset + bytes.size();
     for (uint64_t seen = end_.load(); seen < end && !end_.compare_exchange_weak(seen, end);) {
     }
-    if (direct_fd_ < 0 || !aligned(offset) || !aligned(bytes.size())) {
-      if (Status s = pwrite_fully(fd_, bytes, offset, path_); !s.is_ok()) return s;
-      ::sync_file_range(fd_, off_t(offset), off_t(bytes.size()), SYNC_FILE_RANGE_WRITE);  // a hint only
-      return Status::ok();
-    }
-    if (aligned(reinterpret_cast<uintptr_t>(bytes.data()))) return pwrite_fully(direct_fd_, bytes, offset, path_);
-    thread_local std::unique_ptr<AlignedBuffer> bounce;
-    if (!bounce || bounce->size() < bytes.size()) bounce = std::make_unique<AlignedBuffer>(bytes.size());
-    std::memcpy(bounce->data(), bytes.data(), bytes.size());
-    return pwrite_fully(direct_fd_, std::span<const uint8_t>(bounce->data(), bytes.size()), offset, path_);
+    if (Status s = pwrite_fully(fd_, bytes, offset, path_); !s.is_ok()) return s;
+    // A write-back error reported here is not reported again by the fdatasync in close() (the
+    // wait consumes it for this descriptor), so each one fails the write.
+    if (::sync_file_range(fd_, off_t(offset), off_t(bytes.size()), SYNC_FILE_RANGE_WRITE) != 0)
+      return errno_status(ExitCode::kPath, "cannot write", path_, errno);
+    if (offset < kDropBehindBytes) return Status::ok();
+    const uint64_t upto = (offset - kDropBehindBytes) / kDropStepBytes * kDropStepBytes;
+    uint64_t from = dropped_.load();
+    // One thread drops each range (helpers write one file side by side).
+    if (upto <= from || !dropped_.compare_exchange_strong(from, upto)) return Status::ok();
+    if (::sync_file_range(fd_, off_t(from), off_t(upto - from),
+                          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
+      return errno_status(ExitCode::kPath, "cannot write", path_, errno);
+    ::posix_fadvise(fd_, off_t(from), off_t(upto - from), POSIX_FADV_DONTNEED);  // advice: nothing to check
+    return Status::ok();
   }
 
   Status extend_to(uint64_t size) override {
@@ -114,8 +122,7 @@ class DirectoryFile : public StorageFile {
     read_fd_ = -1;
     Status result;
     if (::fdatasync(fd_) != 0) result = errno_status(ExitCode::kPath, "cannot sync", path_, errno);
-    if (direct_fd_ >= 0) ::close(direct_fd_);
-    direct_fd_ = -1;
+    else ::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);  // what the drop-behind left: the file's tail
     const int rc = ::close(fd_);
     const int err = errno;
     fd_ = -1;
@@ -126,16 +133,15 @@ class DirectoryFile : public StorageFile {
  private:
   void close_descriptors() {
     if (read_fd_ >= 0) ::close(read_fd_);
-    if (direct_fd_ >= 0) ::close(direct_fd_);
     if (fd_ >= 0) ::close(fd_);
-    read_fd_ = direct_fd_ = fd_ = -1;
+    read_fd_ = fd_ = -1;
   }
   int fd_;
-  int direct_fd_;  // the same file opened O_DIRECT; -1 where the file system refuses it (tmpfs)
   int read_fd_ = -1;  // opened by the first read_shared
   bool read_direct_ = false;
   std::string path_;
   std::atomic<uint64_t> end_;  // where the next append goes
+  std::atomic<uint64_t> dropped_{0};  // synced and dropped before this (bytes written there later: at close)
 };
 
 }  // namespace
@@ -181,8 +187,7 @@ Result<std::unique_ptr<StorageFile>> DirectoryStorage::create(const std::string&
   const std::string abs = root_ + "/" + rel_path;
   const int fd = ::open(abs.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
   if (fd < 0) return errno_status(ExitCode::kPath, "cannot create", abs, errno);
-  const int direct_fd = ::open(abs.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECT);  // EINVAL on tmpfs
-  return std::unique_ptr<StorageFile>(new DirectoryFile(fd, direct_fd, abs));
+  return std::unique_ptr<StorageFile>(new DirectoryFile(fd, abs));
 }
 
 Result<std::unique_ptr<StorageFile>> DirectoryStorage::update(const std::string& rel_path) {
@@ -195,8 +200,7 @@ Result<std::unique_ptr<StorageFile>> DirectoryStorage::update(const std::string&
     ::close(fd);
     return errno_status(ExitCode::kPath, "cannot update", abs, err);
   }
-  const int direct_fd = ::open(abs.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECT);  // EINVAL on tmpfs
-  return std::unique_ptr<StorageFile>(new DirectoryFile(fd, direct_fd, abs, uint64_t(st.st_size)));
+  return std::unique_ptr<StorageFile>(new DirectoryFile(fd, abs, uint64_t(st.st_size)));
 }
 
 Status DirectoryStorage::make_dir(const std::string& rel_path) { return ensure_parent(rel_path + "/x"); }

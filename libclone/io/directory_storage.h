@@ -1,9 +1,8 @@
-// The Storage of a local directory (the target of `local` and `remote`). Files are created
-// exclusively (O_EXCL | O_NOFOLLOW) in 0750 directories and written with O_DIRECT where the file
-// system allows it: aligned writes from aligned buffers go straight to the disk at its speed
-// instead of piling up in the page cache for one long fsync; anything unaligned goes through the
-// page cache. close() fdatasync()s a file; sync() fsyncs every directory that received a name,
-// deepest first.
+// The Storage of a local directory (the target of `local`, `remote`, `extract` and `restore`).
+// Files are created exclusively (O_EXCL | O_NOFOLLOW) in 0750 directories and written through
+// the page cache with write-back started at once and a drop-behind (DirectoryFile::write_at):
+// no dirty pile-up for one long fsync, no host cache pushed out. close() fdatasync()s a file;
+// sync() fsyncs every directory that received a name, deepest first.
 #pragma once
 
 #include <mutex>

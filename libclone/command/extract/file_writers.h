@@ -1,7 +1,7 @@
-// extract's writes of file data, on threads of their own. The target's files are written with
-// O_DIRECT (directory_storage.h), so each write waits for the device: one thread writing every
-// chunk the stream brings kept a single request in flight and made extract half as fast as
-// `local --target-dir`, whose copy threads write side by side. Here every file is given to one
+// extract's writes of file data, on threads of their own. A write into the target can wait for
+// the device (then with O_DIRECT writes; now the drop-behind of directory_storage.h): one thread
+// writing every chunk the stream brings kept a single request in flight and made extract half as
+// fast as `local --target-dir`, whose copy threads write side by side. Here every file is given to one
 // writer thread, the one writing the fewest files when its first record comes, which applies its data,
 // extend and close records in stream order (overlapping writes of the Clone applier land as they
 // would in one thread); different files are written in parallel.

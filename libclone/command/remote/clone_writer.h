@@ -1,8 +1,8 @@
 // Applies one connection's data blocks on a thread of its own, so the connection keeps receiving
-// while the disk writes: with direct I/O a write returns only when the device has the bytes, and
-// done in line it would stall the donor's stream for every block. A few blocks are held at most
-// (a bounded number of bytes), each copied once, into an aligned buffer that direct I/O can use
-// as it is. Blocks of one connection are written in the order they arrived.
+// while the disk writes: a write can wait for the device (the target's drop-behind, see
+// directory_storage.h), and done in line it would stall the donor's stream for every block. A few
+// blocks are held at most (a bounded number of bytes), each copied once out of the receive
+// buffer. Blocks of one connection are written in the order they arrived.
 #pragma once
 
 #include <condition_variable>
