@@ -671,6 +671,35 @@ TEST_P(LocalBackup, BadInput) {
         mariadb ? std::vector<std::string>{"RELOAD"} : std::vector<std::string>{"BACKUP_ADMIN", "RELOAD"};
     for (const auto& priv : needed) EXPECT_TRUE(contains(upper(line), priv)) << priv << " not listed: " << line;
   }
+  if (!mariadb) {  // MySQL, --lock-ddl=reduced (the default): PROCESS is asked for before DIR is made,
+                  // and one held through a role counts.
+    src.sql(
+        "CREATE USER 'noproc'@'localhost' IDENTIFIED BY 'noproc';\n"
+        "GRANT BACKUP_ADMIN, RELOAD, SELECT, SHOW VIEW, LOCK TABLES, REPLICATION CLIENT, REPLICATION_SLAVE_ADMIN "
+        "ON *.* TO 'noproc'@'localhost';\n");
+    std::vector<std::string> a{"--target-dir", w + "/noproc"};
+    auto c = via_socket(src, "noproc", "noproc");
+    a.insert(a.end(), c.begin(), c.end());
+    const std::string line = expect_failure("an account without PROCESS", a, 4);
+    EXPECT_TRUE(contains(line, "PROCESS") && contains(line, "--lock-ddl=full")) << line;
+    EXPECT_FALSE(fs::exists(w + "/noproc"));
+    {  // --lock-ddl=full reads no dictionary: it needs no PROCESS.
+      std::vector<std::string> full{"local", "--lock-ddl=full", "--target-dir", w + "/noproc-full"};
+      full.insert(full.end(), c.begin(), c.end());
+      auto r = it::mysqlclone_bounded(full, 300);
+      EXPECT_EQ(r.exit_code, 0) << "--lock-ddl=full without PROCESS\n" << describe(r);
+    }
+    src.sql(
+        "CREATE ROLE 'dictionary_reader';\n"
+        "GRANT PROCESS ON *.* TO 'dictionary_reader';\n"
+        "GRANT 'dictionary_reader' TO 'noproc'@'localhost';\n"
+        "SET DEFAULT ROLE 'dictionary_reader' TO 'noproc'@'localhost';\n");
+    std::vector<std::string> argv{"local"};
+    argv.insert(argv.end(), a.begin(), a.end());
+    auto r = it::mysqlclone_bounded(argv, 300);
+    EXPECT_EQ(r.exit_code, 0) << "PROCESS through a default role\n" << describe(r);
+    EXPECT_TRUE(fs::exists(w + "/noproc/mysqlclone.json"));
+  }
   // Usage errors.
   for (const std::string rate : {"abc", "-1"}) {
     auto a = sock(w + "/u");
