@@ -92,6 +92,13 @@ Status check_privileges(Session& session, const ServerInfo& info) {
   return Status::ok();
 }
 
+Result<bool> holds_process_privilege(Session& session) {
+  auto probe = session.query_value("SELECT NAME FROM INFORMATION_SCHEMA.INNODB_METRICS LIMIT 1");
+  if (probe.is_ok()) return true;
+  if (probe.status().code() == ExitCode::kPrivilege) return false;
+  return probe.status();
+}
+
 Status check_datadir(const ServerInfo& info) {
   const std::string ibdata1 = info.datadir + "/ibdata1";
   if (::access(ibdata1.c_str(), R_OK) != 0)

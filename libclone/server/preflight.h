@@ -22,6 +22,11 @@ Result<std::set<std::string>> global_privileges(Session& session);
 // kPrivilege, naming every missing privilege.
 Status check_privileges(Session& session, const ServerInfo& info);
 
+// Whether the session holds PROCESS, granted directly or through an active role: tried by reading
+// INFORMATION_SCHEMA.INNODB_METRICS, which needs it (and stays small however many tables the
+// server has), since USER_PRIVILEGES lists no role's grants.
+Result<bool> holds_process_privilege(Session& session);
+
 // kPath: the datadir is not readable from here, or is not the one this server runs on.
 Status check_datadir(const ServerInfo& info);
 

@@ -179,10 +179,9 @@ DdlWatch watch_for_ddl(Session& session) {
   // S0 first: a statement dispatched after the processlist is read is counted after S0.
   auto counters = read_statement_counters(session);
   if (!counters.is_ok()) return closed("the statement counters could not be read: " + counters.status().message());
-  auto privileges = global_privileges(session);
-  if (!privileges.is_ok()) return closed("the account's privileges could not be read: " + privileges.status().message());
-  if (!privileges->count("PROCESS"))
-    return closed("the account holds no PROCESS privilege directly: other sessions' statements may be hidden");
+  auto process = holds_process_privilege(session);
+  if (!process.is_ok()) return closed("the account's privileges could not be read: " + process.status().message());
+  if (!*process) return closed("the account holds no PROCESS privilege: other sessions' statements may be hidden");
   auto list = session.query_named("SHOW FULL PROCESSLIST");
   if (!list.is_ok()) return closed("the processlist could not be read: " + list.status().message());
   // NamedRows::get shows NULL as "": the Info column is read by position, NULL kept.
