@@ -9,9 +9,10 @@
 # MariaDB `mariadb-backup --backup --parallel=2` + `--prepare` (the time until the copy is a
 # startable datadir). Also a raw O_DIRECT read of the same files (dd, 1 MiB) as the disk's limit.
 # Our time includes every fsync: the copy is durable when mysqlclone says done.
-# The disk's own limit for a copy: fio reading one file and writing another at once (direct I/O,
-# 1 MiB blocks, queue depth 4 each, as the copier's pipeline keeps), on the target's file system,
-# taken before and after the runs.
+# The disk's own limit for a copy: fio reading one file and writing another at once, the way the
+# copier does (1 MiB blocks, queue depth 4 each; reads with direct I/O, writes through the page
+# cache with write-back started after every block and a final fsync), on the target's file
+# system, taken before and after the runs.
 # Prints one line per run (blocked_ms: commits blocked; ddl_blocked_ms: DDL blocked), then the
 # medians with their spread, the ratio, and our speed as a fraction of the disk's copy limit.
 # OURS_ARGS: more options for `mysqlclone local` (e.g. --reflink=never; reflink_bench.sh).
@@ -95,8 +96,10 @@ raw_read() {
 copy_limit() {
   local dir=$base/fio
   rm -rf "$dir"; mkdir -p "$dir"
-  fio --output-format=json --directory="$dir" --direct=1 --ioengine=libaio --bs=1M --iodepth=4 --size=1G \
-    --name=read --rw=read --filename=read.f --name=write --rw=write --filename=write.f > "$base/fio.json" 2>/dev/null
+  fio --output-format=json --directory="$dir" --ioengine=libaio --bs=1M --iodepth=4 --size=1G \
+    --name=read --direct=1 --rw=read --filename=read.f \
+    --name=write --direct=0 --rw=write --sync_file_range=write:1 --end_fsync=1 --filename=write.f \
+    > "$base/fio.json" 2>/dev/null
   rm -rf "$dir"
   python3 -c "
 import json
