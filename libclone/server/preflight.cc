@@ -68,7 +68,7 @@ Result<std::set<std::string>> global_privileges(Session& session) {
   return have;
 }
 
-Status check_privileges(Session& session, const ServerInfo& info) {
+Status check_privileges(Session& session, const ServerInfo& info, bool process_needed) {
   auto privileges = global_privileges(session);
   if (!privileges.is_ok()) return privileges.status();
   const std::set<std::string>& have = *privileges;
@@ -83,11 +83,22 @@ Status check_privileges(Session& session, const ServerInfo& info) {
     const bool implied = p == "BINLOG MONITOR" && have.count("SUPER");
     if (!have.count(p) && !implied) missing += (missing.empty() ? "" : ", ") + p;
   }
+  bool process_missing = false;
+  if (process_needed && !have.count("PROCESS")) {
+    auto held = holds_process_privilege(session);
+    if (!held.is_ok()) return held.status();
+    process_missing = !*held;
+    if (process_missing) missing += std::string(missing.empty() ? "" : ", ") + "PROCESS";
+  }
   if (!missing.empty()) {
     auto user = session.query_value("SELECT CURRENT_USER()");
-    return Status::error(ExitCode::kPrivilege, "account " + (user.is_ok() ? user->value_or("?") : "?") +
-                                                   " lacks privileges: " + missing + " (GRANT " + missing +
-                                                   " ON *.* TO ...)");
+    return Status::error(ExitCode::kPrivilege,
+                         "account " + (user.is_ok() ? user->value_or("?") : "?") + " lacks privileges: " + missing +
+                             " (GRANT " + missing + " ON *.* TO ...)" +
+                             (process_missing ? "; PROCESS is for --lock-ddl=reduced, the default, which reads the "
+                                                "dictionary's index ids (INFORMATION_SCHEMA.INNODB_INDEXES); "
+                                                "--lock-ddl=full needs none but blocks DDL for the whole copy"
+                                              : ""));
   }
   return Status::ok();
 }

@@ -19,8 +19,9 @@ Status check_server_supported(const ServerInfo& info);
 // CURRENT_USER(): those granted to it directly; a role's are not listed).
 Result<std::set<std::string>> global_privileges(Session& session);
 
-// kPrivilege, naming every missing privilege.
-Status check_privileges(Session& session, const ServerInfo& info);
+// kPrivilege, naming every missing privilege. `process_needed`: PROCESS as well (MySQL with
+// --lock-ddl=reduced reads INFORMATION_SCHEMA.INNODB_INDEXES); held through a role counts.
+Status check_privileges(Session& session, const ServerInfo& info, bool process_needed);
 
 // Whether the session holds PROCESS, granted directly or through an active role: tried by reading
 // INFORMATION_SCHEMA.INNODB_METRICS, which needs it (and stays small however many tables the

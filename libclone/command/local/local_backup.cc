@@ -936,19 +936,6 @@ Status mariadb_backup(Context& c) {
 
 // ---- the run ---------------------------------------------------------------------------------
 
-// MySQL with DDL during the copy reads INFORMATION_SCHEMA.INNODB_INDEXES, which needs PROCESS.
-Status check_dictionary_readable(Context& c) {
-  if (!c.mysql() || !c.ddl_runs_during_copy()) return Status::ok();
-  auto held = holds_process_privilege(c.session);
-  if (!held.is_ok() || *held) return held.status();
-  auto user = c.session.query_value("SELECT CURRENT_USER()");
-  return Status::error(ExitCode::kPrivilege,
-                       "account " + (user.is_ok() ? user->value_or("?") : "?") +
-                           " lacks privileges: PROCESS (GRANT PROCESS ON *.* TO ...): with --lock-ddl=reduced, the "
-                           "default, the copy reads the dictionary's index ids (INFORMATION_SCHEMA.INNODB_INDEXES); "
-                           "--lock-ddl=full needs no PROCESS but blocks DDL for the whole copy");
-}
-
 Status preflight(Context& c) {
   auto info = read_server_info(c.session);
   if (!info.is_ok()) return info.status();
@@ -960,8 +947,7 @@ Status preflight(Context& c) {
                                            "incrementals read every page");
   if (c.options.redo_consumer && info->flavour != innodb::Flavour::kMysql)
     return Status::error(ExitCode::kUsage, "--redo-consumer is a MySQL feature; MariaDB has no redo log consumers");
-  if (Status s = check_privileges(c.session, *info); !s.is_ok()) return s;
-  if (Status s = check_dictionary_readable(c); !s.is_ok()) return s;
+  if (Status s = check_privileges(c.session, *info, c.mysql() && c.ddl_runs_during_copy()); !s.is_ok()) return s;
   if (Status s = check_datadir(*info); !s.is_ok()) return s;
   if (!c.options.incremental_from.empty()) {
     auto base = open_incremental_base(c.options.incremental_from, *info, c.session);
