@@ -1,9 +1,11 @@
 #include "libclone/io/read_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -17,12 +19,28 @@ Status errno_status(ExitCode code, const std::string& what, const std::string& p
   return Status::error(code, what + " " + printable(path) + ": " + std::strerror(err));
 }
 
-AlignedBuffer::AlignedBuffer(size_t size)
-    : data_(static_cast<uint8_t*>(std::aligned_alloc(kDirectIoAlignment,
-                                                     (size + kDirectIoAlignment - 1) / kDirectIoAlignment *
-                                                         kDirectIoAlignment))),
-      size_(size) {
-  if (!data_) throw std::bad_alloc();
+AlignedBuffer::AlignedBuffer(size_t size) : data_(nullptr, Free{0}), size_(size) {
+  if (size == 0 || size % kHugePageBytes != 0) {
+    const size_t bytes = (size + kDirectIoAlignment - 1) / kDirectIoAlignment * kDirectIoAlignment;
+    data_.reset(static_cast<uint8_t*>(std::aligned_alloc(kDirectIoAlignment, std::max(bytes, kDirectIoAlignment))));
+    if (!data_) throw std::bad_alloc();
+    return;
+  }
+  // mmap aligns to a page only: map a huge page more and unmap what lies outside the aligned part.
+  void* mapped = ::mmap(nullptr, size + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  const uintptr_t start = reinterpret_cast<uintptr_t>(mapped);
+  const uintptr_t aligned = (start + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  if (aligned > start) ::munmap(mapped, aligned - start);
+  if (const size_t tail = start + size + kHugePageBytes - (aligned + size); tail > 0)
+    ::munmap(reinterpret_cast<void*>(aligned + size), tail);
+  ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);  // advice: without it, 4 KiB pages
+  data_ = std::unique_ptr<uint8_t, Free>(reinterpret_cast<uint8_t*>(aligned), Free{size});
+}
+
+void AlignedBuffer::Free::operator()(uint8_t* p) const {
+  if (mapped) ::munmap(p, mapped);
+  else std::free(p);
 }
 
 Result<int> open_for_direct_read(const std::string& path, bool& direct) {

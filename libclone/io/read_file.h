@@ -21,7 +21,12 @@
 
 namespace mysqlclone {
 
-// Memory aligned for direct I/O.
+// Memory aligned for direct I/O. A size that is a whole number of kHugePageBytes is mapped on its
+// own, aligned to that, and asked for transparent huge pages (madvise: where the kernel has none
+// to give, it is ordinary memory): a direct read goes to the device as one request only when its
+// memory is few enough physically contiguous segments. A MiB in 4 KiB pages is 256 of them, and a
+// virtio disk takes 254 (max_segments), so every 1 MiB read went out as two requests (iostat:
+// 512 KiB on average); in huge pages it is one. A 1 GiB `local` copy took ~10 % less time.
 class AlignedBuffer {
  public:
   explicit AlignedBuffer(size_t size);
@@ -31,12 +36,14 @@ class AlignedBuffer {
 
  private:
   struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
+    size_t mapped;  // bytes mapped with mmap; 0: from aligned_alloc
+    void operator()(uint8_t* p) const;
   };
   std::unique_ptr<uint8_t, Free> data_;
   size_t size_;
 };
 
+constexpr size_t kHugePageBytes = 2 << 20;
 constexpr size_t kDirectIoAlignment = 4096;
 
 // Which file on disk an open file is: a name can come to mean another file (a table dropped and

@@ -326,6 +326,27 @@ TEST(ReadFile, DirectReadsOfAnyRange) {
   }
 }
 
+// Whole huge pages get memory of their own, aligned to a huge page (so the kernel can back it
+// with one), usable to the last byte and released at the end; other sizes are aligned for
+// direct I/O.
+TEST(AlignedBuffer, WholeHugePagesAreAlignedToAHugePage) {
+  for (size_t size : {mysqlclone::kHugePageBytes, 2 * mysqlclone::kHugePageBytes}) {
+    for (int i = 0; i < 3; ++i) {
+      mysqlclone::AlignedBuffer buffer(size);
+      ASSERT_EQ(buffer.size(), size);
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(buffer.data()) % mysqlclone::kHugePageBytes, 0u) << size;
+      std::fill(buffer.span().begin(), buffer.span().end(), uint8_t(0x5a));
+      EXPECT_EQ(buffer.data()[size - 1], 0x5a);
+    }
+  }
+  for (size_t size : {size_t(512), size_t(8192), size_t(1) << 20, (size_t(3) << 20) + 4096}) {
+    mysqlclone::AlignedBuffer buffer(size);
+    ASSERT_EQ(buffer.size(), size);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(buffer.data()) % mysqlclone::kDirectIoAlignment, 0u) << size;
+    std::fill(buffer.span().begin(), buffer.span().end(), uint8_t(0xa5));
+  }
+}
+
 }  // namespace
 
 // ---- incremental copies: NAME.delta (delta_file.h) ---------------------------------------------
