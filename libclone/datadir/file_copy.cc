@@ -15,10 +15,6 @@
 namespace mysqlclone {
 namespace {
 
-// A multiple of every physical page size and of the direct I/O alignment (source reads). Larger
-// chunks hold more memory per thread and did not copy faster (1 GiB, 5 paired rounds: 2 MiB no
-// faster, 4 MiB 40 % slower).
-constexpr size_t kChunkBytes = 1 << 20;
 // The range of blocks shared by one reflink call (see the copy's pipeline).
 constexpr uint64_t kShareBytes = 64 << 20;
 
@@ -133,8 +129,8 @@ Result<ListedRead> read_listed_pages(const ReadFile& file, const std::string& re
   std::sort(indexes.begin(), indexes.end());
   indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
 
-  AlignedBuffer buffer(kChunkBytes);
-  const size_t run_max = kChunkBytes / psize;
+  AlignedBuffer buffer(kCopyChunkBytes);
+  const size_t run_max = kCopyChunkBytes / psize;
   for (size_t i = 0; i < indexes.size();) {
     size_t run = 1;
     while (i + run < indexes.size() && run < run_max && indexes[i + run] == indexes[i] + run) ++run;
@@ -175,7 +171,7 @@ struct FileInCopy {
   DeltaWriter* const delta;  // an incremental's delta: pages kept in order, on the owner's thread
   const CopyOptions& options;
   CopyProgress& progress;
-  const bool helped;          // offered to helpers: chunks of kChunkBytes, any thread
+  const bool helped;          // offered to helpers: chunks of kCopyChunkBytes, any thread
   const uint64_t size_at_start;
   // Where blocks may be shared (a reflink) rather than read and written; the owner's thread
   // alone (a shared or delta file is never helped), so these need no lock.
@@ -213,7 +209,7 @@ std::optional<uint64_t> claim_chunk(FileInCopy& f, uint64_t follows) {
   if (!f.failure.is_ok()) return std::nullopt;
   const uint64_t at = f.helped ? f.unclaimed : follows;
   if (f.short_at && at > *f.short_at) return std::nullopt;
-  if (f.helped) f.unclaimed += kChunkBytes;
+  if (f.helped) f.unclaimed += kCopyChunkBytes;
   return at;
 }
 
@@ -262,7 +258,7 @@ Fetched fetch_chunk(FileInCopy& f, uint64_t offset, std::span<uint8_t> into) {
       }
     }
     if (f.sharing) {
-      std::span<uint8_t> want = into.first(size_t(std::min<uint64_t>(kChunkBytes, f.shared_until - offset)));
+      std::span<uint8_t> want = into.first(size_t(std::min<uint64_t>(kCopyChunkBytes, f.shared_until - offset)));
       auto n = f.target.read_shared(offset, want);
       if (n.is_ok() && *n != want.size())
         return Fetched{Status::error(ExitCode::kPath, printable(f.rel_path) + ": " + std::to_string(*n) +
@@ -272,7 +268,7 @@ Fetched fetch_chunk(FileInCopy& f, uint64_t offset, std::span<uint8_t> into) {
       return Fetched{std::move(n), want.size(), true};
     }
   }
-  return Fetched{f.source.read_at(offset, into), kChunkBytes, false};
+  return Fetched{f.source.read_at(offset, into), kCopyChunkBytes, false};
 }
 
 // One thread's part of a file's copy: the chunks it takes, until none is left. Three buffers in
@@ -289,10 +285,10 @@ void copy_chunks(FileInCopy& f) {
   const uint32_t psize = f.layout.format.physical_size;
   uint64_t shared_bytes = 0;
   // One allocation of whole huge pages for the three (see AlignedBuffer): 4 MiB, not 3 x 2 MiB.
-  AlignedBuffer memory((3 * kChunkBytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes);
-  const std::span<uint8_t> buffers[3] = {memory.span().subspan(0, kChunkBytes),
-                                         memory.span().subspan(kChunkBytes, kChunkBytes),
-                                         memory.span().subspan(2 * kChunkBytes, kChunkBytes)};
+  AlignedBuffer memory((3 * kCopyChunkBytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes);
+  const std::span<uint8_t> buffers[3] = {memory.span().subspan(0, kCopyChunkBytes),
+                                         memory.span().subspan(kCopyChunkBytes, kCopyChunkBytes),
+                                         memory.span().subspan(2 * kCopyChunkBytes, kCopyChunkBytes)};
   // Declared after the memory: on an early return a lane's destructor waits for the I/O still
   // queued or in flight there before the buffers go.
   Lane reads;
@@ -480,7 +476,7 @@ void CopyHelp::help() {
         for (FileInCopy* f : files_) {
           std::lock_guard file_lock(f->mutex);
           const uint64_t left = f->size_at_start > f->unclaimed ? f->size_at_start - f->unclaimed : 0;
-          if (f->failure.is_ok() && !f->short_at && left >= 4 * kChunkBytes && left > most) {
+          if (f->failure.is_ok() && !f->short_at && left >= 4 * kCopyChunkBytes && left > most) {
             most = left;
             file = f;
           }
@@ -571,10 +567,10 @@ Result<CopiedFile> copy_plain_file(const ReadFile& file, const std::string& rel_
   HashFilter hash;
   ThrottleFilter throttle(progress.throttle);
   const std::vector<Filter*> chain{&hash, &throttle};
-  AlignedBuffer buf(kChunkBytes);
-  for (uint64_t offset = 0; offset < limit; offset += kChunkBytes) {
+  AlignedBuffer buf(kCopyChunkBytes);
+  for (uint64_t offset = 0; offset < limit; offset += kCopyChunkBytes) {
     if (interrupted()) return interrupted_status();
-    const size_t want = size_t(std::min<uint64_t>(kChunkBytes, limit - offset));
+    const size_t want = size_t(std::min<uint64_t>(kCopyChunkBytes, limit - offset));
     auto n = file.read_at(offset, std::span<uint8_t>(buf.data(), want));
     if (!n.is_ok()) return n.status();
     std::span<uint8_t> chunk(buf.data(), *n);

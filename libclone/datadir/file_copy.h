@@ -125,6 +125,13 @@ class CopyHelp {
   bool failed_ = false;
 };
 
+// What one read and one write of a data file's copy take: a multiple of every physical page size
+// and of the direct I/O alignment. In
+// huge-page buffers a chunk is one request to the device either way: 2 MiB copied 1 GiB in
+// 1.20-1.26 s, 1 MiB in 1.32-1.38, 4 MiB in 1.21-1.27 with twice the memory (MySQL 9.7, 4 paired
+// rounds). (In 4 KiB-page buffers, 4 MiB was 40 % slower than 1 MiB: each read went out split.)
+constexpr size_t kCopyChunkBytes = 2 << 20;
+
 // A file smaller than this is copied by the thread that opened it alone.
 constexpr uint64_t kHelpedFileBytes = 16 << 20;
 

@@ -1,5 +1,6 @@
 // The Storage of a local directory (the target of `local`, `remote`, `extract` and `restore`).
-// Files are created exclusively (O_EXCL | O_NOFOLLOW) in 0750 directories and written through
+// Files are created exclusively (O_EXCL | O_NOFOLLOW) in 0750 directories. Aligned writes from
+// aligned memory (the copier's chunks) go straight to the device (O_DIRECT); the others through
 // the page cache with write-back started at once and a drop-behind (DirectoryFile::write_at):
 // no dirty pile-up for one long fsync, no host cache pushed out. close() fdatasync()s a file;
 // sync() fsyncs every directory that received a name, deepest first.

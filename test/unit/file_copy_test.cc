@@ -99,7 +99,7 @@ TEST_F(FileCopyTest, PageThatStaysBadFailsTheCopyNamingFileAndPage) {
   EXPECT_NE(r.status().message().find("3 re-reads"), std::string::npos);
 }
 
-// A tablespace of several copy chunks (1 MiB each), so the read/check/write pipeline rotates its
+// A tablespace of several copy chunks (kCopyChunkBytes each), so the read/check/write pipeline rotates its
 // three buffers: a torn page in the middle of a later chunk is re-read and healed, and a page that
 // stays bad there is named by its number in the file, not in its chunk.
 // The synthetic datadir plus db/big.ibd, a tablespace of `Pages` pages of 16 KiB.
@@ -121,9 +121,11 @@ class WithBigFile : public FileCopyTest {
   }
 };
 
-class BigTablespaceCopyTest : public WithBigFile<5 * 64 + 7> {  // 5 MiB and a bit: six chunks, the last one short
+constexpr uint32_t kChunkPages = uint32_t(kCopyChunkBytes / 16384);
+
+class BigTablespaceCopyTest : public WithBigFile<5 * kChunkPages + 7> {  // six chunks, the last one short
  protected:
-  static constexpr uint32_t kTornPage = 3 * 64 + 30;
+  static constexpr uint32_t kTornPage = 3 * kChunkPages + 30;
 };
 
 TEST_F(BigTablespaceCopyTest, TornPageInALaterChunkIsHealed) {
@@ -166,7 +168,7 @@ TEST_F(BigTablespaceCopyTest, PageThatStaysBadInALaterChunkIsNamedByItsNumber) {
 // A file of at least kHelpedFileBytes is offered to CopyHelp: a thread with nothing else to copy
 // takes chunks of it beside the thread that opened it. The copy must be the same bytes with the
 // same one SHA-256 as a copy by one thread, whoever read which chunk and in what order.
-class HelpedCopyTest : public WithBigFile<24 * 64 + 7> {  // 24 MiB and 7 pages: the last chunk short
+class HelpedCopyTest : public WithBigFile<12 * kChunkPages + 7> {  // 12 chunks and 7 pages: the last chunk short
  protected:
   static_assert(uint64_t(kPages) * 16384 >= kHelpedFileBytes);
   // Copies db/big.ibd with `helpers` threads helping, as `local` runs them: the tablespace's
@@ -218,7 +220,7 @@ TEST_F(HelpedCopyTest, SeveralThreadsCopyOneFileIntoTheSameBytesAndDigest) {
   // Every chunk was read once; chunks past the end (read short by a helper) may be read too.
   std::sort(chunks_.begin(), chunks_.end());
   std::vector<uint64_t> expected;
-  for (uint64_t at = 0; at < uint64_t(kPages) * 16384; at += 1 << 20) expected.push_back(at);
+  for (uint64_t at = 0; at < uint64_t(kPages) * 16384; at += kCopyChunkBytes) expected.push_back(at);
   std::vector<uint64_t> within;
   for (uint64_t at : chunks_)
     if (at < uint64_t(kPages) * 16384) within.push_back(at);
@@ -257,10 +259,10 @@ TEST_F(HelpedCopyTest, APageThatStaysBadStopsEveryThreadAndNamesThePage) {
 // The server extends the file while it is copied: whatever the threads read, the copy ends at the
 // first chunk read short, holds the source's bytes up to there, and its digest is of those bytes.
 TEST_F(HelpedCopyTest, AFileGrowingDuringTheCopyEndsAtItsFirstShortChunk) {
-  const auto more = testpages::tablespace(77, kPages + 3 * 64);
+  const auto more = testpages::tablespace(77, kPages + 3 * kChunkPages);
   std::atomic<bool> grown{false};
   count_readers([&](uint64_t offset, std::span<uint8_t>) {
-    if (offset == 10 << 20 && !grown.exchange(true)) {
+    if (offset == 5 * kCopyChunkBytes && !grown.exchange(true)) {
       std::ofstream out(src_ / "db" / "big.ibd", std::ios::binary | std::ios::app);
       for (uint32_t p = kPages; p < more.size(); ++p)
         out.write(reinterpret_cast<const char*>(more[p].data()), std::streamsize(more[p].size()));
