@@ -10,9 +10,8 @@
 # startable datadir). Also a raw O_DIRECT read of the same files (dd, 1 MiB) as the disk's limit.
 # Our time includes every fsync: the copy is durable when mysqlclone says done.
 # The disk's own limit for a copy: fio reading one file and writing another at once, the way the
-# copier does (1 MiB blocks in huge pages, queue depth 4 each; reads with direct I/O, writes
-# through the page cache with write-back started after every block and a final fsync), on the
-# target's file system, taken before and after the runs.
+# copier does (2 MiB blocks in huge pages, queue depth 4 each, direct I/O both ways, a final
+# fsync), on the target's file system, taken before and after the runs.
 # Prints one line per run (blocked_ms: commits blocked; ddl_blocked_ms: DDL blocked), then the
 # medians with their spread, the ratio, and our speed as a fraction of the disk's copy limit.
 # OURS_ARGS: more options for `mysqlclone local` (e.g. --reflink=never; reflink_bench.sh).
@@ -100,10 +99,10 @@ copy_limit() {
   # direct read is split into two requests on a virtio disk. fio takes them from the hugetlb pool,
   # reserved for the run and given back after.
   reserved=$(cat /proc/sys/vm/nr_hugepages)
-  echo $((reserved + 16)) > /proc/sys/vm/nr_hugepages
-  fio --output-format=json --directory="$dir" --ioengine=libaio --bs=1M --iodepth=4 --size=1G --iomem=shmhuge \
-    --name=read --direct=1 --rw=read --filename=read.f \
-    --name=write --direct=0 --rw=write --sync_file_range=write:1 --end_fsync=1 --filename=write.f \
+  echo $((reserved + 24)) > /proc/sys/vm/nr_hugepages
+  fio --output-format=json --directory="$dir" --ioengine=libaio --bs=2M --iodepth=4 --size=1G --iomem=shmhuge \
+    --direct=1 --name=read --rw=read --filename=read.f \
+    --name=write --rw=write --end_fsync=1 --filename=write.f \
     > "$base/fio.json" 2>/dev/null
   echo "$reserved" > /proc/sys/vm/nr_hugepages
   rm -rf "$dir"
