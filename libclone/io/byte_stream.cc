@@ -10,6 +10,22 @@
 #include "libclone/io/read_file.h"
 
 namespace mysqlclone {
+namespace {
+
+// A pipe holds 64 KiB by default: a MiB record crossed it in 16 pieces, each a wake-up of the
+// other side. Grown to the size an unprivileged process may set (fs.pipe-max-size, 1 MiB by
+// default), both ends of `local --stream | extract` move a record at a time. Best effort: any
+// descriptor that is not a pipe, or a smaller limit, leaves it as it is.
+void widen_if_pipe(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) (void)::fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
+}  // namespace
+
+FdSink::FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) { widen_if_pipe(fd_); }
+
+FdSource::FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) { widen_if_pipe(fd_); }
 
 Status FdSink::write(std::span<const uint8_t> bytes) {
   while (!bytes.empty()) {
@@ -43,6 +59,7 @@ Status FdSource::open(const std::string& path) {
     if (fd_ < 0) return errno_status(ExitCode::kPath, "cannot open the stream", path, errno);
     owned_ = true;
   }
+  widen_if_pipe(fd_);
   struct stat st {};
   if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) size_ = uint64_t(st.st_size);
   return Status::ok();

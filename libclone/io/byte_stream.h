@@ -39,7 +39,7 @@ class ByteSource {
 // A descriptor the caller keeps open (stdout, a stream file).
 class FdSink : public ByteSink {
  public:
-  FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  FdSink(int fd, std::string name);
   Status write(std::span<const uint8_t> bytes) override;
   Status sync() override;
   Status finish() override { return sync(); }
@@ -55,7 +55,7 @@ class FdSink : public ByteSink {
 class FdSource : public ByteSource {
  public:
   FdSource() = default;
-  FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  FdSource(int fd, std::string name);
   ~FdSource() override;
   Status open(const std::string& path);
   Result<size_t> read(std::span<uint8_t> out) override;

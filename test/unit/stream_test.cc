@@ -346,6 +346,20 @@ TEST(Stream, AWriteFailureIsKeptAndReported) {
   ::close(fds[1]);
 }
 
+// Either end of a pipe grows it to a MiB (from 64 KiB), so a data record crosses in one piece.
+TEST(Stream, APipeIsWidenedToAMiBByEitherEnd) {
+  for (bool sink_end : {true, false}) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    ASSERT_LT(::fcntl(fds[0], F_GETPIPE_SZ), 1 << 20);
+    if (sink_end) FdSink sink(fds[1], "the pipe");
+    else FdSource source(fds[0], "the pipe");
+    EXPECT_GE(::fcntl(fds[0], F_GETPIPE_SZ), 1 << 20) << (sink_end ? "sink" : "source");
+    ::close(fds[0]);
+    ::close(fds[1]);
+  }
+}
+
 // A reader that goes away after the stream began: the records queued meanwhile fail on the
 // storage's threads, and sync() (which waits for them) and every later call report it.
 TEST(Stream, AFailureOfQueuedRecordsIsReportedBySync) {
