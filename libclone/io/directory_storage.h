@@ -2,10 +2,12 @@
 // Files are created exclusively (O_EXCL | O_NOFOLLOW) in 0750 directories. Aligned writes from
 // aligned memory (the copier's chunks) go straight to the device (O_DIRECT); the others through
 // the page cache with write-back started at once and a drop-behind (DirectoryFile::write_at):
-// no dirty pile-up for one long fsync, no host cache pushed out. close() fdatasync()s a file;
-// sync() fsyncs every directory that received a name, deepest first.
+// no dirty pile-up for one long fsync, no host cache pushed out. close() writes a file out and
+// waits for the device; sync() fdatasync()s every file closed since the last sync(), then fsyncs
+// every directory that received a name, deepest first (why the files wait: DirectoryStorage::sync).
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -40,6 +42,17 @@ class DirectoryStorage : public Storage {
   std::string root_;
   std::mutex mutex_;
   std::set<std::string> dirs_;  // relative paths of directories created or written into
+
+ public:
+  // Files closed since the last sync(), by absolute path: written out, not yet fdatasynced.
+  // Shared with the files, which add themselves when closed.
+  struct Unsynced {
+    std::mutex mutex;
+    std::set<std::string> paths;
+  };
+
+ private:
+  std::shared_ptr<Unsynced> unsynced_ = std::make_shared<Unsynced>();
 };
 
 // put() writes NAME + kPutSuffix, then renames it to NAME: a reader that finds only the former

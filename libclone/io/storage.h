@@ -50,7 +50,7 @@ class StorageFile {
   virtual Result<size_t> read_shared(uint64_t /*offset*/, std::span<uint8_t> /*into*/) {
     return Status::error(ExitCode::kInternal, "read_shared on a storage that shares nothing");
   }
-  // Makes the file durable and closes it.
+  // Writes the file out and closes it; it is durable after the storage's next sync().
   virtual Status close() = 0;
 };
 
@@ -75,7 +75,7 @@ class Storage {
   virtual Status rename(const std::string& from, const std::string& to) = 0;
   // Writes a small file whole, replacing any earlier version atomically: metadata and markers.
   virtual Status put(const std::string& rel_path, const std::string& contents) = 0;
-  // Makes every name created, renamed or removed so far durable.
+  // Makes every file closed and every name created, renamed or removed so far durable.
   virtual Status sync() = 0;
   // Whether StorageFile::write_at works.
   virtual bool random_access() const = 0;

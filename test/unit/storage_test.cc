@@ -140,6 +140,36 @@ TEST(DirectoryStorage, AlignedWritesBypassThePageCache) {
   EXPECT_EQ(slurp(dir / "t.ibd"), expected + "tail");
 }
 
+// close() leaves the fdatasync to sync(), which finds each closed file under its last name: one
+// renamed after its close, one removed, one deleted behind the storage's back (nothing left to
+// make durable) are all fine; a closed file that cannot be synced fails sync(), naming it, and
+// stays due for the next one.
+TEST(DirectoryStorage, SyncMakesTheClosedFilesDurableUnderTheirLastNames) {
+  testpages::ScratchDir dir;
+  DirectoryStorage storage(dir.path.string());
+  for (const char* name : {"a", "b", "c", "d"}) {
+    auto f = storage.create(std::string("sub/") + name);
+    ASSERT_TRUE(f.is_ok()) << f.status().message();
+    ASSERT_TRUE((*f)->append(bytes(name)).is_ok());
+    ASSERT_TRUE((*f)->close().is_ok());
+  }
+  ASSERT_TRUE(storage.rename("sub/a", "moved/a").is_ok());
+  ASSERT_TRUE(storage.remove("sub/b").is_ok());
+  fs::remove(dir.path / "sub/c");
+  // Not a file any more: a FIFO where d was (opened without blocking, and it cannot be synced).
+  fs::remove(dir.path / "sub/d");
+  ASSERT_EQ(::mkfifo((dir.path / "sub/d").c_str(), 0600), 0);
+  const Status failed = storage.sync();
+  EXPECT_EQ(failed.code(), ExitCode::kPath);
+  EXPECT_NE(failed.message().find("cannot sync"), std::string::npos) << failed.message();
+  EXPECT_NE(failed.message().find("sub/d"), std::string::npos) << failed.message();
+  EXPECT_EQ(storage.sync().code(), ExitCode::kPath);  // still due
+  ASSERT_TRUE(storage.remove("sub/d").is_ok());
+  const Status synced = storage.sync();
+  EXPECT_TRUE(synced.is_ok()) << synced.message();
+  EXPECT_EQ(slurp(dir.path / "moved/a"), "a");
+}
+
 TEST(DirectoryStorage, NeverWritesThroughANameItDidNotCreate) {
   testpages::ScratchDir dir;
   std::ofstream(dir.path / "existing") << "theirs";

@@ -35,7 +35,8 @@ class FileWriters {
   // first failure of any record so far, after which nothing more is written.
   Status write(uint32_t file, StorageFile& to, uint64_t offset, std::vector<uint8_t> bytes);
   Status extend(uint32_t file, StorageFile& to, uint64_t size);
-  // Extends to `size` (the size the writer closed at, zeros included) and closes (durable).
+  // Extends to `size` (the size the writer closed at, zeros included) and closes (durable at the
+  // storage's next sync()).
   // The writer thread owns `to` from here on.
   Status close(uint32_t file, std::unique_ptr<StorageFile> to, uint64_t size);
   // Waits until every queued record is applied: the first failure, or ok.
