@@ -461,8 +461,14 @@ Status prepare_final_phase(Context& c) {
     if (Status s = scan_others(c); !s.is_ok()) return s;
     if (Status s = copy_other_files(c, FileAction::kCopyDdl); !s.is_ok()) return s;
   }
-  log_info("before blocking DDL: page 0 of {} tablespaces read{} in {} ms", c.space_ids_before_lock.size(),
-           c.mysql() ? "" : ", the SQL layer's files copied", ms_between(begun, Clock::now()));
+  // The files copied so far made durable now, DDL not yet blocked: the first flush after a copy
+  // carries all of it (0.3-0.65 s for 1 GiB here), and the final phase's own small syncs (the
+  // binlog index: put) would otherwise pay it with DDL blocked.
+  const auto synced = Clock::now();
+  if (Status s = c.storage->sync(); !s.is_ok()) return s;
+  log_info("before blocking DDL: page 0 of {} tablespaces read{} in {} ms, the files copied so far synced in {} ms",
+           c.space_ids_before_lock.size(), c.mysql() ? "" : ", the SQL layer's files copied",
+           ms_between(begun, synced), ms_between(synced, Clock::now()));
   return Status::ok();
 }
 
