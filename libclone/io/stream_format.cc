@@ -166,28 +166,23 @@ std::vector<uint8_t> record_body(const Record& r) {
   return body;
 }
 
-Packed Encoder::pack_body(RecordType type, std::vector<uint8_t> body) const {
-  Packed p{type, Codec::kStored, uint32_t(body.size()), {}};
+Packed Encoder::pack_body(RecordType type, std::vector<uint8_t> body, uint64_t seq) const {
+  const auto plain_size = uint32_t(body.size());
   if (type == RecordType::kData || type == RecordType::kPut) {
     std::vector<uint8_t> packed = compress(settings_.compression, body);
-    if (!packed.empty()) {
-      p.codec = settings_.compression.codec;
-      p.body = std::move(packed);
-      return p;
-    }
+    if (!packed.empty()) return frame_body(type, settings_.compression.codec, plain_size, std::move(packed), seq);
   }
-  p.body = std::move(body);
-  return p;
+  return frame_body(type, Codec::kStored, plain_size, std::move(body), seq);
 }
 
-void Encoder::seal(Packed p, std::vector<uint8_t>& out) {
-  if (p.type == RecordType::kData) data_bytes_ += p.plain_size - 16;
-  const uint64_t seq = ++records_;
-  uint8_t frame[kFrameBytes] = {};
-  frame[0] = uint8_t(p.type);
-  frame[1] = uint8_t(p.codec);
+Packed Encoder::frame_body(RecordType type, Codec codec, uint32_t plain_size, std::vector<uint8_t> body,
+                           uint64_t seq) const {
+  Packed p{type, plain_size, {}, std::move(body)};
+  uint8_t* frame = p.frame.data();
+  frame[0] = uint8_t(type);
+  frame[1] = uint8_t(codec);
   put_u32(frame + 4, uint32_t(p.body.size() + (stream_key_ ? kTagBytes : 0)));
-  put_u32(frame + 8, p.plain_size);
+  put_u32(frame + 8, plain_size);
   put_u64(frame + 16, seq);
   if (stream_key_) {
     const Tag tag = gcm_seal(*stream_key_, record_nonce(seq), record_aad(id_, frame), p.body);
@@ -195,18 +190,25 @@ void Encoder::seal(Packed p, std::vector<uint8_t>& out) {
   }
   put_u32(frame + 12, innodb::crc32c(0, p.body.data(), p.body.size()));
   put_u32(frame + 28, frame_crc(id_, frame));
-  hash_.update(std::span<const uint8_t>(frame, kFrameBytes));
-  out.insert(out.end(), frame, frame + kFrameBytes);
-  out.insert(out.end(), p.body.begin(), p.body.end());
+  return p;
 }
 
-void Encoder::end(std::vector<uint8_t>& out) {
+void Encoder::seal(const Packed& p) {
+  ++records_;
+  if (p.type == RecordType::kData) data_bytes_ += p.plain_size - 16;
+  hash_.update(p.frame);
+}
+
+Packed Encoder::end() {
   std::vector<uint8_t> body;
   append_u64(body, records_);
   append_u64(body, data_bytes_);
   const std::array<uint8_t, 32> digest = hash_.digest();
   body.insert(body.end(), digest.begin(), digest.end());
-  seal(Packed{RecordType::kEnd, Codec::kStored, uint32_t(body.size()), std::move(body)}, out);
+  const auto size = uint32_t(body.size());  // before the body is moved into the call
+  Packed p = frame_body(RecordType::kEnd, Codec::kStored, size, std::move(body), records_ + 1);
+  ++records_;
+  return p;
 }
 
 // ---- Reader ------------------------------------------------------------------------------------
@@ -385,7 +387,7 @@ Result<Reader::Sealed> Reader::read_sealed() {
   if (get_u32(frame + 28) != frame_crc(id_, frame)) return damaged("record frame checksum mismatch");
   const uint8_t type_byte = frame[0];
   const uint8_t codec_byte = frame[1];
-  const uint32_t stored = get_u32(frame + 4), body_crc = get_u32(frame + 12);
+  const uint32_t stored = get_u32(frame + 4);
   r.plain_size = get_u32(frame + 8);
   const uint64_t seq = get_u64(frame + 16);
   if (seq != records_ + 1)
@@ -409,8 +411,6 @@ Result<Reader::Sealed> Reader::read_sealed() {
     return Status::error(ExitCode::kVerifyFailed,
                          fmt::format("the stream ends at byte {} inside record {}: it was cut short", position(), seq));
   place_.position = position();
-  if (innodb::crc32c(0, r.body.data(), r.body.size()) != body_crc)
-    return damaged(fmt::format("{} record checksum mismatch", record_type_name(r.type)));
   if (r.type == RecordType::kEnd) {
     r.digest = hash_.digest();
   } else {
@@ -422,6 +422,8 @@ Result<Reader::Sealed> Reader::read_sealed() {
 
 Result<std::vector<uint8_t>> Reader::open_body(Sealed& r) const {
   std::vector<uint8_t> body = std::move(r.body);
+  if (innodb::crc32c(0, body.data(), body.size()) != get_u32(r.frame.data() + 12))
+    return damaged_at(r.place, fmt::format("{} record checksum mismatch", record_type_name(r.type)));
   if (stream_key_) {
     Tag tag;
     std::memcpy(tag.data(), body.data() + body.size() - kTagBytes, kTagBytes);

@@ -96,27 +96,34 @@ struct Settings {
 std::vector<uint8_t> record_body(const Record& record);
 std::vector<uint8_t> data_body(uint32_t file, uint64_t offset, std::span<const uint8_t> bytes);
 
-// A record compressed, ready to be sealed.
+// A record ready to go into the stream as record number `seq`: its frame (checksums, and the
+// number the reader checks and the tag covers) and its body as stored (compressed, encrypted).
 struct Packed {
   RecordType type = RecordType::kSync;
-  Codec codec = Codec::kStored;
   uint32_t plain_size = 0;
+  std::array<uint8_t, kFrameBytes> frame{};
   std::vector<uint8_t> body;
 };
 
-// Writes a stream. pack_body() is const and thread-safe (copy threads compress in parallel);
-// seal() and end() must be called one at a time, in stream order.
+// Writes a stream. pack_body() and frame_body() are const and thread-safe: a record is
+// compressed, encrypted and checksummed on any thread, once its number is known. seal() and
+// end() must be called one at a time, in the order of the records' numbers (1, 2, 3 ...).
 class Encoder {
  public:
   explicit Encoder(Settings settings);  // draws a random stream id
   // The first bytes of the stream.
   const std::vector<uint8_t>& preamble() const { return preamble_; }
-  // A body laid out by record_body() or data_body(), compressed where that shrinks it.
-  Packed pack_body(RecordType type, std::vector<uint8_t> body) const;
-  // Appends the next record (frame and body) to `out`.
-  void seal(Packed packed, std::vector<uint8_t>& out);
-  // Appends the end record; nothing may be sealed after it.
-  void end(std::vector<uint8_t>& out);
+  // A body laid out by record_body() or data_body(), compressed where that shrinks it, framed
+  // as record number `seq`.
+  Packed pack_body(RecordType type, std::vector<uint8_t> body, uint64_t seq) const;
+  // A body already compressed with `codec` from `plain_size` bytes (or stored), framed as record
+  // number `seq`: encrypted in an encrypted stream, and checksummed.
+  Packed frame_body(RecordType type, Codec codec, uint32_t plain_size, std::vector<uint8_t> body, uint64_t seq) const;
+  // Counts the next record into the end record's totals and digest; the caller then writes its
+  // frame and its body, in that order, after every record before it.
+  void seal(const Packed& packed);
+  // The end record, once every record is sealed; nothing may follow it.
+  Packed end();
   const std::array<uint8_t, 16>& stream_id() const { return id_; }
 
  private:
@@ -157,7 +164,8 @@ class Reader {
     uint64_t position = 0;  // the stream byte reached
     uint64_t record = 0;    // the record's number
   };
-  // A record as read, checked up to its body's checksum; its body still as stored.
+  // A record as read, its frame checked; its body still as stored (checked by open_body, on
+  // the threads that open records).
   struct Sealed {
     RecordType type = RecordType::kSync;
     Codec codec = Codec::kStored;
@@ -179,7 +187,7 @@ class Reader {
   Result<Record> next_read_ahead();
   void open_loop();
   Result<Sealed> read_sealed();
-  // Decrypts and decompresses: the record's plain body. Thread-safe.
+  // Checks the body's crc32c, decrypts and decompresses: the record's plain body. Thread-safe.
   Result<std::vector<uint8_t>> open_body(Sealed& sealed) const;
   static Status damaged_at(const Place& place, const std::string& what);
   Status damaged(const std::string& what) const;

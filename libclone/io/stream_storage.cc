@@ -86,6 +86,12 @@ Status StreamStorage::start() {
   return flush_locked(false);
 }
 
+void StreamStorage::append_locked(const stream::Packed& packed) {
+  encoder_.seal(packed);
+  out_.insert(out_.end(), packed.frame.begin(), packed.frame.end());
+  out_.insert(out_.end(), packed.body.begin(), packed.body.end());
+}
+
 Status StreamStorage::flush_locked(bool durable) {
   if (!failed_.is_ok()) return failed_;
   failed_ = sink_.write(out_);
@@ -125,7 +131,7 @@ void StreamStorage::compress_loop() {
       lock.unlock();
       Status error;
       try {
-        packed = encoder_.pack_body(job.type, std::move(job.body));
+        packed = encoder_.pack_body(job.type, std::move(job.body), job.ticket);
       } catch (const std::exception& e) {
         error = Status::error(ExitCode::kInternal, std::string("packing a stream record: ") + e.what());
       }
@@ -143,7 +149,7 @@ void StreamStorage::seal_ready_locked(std::unique_lock<std::mutex>& lock) {
   for (auto it = packed_.find(next_seal_); it != packed_.end(); it = packed_.find(next_seal_)) {
     if (failed_.is_ok()) {
       if (it->second.type == RecordType::kSync) gathered_sync_ = true;
-      encoder_.seal(std::move(it->second), out_);
+      append_locked(it->second);
     }
     packed_.erase(it);
     ++next_seal_;
@@ -238,7 +244,7 @@ Status StreamStorage::finish() {
   const uint64_t last = next_ticket_ - 1;
   changed_.wait(lock, [&] { return !writing_ && (!failed_.is_ok() || next_seal_ > last); });
   if (!failed_.is_ok()) return failed_;
-  encoder_.end(out_);
+  append_locked(encoder_.end());
   if (Status s = flush_locked(true); !s.is_ok()) return s;
   failed_ = sink_.finish();
   return failed_;

@@ -5,8 +5,9 @@
 // them in stream order. At most stream::kMaxOpenFiles files may be open at once.
 //
 // Thread-safe: copy threads append to their files at once. Each call queues its record and
-// returns; the storage's own threads compress records in parallel, and each record is then
-// sealed (numbered, encrypted, framed) and written in the order the calls queued it, so the
+// returns with its place in the stream (its record number) taken; the storage's own threads
+// compress, encrypt and frame records in parallel, and each is then sealed (counted into the end
+// record) and written in the order the calls queued it, so the
 // stream is what one thread calling in that order would write, while the callers read on. One
 // of the threads at a time writes what was sealed, outside the lock, while the others compress
 // and seal on (a slow reader holds up the writer alone). At most 2 records per thread (each ≤
@@ -90,6 +91,8 @@ class StreamStorage : public Storage {
   void write_out_locked(std::unique_lock<std::mutex>& lock);
   // Under mutex_, nothing else writing (start, finish): writes out_ at once.
   Status flush_locked(bool durable);
+  // Under mutex_: `packed`, the next record, sealed and appended to out_.
+  void append_locked(const stream::Packed& packed);
 
   ByteSink& sink_;
   stream::Encoder encoder_;  // pack() on any thread; seal() and end() under mutex_

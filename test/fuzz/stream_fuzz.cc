@@ -60,18 +60,23 @@ std::vector<uint8_t> sealed(std::span<const uint8_t> in, bool with_key) {
   if (with_key) settings.key.emplace(fuzz_key());
   stream::Encoder encoder(std::move(settings));
   std::vector<uint8_t> out = encoder.preamble();
-  while (in.size() >= 8) {
-    stream::Packed p;
-    p.type = stream::RecordType(in[0] % 12);
-    p.codec = Codec(in[1] % 3);
-    p.plain_size = uint32_t(in[2]) | uint32_t(in[3]) << 8 | uint32_t(in[4]) << 16 | uint32_t(in[5]) << 24;
+  const auto append = [&](const stream::Packed& p) {
+    out.insert(out.end(), p.frame.begin(), p.frame.end());
+    out.insert(out.end(), p.body.begin(), p.body.end());
+  };
+  for (uint64_t seq = 1; in.size() >= 8; ++seq) {
+    const auto type = stream::RecordType(in[0] % 12);
+    const auto codec = Codec(in[1] % 3);
+    uint32_t plain_size = uint32_t(in[2]) | uint32_t(in[3]) << 8 | uint32_t(in[4]) << 16 | uint32_t(in[5]) << 24;
     const size_t n = std::min<size_t>(in.size() - 8, size_t(in[6]) | size_t(in[7]) << 8);
-    p.body.assign(in.begin() + 8, in.begin() + 8 + long(n));
-    if (p.codec == Codec::kStored) p.plain_size = uint32_t(p.body.size());
-    encoder.seal(std::move(p), out);
+    std::vector<uint8_t> body(in.begin() + 8, in.begin() + 8 + long(n));
+    if (codec == Codec::kStored) plain_size = uint32_t(body.size());
+    const stream::Packed p = encoder.frame_body(type, codec, plain_size, std::move(body), seq);
+    encoder.seal(p);
+    append(p);
     in = in.subspan(8 + n);
   }
-  encoder.end(out);
+  append(encoder.end());
   return out;
 }
 
