@@ -106,7 +106,10 @@ class MysqlRedoArchiver : public RedoArchiver {
       return Status::error(ExitCode::kUnsupported, "the server's redo log is disabled: a copy could not be recovered");
     checkpoint_ = cp->lsn;
     appended_end_ = mr::block_start_of(checkpoint_);
-    loop_.publish(checkpoint_);
+    // Copied so far: nothing of the block holding the checkpoint. Published as the checkpoint
+    // itself, an end LSN equal to it (an idle server) counted as reached before the block was
+    // read, and finish_at() failed.
+    loop_.publish(appended_end_);
 
     std::random_device rd;
     uint32_t uuid = 0;

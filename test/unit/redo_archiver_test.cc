@@ -409,6 +409,27 @@ TEST(MysqlRedoArchiver, EndInThePartialBlockAtHoldDropsAllHeldAfterIt) {
   expect_mysql_output(run.storage, checkpoint, end, [](Lsn b) { return synthetic_block(b, kB); });
 }
 
+// An idle server: E is the start checkpoint itself, known before the tailer has read the block
+// holding it. Nothing counts as copied until that block is in: finish_at() used to return at once
+// (the checkpoint was published as copied at start) and fail with "written past the end LSN"
+// (`local --stream` on an idle MySQL when the final phase took a few ms).
+TEST(MysqlRedoArchiver, AnEndAtTheStartCheckpointWaitsForItsBlock) {
+  MysqlRun run;
+  MysqlSource src(run.datadir());
+  const Lsn base = 1 << 20, checkpoint = base + 2 * kB + 100;
+  ASSERT_TRUE(mr::is_mtr_boundary(checkpoint));
+  src.add_file(2, base, checkpoint);
+  for (size_t i = 0; i < 2; ++i) src.put_block(2, base + i * kB, synthetic_block(base + i * kB, kB));
+  src.put_block(2, base + 2 * kB, synthetic_block(base + 2 * kB, 100));
+  run.make();
+  ASSERT_TRUE(run.archiver->start().is_ok());
+  run.archiver->hold();
+  run.archiver->set_end_lsn(checkpoint);
+  const Status s = run.archiver->finish_at(checkpoint, std::chrono::seconds(10));
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  expect_mysql_output(run.storage, checkpoint, checkpoint, [](Lsn b) { return synthetic_block(b, 100); });
+}
+
 // Without hold(), the block holding E may already be in the target as a full block: nothing can
 // cut it any more, and the archiver says so instead of writing redo past E.
 TEST(MysqlRedoArchiver, RefusesAnEndInsideWhatWasAppendedWithoutHold) {
