@@ -441,9 +441,13 @@ Status copy_other_files(Context& c, FileAction action) {
 
 // --lock-ddl=reduced, just before DDL is blocked: what the final phase can learn without the
 // lock, so that with DDL blocked it reads again only what changed since: page 0 of every
-// tablespace (read_space_ids) and, on MariaDB, the SQL layer's files (.frm and the like: a copy
-// of each, taken again only if it changed). MySQL: the session that reads the index ids beside
-// the main one.
+// tablespace (read_space_ids) and a first copy of every file besides the tablespaces (on
+// MariaDB the SQL layer's .frm and the like; non-transactional tables, MySQL's .sdi of them, the
+// buffer pool dump): each is taken again under the locks only if it changed. MySQL: the session
+// that reads the index ids beside the main one.
+// The locked copy then reads little: it used to read ~130 .sdi and log table files (MySQL 9.7)
+// with DDL blocked, and behind a stream consumer's first flush on the same disk (0.3-0.4 s, the
+// whole copy written back) that kept DDL blocked 270-520 ms instead of 30.
 Status prepare_final_phase(Context& c) {
   const auto begun = Clock::now();
   auto inv = scan_datadir(c.info().datadir);
@@ -457,18 +461,18 @@ Status prepare_final_phase(Context& c) {
     auto session = Session::connect(*params);
     if (!session.is_ok()) return session.status();
     c.dictionary_session.emplace(std::move(session).value());
-  } else {
-    if (Status s = scan_others(c); !s.is_ok()) return s;
-    if (Status s = copy_other_files(c, FileAction::kCopyDdl); !s.is_ok()) return s;
   }
+  if (Status s = scan_others(c); !s.is_ok()) return s;
+  for (const FileAction action : {FileAction::kCopyDdl, FileAction::kCopyLocked, FileAction::kCopy})
+    if (Status s = copy_other_files(c, action); !s.is_ok()) return s;
   // The files copied so far made durable now, DDL not yet blocked: the first flush after a copy
   // carries all of it (0.3-0.65 s for 1 GiB here), and the final phase's own small syncs (the
   // binlog index: put) would otherwise pay it with DDL blocked.
   const auto synced = Clock::now();
   if (Status s = c.storage->sync(); !s.is_ok()) return s;
-  log_info("before blocking DDL: page 0 of {} tablespaces read{} in {} ms, the files copied so far synced in {} ms",
-           c.space_ids_before_lock.size(), c.mysql() ? "" : ", the SQL layer's files copied",
-           ms_between(begun, synced), ms_between(synced, Clock::now()));
+  log_info("before blocking DDL: page 0 of {} tablespaces read and the other files copied in {} ms, the files copied "
+           "so far synced in {} ms",
+           c.space_ids_before_lock.size(), ms_between(begun, synced), ms_between(synced, Clock::now()));
   return Status::ok();
 }
 
