@@ -206,9 +206,7 @@ Packed Encoder::end() {
   const std::array<uint8_t, 32> digest = hash_.digest();
   body.insert(body.end(), digest.begin(), digest.end());
   const auto size = uint32_t(body.size());  // before the body is moved into the call
-  Packed p = frame_body(RecordType::kEnd, Codec::kStored, size, std::move(body), records_ + 1);
-  ++records_;
-  return p;
+  return frame_body(RecordType::kEnd, Codec::kStored, size, std::move(body), records_ + 1);
 }
 
 // ---- Reader ------------------------------------------------------------------------------------

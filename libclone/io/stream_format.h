@@ -122,7 +122,8 @@ class Encoder {
   // Counts the next record into the end record's totals and digest; the caller then writes its
   // frame and its body, in that order, after every record before it.
   void seal(const Packed& packed);
-  // The end record, once every record is sealed; nothing may follow it.
+  // The end record, once every record is sealed, numbered next (sealed like any other after
+  // this); nothing may follow it.
   Packed end();
   const std::array<uint8_t, 16>& stream_id() const { return id_; }
 

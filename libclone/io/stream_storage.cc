@@ -103,9 +103,13 @@ Status StreamStorage::flush_locked(bool durable) {
 
 Status StreamStorage::wait_room_locked(std::unique_lock<std::mutex>& lock) {
   changed_.wait(lock, [&] {
-    return !failed_.is_ok() || (next_ticket_ - next_seal_ < max_queued_ && out_.size() < kMaxGathered);
+    return !failed_.is_ok() || ending_ || (next_ticket_ - next_seal_ < max_queued_ && out_.size() < kMaxGathered);
   });
-  return failed_;
+  if (!failed_.is_ok()) return failed_;
+  // A record queued once finish() has begun would take the end record's number, and under a key
+  // its nonce: refused, never written.
+  if (ending_) return Status::error(ExitCode::kInternal, sink_.name() + ": a record written after the stream's end");
+  return Status::ok();
 }
 
 uint64_t StreamStorage::queue_locked(const Record& record) {
@@ -240,10 +244,14 @@ Status StreamStorage::sync() {
 
 Status StreamStorage::finish() {
   std::unique_lock lock(mutex_);
+  ending_ = true;
+  changed_.notify_all();
   // Every record sealed and no write under way: what is gathered, and the end, go out from here.
+  // The end record takes the next number (no record is queued after it: wait_room_locked).
   const uint64_t last = next_ticket_ - 1;
   changed_.wait(lock, [&] { return !writing_ && (!failed_.is_ok() || next_seal_ > last); });
   if (!failed_.is_ok()) return failed_;
+  ++next_ticket_;
   append_locked(encoder_.end());
   if (Status s = flush_locked(true); !s.is_ok()) return s;
   failed_ = sink_.finish();

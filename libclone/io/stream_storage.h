@@ -104,6 +104,7 @@ class StreamStorage : public Storage {
   uint64_t next_ticket_ = 1;
   uint64_t next_seal_ = 1;
   bool stopping_ = false;
+  bool ending_ = false;  // finish() has begun: nothing more is queued
   std::vector<uint8_t> out_;  // sealed records not yet written
   bool gathered_sync_ = false;  // out_ holds a sync record: the sink is synced after writing it
   bool writing_ = false;        // a thread is writing writing_now_, outside the lock

@@ -1,5 +1,7 @@
 // libFuzzer target for the stream reader (libclone/io/stream_format.h): everything `extract`
-// parses from an untrusted stream. Built and run by tools/fuzz.sh. The first byte picks a mode:
+// parses from an untrusted stream. Built and run by tools/fuzz.sh. The first byte picks a mode
+// (mod 4) and the reader (bit 2: one thread, or two that check, decrypt and decompress bodies
+// ahead of the records returned, extract's path):
 //   0, 1  the rest is a stream as it is, read without / with the fuzz key;
 //   2, 3  the rest describes records ([type][codec][plain size u32][length u16][body]...) that
 //         an Encoder seals with valid frames, checksums and (3) encryption, then an end record:
@@ -36,8 +38,9 @@ void check_path(const std::string& path) {
     fail("path escapes the target directory", path);
 }
 
-void read_all(std::span<const uint8_t> bytes, bool with_key) {
-  stream::Reader reader(stream::memory_input(bytes), with_key ? std::optional<SecretKey>(fuzz_key()) : std::nullopt);
+void read_all(std::span<const uint8_t> bytes, bool with_key, unsigned threads) {
+  stream::Reader reader(stream::memory_input(bytes), with_key ? std::optional<SecretKey>(fuzz_key()) : std::nullopt,
+                        threads);
   if (!reader.open().is_ok()) return;
   while (true) {
     auto r = reader.next();
@@ -85,11 +88,12 @@ std::vector<uint8_t> sealed(std::span<const uint8_t> in, bool with_key) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> rest(data + 1, size - 1);
+  const unsigned threads = data[0] & 4 ? 2 : 1;
   switch (data[0] % 4) {
-    case 0: read_all(rest, false); break;
-    case 1: read_all(rest, true); break;
-    case 2: read_all(sealed(rest, false), false); break;
-    case 3: read_all(sealed(rest, true), true); break;
+    case 0: read_all(rest, false, threads); break;
+    case 1: read_all(rest, true, threads); break;
+    case 2: read_all(sealed(rest, false), false, threads); break;
+    case 3: read_all(sealed(rest, true), true, threads); break;
   }
   return 0;
 }

@@ -284,6 +284,23 @@ TEST(Stream, RoundTripsEveryRecordUnderEverySetting) {
   }
 }
 
+// A record queued after finish() would take the end record's number (and, encrypted, its nonce):
+// refused, and the stream stays as it was finished.
+TEST(Stream, NothingIsWrittenAfterTheEnd) {
+  stream::Settings settings;
+  settings.key.emplace(key_of(7));
+  StreamFileFixture f(settings);
+  write_small_copy(f.storage(), 1);
+  const auto finished = f.bytes();
+  EXPECT_EQ(f.storage().put("late", "bytes").code(), ExitCode::kInternal);
+  EXPECT_EQ(f.storage().sync().code(), ExitCode::kInternal);
+  EXPECT_EQ(f.storage().create("late.ibd").status().code(), ExitCode::kInternal);
+  EXPECT_EQ(f.bytes(), finished);
+  auto o = read_stream(finished, settings.key);
+  ASSERT_TRUE(o.status.is_ok()) << o.status.message();
+  EXPECT_EQ(o.records.size(), 16u);
+}
+
 TEST(Stream, InterleavesParallelWritersAndSplitsLargeAppends) {
   stream::Settings settings;
   settings.compression = {Codec::kZstd, 1};
