@@ -144,13 +144,16 @@ int stamp_at(int fd, const char* path, int flags, FileStamp& out) {
   return 0;
 }
 
-// How long after a change a file's ctime may still show it: more than the timestamp granularity.
-// File systems stamp with the kernel's coarse clock (one tick: 10 ms at most); those that keep whole
-// seconds (ext4 with small inodes, ext3) are told by a ctime without nanoseconds (by chance only
-// one in millions on the others, which then wait longer).
+// How long after a change a file's ctime may still show it. More than the timestamp granularity:
+// file systems stamp with the kernel's coarse clock (one tick: 10 ms at most); those that keep
+// whole seconds (ext4 with small inodes, ext3) are told by a ctime without nanoseconds (by chance
+// only one in millions on the others, which then wait longer). And more than a write takes: the
+// ctime moves when a write() begins, not when its bytes land, so a write held up meanwhile (dirty
+// page throttling pauses up to 200 ms at a time) may still be changing the file with the ctime
+// already at its start. A second covers that; a file changed within it is read again.
 int64_t settle_ns(int64_t changed_ns) {
   constexpr int64_t kSecond = 1'000'000'000;
-  return changed_ns % kSecond == 0 ? 2 * kSecond : 50'000'000;
+  return changed_ns % kSecond == 0 ? 2 * kSecond : kSecond;
 }
 
 }  // namespace

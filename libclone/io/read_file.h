@@ -68,8 +68,10 @@ struct FileStamp {
 
 // Whether `now` is the very file `then` was taken of, unwritten since: the same file, size and
 // ctime, and that ctime older than `then` by more than the file system's timestamp granularity
-// (a coarse clock tick; a whole second on some): a write in the same tick as the first stat leaves
-// the ctime as it was, so a file changed that recently is never vouched for.
+// (a coarse clock tick; a whole second on some) and than a write() may take (a second): a write in
+// the same tick as the first stat, or one begun before it and still under way, leaves the ctime
+// as it was, so a file changed that recently is never vouched for. Writes through a shared mapping
+// move the ctime only at a page's first store after write-back: no stamp vouches for such a file.
 bool unchanged_since(const FileStamp& then, const FileStamp& now);
 
 // The stamp of the file at `path` now (following symlinks, as opening it does); nullopt when there

@@ -38,7 +38,7 @@ Result<ServerInfo> read_server_info(Session& session) {
       "'server_uuid','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces',"
       "'innodb_undo_log_encrypt','version_comment','version_compile_os','version_compile_machine',"
       "'character_set_server','collation_server','character_set_filesystem','gtid_mode','log_replica_updates',"
-      "'log_slave_updates','replica_parallel_workers')");
+      "'log_slave_updates','replica_parallel_workers','myisam_use_mmap')");
   if (!rows.is_ok()) return rows.status();
   std::map<std::string, std::string> v;
   for (const Row& r : *rows)
@@ -82,6 +82,7 @@ Result<ServerInfo> read_server_info(Session& session) {
   info.gtid_mode = v["gtid_mode"];
   info.log_replica_updates = on(mariadb ? v["log_slave_updates"] : v["log_replica_updates"]);
   info.replica_parallel_workers = unsigned(*workers);
+  info.myisam_use_mmap = on(v["myisam_use_mmap"]);
   if (!mariadb) {
     auto enabled = session.query("SHOW GLOBAL STATUS LIKE 'Innodb_redo_log_enabled'");
     if (!enabled.is_ok()) return enabled.status();

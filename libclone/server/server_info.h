@@ -41,6 +41,9 @@ struct ServerInfo {
   // MariaDB log_slave_updates): only then can a copy of a replica replicate from that replica.
   bool log_replica_updates = false;
   unsigned replica_parallel_workers = 0;  // MySQL: 0 or 1 is one applier thread
+  // MyISAM writes its data files through a shared mapping: their ctime does not show every
+  // write (read_file.h, unchanged_since), so a copy of one is never kept on its stamp.
+  bool myisam_use_mmap = false;
 };
 
 Result<ServerInfo> read_server_info(Session& session);

@@ -125,10 +125,13 @@ TEST(FileStamps, UnchangedOnlyWhenTheSameFileAndSettled) {
   now = then;
   now.changed_ns += 1;
   EXPECT_FALSE(unchanged_since(then, now));
-  // Changed a moment before the first stat: a write in the same tick would not move the ctime.
+  // Changed a moment before the first stat: a write in the same tick, or one begun then and
+  // still under way, would not move the ctime.
   FileStamp recent{{1, 42, 7}, 4096, 100 * s + 5'000'000, 100 * s + 30'000'000};
   EXPECT_FALSE(unchanged_since(recent, recent));
-  recent.taken_ns = 100 * s + 60'000'000;
+  recent.taken_ns = 100 * s + 900'000'000;
+  EXPECT_FALSE(unchanged_since(recent, recent));
+  recent.taken_ns = 101 * s + 10'000'000;
   EXPECT_TRUE(unchanged_since(recent, recent));
   // Whole seconds: a file system that keeps no finer times.
   FileStamp seconds{{1, 42, 7}, 4096, 100 * s, 101 * s};

@@ -103,19 +103,10 @@ struct Context {
   void forget_files(const std::vector<bool>& drop) {
     std::vector<CopiedFile> kept;
     for (size_t i = 0; i < result.files.size(); ++i) {
-      CopiedFile& f = result.files[i];
-      if (!drop[i]) {
-        kept.push_back(std::move(f));
-        continue;
-      }
-      result.bytes -= f.bytes;
-      result.shared_bytes -= f.shared_bytes;
-      if (result.incremental && f.tablespace) {
-        IncrementalResult& inc = *result.incremental;
-        inc.scanned_bytes -= f.read_bytes;
-        --(f.delta_of.empty() ? inc.whole_tablespace_files : inc.delta_files);
-        inc.delta_pages -= f.delta_pages;
-      }
+      if (drop[i])
+        count_file(result.files[i], -1);
+      else
+        kept.push_back(std::move(result.files[i]));
     }
     result.files = std::move(kept);
     index_files();
@@ -124,18 +115,27 @@ struct Context {
   void add_files(std::vector<CopiedFile> files) {
     std::lock_guard lock(files_mutex);
     for (auto& f : files) {
-      result.bytes += f.bytes;
-      result.shared_bytes += f.shared_bytes;
-      if (result.incremental && f.tablespace) {
-        result.incremental->scanned_bytes += f.read_bytes;
-        ++(f.delta_of.empty() ? result.incremental->whole_tablespace_files : result.incremental->delta_files);
-        result.incremental->delta_pages += f.delta_pages;
-      }
+      count_file(f, 1);
       auto [at, added] = file_index.emplace(f.rel_path, result.files.size());
-      if (added)
+      if (added) {
         result.files.push_back(std::move(f));
-      else
-        result.files[at->second] = std::move(f);  // a re-copy replaces the first one
+      } else {  // a re-copy replaces the first one, in the totals too
+        count_file(result.files[at->second], -1);
+        result.files[at->second] = std::move(f);
+      }
+    }
+  }
+
+  // Adds a file's bytes into the result's totals (sign 1) or takes them out (-1).
+  void count_file(const CopiedFile& f, int sign) {
+    const auto add = [sign](uint64_t& total, uint64_t n) { total = sign > 0 ? total + n : total - n; };
+    add(result.bytes, f.bytes);
+    add(result.shared_bytes, f.shared_bytes);
+    if (result.incremental && f.tablespace) {
+      IncrementalResult& inc = *result.incremental;
+      add(inc.scanned_bytes, f.read_bytes);
+      add(f.delta_of.empty() ? inc.whole_tablespace_files : inc.delta_files, 1);
+      add(inc.delta_pages, f.delta_pages);
     }
   }
 };
@@ -408,6 +408,14 @@ Status check_undo_unchanged(Context& c) {
 // log table rotated away, a table DDL dropped before the lock (MariaDB's first pass; the
 // listing with DDL blocked then takes it out). In parallel: MariaDB has an .frm per table, tens
 // of thousands of small files whose copy is mostly waiting for their sync.
+// A MyISAM data file of a server that writes them through a shared mapping (myisam_use_mmap):
+// its ctime moves only at a page's first store after write-back, so its stamp vouches for nothing.
+bool written_through_mapping(const Context& c, const DatadirFile& f) {
+  const std::string_view suffix = ".MYD";
+  return c.info().myisam_use_mmap && f.rel_path.size() > suffix.size() &&
+         std::string_view(f.rel_path).substr(f.rel_path.size() - suffix.size()) == suffix;
+}
+
 Status copy_other_files(Context& c, FileAction action) {
   std::vector<DatadirFile*> todo;
   for (DatadirFile& f : c.others.files)
@@ -417,7 +425,7 @@ Status copy_other_files(Context& c, FileAction action) {
     auto now = restat(c.info().datadir, f);
     if (!now.is_ok()) return now.status();
     if (!*now) return Status::ok();
-    if (f.copied && unchanged_since(*f.copied, (*now)->stamp)) return Status::ok();
+    if (f.copied && unchanged_since(*f.copied, (*now)->stamp) && !written_through_mapping(c, f)) return Status::ok();
     auto file = ReadFile::open(c.info().datadir + "/" + f.rel_path);
     if (!file.is_ok()) {
       auto gone = restat(c.info().datadir, f);  // since the stat above
@@ -433,6 +441,10 @@ Status copy_other_files(Context& c, FileAction action) {
     c.progress.copy.total_bytes += f.stamp.size;
     auto copied = copy_plain_file(*file, f.rel_path, *c.storage, c.progress.copy);
     if (!copied.is_ok()) return copied.status();
+    if (f.copied) {
+      std::lock_guard lock(c.files_mutex);
+      c.result.copied_again_under_lock.push_back(f.rel_path);
+    }
     f.copied = f.stamp;
     c.add_files({std::move(copied).value()});
     return Status::ok();
@@ -450,6 +462,18 @@ Status copy_other_files(Context& c, FileAction action) {
 // whole copy written back) that kept DDL blocked 62-570 ms instead of 5 (local --stream | extract).
 Status prepare_final_phase(Context& c) {
   const auto begun = Clock::now();
+  // First what takes long, so that little changes between the page 0 reads and the lock (what
+  // changed is read again with DDL blocked): the other files (a large log table, --max-rate) and
+  // the sync.
+  if (Status s = scan_others(c); !s.is_ok()) return s;
+  for (const FileAction action : {FileAction::kCopyDdl, FileAction::kCopyLocked, FileAction::kCopy})
+    if (Status s = copy_other_files(c, action); !s.is_ok()) return s;
+  // The files copied so far made durable now, DDL not yet blocked: the first flush after a copy
+  // carries all of it (0.3-0.65 s for 1 GiB here), and the final phase's own small syncs (the
+  // binlog index: put) would otherwise pay it with DDL blocked.
+  const auto copied = Clock::now();
+  if (Status s = c.storage->sync(); !s.is_ok()) return s;
+  const auto synced = Clock::now();
   auto inv = scan_datadir(c.info().datadir);
   if (!inv.is_ok()) return inv.status().with_context("reading the server's datadir");
   auto reads = read_space_ids(*inv, c.fallback_format, resolve_threads(c.options.parallel));
@@ -462,17 +486,10 @@ Status prepare_final_phase(Context& c) {
     if (!session.is_ok()) return session.status();
     c.dictionary_session.emplace(std::move(session).value());
   }
-  if (Status s = scan_others(c); !s.is_ok()) return s;
-  for (const FileAction action : {FileAction::kCopyDdl, FileAction::kCopyLocked, FileAction::kCopy})
-    if (Status s = copy_other_files(c, action); !s.is_ok()) return s;
-  // The files copied so far made durable now, DDL not yet blocked: the first flush after a copy
-  // carries all of it (0.3-0.65 s for 1 GiB here), and the final phase's own small syncs (the
-  // binlog index: put) would otherwise pay it with DDL blocked.
-  const auto synced = Clock::now();
-  if (Status s = c.storage->sync(); !s.is_ok()) return s;
-  log_info("before blocking DDL: page 0 of {} tablespaces read and the other files copied in {} ms, the files copied "
-           "so far synced in {} ms",
-           c.space_ids_before_lock.size(), ms_between(begun, synced), ms_between(synced, Clock::now()));
+  log_info("before blocking DDL: the other files copied in {} ms, the files copied so far synced in {} ms, page 0 of "
+           "{} tablespaces read in {} ms",
+           ms_between(begun, copied), ms_between(copied, synced), c.space_ids_before_lock.size(),
+           ms_between(synced, Clock::now()));
   return Status::ok();
 }
 
@@ -556,6 +573,15 @@ bool same_position(const std::vector<ReplicaChannel>& a, const std::vector<Repli
 
 Status finalize(Context& c) {
   const EndPoint& e = c.result.end;
+  std::vector<std::string>& again = c.result.copied_again_under_lock;
+  std::sort(again.begin(), again.end());
+  again.erase(std::unique(again.begin(), again.end()), again.end());
+  if (!again.empty()) {
+    std::string list;
+    for (size_t i = 0; i < again.size() && i < 5; ++i) list += (i ? ", " : "") + printable(again[i]);
+    log_info("{} file(s) besides the tablespaces written since their first copy, copied again under the locks: {}{}",
+             again.size(), list, again.size() > 5 ? ", ..." : "");
+  }
   log_info("waiting for the redo log to reach the end LSN {} (copied up to {})", e.lsn, c.archiver->copied_lsn());
   if (Status s = c.archiver->finish_at(e.lsn, std::chrono::seconds(c.options.redo_wait_seconds)); !s.is_ok()) return s;
   c.result.redo_peak_lag = c.progress.redo.peak_lag;

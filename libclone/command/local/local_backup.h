@@ -111,6 +111,9 @@ struct LocalBackupResult {
   Reflink reflink = Reflink::kAuto;
   unsigned parallel = 0;  // the copy threads it used
   std::vector<CopiedFile> files;
+  // Files besides the tablespaces written (or replaced) since their first copy, so copied again
+  // under the locks: what made those locks last (rel paths, sorted).
+  std::vector<std::string> copied_again_under_lock;
   std::string source_host;  // for replica setup: the server's @@hostname / @@port
   unsigned source_port = 0;
 };
