@@ -42,8 +42,16 @@ class DirectoryFile : public StorageFile {
  public:
   DirectoryFile(int fd, int direct_fd, std::string path, std::shared_ptr<DirectoryStorage::Unsynced> unsynced,
                 uint64_t end = 0)
-      : fd_(fd), direct_fd_(direct_fd), path_(std::move(path)), unsynced_(std::move(unsynced)), end_(end) {}
-  ~DirectoryFile() override { close_descriptors(); }
+      : fd_(fd),
+        direct_fd_(direct_fd),
+        path_(std::move(path)),
+        unsynced_(std::move(unsynced)),
+        name_(unsynced_->opened(path_)),
+        end_(end) {}
+  ~DirectoryFile() override {
+    if (fd_ >= 0) unsynced_->closed(name_, false);
+    close_descriptors();
+  }
 
   Status append(std::span<const uint8_t> bytes) override {
     const uint64_t at = end_.fetch_add(bytes.size());
@@ -145,10 +153,7 @@ class DirectoryFile : public StorageFile {
     const int err = errno;
     fd_ = -1;
     if (result.is_ok() && rc != 0) result = errno_status(ExitCode::kPath, "cannot close", path_, err);
-    if (result.is_ok()) {
-      std::lock_guard lock(unsynced_->mutex);
-      unsynced_->paths.insert(path_);
-    }
+    unsynced_->closed(name_, result.is_ok());
     return result;
   }
 
@@ -165,11 +170,59 @@ class DirectoryFile : public StorageFile {
   bool read_direct_ = false;
   std::string path_;
   std::shared_ptr<DirectoryStorage::Unsynced> unsynced_;
+  std::shared_ptr<std::string> name_;  // its name now (renames while open), empty once removed or replaced
   std::atomic<uint64_t> end_;  // where the next append goes
   std::atomic<uint64_t> dropped_{0};  // synced and dropped before this (bytes written there later: at close)
 };
 
 }  // namespace
+
+std::shared_ptr<std::string> DirectoryStorage::Unsynced::opened(const std::string& path) {
+  auto name = std::make_shared<std::string>(path);
+  std::lock_guard lock(mutex);
+  open.emplace(path, name);
+  return name;
+}
+
+void DirectoryStorage::Unsynced::closed(const std::shared_ptr<std::string>& name, bool written) {
+  std::lock_guard lock(mutex);
+  auto [first, last] = open.equal_range(*name);
+  for (auto it = first; it != last; ++it)
+    if (it->second == name) {
+      open.erase(it);
+      break;
+    }
+  if (written && !name->empty()) paths.insert(*name);
+}
+
+// A file open under `path` whose name was removed or replaced: what it holds is no one's any more.
+void DirectoryStorage::Unsynced::end_open(const std::string& path) {
+  auto [first, last] = open.equal_range(path);
+  for (auto it = first; it != last; ++it) it->second->clear();
+  open.erase(first, last);
+}
+
+void DirectoryStorage::Unsynced::renamed(const std::string& from, const std::string& to) {
+  if (from == to) return;  // rename(2) of a name onto itself does nothing
+  std::lock_guard lock(mutex);
+  paths.erase(to);  // replaced
+  end_open(to);
+  if (paths.erase(from) || syncing.count(from)) paths.insert(to);
+  auto [first, last] = open.equal_range(from);
+  std::vector<std::shared_ptr<std::string>> moved;
+  for (auto it = first; it != last; ++it) moved.push_back(it->second);
+  open.erase(first, last);
+  for (auto& name : moved) {
+    *name = to;
+    open.emplace(to, std::move(name));
+  }
+}
+
+void DirectoryStorage::Unsynced::removed(const std::string& path) {
+  std::lock_guard lock(mutex);
+  paths.erase(path);
+  end_open(path);
+}
 
 Status sync_directory(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -235,10 +288,7 @@ Status DirectoryStorage::make_dir(const std::string& rel_path) { return ensure_p
 Status DirectoryStorage::remove(const std::string& rel_path) {
   const std::string abs = root_ + "/" + rel_path;
   if (::unlink(abs.c_str()) != 0 && errno != ENOENT) return errno_status(ExitCode::kPath, "cannot remove", abs, errno);
-  {
-    std::lock_guard lock(unsynced_->mutex);
-    unsynced_->paths.erase(abs);
-  }
+  unsynced_->removed(abs);
   touched(rel_path);
   return Status::ok();
 }
@@ -258,11 +308,7 @@ Status DirectoryStorage::rename(const std::string& from, const std::string& to) 
   if (Status s = ensure_parent(to); !s.is_ok()) return s;
   const std::string a = root_ + "/" + from, b = root_ + "/" + to;
   if (::rename(a.c_str(), b.c_str()) != 0) return errno_status(ExitCode::kPath, "cannot rename into", b, errno);
-  {
-    std::lock_guard lock(unsynced_->mutex);
-    unsynced_->paths.erase(b);  // replaced
-    if (unsynced_->paths.erase(a)) unsynced_->paths.insert(b);
-  }
+  unsynced_->renamed(a, b);
   touched(from);
   touched(to);  // a move into another directory changes both
   return Status::ok();
@@ -304,20 +350,30 @@ Status DirectoryStorage::sync() {
   {
     std::lock_guard lock(unsynced_->mutex);
     files.swap(unsynced_->paths);
+    unsynced_->syncing = files;
   }
+  const auto done = [&] {
+    std::lock_guard lock(unsynced_->mutex);
+    unsynced_->syncing.clear();
+  };
   for (auto it = files.begin(); it != files.end(); ++it) {
     const int fd = ::open(it->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);  // a FIFO put there: no hang
-    // Gone by another way than remove() (nothing of it is left to make durable): the directory's
-    // fsync below covers the name.
+    // Gone by another way than remove() or rename() (nothing of it is left to make durable; one
+    // renamed meanwhile is due again under its new name): the directory's fsync below covers the
+    // name.
     if (fd < 0 && errno == ENOENT) continue;
     int err = fd < 0 ? errno : ::fdatasync(fd) != 0 ? errno : 0;
     if (fd >= 0) ::close(fd);
     if (err != 0) {
+      done();
+      // Still due for a later sync(). Its callers fail the target: a write-back error that this
+      // fdatasync reported would not be reported again through the next descriptor.
       std::lock_guard lock(unsynced_->mutex);
-      unsynced_->paths.insert(it, files.end());  // still not durable: a later sync() tries again
+      unsynced_->paths.insert(it, files.end());
       return errno_status(ExitCode::kPath, "cannot sync", *it, err);
     }
   }
+  done();
   std::vector<std::string> dirs;
   {
     std::lock_guard lock(mutex_);

@@ -7,6 +7,7 @@
 // every directory that received a name, deepest first (why the files wait: DirectoryStorage::sync).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -44,11 +45,23 @@ class DirectoryStorage : public Storage {
   std::set<std::string> dirs_;  // relative paths of directories created or written into
 
  public:
-  // Files closed since the last sync(), by absolute path: written out, not yet fdatasynced.
-  // Shared with the files, which add themselves when closed.
+  // The names of the files written that are not yet durable, by absolute path: the open ones
+  // (a rename() or remove() of a file still open changes or ends its name: the clone applier
+  // and extract rename files before they close them) and the closed ones until a sync() takes
+  // them. Shared with the files, which add themselves when created and move over when closed.
   struct Unsynced {
     std::mutex mutex;
-    std::set<std::string> paths;
+    std::set<std::string> paths;  // closed since the last sync(), not yet fdatasynced
+    std::set<std::string> syncing;  // taken by a sync() under way (a rename then moves into `paths`)
+    std::multimap<std::string, std::shared_ptr<std::string>> open;  // name -> the open file's name
+    std::shared_ptr<std::string> opened(const std::string& path);
+    // The file is closed (or dropped unclosed: `written` false) under its name as it is now.
+    void closed(const std::shared_ptr<std::string>& name, bool written);
+    void renamed(const std::string& from, const std::string& to);
+    void removed(const std::string& path);
+
+   private:
+    void end_open(const std::string& path);  // the open files of that name: their bytes are gone
   };
 
  private:

@@ -170,6 +170,39 @@ TEST(DirectoryStorage, SyncMakesTheClosedFilesDurableUnderTheirLastNames) {
   EXPECT_EQ(slurp(dir.path / "moved/a"), "a");
 }
 
+// A file renamed while still open (the clone applier, extract of a stream) is synced under the
+// name it has when sync() runs: a FIFO put at that name makes sync() fail naming it (under the
+// name it was created with, nothing is left to sync, and sync() would pass). One removed, or
+// replaced by another's rename, while open leaves nothing due.
+TEST(DirectoryStorage, AFileRenamedWhileOpenIsSyncedUnderItsNewName) {
+  testpages::ScratchDir dir;
+  DirectoryStorage storage(dir.path.string());
+  auto moved = storage.create("sub/x");
+  auto removed = storage.create("sub/r");
+  auto replaced = storage.create("sub/p");
+  auto other = storage.create("sub/q");
+  for (auto* f : {&moved, &removed, &replaced, &other}) {
+    ASSERT_TRUE(f->is_ok()) << f->status().message();
+    ASSERT_TRUE((**f)->append(bytes("data")).is_ok());
+  }
+  ASSERT_TRUE(storage.rename("sub/x", "sub/x.tmp").is_ok());
+  ASSERT_TRUE(storage.rename("sub/x.tmp", "moved/y").is_ok());
+  ASSERT_TRUE(storage.remove("sub/r").is_ok());
+  ASSERT_TRUE((*other)->close().is_ok());
+  ASSERT_TRUE(storage.rename("sub/q", "sub/p").is_ok());  // over the open sub/p
+  for (auto* f : {&moved, &removed, &replaced}) ASSERT_TRUE((**f)->close().is_ok());
+  EXPECT_EQ(slurp(dir.path / "moved/y"), "data");
+  fs::remove(dir.path / "moved/y");
+  ASSERT_EQ(::mkfifo((dir.path / "moved/y").c_str(), 0600), 0);
+  const Status failed = storage.sync();
+  EXPECT_EQ(failed.code(), ExitCode::kPath);
+  EXPECT_NE(failed.message().find("moved/y"), std::string::npos) << failed.message();
+  ASSERT_TRUE(storage.remove("moved/y").is_ok());
+  const Status synced = storage.sync();
+  EXPECT_TRUE(synced.is_ok()) << synced.message();
+  EXPECT_EQ(slurp(dir.path / "sub/p"), "data");
+}
+
 TEST(DirectoryStorage, NeverWritesThroughANameItDidNotCreate) {
   testpages::ScratchDir dir;
   std::ofstream(dir.path / "existing") << "theirs";
