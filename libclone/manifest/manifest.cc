@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "mysqlclone_version.h"
+#include "libclone/base/text.h"
+#include "libclone/io/relative_path.h"
 
 namespace mysqlclone {
 
@@ -141,6 +143,13 @@ Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir) {
     for (const auto* r : {&bytes, &file_bytes})
       if (!r->is_ok()) return r->status();
     if (path->empty()) return malformed(dir, "an entry of \"files\" has no path");
+    // Names that restore and verify put under a directory: never one that leaves it (a manifest
+    // edited or damaged is input like a stream's).
+    std::vector<std::string_view> parts;
+    for (const std::string* name : {&*path, &*delta_of})
+      if (!name->empty())
+        if (const char* why = split_relative_path(*name, parts))
+          return malformed(dir, "the file name \"" + printable(*name, 200) + "\" " + why);
     ManifestSummary::File file{*path, *sha, *bytes, std::nullopt, *delta_of, *file_bytes};
     if (auto id = f.find("space_id"); id != f.end() && !id->is_null()) {
       if (!id->is_number_unsigned() || id->get<uint64_t>() > UINT32_MAX)

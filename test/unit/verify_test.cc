@@ -228,7 +228,11 @@ TEST_F(VerifyBackupTest, MalformedRecordsAreVerifyFailures) {
   for (const char* doc :
        {R"({"state": 5, "error": []})", R"({"state": "failed", "error": []})", R"({"state": "failed", "error": {}})",
         R"({"state": null})", R"([1, 2])", R"("complete")", R"({"state": "complete", "files": 7})",
-        R"({"state": "complete"})"}) {
+        R"({"state": "complete"})",
+        // Names that would leave the directory (restore writes under them, verify reads them).
+        R"({"state": "complete", "files": [{"path": "../../etc/passwd"}]})",
+        R"({"state": "complete", "files": [{"path": "/etc/passwd"}]})",
+        R"({"state": "complete", "files": [{"path": "db/t.ibd.delta", "delta_of": "db/../../x"}]})"}) {
     SCOPED_TRACE(doc);
     std::ofstream(dir_ / "mysqlclone.json") << doc;
     auto r = mysqlclone::Result<mysqlclone::VerifyReport>(mysqlclone::Status::error(mysqlclone::ExitCode::kInternal, ""));
