@@ -252,10 +252,12 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
     s = outcome.status();
     if (s.is_ok()) written += outcome->written;
     if (s.is_ok()) s = storage.sync();
-    if (s.is_ok()) s = storage.rename(plan->mariadb_redo->target, kMariadbRedo);
   }
   if (s.is_ok() && destination->owner) s = set_owner(layout, *destination->owner);
   if (s.is_ok() && interrupted()) s = interrupted_status();
+  // MariaDB's redo under its name is what lets the server start (the guard is its absence): the
+  // last step before completion, after everything that can still fail but the completion itself.
+  if (s.is_ok() && plan->mariadb_redo) s = storage.rename(plan->mariadb_redo->target, kMariadbRedo);
   RestoreResult result;
   if (s.is_ok()) {
     for (size_t i = 0; i < plan->overlaid.size(); ++i) manifest.files[i].sha256 = overlaid_sha256[i];
