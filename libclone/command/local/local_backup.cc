@@ -403,19 +403,17 @@ Status check_undo_unchanged(Context& c) {
   return Status::ok();
 }
 
+// A MyISAM data file of a server that writes them through a shared mapping (myisam_use_mmap):
+// its ctime moves only at a page's first store after write-back, so its stamp vouches for nothing.
+bool written_through_mapping(const Context& c, const DatadirFile& f) {
+  return c.info().myisam_use_mmap && f.rel_path.ends_with(".MYD");
+}
+
 // Copies the classified files with `action`, each one copied before only once it changed since
 // (the new copy replaces the first). A file gone meanwhile is left as it is (copied or not): a
 // log table rotated away, a table DDL dropped before the lock (MariaDB's first pass; the
 // listing with DDL blocked then takes it out). In parallel: MariaDB has an .frm per table, tens
 // of thousands of small files whose copy is mostly waiting for their sync.
-// A MyISAM data file of a server that writes them through a shared mapping (myisam_use_mmap):
-// its ctime moves only at a page's first store after write-back, so its stamp vouches for nothing.
-bool written_through_mapping(const Context& c, const DatadirFile& f) {
-  const std::string_view suffix = ".MYD";
-  return c.info().myisam_use_mmap && f.rel_path.size() > suffix.size() &&
-         std::string_view(f.rel_path).substr(f.rel_path.size() - suffix.size()) == suffix;
-}
-
 Status copy_other_files(Context& c, FileAction action) {
   std::vector<DatadirFile*> todo;
   for (DatadirFile& f : c.others.files)
