@@ -41,11 +41,14 @@ std::optional<pid_t> lock_holder_in(const std::string& dir) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.rfind("#ib_", 0) == 0 && name.size() > 6 && name.compare(name.size() - 6, 6, ".dblwr") == 0)
+    if ((name.rfind("#ib_", 0) == 0 && name.size() > 6 && name.compare(name.size() - 6, 6, ".dblwr") == 0) ||
+        name.rfind("undo", 0) == 0)
       candidates.push_back(name);
   }
-  for (const auto& e : std::filesystem::directory_iterator(dir + "/#innodb_temp", ec))
-    candidates.push_back("#innodb_temp/" + e.path().filename().string());
+  // The only files of a MySQL log or undo directory of its own: redo and undo tablespaces.
+  for (const char* sub : {"#innodb_temp", "#innodb_redo"})
+    for (const auto& e : std::filesystem::directory_iterator(dir + "/" + sub, ec))
+      candidates.push_back(std::string(sub) + "/" + e.path().filename().string());
   for (const auto& name : candidates)
     if (auto pid = lock_holder(dir + "/" + name)) return pid;
   return std::nullopt;

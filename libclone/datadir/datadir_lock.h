@@ -15,7 +15,8 @@
 namespace mysqlclone {
 
 // The pid of a process holding a write lock on one of the datadir's lock-bearing files
-// (ibdata1, ibtmp1, #ib_*.dblwr, #innodb_temp/*.ibt, ib_logfile0, aria_log_control), or
+// (ibdata1, ibtmp1, #ib_*.dblwr, undo*, #innodb_temp/*, #innodb_redo/*, ib_logfile0,
+// aria_log_control), or
 // nullopt when nobody does. Fails (kPath) only when `dir` has no ibdata1 at all.
 Result<std::optional<pid_t>> datadir_lock_holder(const std::string& dir);
 

@@ -2,7 +2,13 @@
 // routes there.
 #include "libclone/datadir/server_layout.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -71,6 +77,46 @@ TEST(ServerLayout, StorageWritesEachFileIntoItsDirectory) {
   EXPECT_FALSE(fs::exists(root / "data/ibdata1"));
   EXPECT_EQ(storage.rename("ibdata1", "db/ibdata1").code(), ExitCode::kInternal) << "a rename across directories";
   EXPECT_EQ(layout_lock_holder(storage.layout()), std::nullopt);
+  fs::remove_all(root);
+}
+
+// A server holds fcntl() write locks on files it has open; in a log or undo directory of its own
+// the only such files are the redo and undo tablespaces. Another process's lock on one of them
+// is seen (a lock of this process would not be: F_GETLK ignores the caller's own).
+TEST(ServerLayout, ALockOnARedoOrUndoFileInADirectoryOfItsOwnIsSeen) {
+  const fs::path root = fs::temp_directory_path() / ("mc-layout-lock-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  for (const char* d : {"data", "undo", "redo/#innodb_redo"}) fs::create_directories(root / d);
+  const ServerLayout layout = resolve_layout({(root / "data").string(), "", (root / "undo").string(), "../redo", false});
+  for (const char* held : {"redo/#innodb_redo/#ib_redo4", "undo/undo_001"}) {
+    SCOPED_TRACE(held);
+    const std::string path = (root / held).string();
+    std::ofstream(path) << "x";
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {  // holds the lock until killed, as a server does while it runs
+      const int fd = ::open(path.c_str(), O_RDWR);
+      struct flock lock {};
+      lock.l_type = F_WRLCK;
+      lock.l_whence = SEEK_SET;
+      const char ok = fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0 ? 1 : 0;
+      (void)!::write(ready[1], &ok, 1);
+      ::pause();
+      ::_exit(0);
+    }
+    char ok = 0;
+    ASSERT_EQ(::read(ready[0], &ok, 1), 1);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    EXPECT_EQ(ok, 1);
+    EXPECT_EQ(layout_lock_holder(layout), std::optional<pid_t>(child));
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    EXPECT_EQ(layout_lock_holder(layout), std::nullopt);
+    fs::remove(path);
+  }
   fs::remove_all(root);
 }
 
