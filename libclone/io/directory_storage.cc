@@ -280,6 +280,7 @@ Result<std::unique_ptr<StorageFile>> DirectoryStorage::update(const std::string&
     return errno_status(ExitCode::kPath, "cannot update", abs, err);
   }
   const int direct_fd = ::open(abs.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECT);  // EINVAL on tmpfs
+  touched(rel_path);  // its name too may not be durable yet (left by a crash)
   return std::unique_ptr<StorageFile>(new DirectoryFile(fd, direct_fd, abs, unsynced_, uint64_t(st.st_size)));
 }
 

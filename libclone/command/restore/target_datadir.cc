@@ -174,8 +174,15 @@ Result<InPlace> update_in_place(const std::string& path, const std::string& targ
     progress.done_bytes.fetch_add(chunk->size(), std::memory_order_relaxed);
   }
   if (Status s = bytes.finish(); !s.is_ok()) return s;
-  if (out)
-    if (Status s = out->close(); !s.is_ok()) return s;
+  // A file that was right is made durable too (closed through the storage, due at its next
+  // sync): it was compared through the page cache, and what a crashed server or an earlier
+  // restore wrote there may not be on the device yet.
+  if (!out) {
+    auto opened = storage.update(target);
+    if (!opened.is_ok()) return opened.status();
+    out = std::move(opened).value();
+  }
+  if (Status s = out->close(); !s.is_ok()) return s;
   result.sha256 = known.empty() ? hash.hex_digest() : known;
   return result;
 }

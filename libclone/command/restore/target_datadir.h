@@ -45,7 +45,8 @@ Status refuse_running_server(const ServerLayout& layout);
 // --delta, for a file that is there and not longer than `bytes`' output: makes the file at `path`
 // (`target` in `storage`) hold that output by writing only the blocks of kDeltaBlock bytes that
 // differ, in place (the target lifecycle keeps the datadir from starting meanwhile). Returns the
-// bytes written (0: the file was right) and the SHA-256 of the output.
+// bytes written (0: the file was right) and the SHA-256 of the output. Either way the file is
+// made durable at the storage's next sync().
 class RestoredBytes;
 constexpr size_t kDeltaBlock = 16384;
 struct InPlace {
