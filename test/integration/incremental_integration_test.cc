@@ -20,6 +20,7 @@
 // checkpoint lies below incremental 1's end. The load keeps running through every backup, so
 // every copy is fuzzy.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -171,8 +172,17 @@ void expect_delta_restore(const std::string& flavour, const std::string& backup,
     EXPECT_TRUE(contains(line, "running server")) << line;
     EXPECT_EQ(it::read_file(dir + "/mysqlclone.json"), before) << "the refused restore changed " << dir;
   }
+  // A file of the host's, not the data's (kept by --delta), with an owner of its own: the restore
+  // gives what it writes to the datadir's owner, and leaves this one's alone.
+  const std::string host_file = dir + "/host-owned.err";
+  std::ofstream(host_file) << "the host's\n";
+  ASSERT_EQ(::chown(host_file.c_str(), 1234, 1234), 0);
   auto r = it::mysqlclone_bounded({"--json", "restore", "--backup", backup, "--datadir", dir, "--delta"}, 600);
   EXPECT_EQ(r.exit_code, 0) << describe(r);
+  struct stat st {};
+  EXPECT_EQ(::stat(host_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, uid_t(1234)) << host_file << " changed hands";
+  fs::remove(host_file);
   const json doc = parse(r.out);
   ASSERT_TRUE(doc.is_object()) << describe(r);
   info("restore --delta: " + std::to_string(doc.value("written_bytes", 0ull)) + " bytes written, " +

@@ -253,7 +253,11 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
     if (s.is_ok()) written += outcome->written;
     if (s.is_ok()) s = storage.sync();
   }
-  if (s.is_ok() && destination->owner) s = set_owner(layout, *destination->owner);
+  // What the restore leaves, and the directories it makes, change hands; nothing else there.
+  std::set<std::string> owned = restored_names(*plan);
+  owned.insert(plan->directories.begin(), plan->directories.end());
+  if (plan->mariadb_redo) owned.insert(plan->mariadb_redo->target);
+  if (s.is_ok() && destination->owner) s = set_owner(layout, owned, *destination->owner);
   if (s.is_ok() && interrupted()) s = interrupted_status();
   // MariaDB's redo under its name is what lets the server start (the guard is its absence): the
   // last step before completion, after everything that can still fail but the completion itself.
@@ -273,7 +277,7 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
     fail_target(storage, manifest, s);
     return s;
   }
-  if (destination->owner) (void)set_owner(layout, *destination->owner);  // mysqlclone.json, written last
+  if (destination->owner) (void)set_owner(layout, owned, *destination->owner);  // mysqlclone.json, written last
   result.target_dir = layout.datadir;
   for (const BackupRecord& b : plan->chain) result.chain.push_back(b.dir);
   result.files = manifest.files.size();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -107,17 +108,17 @@ std::optional<Owner> owner_of(const std::string& dir) {
   return Owner{st.st_uid, st.st_gid};
 }
 
-Status set_owner(const ServerLayout& layout, Owner owner) {
-  for (const std::string& root : layout_roots(layout)) {
-    if (::lchown(root.c_str(), owner.uid, owner.gid) != 0) return errno_status(ExitCode::kPath, "cannot chown", root, errno);
-    std::error_code ec;
-    fs::recursive_directory_iterator it(root, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      const std::string path = it->path().string();
-      if (::lchown(path.c_str(), owner.uid, owner.gid) != 0) return errno_status(ExitCode::kPath, "cannot chown", path, errno);
-    }
-    if (ec) return Status::error(ExitCode::kPath, "cannot read " + printable(root) + ": " + ec.message());
-  }
+Status set_owner(const ServerLayout& layout, const std::set<std::string>& names, Owner owner) {
+  std::set<std::string> owned;
+  for (const std::string& rel : names)
+    for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1))
+      owned.insert(rel.substr(0, slash));  // the directories it is in
+  owned.insert(names.begin(), names.end());
+  std::vector<std::string> paths = layout_roots(layout);
+  for (const std::string& rel : owned) paths.push_back(route(layout, rel) + "/" + rel);
+  for (const std::string& path : paths)
+    if (::lchown(path.c_str(), owner.uid, owner.gid) != 0 && errno != ENOENT)
+      return errno_status(ExitCode::kPath, "cannot chown", path, errno);
   return Status::ok();
 }
 

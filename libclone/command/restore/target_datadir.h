@@ -36,8 +36,10 @@ Result<Owner> parse_owner(const std::string& spec);
 // The owner of `dir`, nullopt when it does not exist.
 std::optional<Owner> owner_of(const std::string& dir);
 
-// Gives every file and directory under the layout's roots (and the roots) to `owner`.
-Status set_owner(const ServerLayout& layout, Owner owner);
+// Gives the layout's roots, the files and directories `names` (relative paths, routed to their
+// roots; a name not there is skipped) and the directories they are in to `owner`. Nothing else
+// under the roots changes hands: a log directory shared with other files keeps their owners.
+Status set_owner(const ServerLayout& layout, const std::set<std::string>& names, Owner owner);
 
 // kPath naming the pid when a running server holds files of the layout: nothing is written.
 Status refuse_running_server(const ServerLayout& layout);
