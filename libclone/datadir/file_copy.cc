@@ -33,15 +33,14 @@ struct Fetched {
 class PageCheckFilter : public Filter {
  public:
   PageCheckFilter(const ReadFile& source, const std::string& rel_path, const TablespaceLayout& layout,
-                  innodb::PageNo first_page, bool page0_judged, const CopyOptions& options)
-      : source_(source), rel_path_(rel_path), layout_(layout), first_page_(first_page), page0_judged_(page0_judged),
-        options_(options) {}
+                  innodb::PageNo first_page, const CopyOptions& options)
+      : source_(source), rel_path_(rel_path), layout_(layout), first_page_(first_page), options_(options) {}
 
   Status process(uint64_t offset, std::span<uint8_t> chunk) override {
     repaired.clear();
     const uint32_t psize = layout_.format.physical_size;
     const innodb::PageNo chunk_first = first_page_ + innodb::PageNo(offset / psize);
-    ChunkScan scan = scan_pages(chunk, layout_, chunk_first, offset == 0 && page0_judged_);
+    ChunkScan scan = scan_pages(chunk, layout_, chunk_first, false);
     for (const BadPage& bad : scan.bad) {
       const uint64_t in_chunk = uint64_t(bad.page - chunk_first) * psize;
       std::span<uint8_t> page = chunk.subspan(in_chunk, psize);
@@ -77,7 +76,6 @@ class PageCheckFilter : public Filter {
   const std::string& rel_path_;
   const TablespaceLayout& layout_;
   const innodb::PageNo first_page_;
-  const bool page0_judged_;
   const CopyOptions& options_;
 };
 
@@ -166,7 +164,6 @@ struct FileInCopy {
   const std::string& rel_path;
   const TablespaceLayout& layout;
   const innodb::PageNo first_page;
-  const bool page0_judged;
   StorageFile& target;
   DeltaWriter* const delta;  // an incremental's delta: pages kept in order, on the owner's thread
   const CopyOptions& options;
@@ -280,7 +277,7 @@ Fetched fetch_chunk(FileInCopy& f, uint64_t offset, std::span<uint8_t> into) {
 // file's lock (and the server's writes to it) for as long as a large file takes.
 // A failure is recorded in `f` (every thread of the file stops at its next chunk).
 void copy_chunks(FileInCopy& f) {
-  PageCheckFilter page_check(f.source, f.rel_path, f.layout, f.first_page, f.page0_judged, f.options);
+  PageCheckFilter page_check(f.source, f.rel_path, f.layout, f.first_page, f.options);
   ThrottleFilter throttle(f.progress.throttle);
   const uint32_t psize = f.layout.format.physical_size;
   uint64_t shared_bytes = 0;
@@ -365,7 +362,7 @@ void copy_chunks(FileInCopy& f) {
 }
 
 Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::string& rel_path, TablespaceLayout layout,
-                                            innodb::PageNo first_page, bool page0_judged, bool as_delta,
+                                            innodb::PageNo first_page, bool as_delta,
                                             Storage& storage, const CopyOptions& options, CopyProgress& progress) {
   auto stamp = file.stamp();
   if (!stamp.is_ok()) return stamp.status();
@@ -388,7 +385,7 @@ Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::str
   }
   const uint32_t psize = layout.format.physical_size;
   if (delta && options.incremental->changed_pages) {
-    PageCheckFilter page_check(file, rel_path, layout, first_page, page0_judged, options);
+    PageCheckFilter page_check(file, rel_path, layout, first_page, options);
     ThrottleFilter throttle(progress.throttle);
     auto read = read_listed_pages(file, rel_path, layout, first_page, {&page_check, &throttle}, *delta, options,
                                   progress);
@@ -415,7 +412,7 @@ Result<CopiedFile> copy_one_tablespace_file(const ReadFile& file, const std::str
     }
     const bool helped = options.help && !as_delta && shared_until == 0 && storage.random_access() &&
                         *size >= kHelpedFileBytes;
-    FileInCopy f{file,    rel_path, layout,    first_page,       page0_judged, **out, delta ? &*delta : nullptr,
+    FileInCopy f{file,    rel_path, layout,    first_page,       **out, delta ? &*delta : nullptr,
                  options, progress, helped,    *size,            share_end,    shared_until > 0, shared_until};
     if (helped) options.help->offer(&f);
     copy_chunks(f);
@@ -512,7 +509,6 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
       if (i == 0 && options.ddl_may_run && !std::filesystem::exists(source_root + "/" + rel)) return copied;
       return file.status();
     }
-    bool page0_judged = false;
     if (i == 0) {
       // Page 0 tells how to read the rest. If it is being written right now, re-read it.
       Result<TablespaceHeader> header = read_tablespace_header(*file, fallback.flavour, fallback);
@@ -535,13 +531,13 @@ Result<std::vector<CopiedFile>> copy_tablespace(const std::string& source_root, 
                                                       innodb::page_detail_name(header->page0_problem->detail) + ")");
       layout.format = header->format;
       layout.space_id = header->space_id;
-      // Judged: a page 0 not written yet (a file just created) is copied as the zeros it is;
-      // recovery rebuilds it from the redo.
-      page0_judged = true;
+      // The copy reads page 0 again and judges it like every page (a page 0 not written yet, a
+      // file just created, is copied as the zeros it is; recovery rebuilds it from the redo): the
+      // server rewrites page 0 often (the size, the free lists), and this read may meet a write.
     }
     const bool as_delta =
         options.incremental && layout.space_id && options.incremental->in_base(rel, *layout.space_id);
-    auto f = copy_one_tablespace_file(*file, rel, layout, first_page, page0_judged, as_delta, storage, options, progress);
+    auto f = copy_one_tablespace_file(*file, rel, layout, first_page, as_delta, storage, options, progress);
     if (!f.is_ok()) return f.status();
     // A file that grew since the inventory grows the total too: the progress never shows more
     // done than there is to do.
