@@ -526,7 +526,8 @@ Result<std::vector<ReplicaChannel>> source_channels(Context& c) {
   return std::vector<ReplicaChannel>{};
 }
 
-// Before the end point (MySQL: before the copy): whether the server is a replica, and whether its
+// Before any lock a replicated statement could wait for (MySQL: before the copy; MariaDB: before
+// BACKUP STAGE FLUSH): whether the server is a replica, and whether its
 // appliers must stop until after the end point: when asked (--safe-replica-backup), and on MySQL
 // for a channel that replicates by file and position, whose executed position MySQL reports
 // exactly only with the applier stopped (a multi-threaded applier reports its last checkpoint,
@@ -916,7 +917,11 @@ Status mariadb_backup(Context& c) {
   // backup has begun: Aria keeps its log), DDL blocked after the InnoDB copy.
   if (Status s = take_lock(c, "BACKUP STAGE START"); !s.is_ok()) return s;
   Clock::time_point ddl_blocked{};
+  // The appliers (--safe-replica-backup) stop before BACKUP STAGE FLUSH, in both modes: from FLUSH
+  // on, an applier at a replicated DDL or write to a non-transactional table waits for this
+  // backup's locks, and STOP SLAVE waits for the applier's statement to end: neither would.
   if (!c.ddl_runs_during_copy()) {
+    if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
     if (Status s = mariadb_block_ddl(c); !s.is_ok()) return s;
     ddl_blocked = Clock::now();
   }
@@ -930,6 +935,7 @@ Status mariadb_backup(Context& c) {
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   if (c.ddl_runs_during_copy()) {
     if (Status s = prepare_final_phase(c); !s.is_ok()) return s;
+    if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
     if (Status s = mariadb_block_ddl(c); !s.is_ok()) return s;
     ddl_blocked = Clock::now();
     if (Status s = apply_ddl_of_copy_window(c); !s.is_ok()) return s;
@@ -942,7 +948,6 @@ Status mariadb_backup(Context& c) {
   for (FileAction a : {FileAction::kCopy, FileAction::kCopyDdl, FileAction::kCopyLocked})
     if (Status s = copy_other_files(c, a); !s.is_ok()) return s;
   if (Status s = check_interrupt(); !s.is_ok()) return s;
-  if (Status s = pause_appliers_if_needed(c); !s.is_ok()) return s;
 
   // BLOCK_COMMIT also holds every replication applier: the channels' positions and
   // gtid_slave_pos stand still with the data.
