@@ -57,12 +57,18 @@ Status ApplierPause::run_on_each(bool start) {
     stopped_at_ = Clock::now();
     stopped_ = true;
   }
+  // Starting goes on past a channel that fails (removed meanwhile, say): the others run again.
+  Status first;
   for (const std::string& channel : channels_) {
-    if (Status s = session_.execute(applier_statement(flavour_, start, channel)); !s.is_ok())
-      return s.with_context(std::string(start ? "starting" : "stopping") + " the replica's applier");
+    Status s = session_.execute(applier_statement(flavour_, start, channel));
+    if (s.is_ok()) continue;
+    s = s.with_context(std::string(start ? "starting" : "stopping") + " the replica's applier of channel '" +
+                       printable(channel) + "'");
+    if (!start) return s;
+    if (first.is_ok()) first = s;
   }
-  if (start) stopped_ = false;
-  return Status::ok();
+  if (start && first.is_ok()) stopped_ = false;
+  return first;
 }
 
 Result<uint64_t> ApplierPause::open_temp_tables() {

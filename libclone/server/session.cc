@@ -63,8 +63,11 @@ Session& Session::operator=(Session&& o) noexcept {
   return *this;
 }
 
-Session::~Session() {
+Session::~Session() { close(); }
+
+void Session::close() {
   if (mysql_) mysql_close(mysql_);
+  mysql_ = nullptr;
 }
 
 Status Session::error_status(const std::string& sql) const {

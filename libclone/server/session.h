@@ -40,6 +40,8 @@ class Session {
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
   ~Session();
+  // Ends the connection now (the destructor does too): the server drops every lock it held.
+  void close();
 
   Status execute(const std::string& sql);
   Result<std::vector<Row>> query(const std::string& sql);

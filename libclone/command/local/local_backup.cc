@@ -85,8 +85,8 @@ struct Context {
   // Directories of the copy that DDL may have emptied (files removed or moved away): dropped
   // once the final listing says the server has no such directory any more.
   std::set<std::string> emptied_dirs;
-  // Destroyed before `session` (members go in reverse order): a pause still in force when the run
-  // ends on an error restarts the appliers while the session's locks are still held or just gone.
+  // --safe-replica-backup's stopped appliers; on an error, started again right after the
+  // session's locks are gone (run_local_backup), before anything else is cleaned up.
   std::unique_ptr<ApplierPause> pause;
 
   const ServerInfo& info() const { return result.server; }
@@ -1098,12 +1098,20 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& given, Back
     c.result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     s = complete(c);
   }
+  if (!s.is_ok()) {
+    // The server's locks go first, then the appliers run again: what follows may take long (the
+    // tailer's stop; the failure mark written into a stream whose consumer has stalled) and the
+    // source must not wait for it.
+    c.session.close();
+    if (c.dictionary_session) c.dictionary_session->close();
+    c.pause.reset();
+  }
   if (c.archiver) c.archiver->abort();
   if (!s.is_ok()) {
     if (interrupted() && s.code() != ExitCode::kInterrupted)
       s = Status::error(ExitCode::kInterrupted, "interrupted by a signal (" + s.message() + "); the target is incomplete");
     if (c.storage) fail_target(*c.storage, c.manifest, s);
-    return s;  // the session closes with c: every lock it held goes with it
+    return s;
   }
   return std::move(c.result);
 }
