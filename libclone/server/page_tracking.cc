@@ -92,19 +92,30 @@ Result<ChangedPages> changed_pages(Session& session, const std::string& datadir,
   if (rc->value_or("") != "0")
     return Status::error(ExitCode::kUnsupported, "page tracking: " + sql + " returned the error " + rc->value_or("NULL"));
   const std::string path = datadir + "/#meb/" + backup_id + ".idx";
+  std::vector<uint8_t> bytes;  // none: no page changed, no list written
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec) && !ec) return ChangedPages{};  // no page changed: no list
-  auto file = ReadFile::open(path);
-  if (!file.is_ok()) return file.status();
-  auto size = file->size();
-  if (!size.is_ok()) return size.status();
-  if (*size > kMaxListBytes)
-    return Status::error(ExitCode::kUnsupported, printable(path) + ": " + std::to_string(*size) +
-                                                     " bytes of changed pages, more than an incremental reads by list");
-  std::vector<uint8_t> bytes(static_cast<size_t>(*size));
-  auto n = file->read_at(0, bytes);
-  if (!n.is_ok()) return n.status();
-  bytes.resize(*n);
+  if (std::filesystem::exists(path, ec) || ec) {
+    auto file = ReadFile::open(path);
+    if (!file.is_ok()) return file.status();
+    auto size = file->size();
+    if (!size.is_ok()) return size.status();
+    if (*size > kMaxListBytes)
+      return Status::error(ExitCode::kUnsupported, printable(path) + ": " + std::to_string(*size) +
+                                                       " bytes of changed pages, more than an incremental reads by list");
+    bytes.resize(static_cast<size_t>(*size));
+    auto n = file->read_at(0, bytes);
+    if (!n.is_ok()) return n.status();
+    bytes.resize(*n);
+  }
+  // The id is a global: another run (of this tool, XtraBackup) that set its own since this one's
+  // made the server write the list under that id, or delete this one's. Still this run's once the
+  // list is read: what was read (or found missing) is its own.
+  auto id_now = session.query_value("SELECT @@global.mysqlbackup.backupid");
+  if (!id_now.is_ok()) return id_now.status();
+  if (id_now->value_or("") != backup_id)
+    return Status::error(ExitCode::kUnsupported, "another backup set mysqlbackup.backupid (to " +
+                                                     printable(id_now->value_or("NULL")) +
+                                                     ") while this one read its list of changed pages");
   return parse_changed_pages(bytes);
 }
 
