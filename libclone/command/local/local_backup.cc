@@ -253,7 +253,8 @@ void warn_of_unknown_files(const Context& c) {
 // Copies whole tablespaces, largest first; threads that find none left to start help with the
 // large files still in copy (CopyHelp), so the copy does not end with one thread on one big file.
 // `ddl_may_run`: a tablespace dropped or still being created is left out (file_copy.h).
-Status copy_tablespaces(Context& c, std::vector<const TablespaceEntry*> work, bool ddl_may_run) {
+// `final_phase`: the tablespaces DDL changed during the copy, taken again with DDL blocked.
+Status copy_tablespaces(Context& c, std::vector<const TablespaceEntry*> work, bool ddl_may_run, bool final_phase) {
   std::sort(work.begin(), work.end(), [](auto* a, auto* b) { return a->total_size() > b->total_size(); });
   uint64_t total = 0;
   for (auto* t : work) total += t->total_size();
@@ -267,7 +268,10 @@ Status copy_tablespaces(Context& c, std::vector<const TablespaceEntry*> work, bo
   // size, not the changes.
   if (c.base) {
     options.incremental = incremental_copy(c.base);
-    if (c.changed_pages)
+    // The list was taken before the copy: an index built since (sorted, without redo) wrote pages
+    // that are in no list and no redo. The final phase, which copies such tablespaces again,
+    // finds the changed pages by their LSN.
+    if (c.changed_pages && !final_phase)
       options.incremental->changed_pages = [changed = c.changed_pages](innodb::SpaceId space) {
         auto it = changed->find(space);
         return it == changed->end() ? std::span<const innodb::PageNo>() : std::span<const innodb::PageNo>(it->second);
@@ -296,7 +300,7 @@ Status copy_innodb(Context& c) {
   std::vector<const TablespaceEntry*> work;
   for (const auto& t : c.inventory.tablespaces)
     if (t.kind != TablespaceKind::kTemporary) work.push_back(&t);
-  return copy_tablespaces(c, std::move(work), c.ddl_runs_during_copy());
+  return copy_tablespaces(c, std::move(work), c.ddl_runs_during_copy(), false);
 }
 
 // --lock-ddl=reduced, with DDL blocked: brings the copy in line with the server's tablespaces
@@ -358,7 +362,7 @@ Status apply_ddl_of_copy_window(Context& c) {
   // (it copies only what DDL changed, and the files under the locks after it are small).
   c.progress.copy.throttle.set_rate(0);
   const uint64_t before = c.progress.copy.done_bytes;
-  if (Status s = copy_tablespaces(c, std::move(work), false); !s.is_ok()) return s;
+  if (Status s = copy_tablespaces(c, std::move(work), false, true); !s.is_ok()) return s;
   c.result.ddl = {plan.created, plan.renamed, plan.deleted, plan.recopied, c.progress.copy.done_bytes - before, {}};
   if (c.mysql()) c.result.ddl.index_builds_found_by = c.index_ids_choice.read_dictionary ? "dictionary" : "statement-counters";
   log_info("DDL during the copy: {} tablespaces created, {} renamed, {} dropped, {} copied again; {} copied with DDL blocked",
