@@ -6,7 +6,9 @@
 #include <array>
 #include <cstring>
 
+#include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
+#include "libclone/base/text.h"
 
 namespace mysqlclone {
 namespace {
@@ -186,7 +188,7 @@ Status PeerSink::outcome(bool at_end) {
     if (text.is_ok() && *text) {
       transport_->close();
       if (head[0] == 0 && at_end) return Status::ok();
-      return Status::error(ExitCode::kNetwork, "the receiver at " + name_ + " failed: " + message);
+      return Status::error(ExitCode::kNetwork, "the receiver at " + name_ + " failed: " + printable(message));
     }
     full = text;
   }
@@ -216,6 +218,9 @@ Result<std::unique_ptr<PeerSink>> peer_connect(const std::string& address, const
 }
 
 Result<size_t> PeerSource::read(std::span<uint8_t> out) {
+  // Asked at every read, as a pipe's reader does: a sender faster than this side's disk keeps
+  // bytes waiting, so no read ever waits (where the transport looks at signals).
+  if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete");
   while (frame_left_ == 0) {
     if (ended_ || out.empty()) return size_t(0);
     std::array<uint8_t, 4> head{};
@@ -251,7 +256,7 @@ Status PeerSource::sender_failed() {
   std::string message(size_t(size[0]) | size_t(size[1]) << 8, '\0');
   if (full.is_ok() && *full) full = read_full(*transport_, {reinterpret_cast<uint8_t*>(message.data()), message.size()});
   if (!full.is_ok() || !*full) message = "(its message was cut)";
-  return Status::error(ExitCode::kNetwork, "the sender at " + transport_->peer() + " failed: " + message);
+  return Status::error(ExitCode::kNetwork, "the sender at " + transport_->peer() + " failed: " + printable(message));
 }
 
 void PeerSource::finish(const Status& outcome) {

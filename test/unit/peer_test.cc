@@ -6,11 +6,13 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
+#include <future>
 #include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "libclone/base/interrupt.h"
 #include "libclone/io/peer.h"
 #include "test/unit/test_datadir.h"
 
@@ -275,6 +277,32 @@ TEST(PeerAddress, HostPortForms) {
     EXPECT_EQ(e.status().code(), ExitCode::kUsage) << bad;
     EXPECT_TRUE(contains(e.status().message(), "--to takes HOST:PORT")) << bad;
   }
+}
+
+// A receiver whose disk is slower than the network always finds bytes waiting, so its reads never
+// wait (where the transport looks at signals): SIGINT/SIGTERM must stop it all the same.
+TEST_F(Peer, ASignalStopsTheReceiverWhileBytesAreWaiting) {
+  auto listener = PeerListener::listen("127.0.0.1:0", tls("receiver", "ca"));
+  ASSERT_TRUE(listener.is_ok()) << listener.status().message();
+  std::promise<void> go;
+  Status accepted, read;
+  std::thread receiver([&, ready = go.get_future()] {
+    auto source = (*listener)->accept();
+    accepted = source.status();
+    if (!source.is_ok()) return;
+    ready.wait();
+    std::vector<uint8_t> buffer(4096);
+    auto n = (*source)->read(buffer);
+    read = n.status();
+  });
+  auto sink = peer_connect("127.0.0.1:" + std::to_string((*listener)->port()), tls("sender", "ca"));
+  ASSERT_TRUE(sink.is_ok()) << sink.status().message();
+  ASSERT_TRUE((*sink)->write(random_bytes(65536)).is_ok());  // waiting in the receiver's socket
+  request_interrupt();
+  go.set_value();
+  receiver.join();
+  EXPECT_TRUE(accepted.is_ok()) << accepted.message();
+  EXPECT_EQ(read.code(), ExitCode::kInterrupted) << read.message();
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ Result<ExtractResult> run_receive(const ReceiveOptions& options, ExtractProgress
   if (Status s = prepare_target(options.extract.target_dir, 0); !s.is_ok()) return s;
   auto listener = PeerListener::listen(options.listen, options.peer);
   if (!listener.is_ok()) return listener.status();
-  log_info("listening on {} for one stream ({})", options.listen,
+  log_info("listening on {} (port {}) for one stream ({})", options.listen, (*listener)->port(),
            options.peer.insecure ? "plain TCP: --peer-insecure" : "TLS, the sender's certificate checked");
   auto source = (*listener)->accept();
   if (!source.is_ok()) return source.status();
