@@ -1,6 +1,7 @@
 // mysqlclone: hot physical copies of MySQL and MariaDB servers.
 // This file only wires the subcommands, signals and exit codes; the work is in libclone.
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +29,7 @@
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
 #include "libclone/base/text.h"
+#include "libclone/server/session_guard.h"
 #include "mysqlclone_git_commit.h"
 #include "mysqlclone_version.h"
 
@@ -42,6 +44,20 @@ void install_signal_handlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout/peer becomes an EPIPE error, not a silent death
+}
+
+// Hidden: started by `local` and `remote` themselves (libclone/server/session_guard.h), never by
+// a user.
+void add_guard_command(CLI::App& app, int& exit_code) {
+  CLI::App* cmd = app.add_subcommand("guard", "")->group("");
+  cmd->callback([&exit_code] {
+    // Nothing of the parent's but the pipe on stdin: its descriptors (sockets to the server above
+    // all) must close when it dies, not live on here. Its terminal's signals are not ours either.
+    ::close_range(3, ~0u, 0);
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGHUP, SIG_IGN);
+    exit_code = mysqlclone::run_session_guard(STDIN_FILENO);
+  });
 }
 
 }  // namespace
@@ -92,7 +108,7 @@ int main(int argc, char** argv) {
   add_restore_command(app, global, exit_code);
   add_info_command(app, global, exit_code);
   add_expire_command(app, global, exit_code);
-  add_guard_donor_command(app, exit_code);
+  add_guard_command(app, exit_code);
   add_completion_command(app, exit_code);  // last: it describes every command added before it
 
   app.parse_complete_callback([&global] {

@@ -1,8 +1,5 @@
 #include "cli/remote_command.h"
 
-#include <unistd.h>
-
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -17,7 +14,6 @@
 #include "cli/status_exit.h"
 #include "cli/stream_options.h"
 #include "libclone/command/extract/ssh_pull.h"
-#include "libclone/command/remote/donor_guard.h"
 #include "libclone/command/remote/remote_clone.h"
 
 namespace mysqlclone {
@@ -106,19 +102,6 @@ int run_over_ssh(const RemoteCloneOptions& options, SshPullOptions ssh, const Gl
 }
 
 }  // namespace
-
-void add_guard_donor_command(CLI::App& app, int& exit_code) {
-  // Hidden: started by `remote` itself (libclone/command/remote/donor_guard.h), never by a user.
-  CLI::App* cmd = app.add_subcommand("guard-donor", "")->group("");
-  cmd->callback([&exit_code] {
-    // Nothing of the parent's but the pipe on stdin: its descriptors (sockets to the donor above
-    // all) must close when it dies, not live on here. Its terminal's signals are not ours either.
-    ::close_range(3, ~0u, 0);
-    std::signal(SIGINT, SIG_IGN);
-    std::signal(SIGHUP, SIG_IGN);
-    exit_code = clone::run_donor_guard(STDIN_FILENO);
-  });
-}
 
 void add_remote_command(CLI::App& app, const GlobalOptions& global, const PasswordArgs& password, int& exit_code) {
   auto options = std::make_shared<RemoteCloneOptions>();

@@ -9,7 +9,5 @@
 namespace mysqlclone {
 
 void add_remote_command(CLI::App& app, const GlobalOptions& global, const PasswordArgs& password, int& exit_code);
-// The guard `remote` starts beside itself (hidden from --help).
-void add_guard_donor_command(CLI::App& app, int& exit_code);
 
 }  // namespace mysqlclone

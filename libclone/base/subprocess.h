@@ -1,6 +1,6 @@
 // Child processes with pipes, for the programs mysqlclone drives: ssh for `remote --ssh` (the
 // password in on stdin, the stream out on stdout, its messages on stderr) and this program
-// again as the donor guard.
+// again as the session guard (session_guard.h).
 #pragma once
 
 #include <sys/types.h>

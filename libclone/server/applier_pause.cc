@@ -28,6 +28,11 @@ Result<std::unique_ptr<ApplierPause>> ApplierPause::stop(const ConnectionParams&
   auto session = Session::connect(params);
   if (!session.is_ok()) return session.status();
   std::unique_ptr<ApplierPause> pause(new ApplierPause(params, flavour, std::move(session).value(), running));
+  // Armed before the first STOP: a SIGKILL of this process leaves no applier stopped.
+  auto guard = SessionGuard::start(params, "the replica's appliers it stopped");
+  if (!guard.is_ok()) return guard.status();
+  pause->guard_ = std::move(guard).value();
+  for (const std::string& channel : running) pause->guard_->on_death(applier_statement(flavour, true, channel));
   const auto deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
   for (;;) {
     if (Status s = pause->run_on_each(false); !s.is_ok()) return s;
@@ -90,6 +95,7 @@ Status ApplierPause::restart() {
     s = run_on_each(true);
     if (!s.is_ok()) return s;
   }
+  guard_.reset();  // nothing left for it to undo
   stopped_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stopped_at_).count();
   log_info("--safe-replica-backup: the applier runs again after {} ms", stopped_ms_);
   return Status::ok();

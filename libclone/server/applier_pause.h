@@ -3,7 +3,8 @@
 // applied to a non-transactional table and no replicated temporary table is open (a copy holds
 // no temporary table: replication resumed from it would fail on the first statement using one).
 // They are always started again: by restart() on success, by the destructor on every other exit
-// (an error, a signal), over a new connection if the first one is gone.
+// (an error, a signal), over a new connection if the first one is gone, and by a guard process
+// (session_guard.h) if this one is killed.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "libclone/server/connection.h"
 #include "libclone/server/replication.h"
 #include "libclone/server/session.h"
+#include "libclone/server/session_guard.h"
 
 namespace mysqlclone {
 
@@ -45,6 +47,7 @@ class ApplierPause {
   innodb::Flavour flavour_;
   Session session_;
   std::vector<std::string> channels_;  // the appliers this pause stopped
+  std::unique_ptr<SessionGuard> guard_;  // starts them should this process be killed; released once they run
   bool stopped_ = false;
   std::chrono::steady_clock::time_point stopped_at_{};
   int64_t stopped_ms_ = 0;

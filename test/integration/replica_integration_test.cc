@@ -10,7 +10,7 @@
 //    `remote` clone from the replica donor, the same checks.
 // 2. File and position (MySQL gtid_mode OFF; MariaDB MASTER_USE_GTID=no), one channel,
 //    --safe-replica-backup (the applier is stopped, reported and running again after, also after
-//    a SIGTERM while it is stopped); MariaDB with
+//    a SIGTERM or a SIGKILL while it is stopped); MariaDB with
 //    log_slave_updates OFF: replicating from the replica is not offered and the output says why;
 //    MariaDB with a MyISAM writer on the primary as well (its applier must stop before BACKUP
 //    STAGE FLUSH holds it), whose table the copy has equal too.
@@ -255,6 +255,16 @@ TEST_P(ReplicaAsSource, CopiesStartCleanAndFollowTheirSources) {
       ASSERT_TRUE(run.wait_for(60)) << run.err();
       EXPECT_EQ(run.exit_code(), 9) << run.err();
       EXPECT_EQ(it::running_appliers(replica), 1u) << run.err() << "\n" << it::replica_status(replica);
+      // SIGKILL: no cleanup of ours runs; the guard process starts the applier again.
+      it::Background killed({it::mysqlclone_binary(), "local", "--target-dir", work.path() + "/killed", "-S",
+                             replica.socket(), "-u", "mysqlclone", "-pmysqlclone", "--safe-replica-backup",
+                             "--max-rate", "5"});
+      ASSERT_TRUE(it::wait_until(60, [&] { return it::running_appliers(replica) == 0; }))
+          << "the applier was never stopped\n" << killed.err();
+      killed.signal(SIGKILL);
+      ASSERT_TRUE(killed.wait_for(60)) << killed.err();
+      EXPECT_TRUE(it::wait_until(30, [&] { return it::running_appliers(replica) == 1; }))
+          << "the applier stays stopped after a SIGKILL\n" << killed.err() << "\n" << it::replica_status(replica);
     }
     const std::string target = work.path() + "/position";
     auto r = it::mysqlclone_bounded({"local", "--target-dir", target, "-S", replica.socket(), "-u", "mysqlclone",

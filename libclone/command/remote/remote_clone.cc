@@ -13,7 +13,6 @@
 
 #include "libclone/command/remote/clone_paths.h"
 #include "libclone/command/remote/clone_transport.h"
-#include "libclone/command/remote/donor_guard.h"
 #include "libclone/io/directory_storage.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
@@ -21,6 +20,7 @@
 #include "libclone/manifest/target.h"
 #include "libclone/server/server_info.h"
 #include "libclone/server/session.h"
+#include "libclone/server/session_guard.h"
 #include "mysqlclone_version.h"
 
 namespace mysqlclone {
@@ -131,12 +131,12 @@ Result<DonorFacts> preflight(Session& main, const ConnectionParams& params) {
 // Every connection of one clone, and the way to stop them all from another thread.
 class Connections {
  public:
-  explicit Connections(DonorGuard& guard) : guard_(guard) {}
+  explicit Connections(SessionGuard& guard) : guard_(guard) {}
   // Returns the connection's slot; an interrupted clone takes no new connection.
   Result<Transport*> add(std::unique_ptr<Transport> t, unsigned long donor_thread) {
     std::lock_guard lock(mutex_);
     if (aborted_) return Status::error(ExitCode::kInterrupted, "the clone is being stopped");
-    guard_.watch(donor_thread);
+    guard_.on_death("KILL " + std::to_string(donor_thread));
     transports_.push_back(std::move(t));
     donor_threads_.push_back(donor_thread);
     return transports_.back().get();
@@ -164,7 +164,7 @@ class Connections {
   }
 
  private:
-  DonorGuard& guard_;
+  SessionGuard& guard_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Transport>> transports_;
   std::vector<unsigned long> donor_threads_;
@@ -323,8 +323,13 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
            result.donor.tls ? "TLS" : "plain text");
 
   // Main and aux in clone mode before DIR is created: a refusal (privilege, plugin) leaves
-  // nothing behind. Every clone session is known to the guard before it can hold anything.
-  auto donor_guard = DonorGuard::start(*params);
+  // nothing behind. Every clone session is known to the guard before it can hold anything: a
+  // killed `remote` cannot end its clone, and the donor keeps an abandoned one for
+  // clone_donor_timeout_after_network_failure minutes (5 by default) waiting for a reconnect. It
+  // holds no lock then, but in its page copy stage it holds every in-place index build and table
+  // rebuild (ALTER ... ALGORITHM=INPLACE) until the stage ends. A KILL of its sessions makes the
+  // donor drop it at once (session_guard.h).
+  auto donor_guard = SessionGuard::start(*params, "its clone on the donor");
   if (!donor_guard.is_ok()) return donor_guard.status();
   Connections connections(**donor_guard);
   if (Status s = tune_donor_session(*main_session); !s.is_ok()) return s;
@@ -335,7 +340,7 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   unsigned long aux_thread = 0;
   auto aux = open_clone_connection(*params, false, options.ddl_timeout_seconds, aux_thread);
   if (!aux.is_ok()) return aux.status();
-  (*donor_guard)->watch(aux_thread);
+  (*donor_guard)->on_death("KILL " + std::to_string(aux_thread));
 
   // A stream's names are mapped under a stand-in root: only their part below it is written.
   const ApplyOptions apply{result.streamed ? fs::path("/DIR") : fs::path(result.target_dir), options.allow_absolute_paths,

@@ -1,4 +1,4 @@
-#include "libclone/command/remote/donor_guard.h"
+#include "libclone/server/session_guard.h"
 
 #include <unistd.h>
 
@@ -12,15 +12,16 @@
 #include "libclone/base/subprocess.h"
 #include "libclone/server/session.h"
 
-namespace mysqlclone::clone {
+namespace mysqlclone {
 namespace {
 
 constexpr const char* kDone = "done";
 
-nlohmann::json params_json(const ConnectionParams& p) {
+// The first line: where the server is and what the statements undo.
+nlohmann::json header_json(const ConnectionParams& p, const std::string& what) {
   nlohmann::json j = {{"host", p.host},         {"port", p.port},       {"user", p.user},
                       {"socket", p.socket},     {"ssl_mode", int(p.ssl_mode)}, {"ssl_ca", p.ssl_ca},
-                      {"ssl_cert", p.ssl_cert}, {"ssl_key", p.ssl_key}};
+                      {"ssl_cert", p.ssl_cert}, {"ssl_key", p.ssl_key}, {"what", what}};
   if (p.password) j["password"] = *p.password;
   return j;
 }
@@ -41,35 +42,34 @@ ConnectionParams params_from(const nlohmann::json& j) {
 
 }  // namespace
 
-Result<std::unique_ptr<DonorGuard>> DonorGuard::start(const ConnectionParams& params) {
+Result<std::unique_ptr<SessionGuard>> SessionGuard::start(const ConnectionParams& params, const std::string& what) {
   // This program again, reading our pipe on its stdin (stdout and stderr stay ours), in a
   // session of its own: SIGINT from the terminal or a SIGKILL of our process group must not end it.
   ChildOptions options;
   options.path = "/proc/self/exe";
   options.pipe_in = true;
   options.new_session = true;
-  auto child = Child::start({"mysqlclone", "--quiet", "guard-donor"}, options);
-  if (!child.is_ok()) return child.status().with_context("the donor guard");
-  std::unique_ptr<DonorGuard> guard(new DonorGuard(std::move(child).value()));
-  guard->say(params_json(params).dump());
+  auto child = Child::start({"mysqlclone", "--quiet", "guard"}, options);
+  if (!child.is_ok()) return child.status().with_context("the guard of " + what);
+  std::unique_ptr<SessionGuard> guard(new SessionGuard(std::move(child).value(), what));
+  guard->say(header_json(params, what).dump());
   return guard;
 }
 
-DonorGuard::~DonorGuard() { release(); }
+SessionGuard::~SessionGuard() { release(); }
 
-void DonorGuard::say(const std::string& line) {
+void SessionGuard::say(const std::string& line) {
   if (!child_ || child_->in() < 0) return;
   if (Status s = child_->write_in(line + "\n"); !s.is_ok()) {
-    log_warning("the donor guard is gone ({}); a kill of this process would leave the donor's clone "
-                "waiting for its timeout",
-                s.message());
+    log_warning("the guard is gone ({}); a kill of this process would leave {} as it is", s.message(), what_);
     child_->close_in();
   }
 }
 
-void DonorGuard::watch(unsigned long donor_thread) { say(std::to_string(donor_thread)); }
+// As a JSON string: one line whatever the statement holds (a quoted channel name with a newline).
+void SessionGuard::on_death(const std::string& statement) { say(nlohmann::json(statement).dump()); }
 
-void DonorGuard::release() {
+void SessionGuard::release() {
   if (!child_) return;
   say(kDone);
   child_->close_in();
@@ -77,7 +77,7 @@ void DonorGuard::release() {
   child_.reset();
 }
 
-int run_donor_guard(int in_fd) {
+int run_session_guard(int in_fd) {
   std::string buffer;
   char chunk[4096];
   while (true) {
@@ -95,25 +95,29 @@ int run_donor_guard(int in_fd) {
   }
   if (lines.empty() || lines.back() == kDone) return 0;
   ConnectionParams params;
+  std::string what;
+  std::vector<std::string> statements;
   try {
-    params = params_from(nlohmann::json::parse(lines.front()));
+    const nlohmann::json header = nlohmann::json::parse(lines.front());
+    params = params_from(header);
+    what = header.at("what").get<std::string>();
+    for (size_t i = 1; i < lines.size(); ++i) statements.push_back(nlohmann::json::parse(lines[i]).get<std::string>());
   } catch (const std::exception& e) {
-    log_error("guard-donor: unreadable connection: {}", e.what());
+    log_error("guard: unreadable instructions: {}", e.what());
     return int(ExitCode::kInternal);
   }
-  std::vector<std::string> ids(lines.begin() + 1, lines.end());
-  if (ids.empty()) return 0;
-  auto killer = Session::connect(params);
-  if (!killer.is_ok()) {
-    log_error("guard-donor: mysqlclone remote ended without ending its clone on {}, and the guard cannot "
-              "connect to end it: {}",
-              params.describe(), killer.status().message());
-    return int(killer.status().code());
+  if (statements.empty()) return 0;
+  auto session = Session::connect(params);
+  if (!session.is_ok()) {
+    log_error("guard: mysqlclone ended without undoing {} on {}, and the guard cannot connect to do it: {}", what,
+              params.describe(), session.status().message());
+    return int(session.status().code());
   }
-  for (const auto& id : ids) (void)killer->execute("KILL " + id);
-  log_warning("guard-donor: mysqlclone remote ended without ending its clone on {}; its {} session(s) killed",
-              params.describe(), ids.size());
+  // Each goes on its own (a KILL of a session that has ended meanwhile fails, and is no matter).
+  for (const std::string& statement : statements)
+    if (Status s = session->execute(statement); !s.is_ok()) log_warning("guard: {}", s.message());
+  log_warning("guard: mysqlclone ended without undoing {} on {}; the guard did", what, params.describe());
   return 0;
 }
 
-}  // namespace mysqlclone::clone
+}  // namespace mysqlclone
