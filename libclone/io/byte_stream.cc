@@ -30,7 +30,10 @@ FdSource::FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
 Status FdSink::write(std::span<const uint8_t> bytes) {
   while (!bytes.empty()) {
     const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR) {
+      if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete");
+      continue;
+    }
     if (n <= 0)
       return errno_status(ExitCode::kNetwork, "cannot write the stream to", name_, n < 0 ? errno : ENOSPC);
     bytes = bytes.subspan(size_t(n));

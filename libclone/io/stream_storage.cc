@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
 
 #include <fmt/format.h>
+
+#include "libclone/base/interrupt.h"
 
 namespace mysqlclone {
 namespace {
@@ -101,11 +104,25 @@ Status StreamStorage::flush_locked(bool durable) {
   return failed_;
 }
 
+Status StreamStorage::wait_locked(std::unique_lock<std::mutex>& lock, const std::function<bool()>& ready) {
+  while (failed_.is_ok() && !ready()) {
+    if (interrupted()) {
+      failed_ = Status::error(ExitCode::kInterrupted, "interrupted by a signal while " + sink_.name() +
+                                                          " took no more of the stream; the target is incomplete");
+      changed_.notify_all();
+      break;
+    }
+    changed_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+  return failed_;
+}
+
 Status StreamStorage::wait_room_locked(std::unique_lock<std::mutex>& lock) {
-  changed_.wait(lock, [&] {
-    return !failed_.is_ok() || ending_ || (next_ticket_ - next_seal_ < max_queued_ && out_.size() < kMaxGathered);
-  });
-  if (!failed_.is_ok()) return failed_;
+  if (Status s = wait_locked(lock, [&] {
+        return ending_ || (next_ticket_ - next_seal_ < max_queued_ && out_.size() < kMaxGathered);
+      });
+      !s.is_ok())
+    return s;
   // A record queued once finish() has begun would take the end record's number, and under a key
   // its nonce: refused, never written.
   if (ending_) return Status::error(ExitCode::kInternal, sink_.name() + ": a record written after the stream's end");
@@ -238,8 +255,7 @@ Status StreamStorage::sync() {
   std::unique_lock lock(mutex_);
   if (Status s = wait_room_locked(lock); !s.is_ok()) return s;
   const uint64_t ticket = queue_locked(Record{RecordType::kSync, 0, 0, {}, {}, {}});
-  changed_.wait(lock, [&] { return !failed_.is_ok() || written_through_ >= ticket; });
-  return failed_;
+  return wait_locked(lock, [&] { return written_through_ >= ticket; });
 }
 
 Status StreamStorage::finish() {
@@ -249,8 +265,7 @@ Status StreamStorage::finish() {
   // Every record sealed and no write under way: what is gathered, and the end, go out from here.
   // The end record takes the next number (no record is queued after it: wait_room_locked).
   const uint64_t last = next_ticket_ - 1;
-  changed_.wait(lock, [&] { return !writing_ && (!failed_.is_ok() || next_seal_ > last); });
-  if (!failed_.is_ok()) return failed_;
+  if (Status s = wait_locked(lock, [&] { return !writing_ && next_seal_ > last; }); !s.is_ok()) return s;
   ++next_ticket_;
   append_locked(encoder_.end());
   if (Status s = flush_locked(true); !s.is_ok()) return s;

@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -93,6 +94,10 @@ class StreamStorage : public Storage {
   Status flush_locked(bool durable);
   // Under mutex_: `packed`, the next record, sealed and appended to out_.
   void append_locked(const stream::Packed& packed);
+  // Under mutex_: waits until `ready` (or the stream failed), and not past SIGINT/SIGTERM, which
+  // fails the stream: a consumer that stalled must not keep the run, and the source's locks it
+  // may hold, waiting. Returns failed_.
+  Status wait_locked(std::unique_lock<std::mutex>& lock, const std::function<bool()>& ready);
 
   ByteSink& sink_;
   stream::Encoder encoder_;  // pack() on any thread; seal() and end() under mutex_

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "innodb/crc32c.h"
+#include "libclone/base/interrupt.h"
 #include "libclone/command/extract/extract.h"
 #include "libclone/command/extract/file_writers.h"
 #include "libclone/io/cipher.h"
@@ -396,6 +398,36 @@ TEST(Stream, AFailureOfQueuedRecordsIsReportedBySync) {
   EXPECT_EQ((*f)->append(chunk).code(), ExitCode::kNetwork);
   EXPECT_EQ(s.finish().code(), ExitCode::kNetwork);
   ::close(fds[1]);
+}
+
+// A consumer that stalls (reads nothing, never goes away) holds up the writer, and then every
+// record queued after it: a signal must end those waits (the run may hold the source's locks).
+TEST(Stream, ASignalEndsTheWaitForAStalledConsumer) {
+  std::signal(SIGPIPE, SIG_IGN);
+  // The interrupt flag is process-wide and sticky: proved in a child process.
+  EXPECT_EXIT(
+      {
+        int fds[2];
+        if (::pipe(fds) != 0) std::exit(2);
+        FdSink sink(fds[1], "the pipe");
+        Status s;
+        {
+          StreamStorage storage(sink, {}, 2);
+          s = storage.start();
+          auto f = storage.create("big");
+          if (!s.is_ok() || !f.is_ok()) std::exit(3);
+          std::thread signal([] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            request_interrupt();
+          });
+          const std::vector<uint8_t> chunk(stream::kMaxChunk, 7);
+          for (int i = 0; i < 1000 && s.is_ok(); ++i) s = (*f)->append(chunk);  // 1000 chunks: far past the pipe
+          signal.join();
+          ::close(fds[0]);  // the stalled writer thread gets EPIPE, so the storage can end
+        }
+        std::exit(s.code() == ExitCode::kInterrupted ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 // ---- damage -------------------------------------------------------------------------------------
