@@ -146,7 +146,7 @@ Result<std::optional<DeltaPage>> DeltaReader::next() {
       last_index_ = index;
       entries_.emplace_back(index, innodb::read_be32(b + kEntriesOffset + 8 * i + 4));
     }
-    if (last_chunk_ && (file_bytes_ % p || (last_index_ && uint64_t(*last_index_ + 1) * p > file_bytes_)))
+    if (last_chunk_ && (file_bytes_ % p || (last_index_ && (uint64_t(*last_index_) + 1) * p > file_bytes_)))
       return bad("its recorded file size " + std::to_string(file_bytes_) + " does not hold its pages");
     const size_t pages_bytes = size_t(count) * p;
     if (count) {
