@@ -16,12 +16,13 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr size_t kHelloBytes = 8;
-constexpr char kHello[] = "MCPEER01";
+constexpr char kHello[] = "MCPEER02";  // 02: the receiver's keepalives
 constexpr char kWantsTls[] = "MCPEER!T";
 constexpr char kWantsPlain[] = "MCPEER!P";
 constexpr uint32_t kKeepaliveFrame = 0;
 constexpr uint32_t kEndFrame = 0xFFFFFFFF;
 constexpr uint32_t kAbortFrame = 0xFFFFFFFE;
+constexpr uint8_t kReceiverKeepalive = 0xFF;  // never an exit code
 constexpr size_t kMaxMessage = 4096;
 // The first byte of a TLS handshake record (a ClientHello).
 constexpr uint8_t kTlsHandshake = 0x16;
@@ -129,12 +130,29 @@ PeerSink::~PeerSink() {
 
 Status PeerSink::send_locked(std::span<const uint8_t> bytes) {
   if (!failed_.is_ok()) return failed_;
-  // The receiver speaks mid-stream only to say it failed (or its connection ends): that, not
-  // the broken pipe the next write would meet, is the error.
-  if (transport_->has_input()) return failed_ = outcome(false);
+  // The receiver speaks mid-stream to say it is busy (keepalives) or that it failed (or its
+  // connection ends): that, not the broken pipe the next write would meet, is the error.
+  std::optional<uint8_t> first;
+  auto spoke = receiver_spoke(first);
+  if (!spoke.is_ok()) return failed_ = spoke.status();
+  if (*spoke) return failed_ = outcome(false, first, !first);
   failed_ = transport_->write_all(bytes);
   last_send_ = std::chrono::steady_clock::now();
   return failed_;
+}
+
+Result<bool> PeerSink::receiver_spoke(std::optional<uint8_t>& first) {
+  while (transport_->has_input()) {
+    uint8_t byte = 0;
+    auto n = transport_->read_some({&byte, 1});
+    if (!n.is_ok()) return n.status();
+    if (*n == 0) return true;
+    if (byte != kReceiverKeepalive) {
+      first = byte;
+      return true;
+    }
+  }
+  return false;
 }
 
 Status PeerSink::write(std::span<const uint8_t> bytes) {
@@ -169,7 +187,9 @@ void PeerSink::abort(const Status& error) {
   std::lock_guard lock(mutex_);
   stopping_ = true;
   cv_.notify_all();
-  if (!failed_.is_ok() || transport_->has_input()) return;  // the receiver is gone or spoke first
+  std::optional<uint8_t> first;
+  auto spoke = receiver_spoke(first);
+  if (!failed_.is_ok() || !spoke.is_ok() || *spoke) return;  // the receiver is gone or spoke first
   std::string out;
   for (const uint8_t b : u32_le(kAbortFrame)) out += char(b);
   append_message(out, error.message());
@@ -177,11 +197,16 @@ void PeerSink::abort(const Status& error) {
   failed_ = error;
 }
 
-Status PeerSink::outcome(bool at_end) {
+Status PeerSink::outcome(bool at_end, std::optional<uint8_t> first, bool closed) {
   const std::string gone = at_end ? "closed the connection before saying whether it wrote the copy: it failed or was killed"
                                   : "closed the connection in the middle of the stream: it failed or was killed";
   std::array<uint8_t, 3> head{};
-  auto full = read_full(*transport_, head);
+  Result<bool> full = !closed;  // read again after the end, TLS would fail with no reason
+  // The exit code, after the keepalives of a receiver still busy (each wait for one is bounded).
+  if (first) head[0] = *first;
+  else if (!closed) full = read_full(*transport_, std::span(head).first(1));
+  while (full.is_ok() && *full && head[0] == kReceiverKeepalive) full = read_full(*transport_, std::span(head).first(1));
+  if (full.is_ok() && *full) full = read_full(*transport_, std::span(head).subspan(1));
   if (full.is_ok() && *full) {
     std::string message(size_t(head[1]) | size_t(head[2]) << 8, '\0');
     auto text = read_full(*transport_, {reinterpret_cast<uint8_t*>(message.data()), message.size()});
@@ -217,10 +242,45 @@ Result<std::unique_ptr<PeerSink>> peer_connect(const std::string& address, const
   return std::make_unique<PeerSink>(std::move(transport));
 }
 
+PeerSource::PeerSource(std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {
+  keepalive_ = std::thread([this] { keepalive(); });
+}
+
+PeerSource::~PeerSource() { stop_keepalive(); }
+
+void PeerSource::stop_keepalive() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (keepalive_.joinable()) keepalive_.join();
+}
+
+// While this side is busy between reads (syncing DIR's files, finishing it), the sender may wait
+// for it longer than its --peer-timeout: a byte every kKeepalive tells it this side lives. (The
+// sender sees none of our reads, so they do not count.) A read under way means the sender is the
+// one to speak: nothing is sent then.
+void PeerSource::keepalive() {
+  std::unique_lock lock(mutex_);
+  auto last = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::seconds(1));
+    const auto now = std::chrono::steady_clock::now();
+    if (stopping_ || now - last < kKeepalive) continue;
+    std::unique_lock io(io_, std::try_to_lock);
+    if (!io.owns_lock()) continue;
+    // A failure is the connection's end, which the next read reports.
+    if (!transport_->write_all({&kReceiverKeepalive, 1}).is_ok()) return;
+    last = now;
+  }
+}
+
 Result<size_t> PeerSource::read(std::span<uint8_t> out) {
   // Asked at every read, as a pipe's reader does: a sender faster than this side's disk keeps
   // bytes waiting, so no read ever waits (where the transport looks at signals).
   if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete");
+  std::lock_guard io(io_);
   while (frame_left_ == 0) {
     if (ended_ || out.empty()) return size_t(0);
     std::array<uint8_t, 4> head{};
@@ -260,6 +320,7 @@ Status PeerSource::sender_failed() {
 }
 
 void PeerSource::finish(const Status& outcome) {
+  stop_keepalive();  // nothing of it may follow, or cut into, the outcome
   std::string out(1, char(uint8_t(outcome.code())));
   append_message(out, outcome.message());
   (void)transport_->write_all({reinterpret_cast<const uint8_t*>(out.data()), out.size()});

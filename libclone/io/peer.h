@@ -2,14 +2,17 @@
 // (stream_format.h) over TLS (tls.h; plain TCP only with --peer-insecure on both sides), with
 // a thin protocol of its own around the stream's bytes:
 //
-//   sender → receiver   hello "MCPEER01"
-//   receiver → sender   hello "MCPEER01"; or, before closing, "MCPEER!T" (this receiver needs
+//   sender → receiver   hello "MCPEER02" (01: before the receiver's keepalives)
+//   receiver → sender   hello "MCPEER02"; or, before closing, "MCPEER!T" (this receiver needs
 //                       TLS) or "MCPEER!P" (this receiver runs with --peer-insecure)
 //   sender → receiver   frames: a u32 (little-endian) length and that many stream bytes, at most
 //                       kMaxFrame; length 0 is a keepalive (sent after kKeepalive without data:
 //                       a copy waiting for a lock is silent, not dead); 0xFFFFFFFF ends the stream;
 //                       0xFFFFFFFE, u16 length, message: the sender failed (why)
-//   receiver → sender   the outcome: u8 exit code, u16 length, message (code 0: DIR is complete)
+//   receiver → sender   the outcome: u8 exit code, u16 length, message (code 0: DIR is complete);
+//                       before it (and mid-stream), any number of bytes 0xFF, keepalives: one
+//                       every kKeepalive while no read is under way (a receiver syncing thousands
+//                       of files, or finishing DIR, is busy, not dead)
 //
 // So a connection that closes before its end frame is a network error on the receiver (exit
 // 10), whatever the stream's own checks would say, and the sender reports success only once the
@@ -21,6 +24,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -56,8 +60,12 @@ class PeerSink : public ByteSink {
 
  private:
   Status send_locked(std::span<const uint8_t> bytes);
-  // The receiver's outcome: at the end, ok or its error; mid-stream, always an error.
-  Status outcome(bool at_end);
+  // Takes the receiver's keepalives waiting. True when it said more: its outcome begins (`first`
+  // holds the byte read of it) or its connection ended (`first` empty).
+  Result<bool> receiver_spoke(std::optional<uint8_t>& first);
+  // The receiver's outcome: at the end, ok or its error; mid-stream, always an error. `first`:
+  // its first byte, read already; `closed`: the connection's end was read already.
+  Status outcome(bool at_end, std::optional<uint8_t> first = std::nullopt, bool closed = false);
   void keepalive();
 
   std::unique_ptr<Transport> transport_;
@@ -76,7 +84,8 @@ Result<std::unique_ptr<PeerSink>> peer_connect(const std::string& address, const
 // The receiver's end: stream bytes in (read() returns 0 after the end frame only).
 class PeerSource : public ByteSource {
  public:
-  explicit PeerSource(std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {}
+  explicit PeerSource(std::unique_ptr<Transport> transport);
+  ~PeerSource() override;
   Result<size_t> read(std::span<uint8_t> out) override;
   std::optional<uint64_t> size() const override { return std::nullopt; }
   const std::string& name() const override { return transport_->peer(); }
@@ -86,10 +95,17 @@ class PeerSource : public ByteSource {
 
  private:
   Status sender_failed();  // after an abort frame: its message
+  void keepalive();
+  void stop_keepalive();
 
   std::unique_ptr<Transport> transport_;
   uint32_t frame_left_ = 0;
   bool ended_ = false;
+  std::mutex io_;  // the transport: a read, or a keepalive
+  std::mutex mutex_;  // stopping_
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread keepalive_;
 };
 
 // `receive`: listens on one address and takes one connection.

@@ -263,6 +263,45 @@ TEST_F(Peer, KeepalivesCarryASilentButLiveSender) {
   EXPECT_EQ(r->bytes.size(), 10u);
 }
 
+// A receiver busy between reads (syncing thousands of files mid-stream, finishing DIR at the end)
+// longer than the sender's timeout: its keepalives keep the sender waiting, mid-stream and for the
+// outcome.
+TEST_F(Peer, KeepalivesCarryABusyButLiveReceiver) {
+  auto listener = PeerListener::listen("127.0.0.1:0", tls("receiver", "ca"));
+  ASSERT_TRUE(listener.is_ok()) << listener.status().message();
+  PeerOptions patient = tls("sender", "ca");
+  patient.timeout = kKeepalive + std::chrono::seconds(2);
+  const auto busy = patient.timeout + std::chrono::seconds(1);
+  Status read;
+  std::vector<uint8_t> bytes;
+  std::thread receiver([&] {
+    auto source = (*listener)->accept();
+    read = source.status();
+    std::vector<uint8_t> buffer(4096);
+    while (read.is_ok()) {
+      auto n = (*source)->read(buffer);
+      read = n.status();
+      if (!n.is_ok() || *n == 0) break;
+      bytes.insert(bytes.end(), buffer.begin(), buffer.begin() + long(*n));
+      if (bytes.size() == 10) std::this_thread::sleep_for(busy);  // mid-stream
+    }
+    if (!read.is_ok()) return;
+    std::this_thread::sleep_for(busy);  // at the end
+    (*source)->finish(Status::ok());
+  });
+  auto sink = peer_connect("127.0.0.1:" + std::to_string((*listener)->port()), patient);
+  ASSERT_TRUE(sink.is_ok()) << sink.status().message();
+  ASSERT_TRUE((*sink)->write(random_bytes(10)).is_ok());
+  std::this_thread::sleep_for(kKeepalive + std::chrono::seconds(1));  // a keepalive of the receiver waits
+  const Status second = (*sink)->write(random_bytes(10));
+  EXPECT_TRUE(second.is_ok()) << second.message();
+  const Status done = (*sink)->finish();
+  EXPECT_TRUE(done.is_ok()) << done.message();
+  receiver.join();
+  EXPECT_TRUE(read.is_ok()) << read.message();
+  EXPECT_EQ(bytes.size(), 20u);
+}
+
 TEST(PeerAddress, HostPortForms) {
   auto v4 = parse_endpoint("10.0.0.1:4444", "--to");
   ASSERT_TRUE(v4.is_ok());
