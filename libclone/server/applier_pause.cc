@@ -104,8 +104,12 @@ Status ApplierPause::restart() {
 int64_t ApplierPause::stopped_ms() const { return stopped_ms_; }
 
 ApplierPause::~ApplierPause() {
-  if (Status s = restart(); !s.is_ok())
-    log_error("could not start the replica's applier again ({}): start its SQL thread(s) by hand", s.message());
+  if (Status s = restart(); !s.is_ok()) {
+    log_error("could not start the replica's applier again ({}); the guard tries once more, else start its SQL "
+              "thread(s) by hand",
+              s.message());
+    if (guard_) guard_->hand_over();
+  }
 }
 
 }  // namespace mysqlclone

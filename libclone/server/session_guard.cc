@@ -77,6 +77,13 @@ void SessionGuard::release() {
   child_.reset();
 }
 
+void SessionGuard::hand_over() {
+  if (!child_) return;
+  child_->close_in();
+  child_->wait();
+  child_.reset();
+}
+
 int run_session_guard(int in_fd) {
   std::string buffer;
   char chunk[4096];

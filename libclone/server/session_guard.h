@@ -34,6 +34,8 @@ class SessionGuard {
   void on_death(const std::string& statement);
   // Nothing left to undo (we did it ourselves, or it ended): the guard exits.
   void release();
+  // We could not undo it ourselves: the guard tries now, as if we had died, and is waited for.
+  void hand_over();
 
  private:
   SessionGuard(std::unique_ptr<Child> child, std::string what) : child_(std::move(child)), what_(std::move(what)) {}
