@@ -10,6 +10,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -769,8 +770,10 @@ Status choose_changed_pages(Context& c) {
   // copy carries, and only its listing brings it into the delta (found by the chain test: an ADD
   // INDEX after the base, the checkpoint held back). The server refuses an explicit stop past
   // what it has tracked (error 3803), even the current LSN read a moment before.
-  // Digits only (the server's rule), unique to this run.
-  const std::string id = std::to_string(::getpid()) + std::to_string(std::time(nullptr));
+  // Digits only (the server's rule), unique to this run: the pid and the second are not, for two
+  // runs in containers (each pid 1) started together, so random digits too.
+  const std::string id =
+      std::to_string(::getpid()) + std::to_string(std::time(nullptr)) + std::to_string(std::random_device()() % 1000000);
   auto pages = changed_pages(c.session, c.info().datadir, id, inc.threshold_lsn, 0);
   if (!pages.is_ok()) {
     if (pages.status().code() == ExitCode::kConnection) return pages.status();
