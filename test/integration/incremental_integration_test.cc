@@ -477,6 +477,19 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   args.insert(args.end(), {"--incremental-from", w + "/inc2"});
   const std::string newer = expect_refusal("a base newer than the server", args, 6, w + "/newer");
   EXPECT_TRUE(contains(newer, "newer than the server")) << newer;
+
+  // Once the server's LSN has moved past incremental 2 again, only the restore's record in the
+  // datadir (its mysqlclone.json) tells that incremental 2 is of the history the restore left.
+  const uint64_t inc2_end = parse(it::read_file(w + "/inc2/mysqlclone.json")).value("end_lsn", 0ull);
+  ASSERT_GT(inc2_end, 0u);
+  {
+    it::Load redo = it::blob_writer(src, 300);
+    ASSERT_TRUE(it::wait_until(300, [&] { return it::current_lsn(src) > inc2_end; })) << redo.describe();
+    redo.stop();
+  }
+  args[2] = w + "/left";
+  const std::string left = expect_refusal("a base of the history a restore left", args, 6, w + "/left");
+  EXPECT_TRUE(contains(left, "history the restore left")) << left;
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, Incremental, ::testing::ValuesIn(it::kFlavours),

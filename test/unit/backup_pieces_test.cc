@@ -12,6 +12,7 @@
 #include <map>
 
 #include "libclone/command/local/ddl_window.h"
+#include "libclone/command/local/incremental_base.h"
 #include "libclone/datadir/datadir_files.h"
 #include "libclone/command/local/backup_files.h"
 #include "libclone/server/preflight.h"
@@ -387,6 +388,38 @@ TEST(Preflight, SupportedServers) {
   info.flavour = Flavour::kMariadb;
   info.version = {10, 6, 20};
   EXPECT_NE(check_server_supported(info).message().find("10.8"), std::string::npos);
+}
+
+// A datadir `restore` wrote: an incremental's base must be the restored backup, one of its chain,
+// or taken after the restore; a base from before it (the history the restore left) is refused,
+// whatever the server's LSN says by then.
+TEST(IncrementalBase, ABaseFromTheHistoryARestoreLeftIsRefused) {
+  const nlohmann::json restored = {{"command", "restore"},
+                                   {"finished_at", "2026-12-05T10:00:00Z"},
+                                   {"restore",
+                                    {{"backup", "/repo/inc1"},
+                                     {"backup_started_at", "2026-12-04T09:00:00Z"},
+                                     {"chain", {"/repo/full", "/repo/inc1"}}}}};
+  auto base = [](const std::string& dir, const std::string& started) {
+    mysqlclone::BackupRecord b;
+    b.dir = dir;
+    b.manifest.document = {{"started_at", started}};
+    return b;
+  };
+  using mysqlclone::check_base_after_restore;
+  EXPECT_TRUE(check_base_after_restore(base("/repo/inc1", "2026-12-04T09:00:00Z"), restored).is_ok());
+  EXPECT_TRUE(check_base_after_restore(base("/repo/full", "2026-12-03T09:00:00Z"), restored).is_ok());
+  EXPECT_TRUE(check_base_after_restore(base("/other/inc1", "2026-12-04T09:00:00Z"), restored).is_ok())
+      << "the restored backup, its repository moved";
+  EXPECT_TRUE(check_base_after_restore(base("/repo/full2", "2026-12-05T10:00:01Z"), restored).is_ok());
+  const mysqlclone::Status left = check_base_after_restore(base("/repo/inc2", "2026-12-04T21:00:00Z"), restored);
+  EXPECT_EQ(left.code(), mysqlclone::ExitCode::kPath);
+  EXPECT_NE(left.message().find("history the restore left"), std::string::npos) << left.message();
+  EXPECT_EQ(check_base_after_restore(base("/repo/x", "2026-12-05T10:00:00Z"), restored).code(),
+            mysqlclone::ExitCode::kPath)
+      << "the same second as the restore's end is not after it";
+  // A datadir no restore wrote (a backup's, a clone's): nothing to check.
+  EXPECT_TRUE(check_base_after_restore(base("/repo/inc2", "2026-12-04T21:00:00Z"), {{"command", "local"}}).is_ok());
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "libclone/datadir/file_copy.h"
 #include "libclone/manifest/backup_chain.h"
 #include "libclone/server/server_info.h"
@@ -26,6 +28,12 @@ struct IncrementalBase {
 };
 
 ServerIdentity server_identity(const ServerInfo& info);
+
+// `restored`: the mysqlclone.json of the server's datadir. When `restore` wrote it, `base` must be
+// the restored backup or one of its chain, or have been taken after the restore; any other base
+// was taken on the history the restore left (kPath), however far the server's LSN has moved past
+// it since.
+Status check_base_after_restore(const BackupRecord& base, const nlohmann::json& restored);
 
 // Reads and checks DIR as the base of an incremental of the server `session` talks to: a
 // finished `local` backup (kVerifyFailed if not finished), of the same server and version (kPath:
