@@ -70,11 +70,8 @@ void SessionGuard::say(const std::string& line) {
 void SessionGuard::on_death(const std::string& statement) { say(nlohmann::json(statement).dump()); }
 
 void SessionGuard::release() {
-  if (!child_) return;
   say(kDone);
-  child_->close_in();
-  child_->wait();
-  child_.reset();
+  hand_over();  // after "done", the guard only exits
 }
 
 void SessionGuard::hand_over() {
