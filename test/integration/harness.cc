@@ -326,6 +326,10 @@ CommandResult run_bounded(const std::vector<std::string>& argv, double timeout_s
 
 std::string mysqlclone_binary() { return MYSQLCLONE_BINARY; }
 
+std::vector<std::string> via_socket(const Server& s, const std::string& user, const std::string& password) {
+  return {"-S", s.socket(), "-u", user, "-p" + password};
+}
+
 std::vector<std::string> local_args(const Server& s, const std::string& target, const std::vector<std::string>& extra) {
   std::vector<std::string> a{"--json", "local", "--target-dir", target, "-S", s.socket(), "-u", "mysqlclone",
                              "-pmysqlclone"};

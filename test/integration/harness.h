@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -154,6 +155,12 @@ class Server {
   int port_ = 0;
   bool running_ = false;
 };
+
+inline constexpr uint64_t kMiB = uint64_t(1) << 20;
+
+// How tests connect: `user` over the server's socket (-S SOCKET -u USER -pPASSWORD).
+std::vector<std::string> via_socket(const Server& s, const std::string& user = "mysqlclone",
+                                    const std::string& password = "mysqlclone");
 
 // `mysqlclone --json local --target-dir DIR -S SOCKET -u mysqlclone -pmysqlclone extra...`: a copy of
 // `s` by the backup account over the server's socket.

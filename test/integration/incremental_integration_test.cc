@@ -39,9 +39,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace it::text;
-
-
-std::vector<std::string> via_socket(const it::Server& s) { return {"-S", s.socket(), "-u", "mysqlclone", "-pmysqlclone"}; }
+using it::via_socket;
 
 // `local` (an incremental on `base` unless it is empty) into `target`; the result document.
 json backup(const it::Server& src, const std::string& target, const std::string& base,

@@ -35,6 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace it::text;
+using it::kMiB, it::via_socket;
 using it::check_all_tables, it::expect_refused, it::make_replica, it::replica_status, it::source_gtids, it::tables,
     it::wait_caught_up;
 
@@ -43,20 +44,13 @@ using it::check_all_tables, it::expect_refused, it::make_replica, it::replica_st
 // ConsistencyUnderLoad runs this many times per flavour (the acceptance asks for >= 3).
 constexpr int kConsistencyRuns = 3;
 
-constexpr uint64_t kMiB = 1024 * 1024;
-
 // The redo a copy must have carried for the test to count: E - C above this proves the copy was
 // taken while the server wrote, and that the stock server's recovery replayed it.
 constexpr uint64_t kMinRedoReplayed = 1 * kMiB;
 
 bool is_mariadb(const std::string& flavour) { return flavour.rfind("mariadb", 0) == 0; }
 
-// How the tests connect: the backup account over the socket or over TCP.
-std::vector<std::string> via_socket(const it::Server& s, const std::string& user = "mysqlclone",
-                                    const std::string& password = "mysqlclone") {
-  return {"-S", s.socket(), "-u", user, "-p" + password};
-}
-
+// How the tests connect: the backup account over the socket (it::via_socket) or over TCP.
 std::vector<std::string> via_tcp(const it::Server& s, int port = 0, const std::string& password = "mysqlclone") {
   return {"-h", "127.0.0.1", "-P", std::to_string(port ? port : s.port()), "-u", "mysqlclone",
           "--password=" + password};

@@ -29,7 +29,7 @@ namespace {
 using nlohmann::json;
 using namespace it::text;
 
-constexpr uint64_t kMiB = 1 << 20;
+using it::kMiB;
 
 // The --peer-* options of side `me` (a certs.sh name) trusting `ca`.
 std::vector<std::string> peer(const std::string& certs, const std::string& me, const std::string& ca) {

@@ -16,7 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace it::text;
-constexpr uint64_t kMiB = 1024 * 1024;
 }  // namespace
 
 std::string fixed1(double v) {

@@ -34,12 +34,12 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace it::text;
 
-constexpr unsigned kTables = 4;
-constexpr unsigned kRows = 20000;
+constexpr unsigned kDonorTables = 4;
+constexpr unsigned kDonorRows = 20000;
 
 // The donor: sysbench tables and the DDL loop's tables of several sizes (it::prepare_ddl_tables).
-void prepare_donor(const it::Server& donor) {
-  it::sysbench_prepare(donor, "oltp_read_write", kTables, kRows);
+void prepare_ddl_donor(const it::Server& donor) {
+  it::sysbench_prepare(donor, "oltp_read_write", kDonorTables, kDonorRows);
   it::prepare_ddl_tables(donor, it::kMysqlDdl);
 }
 
@@ -63,9 +63,9 @@ std::string ddl_probe(const it::Server& donor, const std::string& table) {
 
 TEST(RemoteDdl, CloneUnderLoadAndDdlLoop) {
   it::Server donor(it::kRemoteFlavour, "16k", {it::kClonePlugin});
-  prepare_donor(donor);
+  prepare_ddl_donor(donor);
   donor.sql("CREATE DATABASE kp;\n");
-  it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kTables, kRows, 1, 600);
+  it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kDonorTables, kDonorRows, 1, 600);
   // lock_wait_timeout = 1: a metadata or backup lock held longer ends the loop.
   it::Load ddl = it::ddl_loop(donor, it::kMysqlDdl, 600, 1);
   ASSERT_EQ(it::wait_for_ddl_yardstick(ddl), "");
@@ -134,9 +134,9 @@ TEST(RemoteDdl, CloneUnderLoadAndDdlLoop) {
 // sessions on the donor, and DIR is not a finished clone.
 TEST(RemoteDdl, SigkillNeverLeavesDonorDdlBlocked) {
   it::Server donor(it::kRemoteFlavour, "16k", {it::kClonePlugin});
-  it::sysbench_prepare(donor, "oltp_read_write", kTables, kRows);
+  it::sysbench_prepare(donor, "oltp_read_write", kDonorTables, kDonorRows);
   donor.sql("CREATE DATABASE kp;\n");
-  it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kTables, kRows, 1, 900);
+  it::Load oltp = it::sysbench_run(donor, "oltp_read_write", kDonorTables, kDonorRows, 1, 900);
   it::TempDir work;
   const std::vector<std::string> extra{"--parallel", "2", "--max-rate", "10"};
 
@@ -209,7 +209,7 @@ TEST(RemoteDdl, SigkillNeverLeavesDonorDdlBlocked) {
 // --block-ddl asks the donor for its backup lock: DDL on the donor waits while the clone runs.
 TEST(RemoteDdl, BlockDdlHoldsTheDonorsBackupLock) {
   it::Server donor(it::kRemoteFlavour, "16k", {it::kClonePlugin});
-  it::sysbench_prepare(donor, "oltp_read_write", kTables, kRows);
+  it::sysbench_prepare(donor, "oltp_read_write", kDonorTables, kDonorRows);
   donor.sql("CREATE DATABASE kp;\n");
   it::TempDir work;
   const std::string target = work.path() + "/blocked";

@@ -49,7 +49,7 @@ const std::string& kFlavour = it::kRemoteFlavour;
 constexpr unsigned kTables = 8;
 constexpr unsigned kRows = 20000;
 constexpr int kMyIsamRows = 500;
-constexpr uint64_t kMiB = 1024 * 1024;
+using it::kMiB;
 // Bounds on one clone (they take ~1 s here; a hang must not eat the suite's time).
 constexpr double kLoadedCloneSeconds = 180;
 constexpr double kIdleCloneSeconds = 120;

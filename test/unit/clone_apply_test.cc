@@ -24,8 +24,12 @@
 #include "libclone/io/stream_storage.h"
 #include "libclone/manifest/manifest.h"
 #include "test/unit/test_datadir.h"
+#include "test/unit/test_files.h"
 
 namespace {
+using mysqlclone::test::text;
+using mysqlclone::test::read_all;
+using mysqlclone::test::expect_code;
 using namespace mysqlclone;
 using namespace mysqlclone::clone;
 namespace fs = std::filesystem;
@@ -74,24 +78,11 @@ DataDescriptor block(uint32_t index, uint64_t offset, size_t length, SnapshotSta
 }
 
 Bytes filled(size_t n, uint8_t v) { return Bytes(n, v); }
-Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
-
-Bytes read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 // Every path under root, relative to it ("a", "a/b", ...).
 std::set<std::string> tree(const fs::path& root) {
   std::set<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(root)) out.insert(fs::relative(e.path(), root).string());
   return out;
-}
-
-void expect_code(const Status& s, ExitCode code, const std::string& needle = "") {
-  ASSERT_FALSE(s.is_ok()) << "expected an error containing: " << needle;
-  EXPECT_EQ(s.code(), code) << s.message();
-  EXPECT_NE(s.message().find(needle), std::string::npos) << s.message();
 }
 
 class CloneApplyTest : public ::testing::Test {

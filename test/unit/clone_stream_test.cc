@@ -18,16 +18,18 @@
 #include "test/unit/test_datadir.h"
 
 #include "test/unit/clone_bytes.h"
+#include "test/unit/test_files.h"
 
 namespace {
+using mysqlclone::test::text;
+using mysqlclone::test::read_all;
+using mysqlclone::test::expect_code;
 using namespace mysqlclone;
 using namespace mysqlclone::clone;
 namespace fs = std::filesystem;
 using test::Bytes;
 
 using test::Writer;
-
-Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
 // Response packets: the code byte, then the body.
 Bytes packet(uint8_t code, const Bytes& body = {}) { return Writer().u8(code).raw(body).b; }
@@ -144,17 +146,6 @@ class ScriptedDonor : public Transport {
   std::deque<Bytes> script_;
   Bytes current_;  // the last packet handed out stays alive until the next receive()
 };
-
-void expect_code(const Status& s, ExitCode code, const std::string& needle) {
-  ASSERT_FALSE(s.is_ok()) << "expected an error containing: " << needle;
-  EXPECT_EQ(s.code(), code) << s.message();
-  EXPECT_NE(s.message().find(needle), std::string::npos) << s.message();
-}
-
-Bytes read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // ---- COM_INIT -----------------------------------------------------------------------------------
 

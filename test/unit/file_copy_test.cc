@@ -16,17 +16,12 @@
 #include "libclone/io/directory_storage.h"
 #include "libclone/io/sha256.h"
 #include "test_datadir.h"
+#include "test/unit/test_files.h"
 
 namespace {
+using mysqlclone::test::slurp;
 namespace fs = std::filesystem;
 using namespace mysqlclone;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class FileCopyTest : public ::testing::Test {
  protected:
@@ -387,8 +382,6 @@ Result<size_t> read_delta(const fs::path& delta, const fs::path& source, uint64_
   return pages;
 }
 
-}  // namespace
-
 TEST_F(FileCopyTest, IncrementalKeepsThePagesAboveTheThreshold) {
   // The synthetic pages all carry LSN 0x123456789A; the last two of t1.ibd were never written.
   options_.incremental = IncrementalCopy{0x1000, [](const std::string&, innodb::SpaceId id) { return id == 5; }, {}};
@@ -486,3 +479,5 @@ TEST_F(FileCopyTest, DamagedOrCutDeltaIsRefused) {
   EXPECT_EQ(with(good + good.substr(16384)).code(), ExitCode::kVerifyFailed);         // more after the end
   EXPECT_TRUE(with(good).is_ok());
 }
+
+}  // namespace

@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "innodb/page_check.h"
+#include "test/unit/test_files.h"
 
 namespace {
+using mysqlclone::test::load;
 
 struct Fixture {
   std::string file;
@@ -38,11 +40,6 @@ std::vector<Fixture> manifest() {
     out.push_back(f);
   }
   return out;
-}
-
-std::vector<uint8_t> load(const std::string& name) {
-  std::ifstream in(std::string(MYSQLCLONE_FIXTURES) + "/" + name, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
 TEST(PageFixtures, ManifestCoversBothFlavoursAndFormats) {

@@ -25,8 +25,10 @@
 #include "innodb/redo_mysql.h"
 #include "libclone/redo/redo_archiver.h"
 #include "test/unit/test_datadir.h"
+#include "test/unit/test_files.h"
 
 namespace {
+using mysqlclone::test::load;
 
 using namespace mysqlclone;
 using innodb::Lsn;
@@ -120,11 +122,6 @@ class RecordingStorage : public Storage {
 
 // ---- helpers --------------------------------------------------------------------------------
 
-Bytes load(const std::string& name) {
-  std::ifstream in(std::string(MYSQLCLONE_FIXTURES) + "/" + name, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
 void write_at(const fs::path& path, uint64_t offset, const uint8_t* data, size_t n) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
   ASSERT_TRUE(f.good()) << path;
@@ -160,7 +157,9 @@ using Block = std::array<uint8_t, mr::kBlockSize>;
 constexpr size_t kB = mr::kBlockSize;
 const char* const kMysqlOut = "#innodb_redo/#ib_redo0";
 
-Block with_data_len(Block b, uint16_t data_len) {
+// The block with only its first data_len bytes in use: the first record group is
+// dropped if it lies past them, the bytes after them zeroed, the checksum redone.
+Block cut_to_data_len(Block b, uint16_t data_len) {
   innodb::write_be16(b.data() + 4, data_len);
   if (innodb::read_be16(b.data() + 6) > data_len) innodb::write_be16(b.data() + 6, 0);
   if (data_len < mr::kBlockChecksumOffset) std::fill(b.begin() + data_len, b.begin() + mr::kBlockChecksumOffset, 0);
@@ -176,7 +175,7 @@ Block synthetic_block(Lsn block_start, uint16_t data_len) {
   innodb::write_be16(b.data() + 4, mr::kBlockSize);
   innodb::write_be16(b.data() + 6, 12);
   innodb::write_be32(b.data() + 8, mr::epoch_no_for(block_start));
-  return with_data_len(b, data_len);
+  return cut_to_data_len(b, data_len);
 }
 
 Bytes file_header_area(Lsn start_lsn, Lsn checkpoint) {
@@ -278,17 +277,17 @@ TEST(MysqlRedoArchiver, RealBlocksTornBlockGrowsAndTheCopyEndsExactlyAtE) {
   ASSERT_TRUE(mr::is_mtr_boundary(checkpoint));
   src.add_file(573, start, checkpoint);
   for (size_t i = 0; i < 4; ++i) src.put_block(573, start + i * kB, real(start + i * kB));
-  src.put_block(573, start + 4 * kB, with_data_len(real(start + 4 * kB), 100));  // torn: the log ends inside
+  src.put_block(573, start + 4 * kB, cut_to_data_len(real(start + 4 * kB), 100));  // torn: the log ends inside
   run.make();
   ASSERT_TRUE(run.archiver->start().is_ok());
   EXPECT_EQ(run.archiver->checkpoint_lsn(), checkpoint);
   ASSERT_TRUE(eventually([&] { return run.archiver->copied_lsn() >= start + 4 * kB; }));
   // The partial block grows, then fills: only the full one may reach the target.
-  src.put_block(573, start + 4 * kB, with_data_len(real(start + 4 * kB), 300));
+  src.put_block(573, start + 4 * kB, cut_to_data_len(real(start + 4 * kB), 300));
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   EXPECT_EQ(run.storage.file(kMysqlOut).appended, mr::kHeaderAreaSize + 3 * kB);  // blocks 1..3 (from C's)
   for (size_t i = 4; i < 10; ++i) src.put_block(573, start + i * kB, real(start + i * kB));
-  src.put_block(573, start + 10 * kB, with_data_len(real(start + 10 * kB), 200));
+  src.put_block(573, start + 10 * kB, cut_to_data_len(real(start + 10 * kB), 200));
   ASSERT_TRUE(eventually([&] { return run.archiver->copied_lsn() >= start + 10 * kB; }));
   // hold(), then the server writes on, then E is read: inside block 14, which is full by now.
   run.archiver->hold();

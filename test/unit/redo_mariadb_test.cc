@@ -13,10 +13,13 @@
 
 #include "innodb/byte_order.h"
 #include "innodb/crc32c.h"
+#include "test/unit/test_files.h"
 
 namespace {
+using mysqlclone::test::load;
+using mysqlclone::test::text;
 
-namespace mr = innodb::mariadb_redo;
+namespace md = innodb::mariadb_redo;
 using Bytes = std::vector<uint8_t>;
 using namespace std::string_view_literals;
 
@@ -47,8 +50,6 @@ Bytes cat(std::initializer_list<Bytes> parts) {
   return out;
 }
 
-Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
-
 // One record: `type` (same_page bit and type in the high nibble), then the length of the rest
 // in the low nibble (1..15) or as a code after a 0 nibble (rest = code + 15, code included).
 Bytes record(uint8_t type, const Bytes& body) {
@@ -75,12 +76,12 @@ Bytes mtr(const Bytes& records, uint8_t terminator, const Bytes& nonce = {}) {
 const Bytes kNonce = {1, 2, 3, 4, 5, 6, 7, 8};
 
 // A ring far larger than any test: every LSN below is on the first pass (sequence bit 1).
-constexpr mr::Ring kBigRing{mr::kStartOffset, uint64_t{1} << 30};
+constexpr md::Ring kBigRing{md::kStartOffset, uint64_t{1} << 30};
 constexpr innodb::Lsn kLsn = 50000;
 
-mr::MiniTransaction parse(const Bytes& b, innodb::Lsn lsn = kLsn, const mr::Ring& ring = kBigRing,
-                          mr::Encryption enc = mr::Encryption::kNone) {
-  return mr::parse_mini_transaction(b, lsn, ring, enc);
+md::MiniTransaction parse(const Bytes& b, innodb::Lsn lsn = kLsn, const md::Ring& ring = kBigRing,
+                          md::Encryption enc = md::Encryption::kNone) {
+  return md::parse_mini_transaction(b, lsn, ring, enc);
 }
 
 // A WRITE to page 5:3 whose body (what follows the type byte and any length code) is
@@ -94,20 +95,20 @@ Bytes write_record(size_t body_size) {
 // ---- ring ----
 
 TEST(MariadbRedoRing, CapacityOffsetAndSequenceBit) {
-  EXPECT_EQ(mr::ring_capacity(128u << 20), (128u << 20) - 12288);
-  EXPECT_EQ(mr::ring_capacity(12288), 0u);
-  EXPECT_EQ(mr::ring_capacity(4096), 0u);
-  const mr::Ring ring{20000, 1000};
-  EXPECT_EQ(mr::file_offset(ring, 20000), 12288u);
-  EXPECT_EQ(mr::file_offset(ring, 20999), 12288u + 999);
-  EXPECT_EQ(mr::file_offset(ring, 21000), 12288u);
-  EXPECT_EQ(mr::file_offset(ring, 23456), 12288u + 456);
-  EXPECT_EQ(mr::sequence_bit(ring, 20000), 1);
-  EXPECT_EQ(mr::sequence_bit(ring, 20999), 1);
-  EXPECT_EQ(mr::sequence_bit(ring, 21000), 0);
-  EXPECT_EQ(mr::sequence_bit(ring, 21999), 0);
-  EXPECT_EQ(mr::sequence_bit(ring, 22000), 1);
-  EXPECT_EQ(mr::sequence_bit(ring, 23000), 0);
+  EXPECT_EQ(md::ring_capacity(128u << 20), (128u << 20) - 12288);
+  EXPECT_EQ(md::ring_capacity(12288), 0u);
+  EXPECT_EQ(md::ring_capacity(4096), 0u);
+  const md::Ring ring{20000, 1000};
+  EXPECT_EQ(md::file_offset(ring, 20000), 12288u);
+  EXPECT_EQ(md::file_offset(ring, 20999), 12288u + 999);
+  EXPECT_EQ(md::file_offset(ring, 21000), 12288u);
+  EXPECT_EQ(md::file_offset(ring, 23456), 12288u + 456);
+  EXPECT_EQ(md::sequence_bit(ring, 20000), 1);
+  EXPECT_EQ(md::sequence_bit(ring, 20999), 1);
+  EXPECT_EQ(md::sequence_bit(ring, 21000), 0);
+  EXPECT_EQ(md::sequence_bit(ring, 21999), 0);
+  EXPECT_EQ(md::sequence_bit(ring, 22000), 1);
+  EXPECT_EQ(md::sequence_bit(ring, 23000), 0);
 }
 
 // ---- header ----
@@ -117,23 +118,23 @@ Bytes reseal(Bytes h) {  // recompute the header CRC after a test edited a field
   return h;
 }
 
-mr::Header plain_header() {
-  mr::Header h;
+md::Header plain_header() {
+  md::Header h;
   h.first_lsn = 12288;
   h.creator = "MariaDB 10.11.19";
   return h;
 }
 
-mr::Header enc11_header() {
-  mr::Header h = plain_header();
-  h.format = mr::kFormatEnc11;
+md::Header enc11_header() {
+  md::Header h = plain_header();
+  h.format = md::kFormatEnc11;
   h.encryption_area[3] = 1;  // key id 1
   h.encryption_area[7] = 1;  // key version 1
   for (size_t i = 8; i < 28; ++i) h.encryption_area[i] = uint8_t(i * 7);  // message, nonce
   return h;
 }
 
-void expect_same(const mr::Header& a, const mr::Header& b) {
+void expect_same(const md::Header& a, const md::Header& b) {
   EXPECT_EQ(a.format, b.format);
   EXPECT_EQ(a.first_lsn, b.first_lsn);
   EXPECT_EQ(a.creator, b.creator);
@@ -141,16 +142,16 @@ void expect_same(const mr::Header& a, const mr::Header& b) {
 }
 
 TEST(MariadbRedoHeader, RoundTrips) {
-  for (const mr::Header& h : {plain_header(), enc11_header()}) {
-    const auto bytes = mr::serialize_header(h);
-    const mr::ParsedHeader p = mr::parse_header(bytes);
-    ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
+  for (const md::Header& h : {plain_header(), enc11_header()}) {
+    const auto bytes = md::serialize_header(h);
+    const md::ParsedHeader p = md::parse_header(bytes);
+    ASSERT_EQ(p.status, md::HeaderStatus::kValid);
     expect_same(p.header, h);
   }
 }
 
 TEST(MariadbRedoHeader, SerializedFieldsSitWhereTheServerReadsThem) {
-  const auto b = mr::serialize_header(plain_header());
+  const auto b = md::serialize_header(plain_header());
   EXPECT_EQ(innodb::read_be32(b.data()), 0x50687973u);
   EXPECT_EQ(innodb::read_be32(b.data() + 4), 0u);
   EXPECT_EQ(innodb::read_be64(b.data() + 8), 12288u);
@@ -159,61 +160,61 @@ TEST(MariadbRedoHeader, SerializedFieldsSitWhereTheServerReadsThem) {
 }
 
 TEST(MariadbRedoHeader, CreatorIsCutTo32Bytes) {
-  mr::Header h = plain_header();
+  md::Header h = plain_header();
   h.creator = std::string(40, 'x');
-  EXPECT_EQ(mr::parse_header(mr::serialize_header(h)).header.creator, std::string(32, 'x'));
+  EXPECT_EQ(md::parse_header(md::serialize_header(h)).header.creator, std::string(32, 'x'));
 }
 
 TEST(MariadbRedoHeader, EncryptionFromFormatAndKeyId) {
-  EXPECT_EQ(mr::encryption_of(plain_header()), mr::Encryption::kNone);
-  EXPECT_EQ(mr::encryption_of(enc11_header()), mr::Encryption::kEnc11);
-  mr::Header legacy = enc11_header();
-  legacy.format = mr::kFormat10_8;
-  EXPECT_EQ(mr::encryption_of(legacy), mr::Encryption::kEnc10_8);
-  EXPECT_EQ(mr::parse_header(mr::serialize_header(legacy)).status, mr::HeaderStatus::kValid);
+  EXPECT_EQ(md::encryption_of(plain_header()), md::Encryption::kNone);
+  EXPECT_EQ(md::encryption_of(enc11_header()), md::Encryption::kEnc11);
+  md::Header legacy = enc11_header();
+  legacy.format = md::kFormat10_8;
+  EXPECT_EQ(md::encryption_of(legacy), md::Encryption::kEnc10_8);
+  EXPECT_EQ(md::parse_header(md::serialize_header(legacy)).status, md::HeaderStatus::kValid);
 }
 
 TEST(MariadbRedoHeader, RefusedAsTheServerRefusesThem) {
-  const auto good = mr::serialize_header(plain_header());
+  const auto good = md::serialize_header(plain_header());
   const Bytes base(good.begin(), good.end());
-  auto status = [](const Bytes& b) { return mr::parse_header(b).status; };
+  auto status = [](const Bytes& b) { return md::parse_header(b).status; };
 
-  EXPECT_EQ(status(Bytes(base.begin(), base.end() - 1)), mr::HeaderStatus::kTooShort);
+  EXPECT_EQ(status(Bytes(base.begin(), base.end() - 1)), md::HeaderStatus::kTooShort);
   Bytes flipped = base;
   flipped[100] ^= 1;
-  EXPECT_EQ(status(flipped), mr::HeaderStatus::kChecksumMismatch);
+  EXPECT_EQ(status(flipped), md::HeaderStatus::kChecksumMismatch);
   for (uint32_t format : {0x50485953u /* 10.5 */, 0xD0687973u /* FORMAT_ENC_10_8, memory only */, 0u}) {
     Bytes b = base;
     innodb::write_be32(b.data(), format);
-    EXPECT_EQ(status(reseal(b)), mr::HeaderStatus::kUnsupportedFormat) << std::hex << format;
+    EXPECT_EQ(status(reseal(b)), md::HeaderStatus::kUnsupportedFormat) << std::hex << format;
   }
   Bytes reserved = base;
   reserved[6] = 1;
-  EXPECT_EQ(status(reseal(reserved)), mr::HeaderStatus::kReservedNotZero);
+  EXPECT_EQ(status(reseal(reserved)), md::HeaderStatus::kReservedNotZero);
   Bytes low = base;
   innodb::write_be64(low.data() + 8, 12287);
-  EXPECT_EQ(status(reseal(low)), mr::HeaderStatus::kFirstLsnTooSmall);
+  EXPECT_EQ(status(reseal(low)), md::HeaderStatus::kFirstLsnTooSmall);
 
-  mr::Header no_key = enc11_header();
+  md::Header no_key = enc11_header();
   no_key.encryption_area[3] = 0;
-  EXPECT_EQ(mr::parse_header(mr::serialize_header(no_key)).status, mr::HeaderStatus::kBadEncryptionInfo);
-  mr::Header other_key = enc11_header();
-  other_key.format = mr::kFormat10_8;
+  EXPECT_EQ(md::parse_header(md::serialize_header(no_key)).status, md::HeaderStatus::kBadEncryptionInfo);
+  md::Header other_key = enc11_header();
+  other_key.format = md::kFormat10_8;
   other_key.encryption_area[3] = 2;
-  EXPECT_EQ(mr::parse_header(mr::serialize_header(other_key)).status, mr::HeaderStatus::kBadEncryptionInfo);
+  EXPECT_EQ(md::parse_header(md::serialize_header(other_key)).status, md::HeaderStatus::kBadEncryptionInfo);
 }
 
 // ---- checkpoint blocks ----
 
 Bytes header_area_with(const Bytes& block1, const Bytes& block2) {
-  Bytes area(mr::kStartOffset, 0);
-  std::copy(block1.begin(), block1.end(), area.begin() + mr::kCheckpointBlock1);
-  std::copy(block2.begin(), block2.end(), area.begin() + mr::kCheckpointBlock2);
+  Bytes area(md::kStartOffset, 0);
+  std::copy(block1.begin(), block1.end(), area.begin() + md::kCheckpointBlock1);
+  std::copy(block2.begin(), block2.end(), area.begin() + md::kCheckpointBlock2);
   return area;
 }
 
 Bytes block(innodb::Lsn checkpoint, innodb::Lsn end_lsn) {
-  const auto b = mr::serialize_checkpoint_block({checkpoint, end_lsn});
+  const auto b = md::serialize_checkpoint_block({checkpoint, end_lsn});
   return Bytes(b.begin(), b.end());
 }
 
@@ -222,39 +223,39 @@ TEST(MariadbRedoCheckpoint, RoundTripsAndLayout) {
   EXPECT_EQ(innodb::read_be64(b.data()), 44404u);
   EXPECT_EQ(innodb::read_be64(b.data() + 8), 44744u);
   EXPECT_EQ(innodb::read_be32(b.data() + 60), innodb::crc32c(0, b.data(), 60));
-  EXPECT_EQ(mr::parse_checkpoint_block(b, 12288), (mr::Checkpoint{44404, 44744}));
+  EXPECT_EQ(md::parse_checkpoint_block(b, 12288), (md::Checkpoint{44404, 44744}));
 }
 
 TEST(MariadbRedoCheckpoint, InvalidBlocksAreIgnored) {
   for (size_t i : {7u, 15u, 61u}) {  // a field that stays plausible, and the CRC itself
     Bytes crc = block(44404, 44744);
     crc[i] ^= 1;
-    EXPECT_FALSE(mr::parse_checkpoint_block(crc, 12288)) << i;
+    EXPECT_FALSE(md::parse_checkpoint_block(crc, 12288)) << i;
   }
   Bytes nonzero = block(44404, 44744);
   nonzero[30] = 1;
   innodb::write_be32(nonzero.data() + 60, innodb::crc32c(0, nonzero.data(), 60));
-  EXPECT_FALSE(mr::parse_checkpoint_block(nonzero, 12288));
-  EXPECT_FALSE(mr::parse_checkpoint_block(block(44404, 44403), 12288));  // end before checkpoint
-  EXPECT_FALSE(mr::parse_checkpoint_block(block(44404, 44744), 44405));  // before first_lsn
+  EXPECT_FALSE(md::parse_checkpoint_block(nonzero, 12288));
+  EXPECT_FALSE(md::parse_checkpoint_block(block(44404, 44403), 12288));  // end before checkpoint
+  EXPECT_FALSE(md::parse_checkpoint_block(block(44404, 44744), 44405));  // before first_lsn
   const Bytes good = block(44404, 44744);
-  EXPECT_FALSE(mr::parse_checkpoint_block({good.data(), 63}, 12288));
+  EXPECT_FALSE(md::parse_checkpoint_block({good.data(), 63}, 12288));
 }
 
 TEST(MariadbRedoCheckpoint, ChoosesTheLargerCheckpointAndBlock2OnATie) {
-  EXPECT_EQ(mr::choose_checkpoint(header_area_with(block(44388, 44388), block(44404, 44744)), 12288),
-            (mr::Checkpoint{44404, 44744}));
-  EXPECT_EQ(mr::choose_checkpoint(header_area_with(block(50000, 50100), block(44404, 44744)), 12288),
-            (mr::Checkpoint{50000, 50100}));
-  EXPECT_EQ(mr::choose_checkpoint(header_area_with(block(50000, 50100), block(50000, 50200)), 12288),
-            (mr::Checkpoint{50000, 50200}));
+  EXPECT_EQ(md::choose_checkpoint(header_area_with(block(44388, 44388), block(44404, 44744)), 12288),
+            (md::Checkpoint{44404, 44744}));
+  EXPECT_EQ(md::choose_checkpoint(header_area_with(block(50000, 50100), block(44404, 44744)), 12288),
+            (md::Checkpoint{50000, 50100}));
+  EXPECT_EQ(md::choose_checkpoint(header_area_with(block(50000, 50100), block(50000, 50200)), 12288),
+            (md::Checkpoint{50000, 50200}));
   Bytes broken = block(60000, 60000);
   broken[61] ^= 1;
-  EXPECT_EQ(mr::choose_checkpoint(header_area_with(broken, block(44404, 44744)), 12288),
-            (mr::Checkpoint{44404, 44744}));
-  EXPECT_FALSE(mr::choose_checkpoint(header_area_with(Bytes(64, 0), Bytes(64, 0)), 12288));
+  EXPECT_EQ(md::choose_checkpoint(header_area_with(broken, block(44404, 44744)), 12288),
+            (md::Checkpoint{44404, 44744}));
+  EXPECT_FALSE(md::choose_checkpoint(header_area_with(Bytes(64, 0), Bytes(64, 0)), 12288));
   const Bytes whole = header_area_with(block(44388, 44388), block(44404, 44744));
-  EXPECT_FALSE(mr::choose_checkpoint({whole.data(), mr::kCheckpointBlock2 + 63}, 12288));
+  EXPECT_FALSE(md::choose_checkpoint({whole.data(), md::kCheckpointBlock2 + 63}, 12288));
 }
 
 // ---- mini-transaction framing ----
@@ -262,9 +263,9 @@ TEST(MariadbRedoCheckpoint, ChoosesTheLargerCheckpointAndBlock2OnATie) {
 TEST(MariadbRedoMtr, TheMtr0typesWriteExampleIsComplete) {
   // "0x36 0x40 0x57 0x60 ...": WRITE, 6 bytes: space 0x40, page 0x57, offset 0x60, 3 data bytes.
   const Bytes b = mtr({0x36, 0x40, 0x57, 0x60, 0x12, 0x34, 0x56}, 1);
-  const mr::MiniTransaction m = parse(b);
-  EXPECT_EQ(m.status, mr::MtrStatus::kComplete);
-  EXPECT_EQ(m.defect, mr::MtrDefect::kNone);
+  const md::MiniTransaction m = parse(b);
+  EXPECT_EQ(m.status, md::MtrStatus::kComplete);
+  EXPECT_EQ(m.defect, md::MtrDefect::kNone);
   EXPECT_EQ(m.size, 12u);
   EXPECT_EQ(m.terminator_offset, 7u);
   EXPECT_TRUE(m.file_records.empty());
@@ -282,8 +283,8 @@ TEST(MariadbRedoMtr, EveryLengthEncodingWidth) {
     const Bytes rec = write_record(body);
     ASSERT_EQ(rec.size(), 1 + width + body);
     const Bytes b = mtr(rec, 1);
-    const mr::MiniTransaction m = parse(b);
-    ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+    const md::MiniTransaction m = parse(b);
+    ASSERT_EQ(m.status, md::MtrStatus::kComplete);
     EXPECT_EQ(m.terminator_offset, rec.size());
     EXPECT_EQ(m.size, b.size());
   }
@@ -309,12 +310,12 @@ Bytes mixed_records() {  // a page record, a same-page record, a 1-byte and a 2-
 }
 
 TEST(MariadbRedoMtr, EveryTruncationNeedsMore) {
-  for (mr::Encryption enc : {mr::Encryption::kNone, mr::Encryption::kEnc10_8}) {
-    const Bytes b = mtr(mixed_records(), 1, enc == mr::Encryption::kNone ? Bytes{} : kNonce);
-    ASSERT_EQ(parse(b, kLsn, kBigRing, enc).status, mr::MtrStatus::kComplete);
+  for (md::Encryption enc : {md::Encryption::kNone, md::Encryption::kEnc10_8}) {
+    const Bytes b = mtr(mixed_records(), 1, enc == md::Encryption::kNone ? Bytes{} : kNonce);
+    ASSERT_EQ(parse(b, kLsn, kBigRing, enc).status, md::MtrStatus::kComplete);
     // Views into the whole buffer: the parser must not look past the end of its view.
     for (size_t n = 0; n < b.size(); ++n)
-      EXPECT_EQ(mr::parse_mini_transaction({b.data(), n}, kLsn, kBigRing, enc).status, mr::MtrStatus::kNeedMore)
+      EXPECT_EQ(md::parse_mini_transaction({b.data(), n}, kLsn, kBigRing, enc).status, md::MtrStatus::kNeedMore)
           << "prefix " << n;
   }
 }
@@ -322,42 +323,42 @@ TEST(MariadbRedoMtr, EveryTruncationNeedsMore) {
 TEST(MariadbRedoMtr, TheNextMtrMayFollowInTheView) {
   const Bytes first = mtr(mixed_records(), 1), second = mtr(write_record(9), 1);
   const Bytes both = cat({first, second});
-  const mr::MiniTransaction m = parse(both);
-  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  const md::MiniTransaction m = parse(both);
+  ASSERT_EQ(m.status, md::MtrStatus::kComplete);
   EXPECT_EQ(m.size, first.size());
-  const mr::MiniTransaction n = parse(Bytes(both.begin() + m.size, both.end()), kLsn + m.size);
-  EXPECT_EQ(n.status, mr::MtrStatus::kComplete);
+  const md::MiniTransaction n = parse(Bytes(both.begin() + m.size, both.end()), kLsn + m.size);
+  EXPECT_EQ(n.status, md::MtrStatus::kComplete);
   EXPECT_EQ(n.size, second.size());
 }
 
-void expect_not_written(const mr::MiniTransaction& m, mr::MtrDefect defect) {
-  EXPECT_EQ(m.status, mr::MtrStatus::kNotWrittenYet);
+void expect_not_written(const md::MiniTransaction& m, md::MtrDefect defect) {
+  EXPECT_EQ(m.status, md::MtrStatus::kNotWrittenYet);
   EXPECT_EQ(m.defect, defect);
 }
 
 TEST(MariadbRedoMtr, ATerminatorWhereTheFirstRecordShouldStartIsTheEnd) {
-  expect_not_written(parse({0x00, 0x00, 0x00}), mr::MtrDefect::kEmpty);
-  expect_not_written(parse({0x01, 0x12, 0x34}), mr::MtrDefect::kEmpty);  // even the expected bit
+  expect_not_written(parse({0x00, 0x00, 0x00}), md::MtrDefect::kEmpty);
+  expect_not_written(parse({0x01, 0x12, 0x34}), md::MtrDefect::kEmpty);  // even the expected bit
   const Bytes zero = {0x00};
-  EXPECT_EQ(mr::parse_mini_transaction({zero.data(), 0}, kLsn, kBigRing, mr::Encryption::kNone).status,
-            mr::MtrStatus::kNeedMore);
+  EXPECT_EQ(md::parse_mini_transaction({zero.data(), 0}, kLsn, kBigRing, md::Encryption::kNone).status,
+            md::MtrStatus::kNeedMore);
 }
 
 TEST(MariadbRedoMtr, TerminatorOfTheOtherPassIsNotWritten) {
-  const mr::Ring ring{12288, 100000};  // pass 0: LSN < 112288; pass 1 after
+  const md::Ring ring{12288, 100000};  // pass 0: LSN < 112288; pass 1 after
   const Bytes recs = mixed_records();
-  expect_not_written(parse(mtr(recs, 0), 20000, ring), mr::MtrDefect::kTerminatorMismatch);
-  expect_not_written(parse(mtr(recs, 1), 120000, ring), mr::MtrDefect::kTerminatorMismatch);
-  EXPECT_EQ(parse(mtr(recs, 0), 120000, ring).status, mr::MtrStatus::kComplete);
+  expect_not_written(parse(mtr(recs, 0), 20000, ring), md::MtrDefect::kTerminatorMismatch);
+  expect_not_written(parse(mtr(recs, 1), 120000, ring), md::MtrDefect::kTerminatorMismatch);
+  EXPECT_EQ(parse(mtr(recs, 0), 120000, ring).status, md::MtrStatus::kComplete);
   // The check comes before the CRC: a stale mtr of the old pass is rejected even when truncated.
   const Bytes stale = mtr(recs, 0);
   expect_not_written(parse(Bytes(stale.begin(), stale.begin() + recs.size() + 1), 20000, ring),
-                     mr::MtrDefect::kTerminatorMismatch);
+                     md::MtrDefect::kTerminatorMismatch);
 }
 
 TEST(MariadbRedoMtr, ChecksumCoversRecordsAndNonceButNotTheTerminator) {
-  for (mr::Encryption enc : {mr::Encryption::kNone, mr::Encryption::kEnc11}) {
-    const Bytes nonce = enc == mr::Encryption::kNone ? Bytes{} : kNonce;
+  for (md::Encryption enc : {md::Encryption::kNone, md::Encryption::kEnc11}) {
+    const Bytes nonce = enc == md::Encryption::kNone ? Bytes{} : kNonce;
     const Bytes rec = write_record(40);
     const Bytes b = mtr(rec, 1, nonce);
     // Every byte that is neither the type byte, the length code nor the terminator.
@@ -365,7 +366,7 @@ TEST(MariadbRedoMtr, ChecksumCoversRecordsAndNonceButNotTheTerminator) {
       if (i == rec.size()) continue;
       Bytes bad = b;
       bad[i] ^= 0x40;
-      expect_not_written(parse(bad, kLsn, kBigRing, enc), mr::MtrDefect::kChecksumMismatch);
+      expect_not_written(parse(bad, kLsn, kBigRing, enc), md::MtrDefect::kChecksumMismatch);
     }
   }
 }
@@ -376,34 +377,34 @@ TEST(MariadbRedoMtr, NoSingleByteChangeYieldsACompleteMtr) {
     for (uint8_t x : {0x01, 0x10, 0x80, 0xFF}) {
       Bytes bad = b;
       bad[i] ^= x;
-      EXPECT_NE(parse(bad).status, mr::MtrStatus::kComplete) << "byte " << i << " ^ " << int(x);
+      EXPECT_NE(parse(bad).status, md::MtrStatus::kComplete) << "byte " << i << " ^ " << int(x);
     }
 }
 
 TEST(MariadbRedoMtr, EncryptedMtrsCarryANonce) {
   const Bytes b = mtr(mixed_records(), 1, kNonce);
-  EXPECT_EQ(parse(b, kLsn, kBigRing, mr::Encryption::kEnc10_8).size, b.size());
-  EXPECT_EQ(parse(b, kLsn, kBigRing, mr::Encryption::kEnc11).size, b.size());
-  EXPECT_NE(parse(b).status, mr::MtrStatus::kComplete);
-  EXPECT_NE(parse(mtr(mixed_records(), 1), kLsn, kBigRing, mr::Encryption::kEnc11).status, mr::MtrStatus::kComplete);
+  EXPECT_EQ(parse(b, kLsn, kBigRing, md::Encryption::kEnc10_8).size, b.size());
+  EXPECT_EQ(parse(b, kLsn, kBigRing, md::Encryption::kEnc11).size, b.size());
+  EXPECT_NE(parse(b).status, md::MtrStatus::kComplete);
+  EXPECT_NE(parse(mtr(mixed_records(), 1), kLsn, kBigRing, md::Encryption::kEnc11).status, md::MtrStatus::kComplete);
 }
 
 TEST(MariadbRedoMtr, LengthsTheServerRejects) {
   // 4- and 5-byte length codes are at least 0x204080: rejected before their bytes arrive.
-  expect_not_written(parse({0x30, 0xE0}), mr::MtrDefect::kBadLength);
-  expect_not_written(parse({0x30, 0xF0, 0, 0}), mr::MtrDefect::kBadLength);
-  expect_not_written(parse({0x30, 0xFF}), mr::MtrDefect::kBadLength);
+  expect_not_written(parse({0x30, 0xE0}), md::MtrDefect::kBadLength);
+  expect_not_written(parse({0x30, 0xF0, 0, 0}), md::MtrDefect::kBadLength);
+  expect_not_written(parse({0x30, 0xFF}), md::MtrDefect::kBadLength);
   // 3-byte codes of 1 MiB and more.
   const Bytes mib = varint(1u << 20);
   ASSERT_EQ(mib.size(), 3u);
-  expect_not_written(parse(cat({{0x30}, mib})), mr::MtrDefect::kBadLength);
+  expect_not_written(parse(cat({{0x30}, mib})), md::MtrDefect::kBadLength);
   // A length code cut short needs more, whatever the bytes beyond the view would say.
   const Bytes cut = {0x30, 0xDF, 0xFF, 0xFF};
-  EXPECT_EQ(mr::parse_mini_transaction({cut.data(), 3}, kLsn, kBigRing, mr::Encryption::kNone).status,
-            mr::MtrStatus::kNeedMore);
+  EXPECT_EQ(md::parse_mini_transaction({cut.data(), 3}, kLsn, kBigRing, md::Encryption::kNone).status,
+            md::MtrStatus::kNeedMore);
   const Bytes no_code = {0x30, 0xE0};
-  EXPECT_EQ(mr::parse_mini_transaction({no_code.data(), 1}, kLsn, kBigRing, mr::Encryption::kNone).status,
-            mr::MtrStatus::kNeedMore);
+  EXPECT_EQ(md::parse_mini_transaction({no_code.data(), 1}, kLsn, kBigRing, md::Encryption::kNone).status,
+            md::MtrStatus::kNeedMore);
 }
 
 TEST(MariadbRedoMtr, RecordsReachingOneMebibyteAreNotAnMtr) {
@@ -411,34 +412,34 @@ TEST(MariadbRedoMtr, RecordsReachingOneMebibyteAreNotAnMtr) {
   Bytes huge = cat({{0x30}, varint((1u << 20) - 1)});
   huge.resize(1 + (1u << 20) - 1 + 15, 0x55);
   huge.push_back(1);
-  expect_not_written(parse(huge), mr::MtrDefect::kTooLong);
+  expect_not_written(parse(huge), md::MtrDefect::kTooLong);
   // The bound is on the bytes after the type bytes, summed: just below it is fine, reaching it
   // is not.
   const Bytes one = write_record(999);
   const size_t after_type = one.size() - 1;
   Bytes recs;
   size_t sum = 0;
-  while (sum + after_type < mr::kMtrSizeMax) {
+  while (sum + after_type < md::kMtrSizeMax) {
     recs.insert(recs.end(), one.begin(), one.end());
     sum += after_type;
   }
-  EXPECT_EQ(parse(mtr(recs, 1)).status, mr::MtrStatus::kComplete);
+  EXPECT_EQ(parse(mtr(recs, 1)).status, md::MtrStatus::kComplete);
   recs.insert(recs.end(), one.begin(), one.end());
-  expect_not_written(parse(mtr(recs, 1)), mr::MtrDefect::kTooLong);
+  expect_not_written(parse(mtr(recs, 1)), md::MtrDefect::kTooLong);
 }
 
 TEST(MariadbRedoMtr, CrossingTheWrapPointFlipsTheExpectedBit) {
-  const mr::Ring ring{12288, 4096};
+  const md::Ring ring{12288, 4096};
   const innodb::Lsn wrap = 12288 + 4096;  // first LSN of the second pass
   const Bytes recs = write_record(38);
   ASSERT_EQ(recs.size(), 40u);
   // Starts on pass 0, terminator on pass 1.
-  EXPECT_EQ(parse(mtr(recs, 0), wrap - 20, ring).status, mr::MtrStatus::kComplete);
-  expect_not_written(parse(mtr(recs, 1), wrap - 20, ring), mr::MtrDefect::kTerminatorMismatch);
+  EXPECT_EQ(parse(mtr(recs, 0), wrap - 20, ring).status, md::MtrStatus::kComplete);
+  expect_not_written(parse(mtr(recs, 1), wrap - 20, ring), md::MtrDefect::kTerminatorMismatch);
   // Terminator on the last byte of pass 0 / the first byte of pass 1.
-  EXPECT_EQ(parse(mtr(recs, 1), wrap - 41, ring).status, mr::MtrStatus::kComplete);
-  EXPECT_EQ(parse(mtr(recs, 0), wrap - 40, ring).status, mr::MtrStatus::kComplete);
-  expect_not_written(parse(mtr(recs, 1), wrap - 40, ring), mr::MtrDefect::kTerminatorMismatch);
+  EXPECT_EQ(parse(mtr(recs, 1), wrap - 41, ring).status, md::MtrStatus::kComplete);
+  EXPECT_EQ(parse(mtr(recs, 0), wrap - 40, ring).status, md::MtrStatus::kComplete);
+  expect_not_written(parse(mtr(recs, 1), wrap - 40, ring), md::MtrDefect::kTerminatorMismatch);
 }
 
 TEST(MariadbRedoMtr, DamagedBytesStayInsideTheView) {
@@ -451,9 +452,9 @@ TEST(MariadbRedoMtr, DamagedBytesStayInsideTheView) {
     Bytes b = base;
     for (int k = 0, n = int(rng() % 4); k <= n; ++k) b[rng() % b.size()] = uint8_t(rng());
     const Bytes view(b.begin(), b.begin() + rng() % (b.size() + 1));  // allocated to its size
-    for (mr::Encryption enc : {mr::Encryption::kNone, mr::Encryption::kEnc10_8, mr::Encryption::kEnc11}) {
-      const mr::MiniTransaction m = parse(view, kLsn, kBigRing, enc);
-      if (m.status == mr::MtrStatus::kComplete || m.status == mr::MtrStatus::kCorrupt) {
+    for (md::Encryption enc : {md::Encryption::kNone, md::Encryption::kEnc10_8, md::Encryption::kEnc11}) {
+      const md::MiniTransaction m = parse(view, kLsn, kBigRing, enc);
+      if (m.status == md::MtrStatus::kComplete || m.status == md::MtrStatus::kCorrupt) {
         EXPECT_LE(m.size, view.size());
         EXPECT_LT(m.terminator_offset, m.size);
       }
@@ -476,41 +477,41 @@ Bytes checkpoint_rec(innodb::Lsn lsn) {
 TEST(MariadbRedoFileRecords, TheDocsFileCheckpointBytes) {
   // fa 0000 000000000000ad74 01 add4e8f9: FILE_CHECKPOINT(44404) at 44744, seen on 10.11.19.
   const Bytes b = {0xFA, 0, 0, 0, 0, 0, 0, 0, 0, 0xAD, 0x74, 0x01, 0xAD, 0xD4, 0xE8, 0xF9};
-  const mr::MiniTransaction m = parse(b, 44744, {12288, (128u << 20) - 12288});
-  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  const md::MiniTransaction m = parse(b, 44744, {12288, (128u << 20) - 12288});
+  ASSERT_EQ(m.status, md::MtrStatus::kComplete);
   ASSERT_EQ(m.file_records.size(), 1u);
-  EXPECT_EQ(m.file_records[0].op, mr::FileOp::kCheckpoint);
+  EXPECT_EQ(m.file_records[0].op, md::FileOp::kCheckpoint);
   EXPECT_EQ(m.file_records[0].checkpoint_lsn, 44404u);
-  EXPECT_TRUE(mr::holds_file_checkpoint(m, 44404));
-  EXPECT_FALSE(mr::holds_file_checkpoint(m, 44405));
+  EXPECT_TRUE(md::holds_file_checkpoint(m, 44404));
+  EXPECT_FALSE(md::holds_file_checkpoint(m, 44405));
 }
 
 TEST(MariadbRedoFileRecords, NameOperationsDecode) {
   const Bytes recs = cat({file_rec(0x80, 5, text("./d/t1.ibd")), file_rec(0x90, 6, text("./d/t3.ibd")),
                           file_rec(0xA0, 7, text("./d/t2.ibd\0./e/t9.ibd"sv)),
                           file_rec(0xB0, 1, text("./mysql/innodb_table_stats.ibd"))});
-  const mr::MiniTransaction m = parse(mtr(recs, 1));
-  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  const md::MiniTransaction m = parse(mtr(recs, 1));
+  ASSERT_EQ(m.status, md::MtrStatus::kComplete);
   ASSERT_EQ(m.file_records.size(), 4u);
-  EXPECT_EQ(m.file_records[0].op, mr::FileOp::kCreate);
+  EXPECT_EQ(m.file_records[0].op, md::FileOp::kCreate);
   EXPECT_EQ(m.file_records[0].space_id, 5u);
   EXPECT_EQ(m.file_records[0].name, "./d/t1.ibd");
-  EXPECT_EQ(m.file_records[1].op, mr::FileOp::kDelete);
+  EXPECT_EQ(m.file_records[1].op, md::FileOp::kDelete);
   EXPECT_EQ(m.file_records[1].name, "./d/t3.ibd");
-  EXPECT_EQ(m.file_records[2].op, mr::FileOp::kRename);
+  EXPECT_EQ(m.file_records[2].op, md::FileOp::kRename);
   EXPECT_EQ(m.file_records[2].space_id, 7u);
   EXPECT_EQ(m.file_records[2].name, "./d/t2.ibd");
   EXPECT_EQ(m.file_records[2].new_name, "./e/t9.ibd");
-  EXPECT_EQ(m.file_records[3].op, mr::FileOp::kModify);
+  EXPECT_EQ(m.file_records[3].op, md::FileOp::kModify);
   EXPECT_EQ(m.file_records[3].name, "./mysql/innodb_table_stats.ibd");
   EXPECT_FALSE(m.file_records[3].encrypted);
-  EXPECT_FALSE(mr::holds_file_checkpoint(m, 0));
+  EXPECT_FALSE(md::holds_file_checkpoint(m, 0));
 }
 
 TEST(MariadbRedoFileRecords, SpaceIdsOfEveryCodeWidth) {
   for (uint32_t space : {5u, 127u, 128u, 16511u, 16512u, 2113663u, 2113664u, 270549119u, 270549120u, 0xFFFFFFFEu}) {
-    const mr::MiniTransaction m = parse(mtr(file_rec(0xB0, space, text("./a.ibd")), 1));
-    ASSERT_EQ(m.status, mr::MtrStatus::kComplete) << space;
+    const md::MiniTransaction m = parse(mtr(file_rec(0xB0, space, text("./a.ibd")), 1));
+    ASSERT_EQ(m.status, md::MtrStatus::kComplete) << space;
     ASSERT_EQ(m.file_records.size(), 1u);
     EXPECT_EQ(m.file_records[0].space_id, space);
   }
@@ -519,23 +520,23 @@ TEST(MariadbRedoFileRecords, SpaceIdsOfEveryCodeWidth) {
 TEST(MariadbRedoFileRecords, SamePageAfterAPageRecordIsNotAFileRecord) {
   // 0xB? after a page record: WRITE to the same page, not FILE_MODIFY.
   const Bytes recs = cat({write_record(6), record(0xB0, {0x7F, 0x23, 0x34}), file_rec(0x80, 5, text("./x.ibd"))});
-  const mr::MiniTransaction m = parse(mtr(recs, 1));
-  EXPECT_EQ(m.status, mr::MtrStatus::kComplete);
+  const md::MiniTransaction m = parse(mtr(recs, 1));
+  EXPECT_EQ(m.status, md::MtrStatus::kComplete);
   EXPECT_TRUE(m.file_records.empty());
 }
 
 TEST(MariadbRedoFileRecords, CheckpointWithModifyRecordsBeforeIt) {
   const Bytes recs = cat({file_rec(0xB0, 5, text("./d/t1.ibd")), checkpoint_rec(123456)});
-  const mr::MiniTransaction m = parse(mtr(recs, 1));
+  const md::MiniTransaction m = parse(mtr(recs, 1));
   ASSERT_EQ(m.file_records.size(), 2u);
-  EXPECT_TRUE(mr::holds_file_checkpoint(m, 123456));
+  EXPECT_TRUE(md::holds_file_checkpoint(m, 123456));
 }
 
 TEST(MariadbRedoFileRecords, PaddingIsLeftOut) {
   for (const Bytes& pad : {Bytes{0xF1, 0x00}, Bytes{0xF2, 0x00, 0x00}, checkpoint_rec(0),
                            file_rec(0xF0, 0, Bytes(5, 0)), file_rec(0xF0, 0, Bytes(300, 0))}) {
-    const mr::MiniTransaction m = parse(mtr(pad, 1));
-    EXPECT_EQ(m.status, mr::MtrStatus::kComplete);
+    const md::MiniTransaction m = parse(mtr(pad, 1));
+    EXPECT_EQ(m.status, md::MtrStatus::kComplete);
     EXPECT_TRUE(m.file_records.empty());
   }
 }
@@ -569,9 +570,9 @@ TEST(MariadbRedoFileRecords, MalformedRecordsMakeTheMtrCorrupt) {
       {"a good record, then a bad one", cat({file_rec(0xB0, 5, text("./a.ibd")), file_rec(0xC0, 5, text("./b.ibd"))})},
   };
   for (const auto& [name, recs] : cases) {
-    const mr::MiniTransaction m = parse(mtr(recs, 1));
-    EXPECT_EQ(m.status, mr::MtrStatus::kCorrupt) << name;
-    EXPECT_EQ(m.defect, mr::MtrDefect::kBadFileRecord) << name;
+    const md::MiniTransaction m = parse(mtr(recs, 1));
+    EXPECT_EQ(m.status, md::MtrStatus::kCorrupt) << name;
+    EXPECT_EQ(m.defect, md::MtrDefect::kBadFileRecord) << name;
     EXPECT_EQ(m.size, recs.size() + 5) << name;
     EXPECT_TRUE(m.file_records.empty()) << name;
   }
@@ -580,90 +581,85 @@ TEST(MariadbRedoFileRecords, MalformedRecordsMakeTheMtrCorrupt) {
 TEST(MariadbRedoFileRecords, Enc11HidesEverythingButTheOperation) {
   // The bodies are ciphertext: only type and length are in clear.
   const Bytes recs = cat({record(0x80, {0x9C, 0x13, 0x77, 0x01, 0xEE}), record(0xF0, Bytes(10, 0xC3))});
-  const mr::MiniTransaction m = parse(mtr(recs, 1, kNonce), kLsn, kBigRing, mr::Encryption::kEnc11);
-  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  const md::MiniTransaction m = parse(mtr(recs, 1, kNonce), kLsn, kBigRing, md::Encryption::kEnc11);
+  ASSERT_EQ(m.status, md::MtrStatus::kComplete);
   ASSERT_EQ(m.file_records.size(), 2u);
-  EXPECT_EQ(m.file_records[0].op, mr::FileOp::kCreate);
+  EXPECT_EQ(m.file_records[0].op, md::FileOp::kCreate);
   EXPECT_TRUE(m.file_records[0].encrypted);
-  EXPECT_EQ(m.file_records[1].op, mr::FileOp::kCheckpoint);
+  EXPECT_EQ(m.file_records[1].op, md::FileOp::kCheckpoint);
   EXPECT_TRUE(m.file_records[1].encrypted);
-  EXPECT_FALSE(mr::holds_file_checkpoint(m, 0));
+  EXPECT_FALSE(md::holds_file_checkpoint(m, 0));
   // An operation type that does not exist is visible even so.
-  EXPECT_EQ(parse(mtr(record(0xD0, Bytes(6, 1)), 1, kNonce), kLsn, kBigRing, mr::Encryption::kEnc11).status,
-            mr::MtrStatus::kCorrupt);
+  EXPECT_EQ(parse(mtr(record(0xD0, Bytes(6, 1)), 1, kNonce), kLsn, kBigRing, md::Encryption::kEnc11).status,
+            md::MtrStatus::kCorrupt);
 }
 
 TEST(MariadbRedoFileRecords, Enc10_8KeepsFileRecordsInClear) {
-  const mr::MiniTransaction m =
-      parse(mtr(checkpoint_rec(777777), 1, kNonce), kLsn, kBigRing, mr::Encryption::kEnc10_8);
-  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
-  EXPECT_TRUE(mr::holds_file_checkpoint(m, 777777));
+  const md::MiniTransaction m =
+      parse(mtr(checkpoint_rec(777777), 1, kNonce), kLsn, kBigRing, md::Encryption::kEnc10_8);
+  ASSERT_EQ(m.status, md::MtrStatus::kComplete);
+  EXPECT_TRUE(md::holds_file_checkpoint(m, 777777));
 }
 
 // ---- writing a restore's ib_logfile0 ----
 
 TEST(MariadbRedoWriter, FirstPassTerminatorChangesOnlyThatByte) {
-  const mr::Ring ring{12288, 100000};
+  const md::Ring ring{12288, 100000};
   const Bytes pass1 = mtr(mixed_records(), 0, kNonce);
-  const mr::MiniTransaction m = parse(pass1, 150000, ring, mr::Encryption::kEnc11);
-  ASSERT_EQ(m.status, mr::MtrStatus::kComplete);
+  const md::MiniTransaction m = parse(pass1, 150000, ring, md::Encryption::kEnc11);
+  ASSERT_EQ(m.status, md::MtrStatus::kComplete);
   Bytes copy = pass1;
-  mr::set_first_pass_terminator(copy, m);
+  md::set_first_pass_terminator(copy, m);
   EXPECT_EQ(copy[m.terminator_offset], 1);
   copy[m.terminator_offset] = 0;
   EXPECT_EQ(copy, pass1);
   copy[m.terminator_offset] = 1;
-  EXPECT_EQ(parse(copy, 20000, ring, mr::Encryption::kEnc11).status, mr::MtrStatus::kComplete);
+  EXPECT_EQ(parse(copy, 20000, ring, md::Encryption::kEnc11).status, md::MtrStatus::kComplete);
 }
 
 TEST(MariadbRedoWriter, BackupHeaderArea) {
-  const mr::Header source = enc11_header();
-  const Bytes area = mr::backup_header_area(source, {44404, 44744}, "10.11.19");
-  ASSERT_EQ(area.size(), mr::kStartOffset);
-  const mr::ParsedHeader p = mr::parse_header(area);
-  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
-  EXPECT_EQ(p.header.format, mr::kFormatEnc11);
+  const md::Header source = enc11_header();
+  const Bytes area = md::backup_header_area(source, {44404, 44744}, "10.11.19");
+  ASSERT_EQ(area.size(), md::kStartOffset);
+  const md::ParsedHeader p = md::parse_header(area);
+  ASSERT_EQ(p.status, md::HeaderStatus::kValid);
+  EXPECT_EQ(p.header.format, md::kFormatEnc11);
   EXPECT_EQ(p.header.first_lsn, 44404u);
   EXPECT_EQ(p.header.creator, "Backup 10.11.19");
   EXPECT_EQ(p.header.encryption_area, source.encryption_area);
-  EXPECT_EQ(mr::choose_checkpoint(area, p.header.first_lsn), (mr::Checkpoint{44404, 44744}));
-  EXPECT_EQ(mr::parse_checkpoint_block({area.data() + mr::kCheckpointBlock1, 64}, 44404), (mr::Checkpoint{44404, 44744}));
+  EXPECT_EQ(md::choose_checkpoint(area, p.header.first_lsn), (md::Checkpoint{44404, 44744}));
+  EXPECT_EQ(md::parse_checkpoint_block({area.data() + md::kCheckpointBlock1, 64}, 44404), (md::Checkpoint{44404, 44744}));
   // Everything else is zero, the block at 0x2000 included.
   Bytes rest = area;
   std::fill(rest.begin(), rest.begin() + 512, 0);
-  std::fill(rest.begin() + mr::kCheckpointBlock1, rest.begin() + mr::kCheckpointBlock1 + 64, 0);
-  EXPECT_EQ(rest, Bytes(mr::kStartOffset, 0));
+  std::fill(rest.begin() + md::kCheckpointBlock1, rest.begin() + md::kCheckpointBlock1 + 64, 0);
+  EXPECT_EQ(rest, Bytes(md::kStartOffset, 0));
 }
 
 TEST(MariadbRedoWriter, FileSizePolicy) {
   constexpr uint64_t kMiB = 1 << 20;
-  EXPECT_EQ(mr::backup_file_size(0, 4096), kMiB);
-  EXPECT_EQ(mr::backup_file_size(kMiB - 12288 - 4096, 4096), kMiB);
-  EXPECT_EQ(mr::backup_file_size(kMiB - 12288 - 4096 + 1, 4096), 2 * kMiB);
-  EXPECT_EQ(mr::backup_file_size(kMiB - 12288 - 4096 + 1, 0), 2 * kMiB);  // slack is at least 4 KiB
-  EXPECT_EQ(mr::backup_file_size(39060000, 2 * kMiB), 40 * kMiB);
+  EXPECT_EQ(md::backup_file_size(0, 4096), kMiB);
+  EXPECT_EQ(md::backup_file_size(kMiB - 12288 - 4096, 4096), kMiB);
+  EXPECT_EQ(md::backup_file_size(kMiB - 12288 - 4096 + 1, 4096), 2 * kMiB);
+  EXPECT_EQ(md::backup_file_size(kMiB - 12288 - 4096 + 1, 0), 2 * kMiB);  // slack is at least 4 KiB
+  EXPECT_EQ(md::backup_file_size(39060000, 2 * kMiB), 40 * kMiB);
 }
 
 // ---- real logs written by mariadbd 10.11.19 (test/fixtures/MARIADB_REDO.txt) ----
 
-Bytes load(const std::string& name) {
-  std::ifstream in(std::string(MYSQLCLONE_FIXTURES) + "/" + name, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
 struct Walk {
-  std::vector<std::pair<innodb::Lsn, mr::MiniTransaction>> mtrs;  // all kComplete
-  mr::MiniTransaction last;                                       // the first one that was not
+  std::vector<std::pair<innodb::Lsn, md::MiniTransaction>> mtrs;  // all kComplete
+  md::MiniTransaction last;                                       // the first one that was not
   innodb::Lsn end = 0;                                            // its LSN
 };
 
 // Parses mini-transactions from `lsn` while they are complete. `view`: the log bytes from `lsn`.
-Walk walk(const Bytes& view, innodb::Lsn lsn, const mr::Ring& ring, mr::Encryption enc) {
+Walk walk(const Bytes& view, innodb::Lsn lsn, const md::Ring& ring, md::Encryption enc) {
   Walk w;
   size_t pos = 0;
   for (;;) {
-    mr::MiniTransaction m = mr::parse_mini_transaction({view.data() + pos, view.size() - pos}, lsn + pos, ring, enc);
-    if (m.status != mr::MtrStatus::kComplete) {
+    md::MiniTransaction m = md::parse_mini_transaction({view.data() + pos, view.size() - pos}, lsn + pos, ring, enc);
+    if (m.status != md::MtrStatus::kComplete) {
       w.last = std::move(m);
       w.end = lsn + pos;
       return w;
@@ -674,9 +670,9 @@ Walk walk(const Bytes& view, innodb::Lsn lsn, const mr::Ring& ring, mr::Encrypti
   }
 }
 
-const mr::FileRecord* find_op(const Walk& w, mr::FileOp op, innodb::Lsn* at = nullptr) {
+const md::FileRecord* find_op(const Walk& w, md::FileOp op, innodb::Lsn* at = nullptr) {
   for (const auto& [lsn, m] : w.mtrs)
-    for (const mr::FileRecord& r : m.file_records)
+    for (const md::FileRecord& r : m.file_records)
       if (r.op == op) {
         if (at) *at = lsn;
         return &r;
@@ -686,50 +682,50 @@ const mr::FileRecord* find_op(const Walk& w, mr::FileOp op, innodb::Lsn* at = nu
 
 TEST(MariadbRedoFixture, PlainLogFromTheCheckpoint) {
   const Bytes f = load("mariadb-redo-10.11-plain.bin");
-  ASSERT_GT(f.size(), mr::kStartOffset);
-  const mr::ParsedHeader p = mr::parse_header(f);
-  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
-  EXPECT_EQ(p.header.format, mr::kFormat10_8);
+  ASSERT_GT(f.size(), md::kStartOffset);
+  const md::ParsedHeader p = md::parse_header(f);
+  ASSERT_EQ(p.status, md::HeaderStatus::kValid);
+  EXPECT_EQ(p.header.format, md::kFormat10_8);
   EXPECT_EQ(p.header.first_lsn, 12288u);
   EXPECT_EQ(p.header.creator, "MariaDB 10.11.19");
-  EXPECT_EQ(mr::encryption_of(p.header), mr::Encryption::kNone);
-  EXPECT_EQ(mr::parse_checkpoint_block({f.data() + 0x1000, 64}, 12288), (mr::Checkpoint{44388, 44388}));
-  const auto c = mr::choose_checkpoint(f, p.header.first_lsn);
-  ASSERT_EQ(c, (mr::Checkpoint{44404, 44744}));
+  EXPECT_EQ(md::encryption_of(p.header), md::Encryption::kNone);
+  EXPECT_EQ(md::parse_checkpoint_block({f.data() + 0x1000, 64}, 12288), (md::Checkpoint{44388, 44388}));
+  const auto c = md::choose_checkpoint(f, p.header.first_lsn);
+  ASSERT_EQ(c, (md::Checkpoint{44404, 44744}));
 
-  const mr::Ring ring{p.header.first_lsn, mr::ring_capacity(128u << 20)};
-  EXPECT_EQ(mr::file_offset(ring, c->checkpoint), 44404u);
-  const Bytes log(f.begin() + mr::kStartOffset, f.end());  // the ring from the checkpoint on
-  const Walk w = walk(log, c->checkpoint, ring, mr::Encryption::kNone);
+  const md::Ring ring{p.header.first_lsn, md::ring_capacity(128u << 20)};
+  EXPECT_EQ(md::file_offset(ring, c->checkpoint), 44404u);
+  const Bytes log(f.begin() + md::kStartOffset, f.end());  // the ring from the checkpoint on
+  const Walk w = walk(log, c->checkpoint, ring, md::Encryption::kNone);
   EXPECT_EQ(w.mtrs.size(), 136u);
   EXPECT_EQ(w.end, 54838u);  // Innodb_lsn_flushed when the file was copied
-  expect_not_written(w.last, mr::MtrDefect::kEmpty);
+  expect_not_written(w.last, md::MtrDefect::kEmpty);
 
   innodb::Lsn at = 0;
-  const mr::FileRecord* ckpt = find_op(w, mr::FileOp::kCheckpoint, &at);
+  const md::FileRecord* ckpt = find_op(w, md::FileOp::kCheckpoint, &at);
   ASSERT_TRUE(ckpt);
   EXPECT_EQ(at, c->end_lsn);
   EXPECT_EQ(ckpt->checkpoint_lsn, c->checkpoint);
   bool found_checkpoint = false;
   for (const auto& [lsn, m] : w.mtrs)
-    if (mr::holds_file_checkpoint(m, c->checkpoint)) found_checkpoint = lsn == c->end_lsn && m.size == 16;
+    if (md::holds_file_checkpoint(m, c->checkpoint)) found_checkpoint = lsn == c->end_lsn && m.size == 16;
   EXPECT_TRUE(found_checkpoint);
 
-  const mr::FileRecord* create = find_op(w, mr::FileOp::kCreate, &at);
+  const md::FileRecord* create = find_op(w, md::FileOp::kCreate, &at);
   ASSERT_TRUE(create);
   EXPECT_EQ(at, 45345u);
   EXPECT_EQ(create->space_id, 5u);
   EXPECT_EQ(create->name, "./d/t1.ibd");
-  const mr::FileRecord* modify = find_op(w, mr::FileOp::kModify, &at);
+  const md::FileRecord* modify = find_op(w, md::FileOp::kModify, &at);
   ASSERT_TRUE(modify);
   EXPECT_EQ(at, 45327u);  // FILE_MODIFY precedes the first change of the new tablespace
   EXPECT_EQ(modify->name, "./d/t1.ibd");
-  const mr::FileRecord* rename = find_op(w, mr::FileOp::kRename);
+  const md::FileRecord* rename = find_op(w, md::FileOp::kRename);
   ASSERT_TRUE(rename);
   EXPECT_EQ(rename->space_id, 6u);
   EXPECT_EQ(rename->name, "./d/t2.ibd");
   EXPECT_EQ(rename->new_name, "./d/t3.ibd");
-  const mr::FileRecord* drop = find_op(w, mr::FileOp::kDelete);
+  const md::FileRecord* drop = find_op(w, md::FileOp::kDelete);
   ASSERT_TRUE(drop);
   EXPECT_EQ(drop->name, "./d/t3.ibd");
 
@@ -737,8 +733,8 @@ TEST(MariadbRedoFixture, PlainLogFromTheCheckpoint) {
   size_t pos = 0;
   for (const auto& [lsn, m] : w.mtrs) {
     for (size_t n = 0; n < m.size; ++n)
-      ASSERT_EQ(mr::parse_mini_transaction({log.data() + pos, n}, lsn, ring, mr::Encryption::kNone).status,
-                mr::MtrStatus::kNeedMore)
+      ASSERT_EQ(md::parse_mini_transaction({log.data() + pos, n}, lsn, ring, md::Encryption::kNone).status,
+                md::MtrStatus::kNeedMore)
           << "mtr at " << lsn << " cut at " << n;
     pos += m.size;
   }
@@ -747,56 +743,56 @@ TEST(MariadbRedoFixture, PlainLogFromTheCheckpoint) {
 TEST(MariadbRedoFixture, PlainLogReLaidAsABackupParsesAgain) {
   // §5.4: header with first_lsn = C, checkpoint block, the mini-transactions from C at 12288.
   const Bytes f = load("mariadb-redo-10.11-plain.bin");
-  const mr::Header source = mr::parse_header(f).header;
-  const mr::Checkpoint c = *mr::choose_checkpoint(f, source.first_lsn);
-  const mr::Ring src_ring{source.first_lsn, mr::ring_capacity(128u << 20)};
-  const Bytes log(f.begin() + mr::kStartOffset, f.end());
-  const Walk w = walk(log, c.checkpoint, src_ring, mr::Encryption::kNone);
+  const md::Header source = md::parse_header(f).header;
+  const md::Checkpoint c = *md::choose_checkpoint(f, source.first_lsn);
+  const md::Ring src_ring{source.first_lsn, md::ring_capacity(128u << 20)};
+  const Bytes log(f.begin() + md::kStartOffset, f.end());
+  const Walk w = walk(log, c.checkpoint, src_ring, md::Encryption::kNone);
   const size_t data = w.end - c.checkpoint;
 
-  Bytes image = mr::backup_header_area(source, c, "10.11.19");
+  Bytes image = md::backup_header_area(source, c, "10.11.19");
   for (const auto& [lsn, m] : w.mtrs) {
     Bytes copy(log.begin() + (lsn - c.checkpoint), log.begin() + (lsn - c.checkpoint) + m.size);
-    mr::set_first_pass_terminator(copy, m);
+    md::set_first_pass_terminator(copy, m);
     image.insert(image.end(), copy.begin(), copy.end());
   }
-  image.resize(mr::backup_file_size(data, 4096), 0);
+  image.resize(md::backup_file_size(data, 4096), 0);
   EXPECT_EQ(image.size(), 1u << 20);
 
-  const mr::ParsedHeader p = mr::parse_header(image);
-  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
+  const md::ParsedHeader p = md::parse_header(image);
+  ASSERT_EQ(p.status, md::HeaderStatus::kValid);
   EXPECT_EQ(p.header.creator, "Backup 10.11.19");
-  ASSERT_EQ(mr::choose_checkpoint(image, p.header.first_lsn), c);
-  const mr::Ring ring{p.header.first_lsn, mr::ring_capacity(image.size())};
-  const Walk again = walk(Bytes(image.begin() + mr::kStartOffset, image.end()), c.checkpoint, ring, mr::Encryption::kNone);
+  ASSERT_EQ(md::choose_checkpoint(image, p.header.first_lsn), c);
+  const md::Ring ring{p.header.first_lsn, md::ring_capacity(image.size())};
+  const Walk again = walk(Bytes(image.begin() + md::kStartOffset, image.end()), c.checkpoint, ring, md::Encryption::kNone);
   EXPECT_EQ(again.mtrs.size(), w.mtrs.size());
   EXPECT_EQ(again.end, w.end);
-  expect_not_written(again.last, mr::MtrDefect::kEmpty);
+  expect_not_written(again.last, md::MtrDefect::kEmpty);
 }
 
 TEST(MariadbRedoFixture, EncryptedLog) {
   const Bytes f = load("mariadb-redo-10.11-encrypted.bin");
-  const mr::ParsedHeader p = mr::parse_header(f);
-  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
-  EXPECT_EQ(p.header.format, mr::kFormatEnc11);  // 10.11.19 writes 0xF09F979D, not 0xD0687973
-  EXPECT_EQ(mr::encryption_of(p.header), mr::Encryption::kEnc11);
+  const md::ParsedHeader p = md::parse_header(f);
+  ASSERT_EQ(p.status, md::HeaderStatus::kValid);
+  EXPECT_EQ(p.header.format, md::kFormatEnc11);  // 10.11.19 writes 0xF09F979D, not 0xD0687973
+  EXPECT_EQ(md::encryption_of(p.header), md::Encryption::kEnc11);
   EXPECT_EQ(innodb::read_be32(p.header.encryption_area.data()), 1u);      // key id
   EXPECT_EQ(innodb::read_be32(p.header.encryption_area.data() + 4), 1u);  // key version
-  const auto c = mr::choose_checkpoint(f, p.header.first_lsn);
-  ASSERT_EQ(c, (mr::Checkpoint{47196, 47576}));
+  const auto c = md::choose_checkpoint(f, p.header.first_lsn);
+  ASSERT_EQ(c, (md::Checkpoint{47196, 47576}));
 
-  const mr::Ring ring{p.header.first_lsn, mr::ring_capacity(128u << 20)};
-  const Bytes log(f.begin() + mr::kStartOffset, f.end());
-  const Walk w = walk(log, c->checkpoint, ring, mr::Encryption::kEnc11);
+  const md::Ring ring{p.header.first_lsn, md::ring_capacity(128u << 20)};
+  const Bytes log(f.begin() + md::kStartOffset, f.end());
+  const Walk w = walk(log, c->checkpoint, ring, md::Encryption::kEnc11);
   EXPECT_EQ(w.mtrs.size(), 60u);
   EXPECT_EQ(w.end, 52260u);
-  expect_not_written(w.last, mr::MtrDefect::kEmpty);
+  expect_not_written(w.last, md::MtrDefect::kEmpty);
   // Without the nonce the very first one fails.
-  EXPECT_NE(mr::parse_mini_transaction(log, c->checkpoint, ring, mr::Encryption::kNone).status,
-            mr::MtrStatus::kComplete);
+  EXPECT_NE(md::parse_mini_transaction(log, c->checkpoint, ring, md::Encryption::kNone).status,
+            md::MtrStatus::kComplete);
 
   innodb::Lsn at = 0;
-  const mr::FileRecord* ckpt = find_op(w, mr::FileOp::kCheckpoint, &at);
+  const md::FileRecord* ckpt = find_op(w, md::FileOp::kCheckpoint, &at);
   ASSERT_TRUE(ckpt);
   EXPECT_EQ(at, c->end_lsn);
   EXPECT_TRUE(ckpt->encrypted);
@@ -805,7 +801,7 @@ TEST(MariadbRedoFixture, EncryptedLog) {
       EXPECT_EQ(m.size, 16u + 8u);  // FILE_CHECKPOINT + nonce
     }
   }
-  const mr::FileRecord* create = find_op(w, mr::FileOp::kCreate, &at);
+  const md::FileRecord* create = find_op(w, md::FileOp::kCreate, &at);
   ASSERT_TRUE(create);
   EXPECT_EQ(at, 48289u);
   EXPECT_TRUE(create->encrypted);
@@ -813,15 +809,15 @@ TEST(MariadbRedoFixture, EncryptedLog) {
 
 TEST(MariadbRedoFixture, LogAcrossTheWrapPoint) {
   const Bytes f = load("mariadb-redo-10.11-wrap.bin");
-  const mr::ParsedHeader p = mr::parse_header(f);
-  ASSERT_EQ(p.status, mr::HeaderStatus::kValid);
-  const mr::Ring ring{p.header.first_lsn, mr::ring_capacity(4u << 20)};
+  const md::ParsedHeader p = md::parse_header(f);
+  ASSERT_EQ(p.status, md::HeaderStatus::kValid);
+  const md::Ring ring{p.header.first_lsn, md::ring_capacity(4u << 20)};
   const innodb::Lsn wrap = p.header.first_lsn + ring.capacity;
   ASSERT_EQ(wrap, 4194304u);
   constexpr innodb::Lsn kFrom = 4177928;  // a mini-transaction boundary before the wrap point
-  const Bytes log(f.begin() + mr::kStartOffset, f.end());
-  const Walk w = walk(log, kFrom, ring, mr::Encryption::kNone);
-  EXPECT_EQ(w.last.status, mr::MtrStatus::kNeedMore);  // the fixture ends inside one
+  const Bytes log(f.begin() + md::kStartOffset, f.end());
+  const Walk w = walk(log, kFrom, ring, md::Encryption::kNone);
+  EXPECT_EQ(w.last.status, md::MtrStatus::kNeedMore);  // the fixture ends inside one
   std::map<uint8_t, size_t> terminators;
   bool crossing = false;
   for (const auto& [lsn, m] : w.mtrs) {
@@ -840,11 +836,11 @@ TEST(MariadbRedoFixture, LogAcrossTheWrapPoint) {
   EXPECT_GT(terminators[1], 10u);
 
   // Re-laid on the first pass of a backup file, the second-pass ones parse again.
-  const mr::Ring backup{kFrom, uint64_t{1} << 30};
+  const md::Ring backup{kFrom, uint64_t{1} << 30};
   for (const auto& [lsn, m] : w.mtrs) {
     Bytes copy(log.begin() + (lsn - kFrom), log.begin() + (lsn - kFrom) + m.size);
-    mr::set_first_pass_terminator(copy, m);
-    EXPECT_EQ(mr::parse_mini_transaction(copy, lsn, backup, mr::Encryption::kNone).status, mr::MtrStatus::kComplete);
+    md::set_first_pass_terminator(copy, m);
+    EXPECT_EQ(md::parse_mini_transaction(copy, lsn, backup, md::Encryption::kNone).status, md::MtrStatus::kComplete);
   }
 }
 

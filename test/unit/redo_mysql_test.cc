@@ -14,8 +14,10 @@
 
 #include "innodb/byte_order.h"
 #include "innodb/crc32c.h"
+#include "test/unit/test_files.h"
 
 namespace {
+using mysqlclone::test::load;
 
 using namespace innodb::mysql_redo;
 using innodb::Lsn;
@@ -484,11 +486,6 @@ TEST(MysqlRedoWrite, RecoveryFileSize) {
 }
 
 // ---- Real bytes from MySQL 9.7.4 -----------------------------------------------------------
-
-std::vector<uint8_t> load(const std::string& name) {
-  std::ifstream in(std::string(MYSQLCLONE_FIXTURES) + "/" + name, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
 
 ConstBlock block_in(const std::vector<uint8_t>& bytes, size_t offset) {
   return ConstBlock(bytes.data() + offset, kBlockSize);

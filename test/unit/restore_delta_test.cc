@@ -13,16 +13,13 @@
 #include "libclone/command/restore/target_datadir.h"
 #include "libclone/io/directory_storage.h"
 #include "libclone/io/sha256.h"
+#include "test/unit/test_files.h"
 
 namespace mysqlclone {
 namespace {
+using mysqlclone::test::slurp;
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 void spill(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
 

@@ -23,8 +23,10 @@
 #include "libclone/manifest/manifest.h"
 #include "libclone/manifest/target.h"
 #include "test/unit/test_datadir.h"
+#include "test/unit/test_files.h"
 
 namespace {
+using mysqlclone::test::slurp;
 
 using mysqlclone::DirectoryStorage;
 using mysqlclone::ExitCode;
@@ -32,13 +34,6 @@ using mysqlclone::Manifest;
 using mysqlclone::StartGuard;
 using mysqlclone::Status;
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::span<const uint8_t> bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
