@@ -3,9 +3,13 @@
 // released, the donor's clone ended, the target marked failed) instead of killing it mid-write.
 #pragma once
 
+#include "libclone/base/status.h"
+
 namespace mysqlclone {
 
 void request_interrupt();  // async-signal-safe
 bool interrupted();
+// What a loop that stopped because interrupted() returns (exit code kInterrupted).
+Status interrupted_status();
 
 }  // namespace mysqlclone

@@ -18,8 +18,6 @@ namespace {
 // The range of blocks shared by one reflink call (see the copy's pipeline).
 constexpr uint64_t kShareBytes = 64 << 20;
 
-Status interrupted_status() { return Status::error(ExitCode::kInterrupted, "interrupted"); }
-
 // One chunk taken from the source: read, or shared with the target and read back from it.
 struct Fetched {
   Result<size_t> bytes;

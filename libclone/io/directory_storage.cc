@@ -36,7 +36,6 @@ Status pwrite_fully(int fd, std::span<const uint8_t> data, uint64_t offset, cons
 constexpr uint64_t kDropBehindBytes = 8 << 20;
 constexpr uint64_t kDropStepBytes = 1 << 20;
 
-bool aligned(uint64_t v) { return v % kDirectIoAlignment == 0; }
 
 class DirectoryFile : public StorageFile {
  public:
@@ -76,8 +75,8 @@ class DirectoryFile : public StorageFile {
     uint64_t end = offset + bytes.size();
     for (uint64_t seen = end_.load(); seen < end && !end_.compare_exchange_weak(seen, end);) {
     }
-    if (direct_fd_ >= 0 && aligned(offset) && aligned(bytes.size()) &&
-        aligned(reinterpret_cast<uintptr_t>(bytes.data())))
+    if (direct_fd_ >= 0 && direct_io_aligned(offset) && direct_io_aligned(bytes.size()) &&
+        direct_io_aligned(reinterpret_cast<uintptr_t>(bytes.data())))
       return pwrite_fully(direct_fd_, bytes, offset, path_);
     if (Status s = pwrite_fully(fd_, bytes, offset, path_); !s.is_ok()) return s;
     // A write-back error reported here is not reported again by the fdatasync in close() (the

@@ -68,12 +68,11 @@ Result<size_t> pread_all(int fd, uint64_t offset, std::span<uint8_t> buf, const 
   return done;
 }
 
-bool aligned(uint64_t v) { return v % kDirectIoAlignment == 0; }
-
 }  // namespace
 
 Result<size_t> read_fully(int fd, bool direct, uint64_t offset, std::span<uint8_t> out, const std::string& path) {
-  if (!direct || (aligned(offset) && aligned(out.size()) && aligned(reinterpret_cast<uintptr_t>(out.data()))))
+  if (!direct || (direct_io_aligned(offset) && direct_io_aligned(out.size()) &&
+                  direct_io_aligned(reinterpret_cast<uintptr_t>(out.data()))))
     return pread_all(fd, offset, out, path);
   // Unaligned on a direct fd: read the aligned range around it, copy out the part asked for.
   const uint64_t start = offset / kDirectIoAlignment * kDirectIoAlignment;

@@ -45,6 +45,7 @@ class AlignedBuffer {
 
 constexpr size_t kHugePageBytes = 2 << 20;
 constexpr size_t kDirectIoAlignment = 4096;
+inline bool direct_io_aligned(uint64_t v) { return v % kDirectIoAlignment == 0; }
 
 // Which file on disk an open file is: a name can come to mean another file (a table dropped and
 // created again, a tablespace imported over a discarded one) while the space id stays the same.

@@ -92,6 +92,12 @@ struct RedoArchiverConfig {
   RedoProgress* progress = nullptr;  // updated as the copy goes, when given
 };
 
+// Both archivers: log read after hold() waits in memory for E; E follows within one query, so
+// this is only reached when the server writes very fast meanwhile (the tailer then waits for E).
+constexpr size_t kRedoHoldBytes = 64 << 20;
+// Both archivers: no end LSN known yet.
+constexpr innodb::Lsn kNoEndLsn = ~innodb::Lsn(0);
+
 std::unique_ptr<RedoArchiver> make_mysql_redo_archiver(RedoArchiverConfig config);
 std::unique_ptr<RedoArchiver> make_mariadb_redo_archiver(RedoArchiverConfig config);
 

@@ -38,19 +38,15 @@
 namespace mysqlclone {
 namespace {
 
-namespace mr = innodb::mariadb_redo;
+namespace md = innodb::mariadb_redo;
 using innodb::Lsn;
 
-constexpr size_t kViewBytes = 2 * mr::kMtrSizeMax;  // always room for one whole mini-transaction
+constexpr size_t kViewBytes = 2 * md::kMtrSizeMax;  // always room for one whole mini-transaction
 // How often the server is asked while there is nothing final to read.
 constexpr auto kPollPeriod = std::chrono::milliseconds(20);
 // Log below the flushed LSN that does not parse this long is worth a warning naming the bytes.
 constexpr auto kStuckWarning = std::chrono::seconds(10);
-// Log read after hold() waits in memory for E; E follows within one query, so this is only
-// reached when the server writes very fast meanwhile (the tailer then waits for E).
-constexpr size_t kHoldBytes = 64 << 20;
 constexpr uint64_t kFileSlack = 2 << 20;
-constexpr Lsn kNoEnd = ~Lsn(0);
 const char* const kPartialName = "ib_logfile0.mysqlclone-partial";
 const char* const kFinalName = "ib_logfile0";
 
@@ -67,21 +63,21 @@ class MariadbRedoArchiver : public RedoArchiver {
     auto fd = open_for_direct_read(in_path, in_direct_);
     if (!fd.is_ok()) return fd.status();
     in_fd_ = *fd;
-    std::vector<uint8_t> area(mr::kStartOffset);
+    std::vector<uint8_t> area(md::kStartOffset);
     struct stat st {};
     auto n = read_fully(in_fd_, in_direct_, 0, area, in_path);
     if (!n.is_ok()) return n.status();
     if (*n != area.size() || ::fstat(in_fd_, &st) != 0)
       return errno_status(ExitCode::kSourceIo, "cannot read", in_path, errno);
-    const mr::ParsedHeader parsed = mr::parse_header(area);
-    if (parsed.status != mr::HeaderStatus::kValid)
+    const md::ParsedHeader parsed = md::parse_header(area);
+    if (parsed.status != md::HeaderStatus::kValid)
       return Status::error(ExitCode::kSourceIo, in_path + ": not a MariaDB 10.8+ redo log header");
     header_ = parsed.header;
-    encryption_ = mr::encryption_of(header_);
-    if (encryption_ != mr::Encryption::kNone)
+    encryption_ = md::encryption_of(header_);
+    if (encryption_ != md::Encryption::kNone)
       return Status::error(ExitCode::kUnsupported, "the server's redo log is encrypted; not supported yet");
-    ring_ = mr::Ring{header_.first_lsn, mr::ring_capacity(uint64_t(st.st_size))};
-    auto cp = mr::choose_checkpoint(area, header_.first_lsn);
+    ring_ = md::Ring{header_.first_lsn, md::ring_capacity(uint64_t(st.st_size))};
+    auto cp = md::choose_checkpoint(area, header_.first_lsn);
     if (!cp) return Status::error(ExitCode::kSourceIo, in_path + ": no valid checkpoint");
     checkpoint_ = *cp;
     pos_ = cp->checkpoint;
@@ -93,7 +89,7 @@ class MariadbRedoArchiver : public RedoArchiver {
     // "MariaDB 10.11.19" -> "10.11.19": the backup creator is "Backup " + that.
     std::string version = header_.creator;
     if (auto space = version.find(' '); space != std::string::npos) version = version.substr(space + 1);
-    if (Status s = out_->append(mr::backup_header_area(header_, checkpoint_, version)); !s.is_ok()) return s;
+    if (Status s = out_->append(md::backup_header_area(header_, checkpoint_, version)); !s.is_ok()) return s;
     loop_.start([this, view = std::vector<uint8_t>(kViewBytes), out = std::vector<uint8_t>()]() mutable {
       return step(view, out);
     });
@@ -118,7 +114,7 @@ class MariadbRedoArchiver : public RedoArchiver {
     if (file_checkpoint_end_ == 0 || file_checkpoint_end_ > end_lsn)
       return Status::error(ExitCode::kSourceIo, "the copied redo log lacks the FILE_CHECKPOINT record for LSN " +
                                                     std::to_string(checkpoint_.checkpoint));
-    if (Status s = out_->extend_to(mr::backup_file_size(end_lsn - checkpoint_.checkpoint, kFileSlack)); !s.is_ok())
+    if (Status s = out_->extend_to(md::backup_file_size(end_lsn - checkpoint_.checkpoint, kFileSlack)); !s.is_ok())
       return s;
     return out_->close();
   }
@@ -136,8 +132,8 @@ class MariadbRedoArchiver : public RedoArchiver {
   Status read_ring(Lsn lsn, std::span<uint8_t> out) {
     size_t done = 0;
     while (done < out.size()) {
-      const uint64_t off = mr::file_offset(ring_, lsn + done);
-      const size_t run = size_t(std::min<uint64_t>(out.size() - done, mr::kStartOffset + ring_.capacity - off));
+      const uint64_t off = md::file_offset(ring_, lsn + done);
+      const size_t run = size_t(std::min<uint64_t>(out.size() - done, md::kStartOffset + ring_.capacity - off));
       auto n = read_fully(in_fd_, in_direct_, off, out.subspan(done, run), "ib_logfile0");
       if (!n.is_ok()) return n.status();
       if (*n != run) return Status::error(ExitCode::kSourceIo, "ib_logfile0 is shorter than its ring");
@@ -182,7 +178,7 @@ class MariadbRedoArchiver : public RedoArchiver {
     auto server = config_.server_log();
     if (!server.is_ok()) return server.status();
     if (server->current >= from + ring_.capacity)
-      return redo_lost(from, server->current, ring_.capacity + mr::kStartOffset, "innodb_log_file_size");
+      return redo_lost(from, server->current, ring_.capacity + md::kStartOffset, "innodb_log_file_size");
     flushed_ = std::max(flushed_, server->flushed);
     server_current_ = server->current;
     report();
@@ -196,7 +192,7 @@ class MariadbRedoArchiver : public RedoArchiver {
   // Parses what the server has flushed since next_lsn(); returns whether anything was copied.
   Result<bool> step(std::vector<uint8_t>& view, std::vector<uint8_t>& out) {
     const Lsn end = end_lsn_.load();
-    if (end != kNoEnd) {
+    if (end != kNoEndLsn) {
       // Only log read before E was asked for can have been appended without waiting for it.
       if (pos_ > end) return not_a_boundary(end);
       if (!pending_.empty())
@@ -205,7 +201,7 @@ class MariadbRedoArchiver : public RedoArchiver {
         loop_.publish(end);
         return false;
       }
-    } else if (pending_.size() >= kHoldBytes) {
+    } else if (pending_.size() >= kRedoHoldBytes) {
       return false;  // E comes soon: wait for it rather than hold more
     }
     const Lsn from = next_lsn();
@@ -223,20 +219,20 @@ class MariadbRedoArchiver : public RedoArchiver {
     out.clear();
     Lsn lsn = from;
     std::vector<Lsn> ends;
-    mr::MiniTransaction first;
+    md::MiniTransaction first;
     for (size_t off = 0; off < want;) {
       if (lsn >= end) break;  // nothing after E is needed
-      const mr::MiniTransaction m =
-          mr::parse_mini_transaction(std::span<const uint8_t>(view.data() + off, want - off), lsn, ring_, encryption_);
+      const md::MiniTransaction m =
+          md::parse_mini_transaction(std::span<const uint8_t>(view.data() + off, want - off), lsn, ring_, encryption_);
       if (off == 0) first = m;
-      if (m.status == mr::MtrStatus::kCorrupt)
+      if (m.status == md::MtrStatus::kCorrupt)
         return Status::error(ExitCode::kSourceIo, "corrupt redo record at LSN " + std::to_string(lsn));
-      if (m.status != mr::MtrStatus::kComplete) break;  // the rest lies beyond F (or was lapped)
+      if (m.status != md::MtrStatus::kComplete) break;  // the rest lies beyond F (or was lapped)
       if (lsn + m.size > end) return not_a_boundary(end);
       const size_t at = out.size();
       out.insert(out.end(), view.begin() + long(off), view.begin() + long(off + m.size));
-      mr::set_first_pass_terminator(std::span<uint8_t>(out.data() + at, m.size), m);
-      if (file_checkpoint_end_ == 0 && mr::holds_file_checkpoint(m, checkpoint_.checkpoint))
+      md::set_first_pass_terminator(std::span<uint8_t>(out.data() + at, m.size), m);
+      if (file_checkpoint_end_ == 0 && md::holds_file_checkpoint(m, checkpoint_.checkpoint))
         file_checkpoint_end_ = lsn + m.size;
       off += m.size;
       lsn += m.size;
@@ -253,7 +249,7 @@ class MariadbRedoArchiver : public RedoArchiver {
     stuck_since_ = {};
     // Were the bytes intact when read? Only if the server had not yet written a full lap past them.
     if (Status s = ask_server(from); !s.is_ok()) return s;
-    if (held && end == kNoEnd) {
+    if (held && end == kNoEndLsn) {
       pending_.insert(pending_.end(), out.begin(), out.end());
       pending_ends_.insert(pending_ends_.end(), ends.begin(), ends.end());
     } else if (Status s = append(out.data(), out.size()); !s.is_ok()) {
@@ -266,14 +262,14 @@ class MariadbRedoArchiver : public RedoArchiver {
 
   // The server has flushed past `from` (and has for a while) but the bytes there do not parse:
   // says what they are, once per place.
-  void warn_if_stuck(Lsn from, const mr::MiniTransaction& m, std::span<const uint8_t> bytes,
+  void warn_if_stuck(Lsn from, const md::MiniTransaction& m, std::span<const uint8_t> bytes,
                      std::chrono::steady_clock::time_point now) {
     if (stuck_since_ == std::chrono::steady_clock::time_point{}) stuck_since_ = now;
     if (now - stuck_since_ < kStuckWarning || stuck_warned_at_ == from) return;
     stuck_warned_at_ = from;
     log_warning("redo tailer: the server has flushed its log up to LSN {}, but the log at LSN {} (ib_logfile0 "
                 "offset {}) has not parsed for {} s (status {}, defect {}, first bytes {:02x})",
-                flushed_, from, mr::file_offset(ring_, from),
+                flushed_, from, md::file_offset(ring_, from),
                 std::chrono::duration_cast<std::chrono::seconds>(now - stuck_since_).count(), int(m.status),
                 int(m.defect), fmt::join(bytes.first(std::min<size_t>(bytes.size(), 24)), " "));
   }
@@ -282,16 +278,16 @@ class MariadbRedoArchiver : public RedoArchiver {
   int in_fd_ = -1;
   bool in_direct_ = false;
   std::unique_ptr<StorageFile> out_;
-  mr::Header header_;
-  mr::Encryption encryption_ = mr::Encryption::kNone;
-  mr::Ring ring_;
-  mr::Checkpoint checkpoint_;
+  md::Header header_;
+  md::Encryption encryption_ = md::Encryption::kNone;
+  md::Ring ring_;
+  md::Checkpoint checkpoint_;
   Lsn pos_ = 0;                   // end of the mini-transactions appended to the target
   std::vector<uint8_t> pending_;  // mini-transactions read after hold(), from pos_ on
   std::vector<Lsn> pending_ends_;  // their ends
   Lsn file_checkpoint_end_ = 0;   // end of the mini-transaction holding FILE_CHECKPOINT for C
   std::atomic<bool> held_{false};
-  std::atomic<Lsn> end_lsn_{kNoEnd};
+  std::atomic<Lsn> end_lsn_{kNoEndLsn};
   Lsn flushed_ = 0;  // the server's flushed LSN as last asked: log below it is final
   Lsn server_current_ = 0;  // its current LSN as last asked
   std::chrono::steady_clock::time_point last_query_{};

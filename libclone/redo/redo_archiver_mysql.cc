@@ -33,12 +33,8 @@ namespace mr = innodb::mysql_redo;
 using innodb::Lsn;
 
 constexpr size_t kReadBytes = 256 * mr::kBlockSize;  // 128 KiB per read
-// Log read after hold() waits in memory for E; E follows within one query, so this is only
-// reached when the server writes very fast meanwhile (the tailer then waits for E).
-constexpr size_t kHoldBytes = 64 << 20;
 constexpr auto kConsumerPeriod = std::chrono::milliseconds(50);
 constexpr auto kServerPeriod = std::chrono::seconds(1);
-constexpr Lsn kNoEnd = ~Lsn(0);
 const char* const kRedoDir = "#innodb_redo";
 
 std::string output_name(size_t index) { return std::string(kRedoDir) + "/#ib_redo" + std::to_string(index); }
@@ -306,7 +302,7 @@ class MysqlRedoArchiver : public RedoArchiver {
   Result<bool> step(AlignedBuffer& buf) {
     if (done_) return false;
     const Lsn end = end_lsn_.load();
-    if (end != kNoEnd) {
+    if (end != kNoEndLsn) {
       // Only log read before E was asked for can have been appended without waiting for it.
       if (!mr::is_mtr_boundary(end))
         return Status::error(ExitCode::kInternal, "end LSN " + std::to_string(end) + " is not a mini-transaction boundary");
@@ -318,7 +314,7 @@ class MysqlRedoArchiver : public RedoArchiver {
           return true;
         }
       }
-    } else if (pending_.size() >= kHoldBytes) {
+    } else if (pending_.size() >= kRedoHoldBytes) {
       return false;  // E comes soon: wait for it rather than hold more
     }
     const Lsn pos = next_block();
@@ -359,7 +355,7 @@ class MysqlRedoArchiver : public RedoArchiver {
     // The block holding E ends the copy once it is read far enough: full, or partial up to E.
     size_t take = full;
     bool last = false;
-    if (end != kNoEnd) {
+    if (end != kNoEndLsn) {
       const Lsn end_block = mr::block_start_of(end);
       if (end_block < pos + full || (end_block == pos + full && partial_end >= end)) {
         take = size_t(end_block - pos) + mr::kBlockSize;
@@ -368,7 +364,7 @@ class MysqlRedoArchiver : public RedoArchiver {
     }
     if (last) {
       if (Status s = append_through_end(buf.data(), take, end); !s.is_ok()) return s;
-    } else if (held && end == kNoEnd) {
+    } else if (held && end == kNoEndLsn) {
       pending_.insert(pending_.end(), buf.data(), buf.data() + take);
     } else if (take) {
       if (Status s = append(buf.data(), take); !s.is_ok()) return s;
@@ -403,7 +399,7 @@ class MysqlRedoArchiver : public RedoArchiver {
   bool done_ = false;     // the block holding E is appended
   bool idle_ = false;
   std::atomic<bool> held_{false};
-  std::atomic<Lsn> end_lsn_{kNoEnd};
+  std::atomic<Lsn> end_lsn_{kNoEndLsn};
   Lsn consumer_lsn_ = 0;
   Lsn server_current_ = 0;  // the server's LSN as last asked (for the lag)
   std::chrono::steady_clock::time_point server_asked_{};

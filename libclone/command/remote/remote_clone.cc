@@ -133,7 +133,7 @@ class Connections {
  public:
   explicit Connections(SessionGuard& guard) : guard_(guard) {}
   // Returns the connection's slot; an interrupted clone takes no new connection.
-  Result<Transport*> add(std::unique_ptr<Transport> t, unsigned long donor_thread) {
+  Result<clone::Transport*> add(std::unique_ptr<clone::Transport> t, unsigned long donor_thread) {
     std::lock_guard lock(mutex_);
     if (aborted_) return Status::error(ExitCode::kInterrupted, "the clone is being stopped");
     guard_.on_death("KILL " + std::to_string(donor_thread));
@@ -141,7 +141,7 @@ class Connections {
     donor_threads_.push_back(donor_thread);
     return transports_.back().get();
   }
-  Transport& at(size_t i) {
+  clone::Transport& at(size_t i) {
     std::lock_guard lock(mutex_);
     return *transports_[i];
   }
@@ -166,12 +166,12 @@ class Connections {
  private:
   SessionGuard& guard_;
   std::mutex mutex_;
-  std::vector<std::unique_ptr<Transport>> transports_;
+  std::vector<std::unique_ptr<clone::Transport>> transports_;
   std::vector<unsigned long> donor_threads_;
   bool aborted_ = false;
 };
 
-Result<std::unique_ptr<Transport>> open_clone_connection(const ConnectionParams& params, bool compress,
+Result<std::unique_ptr<clone::Transport>> open_clone_connection(const ConnectionParams& params, bool compress,
                                                          unsigned ddl_timeout_seconds, unsigned long& donor_thread) {
   auto session = connect(params, compress, ddl_timeout_seconds);
   if (!session.is_ok()) return session.status();
@@ -216,7 +216,7 @@ struct StreamPlan {
   uint64_t max_block_bytes;  // at the donor's page size
 };
 
-Status run_streams(Connections& connections, Transport& aux, Applier& applier, CloneProgress& progress,
+Status run_streams(Connections& connections, clone::Transport& aux, Applier& applier, CloneProgress& progress,
                    const StreamPlan& plan) {
   std::mutex mutex;
   std::condition_variable changed;
@@ -366,7 +366,7 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   // whatever ends this early must end it there too, not leave it waiting minutes for a reconnect.
   struct EndDonorCloneUnlessDone {
     Connections& connections;
-    Transport& aux;
+    clone::Transport& aux;
     const ConnectionParams& params;
     bool done = false;
     ~EndDonorCloneUnlessDone() {

@@ -8,7 +8,7 @@
 namespace mysqlclone {
 namespace {
 
-constexpr size_t kChunkBytes = 1 << 20;  // a multiple of every page size: no page straddles two
+constexpr size_t kRestoreChunkBytes = 1 << 20;  // a multiple of every page size: no page straddles two
 
 }  // namespace
 
@@ -19,7 +19,7 @@ RestoredBytes::RestoredBytes(ReadFile source, std::string source_sha256, uint64_
       source_bytes_(source_bytes),
       keep_(keep),
       size_(size),
-      buffer_(kChunkBytes) {
+      buffer_(kRestoreChunkBytes) {
   source_.advise_sequential();
 }
 
@@ -76,7 +76,7 @@ Status RestoredBytes::overlay(std::span<uint8_t> chunk) {
 
 Result<std::span<const uint8_t>> RestoredBytes::next() {
   if (offset_ >= size_) return std::span<const uint8_t>();
-  const size_t want = size_t(std::min<uint64_t>(kChunkBytes, size_ - offset_));
+  const size_t want = size_t(std::min<uint64_t>(kRestoreChunkBytes, size_ - offset_));
   std::span<uint8_t> chunk(buffer_.data(), want);
   // Source bytes where there are any (all of them are hashed, even those cut off), then zeros.
   size_t from_source = 0;
@@ -97,7 +97,7 @@ Result<std::span<const uint8_t>> RestoredBytes::next() {
 
 Status RestoredBytes::finish() {
   for (uint64_t at = hashed_; at < source_bytes_;) {  // a base longer than the restored file
-    const size_t want = size_t(std::min<uint64_t>(kChunkBytes, source_bytes_ - at));
+    const size_t want = size_t(std::min<uint64_t>(kRestoreChunkBytes, source_bytes_ - at));
     std::span<uint8_t> chunk(buffer_.data(), want);
     auto n = source_.read_at(at, chunk);
     if (!n.is_ok()) return n.status();

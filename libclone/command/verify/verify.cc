@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kChunkBytes = 4 << 20;  // a multiple of every physical page size
+constexpr size_t kVerifyChunkBytes = 4 << 20;  // a multiple of every physical page size
 
 // One run of consecutive pages of one file.
 struct Chunk {
@@ -41,7 +41,7 @@ struct FileJob {
 };
 
 Status verify_chunk(FileJob& job, const Chunk& c, VerifyProgress& progress) {
-  thread_local AlignedBuffer buf(kChunkBytes);
+  thread_local AlignedBuffer buf(kVerifyChunkBytes);
   // Open for this chunk only: one descriptor per thread at most, and an open costs nothing
   // next to a 4 MiB read.
   auto file = ReadFile::open(job.path);
@@ -109,8 +109,8 @@ Status plan(const DatadirInventory& inv, const innodb::TablespaceFormat& instanc
         job->report.file_problem = "size " + std::to_string(tf.size) + " is not a multiple of the page size " +
                                    std::to_string(psize);
       const uint64_t usable = tf.size - tf.size % psize;
-      for (uint64_t off = 0; off < usable; off += kChunkBytes) {
-        const uint64_t len = std::min<uint64_t>(kChunkBytes, usable - off);
+      for (uint64_t off = 0; off < usable; off += kVerifyChunkBytes) {
+        const uint64_t len = std::min<uint64_t>(kVerifyChunkBytes, usable - off);
         chunks.push_back({jobs.size(), off, len, innodb::PageNo(first_page + off / psize)});
       }
       first_page += innodb::PageNo(usable / psize);
@@ -124,12 +124,12 @@ Result<std::string> file_sha256(const std::string& path) {
   auto file = ReadFile::open(path);
   if (!file.is_ok()) return file.status();
   Sha256 hash;
-  thread_local AlignedBuffer buf(kChunkBytes);
-  for (uint64_t off = 0;; off += kChunkBytes) {
+  thread_local AlignedBuffer buf(kVerifyChunkBytes);
+  for (uint64_t off = 0;; off += kVerifyChunkBytes) {
     auto n = file->read_at(off, buf.span());
     if (!n.is_ok()) return n.status();
     hash.update(std::span<const uint8_t>(buf.data(), *n));
-    if (*n < kChunkBytes) break;
+    if (*n < kVerifyChunkBytes) break;
   }
   return hash.hex_digest();
 }
