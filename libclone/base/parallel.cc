@@ -54,7 +54,7 @@ Status run_parallel(size_t n, unsigned threads, const std::function<Status(size_
   Status first_error;
   auto worker = [&] {
     for (size_t i; !failed.load() && (i = next.fetch_add(1)) < n;) {
-      Status s = interrupted() ? Status::error(ExitCode::kInterrupted, "interrupted") : fn(i);
+      Status s = interrupted() ? interrupted_status() : fn(i);
       if (!s.is_ok()) {
         std::lock_guard lock(mutex);
         if (!failed.exchange(true)) first_error = s;

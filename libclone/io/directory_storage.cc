@@ -36,7 +36,6 @@ Status pwrite_fully(int fd, std::span<const uint8_t> data, uint64_t offset, cons
 constexpr uint64_t kDropBehindBytes = 8 << 20;
 constexpr uint64_t kDropStepBytes = 1 << 20;
 
-
 class DirectoryFile : public StorageFile {
  public:
   DirectoryFile(int fd, int direct_fd, std::string path, std::shared_ptr<DirectoryStorage::Unsynced> unsynced,

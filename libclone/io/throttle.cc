@@ -20,7 +20,7 @@ Status Throttle::take(uint64_t bytes) {
   const auto due =
       started_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(double(taken) / rate_));
   while (Clock::now() < due) {
-    if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted");
+    if (interrupted()) return interrupted_status();
     std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), std::chrono::milliseconds(100)));
   }
   return Status::ok();

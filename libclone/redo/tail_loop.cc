@@ -64,7 +64,7 @@ Status TailLoop::wait_and_stop(innodb::Lsn lsn, std::chrono::seconds timeout) {
     if (!error_.is_ok())
       result = error_;
     else if (copied_ < lsn && interrupted())
-      result = Status::error(ExitCode::kInterrupted, "interrupted");
+      result = interrupted_status();
     else if (copied_ < lsn)
       result = Status::error(ExitCode::kSourceIo, "the redo log did not reach the end LSN " + std::to_string(lsn) +
                                                       " within " + std::to_string(timeout.count()) +

@@ -78,6 +78,7 @@ DataDescriptor block(uint32_t index, uint64_t offset, size_t length, SnapshotSta
 }
 
 Bytes filled(size_t n, uint8_t v) { return Bytes(n, v); }
+
 // Every path under root, relative to it ("a", "a/b", ...).
 std::set<std::string> tree(const fs::path& root) {
   std::set<std::string> out;

@@ -172,7 +172,7 @@ class Connections {
 };
 
 Result<std::unique_ptr<clone::Transport>> open_clone_connection(const ConnectionParams& params, bool compress,
-                                                         unsigned ddl_timeout_seconds, unsigned long& donor_thread) {
+                                                                unsigned ddl_timeout_seconds, unsigned long& donor_thread) {
   auto session = connect(params, compress, ddl_timeout_seconds);
   if (!session.is_ok()) return session.status();
   if (Status s = tune_donor_session(*session); !s.is_ok()) return s;

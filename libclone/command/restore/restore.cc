@@ -33,7 +33,6 @@ struct FileOutcome {
   uint64_t pages = 0;    // delta pages in them
 };
 
-
 // Writes one planned file as `name` (created: a new name), through the same filters as any copy.
 Result<std::string> write_file(RestoredBytes& bytes, const std::string& name, Storage& storage, CopyProgress& progress) {
   auto out = storage.create(name);
