@@ -3,8 +3,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
@@ -86,16 +88,68 @@ Status receive_hello(Transport& t) {
   return t.write_all(bytes_of(kHello));
 }
 
-// A TLS receiver looks at the first byte before the handshake: a plain hello gets an answer
-// the sender understands instead of a TLS alert it cannot read.
+// A TLS receiver answers a plain hello with what the sender understands instead of a TLS alert
+// it cannot read.
 Status refuse_plain_sender(const Socket& s, const std::string& peer, milliseconds timeout) {
-  if (Status st = wait_ready(s.fd(), POLLIN, timeout, peer); !st.is_ok()) return st;
-  uint8_t first = 0;
-  if (::recv(s.fd(), &first, 1, MSG_PEEK) != 1 || first != uint8_t(kHello[0])) return Status::ok();
   PlainTransport plain(Socket(::dup(s.fd())), peer, timeout);
   if (plain.write_all(bytes_of(kWantsTls)).is_ok()) plain.close();
   return Status::error(ExitCode::kNetwork, "the sender at " + peer + " runs with --peer-insecure, and this side "
                                            "requires TLS: use --peer-insecure on both sides or neither");
+}
+
+// How long a new connection may stay silent before `receive` takes it for a stray and listens
+// on: a sender speaks at once (its TLS ClientHello, or its hello with --peer-insecure).
+constexpr milliseconds kFirstByteWait{10000};
+
+// The first byte of a new connection, left on the socket; none when the connection closed,
+// broke or stayed silent first (`stray` says which). kInterrupted on a signal.
+Result<std::optional<uint8_t>> first_byte(const Socket& s, const std::string& peer, milliseconds timeout,
+                                          std::string& stray) {
+  const Status ready = wait_ready(s.fd(), POLLIN, std::min(timeout, kFirstByteWait), peer);
+  if (ready.code() == ExitCode::kInterrupted) return ready;
+  if (!ready.is_ok()) {
+    stray = "it sent nothing for " + std::to_string(std::min(timeout, kFirstByteWait).count() / 1000) + " s";
+    return std::optional<uint8_t>();
+  }
+  uint8_t first = 0;
+  const ssize_t n = ::recv(s.fd(), &first, 1, MSG_PEEK);
+  if (n == 1) return std::optional<uint8_t>(first);
+  stray = n == 0 ? "it closed the connection without a byte" : "its connection broke: " + std::string(std::strerror(errno));
+  return std::optional<uint8_t>();
+}
+
+// A new connection made the sender's: the handshake (TLS unless --peer-insecure) and the hellos.
+// Null, with `stray` saying why, when the client is no mysqlclone sender at all: it closed, broke
+// or stayed silent before its first byte, its first byte is neither a TLS handshake's nor a hello's,
+// or (TLS) it ended the handshake without presenting a certificate and without an alert (a sender
+// always presents one, and says so in an alert when it does not trust this side). A sender that
+// fails (not trusted, --peer-insecure on one side only, a hello of another version) is an error.
+Result<std::unique_ptr<Transport>> take_sender(Socket socket, const std::string& peer, const PeerOptions& options,
+                                               const TlsContext& tls, std::string& stray) {
+  const milliseconds timeout = options.timeout;
+  auto first = first_byte(socket, peer, timeout, stray);
+  if (!first.is_ok()) return first.status();
+  if (!*first) return std::unique_ptr<Transport>();
+  if (**first != kTlsHandshake && **first != uint8_t(kHello[0])) {
+    stray = fmt::format("its first byte (0x{:02x}) is neither a TLS handshake's nor a sender's hello", **first);
+    return std::unique_ptr<Transport>();
+  }
+  std::unique_ptr<Transport> transport;
+  if (options.insecure) {
+    transport = std::make_unique<PlainTransport>(std::move(socket), peer, timeout);
+  } else {
+    if (**first != kTlsHandshake) return refuse_plain_sender(socket, peer, timeout);
+    bool stranger = false;
+    auto t = tls_accept(tls, std::move(socket), peer, timeout, stranger);
+    if (!t.is_ok() && stranger) {
+      stray = "its TLS handshake ended before it showed a certificate (" + t.status().message() + ")";
+      return std::unique_ptr<Transport>();
+    }
+    if (!t.is_ok()) return t.status();
+    transport = std::move(t).value();
+  }
+  if (Status s = receive_hello(*transport); !s.is_ok()) return s;
+  return transport;
 }
 
 // A u16 length and the text (cut to kMaxMessage).
@@ -338,24 +392,21 @@ Result<std::unique_ptr<PeerListener>> PeerListener::listen(const std::string& ad
 }
 
 Result<std::unique_ptr<PeerSource>> PeerListener::accept() {
-  std::string peer;
-  auto socket = tcp_accept(socket_, peer);
-  if (!socket.is_ok()) return socket.status();
-  socket_ = Socket();
-  const milliseconds timeout = options_.timeout;
-  std::unique_ptr<Transport> transport;
-  if (options_.insecure) {
-    transport = std::make_unique<PlainTransport>(std::move(socket).value(), peer, timeout);
-    if (Status s = receive_hello(*transport); !s.is_ok()) return s;
-  } else {
-    if (Status s = refuse_plain_sender(*socket, peer, timeout); !s.is_ok()) return s;
-    auto t = tls_accept(tls_, std::move(socket).value(), peer, timeout);
-    if (!t.is_ok()) return t.status();
-    transport = std::move(t).value();
-    if (Status s = receive_hello(*transport); !s.is_ok()) return s;
+  while (true) {
+    std::string peer;
+    auto socket = tcp_accept(socket_, peer);
+    if (!socket.is_ok()) return socket.status();
+    std::string stray;
+    auto transport = take_sender(std::move(socket).value(), peer, options_, tls_, stray);
+    if (!transport.is_ok()) return transport.status();
+    if (!*transport) {
+      log_warning("ignored a connection from {}, no mysqlclone sender: {}; still listening", peer, stray);
+      continue;
+    }
+    socket_ = Socket();  // the one sender is here: nobody else connects
+    log_info("receiving from {} ({})", peer, (*transport)->protocol());
+    return std::make_unique<PeerSource>(std::move(transport).value());
   }
-  log_info("receiving from {} ({})", peer, transport->protocol());
-  return std::make_unique<PeerSource>(std::move(transport));
 }
 
 }  // namespace mysqlclone

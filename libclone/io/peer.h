@@ -108,14 +108,17 @@ class PeerSource : public ByteSource {
   std::thread keepalive_;
 };
 
-// `receive`: listens on one address and takes one connection.
+// `receive`: listens on one address and takes one sender's connection.
 class PeerListener {
  public:
   // Loads the TLS files first: a bad file fails before anything listens.
   static Result<std::unique_ptr<PeerListener>> listen(const std::string& address, const PeerOptions& options);
   uint16_t port() const { return bound_port(socket_); }
-  // Waits for the one sender (until a signal), then the handshake and hellos; the listening
-  // socket is closed at once: nobody else connects.
+  // Waits for the one sender (until a signal): the handshake and hellos of each connection in
+  // turn. One that is no mysqlclone sender at all (a port scanner, a health check, a TLS client
+  // without a certificate: see take_sender in peer.cc) is logged and closed, and the wait goes on;
+  // a sender that fails the handshake is an error. Once the sender is in, the listening socket is
+  // closed: nobody else connects.
   Result<std::unique_ptr<PeerSource>> accept();
 
  private:

@@ -89,8 +89,11 @@ class TlsTransport : public Transport {
           return s;
         continue;
       }
+      // A fatal alert from the peer (OpenSSL's reasons for those start at SSL_AD_REASON_OFFSET).
+      const int reason = ERR_GET_REASON(ERR_peek_last_error());
+      peer_alerted_ = peer_alerted_ || (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256);
       if (!handshake && err == SSL_ERROR_ZERO_RETURN) return 0;
-      if (!handshake && err == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+      if (!handshake && err == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
         last_error();
         return 0;  // the peer went away without close_notify: the peer protocol says whether that was early
       }
@@ -101,6 +104,12 @@ class TlsTransport : public Transport {
   Status handshake() {
     auto r = drive([&] { return SSL_do_handshake(ssl_.get()); }, true);
     return r.status();
+  }
+
+  // After a failed handshake: the peer presented a certificate (trusted or not) or sent an alert.
+  bool peer_showed_itself() const {
+    return peer_alerted_ || SSL_get0_peer_certificate(ssl_.get()) != nullptr ||
+           SSL_get_verify_result(ssl_.get()) != X509_V_OK;
   }
 
   Result<size_t> read_some(std::span<uint8_t> out) override {
@@ -140,10 +149,13 @@ class TlsTransport : public Transport {
   std::unique_ptr<SSL, SslFree> ssl_;
   std::string peer_;
   milliseconds timeout_;
+  bool peer_alerted_ = false;
 };
 
+// `stranger` (the server's side only; may be null): see tls_accept.
 Result<std::unique_ptr<Transport>> handshake(const TlsContext& ctx, Socket socket, const std::string& host,
-                                             const std::string& peer, milliseconds timeout, TlsRole role) {
+                                             const std::string& peer, milliseconds timeout, TlsRole role,
+                                             bool* stranger) {
   ERR_clear_error();
   std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
   if (!ssl || SSL_set_fd(ssl.get(), socket.fd()) != 1)
@@ -164,6 +176,7 @@ Result<std::unique_ptr<Transport>> handshake(const TlsContext& ctx, Socket socke
   }
   auto t = std::make_unique<TlsTransport>(std::move(socket), std::move(ssl), peer, timeout);
   if (Status s = t->handshake(); !s.is_ok()) {
+    if (stranger) *stranger = s.code() != ExitCode::kInterrupted && !t->peer_showed_itself();
     t->close();  // the alert that says why reaches the peer
     return s;
   }
@@ -204,12 +217,13 @@ Result<TlsContext> make_tls_context(TlsRole role, const TlsFiles& files) {
 
 Result<std::unique_ptr<Transport>> tls_connect(const TlsContext& ctx, Socket socket, const std::string& host,
                                                const std::string& peer, milliseconds timeout) {
-  return handshake(ctx, std::move(socket), host, peer, timeout, TlsRole::kClient);
+  return handshake(ctx, std::move(socket), host, peer, timeout, TlsRole::kClient, nullptr);
 }
 
 Result<std::unique_ptr<Transport>> tls_accept(const TlsContext& ctx, Socket socket, const std::string& peer,
-                                              milliseconds timeout) {
-  return handshake(ctx, std::move(socket), "", peer, timeout, TlsRole::kServer);
+                                              milliseconds timeout, bool& stranger) {
+  stranger = false;
+  return handshake(ctx, std::move(socket), "", peer, timeout, TlsRole::kServer, &stranger);
 }
 
 }  // namespace mysqlclone

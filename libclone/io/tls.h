@@ -38,7 +38,10 @@ Result<TlsContext> make_tls_context(TlsRole role, const TlsFiles& files);
 // trusted (by this side, or the peer's alert that it did not trust ours), no TLS on the other end.
 Result<std::unique_ptr<Transport>> tls_connect(const TlsContext& ctx, Socket socket, const std::string& host,
                                                const std::string& peer, std::chrono::milliseconds timeout);
+// The server's side. When it fails, `stranger` tells whether the client never showed itself a
+// peer: it presented no certificate and sent no alert (it went silent, closed, or spoke TLS badly).
+// A sender always presents one, and one that does not trust this side says so in an alert.
 Result<std::unique_ptr<Transport>> tls_accept(const TlsContext& ctx, Socket socket, const std::string& peer,
-                                              std::chrono::milliseconds timeout);
+                                              std::chrono::milliseconds timeout, bool& stranger);
 
 }  // namespace mysqlclone

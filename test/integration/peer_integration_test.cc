@@ -7,11 +7,16 @@
 // startable: a receiver or a sender whose certificate the other side does not trust,
 // --peer-insecure on one side only, a sender that fails (its error reaches the receiver), the
 // receiver killed mid-stream (the sender ends at once and
-// DDL runs on the source right after), the sender killed mid-stream.
+// DDL runs on the source right after), the sender killed mid-stream. And clients that are no
+// sender (a scanner, a health check, TLS without a certificate, silence): receive ignores them.
 //
 // One server per flavour serves every case, with little data; --max-rate makes the kills land
 // mid-stream. A server that cannot start fails the test (it::Server throws); nothing here skips.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -198,6 +203,71 @@ TEST_P(PeerUnderLoad, PushOverMutualTlsAndEverySideDying) {
   oltp.stop();
   ASSERT_TRUE(it::wait_quiet(src, 60)) << "the source still runs statements 60 s after the load was stopped";
   it::expect_good_copy(src, "pushed over mutual TLS", pushed, received, it::source_gtids(src));
+}
+
+// A connection to 127.0.0.1:port; -1 when none could be made.
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(uint16_t(port));
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0) return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
+// Clients that are no mysqlclone sender, each logged and ignored while receive waits for its one
+// sender: a port scanner's connect and close, an HTTP health check, and with TLS a client without
+// a certificate and one that connects and says nothing (held open while the sender comes). The
+// sender comes after them and fails at once (no server at its socket): its error is the
+// receiver's, which shows that receive took it. No server needed.
+TEST(PeerStrays, ReceiveIgnoresClientsThatAreNoSender) {
+  it::TempDir work;
+  const std::string certs = work.path() + "/certs";
+  auto made = it::run({std::string(MYSQLCLONE_SOURCE_DIR) + "/tools/certs.sh", certs});
+  ASSERT_EQ(made.exit_code, 0) << describe(made);
+  for (const bool insecure : {false, true}) {
+    SCOPED_TRACE(insecure ? "--peer-insecure" : "mutual TLS");
+    const std::string dir = work.path() + (insecure ? "/plain" : "/tls");
+    Receiver r(it::free_port(), dir, insecure ? kInsecure : peer(certs, "receiver", "ca"));
+    ASSERT_TRUE(r.listening) << describe(r.proc.result());
+    size_t strays = 0;
+    const int scan = connect_to(r.port);
+    ASSERT_GE(scan, 0);
+    ::close(scan);
+    ++strays;
+    const int http = connect_to(r.port);
+    ASSERT_GE(http, 0);
+    const std::string get = "GET / HTTP/1.0\r\n\r\n";
+    ASSERT_EQ(::write(http, get.data(), get.size()), ssize_t(get.size()));
+    ::close(http);
+    ++strays;
+    int silent = -1;
+    if (!insecure) {
+      // Its exit code says nothing here: with TLS 1.3 it may end before the receiver's refusal comes.
+      it::run_bounded({"openssl", "s_client", "-connect", r.to()}, 30);
+      ++strays;
+      silent = connect_to(r.port);
+      ASSERT_GE(silent, 0);
+      ++strays;
+    }
+    auto sender = it::run_bounded(std::vector<std::string>{it::mysqlclone_binary(), "--json", "local", "-S",
+                                                           work.path() + "/no-server.sock", "-u", "mysqlclone",
+                                                           "-pmysqlclone", "--to", r.to()} +
+                                      (insecure ? kInsecure : peer(certs, "sender", "ca")),
+                                  120);
+    if (silent >= 0) ::close(silent);
+    EXPECT_EQ(sender.exit_code, 3) << describe(sender);
+    ASSERT_TRUE(r.proc.wait_for(60)) << "receive still runs 60 s after the sender failed\n" << describe(r.proc.result());
+    expect_network_error(r.proc.result(), "the receiver", "failed: cannot connect");
+    size_t ignored = 0;
+    for (size_t at = r.proc.err().find("ignored a connection"); at != std::string::npos;
+         at = r.proc.err().find("ignored a connection", at + 1))
+      ++ignored;
+    EXPECT_EQ(ignored, strays) << r.proc.err();
+    EXPECT_EQ(it::listing(dir), std::vector<std::string>{});
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, PeerUnderLoad, ::testing::ValuesIn(it::kFlavours),
