@@ -1,6 +1,7 @@
 #include "libclone/io/byte_stream.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,17 +24,32 @@ void widen_if_pipe(int fd) {
 
 }  // namespace
 
-FdSink::FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) { widen_if_pipe(fd_); }
+FdSink::FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
+  widen_if_pipe(fd_);
+  struct stat st {};
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (::fstat(fd_, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && flags >= 0 &&
+      !(flags & O_NONBLOCK) && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) == 0)
+    restore_flags_ = flags;
+}
+
+FdSink::~FdSink() {
+  // The descriptor may be shared (a shell's stdout): it is left as it was found.
+  if (restore_flags_ >= 0) (void)::fcntl(fd_, F_SETFL, restore_flags_);
+}
 
 FdSource::FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) { widen_if_pipe(fd_); }
 
 Status FdSink::write(std::span<const uint8_t> bytes) {
   while (!bytes.empty()) {
+    if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete");
     const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) {
-      if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete");
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd_, POLLOUT, 0};
+      (void)::poll(&p, 1, 100);  // room, a broken pipe, or 100 ms: the loop looks again
       continue;
     }
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0)
       return errno_status(ExitCode::kNetwork, "cannot write the stream to", name_, n < 0 ? errno : ENOSPC);
     bytes = bytes.subspan(size_t(n));

@@ -36,10 +36,16 @@ class ByteSource {
   virtual const std::string& name() const = 0;
 };
 
-// A descriptor the caller keeps open (stdout, a stream file).
+// A descriptor the caller keeps open (stdout, a stream file). Writes come from the stream's own
+// threads, where a signal does not interrupt a blocked write(): a pipe or socket is made
+// non-blocking while this sink lives (its flags are given back after) and each wait for room is
+// a poll() in short slices, so SIGINT/SIGTERM end a write to a consumer that stopped reading.
 class FdSink : public ByteSink {
  public:
   FdSink(int fd, std::string name);
+  ~FdSink() override;
+  FdSink(const FdSink&) = delete;
+  FdSink& operator=(const FdSink&) = delete;
   Status write(std::span<const uint8_t> bytes) override;
   Status sync() override;
   Status finish() override { return sync(); }
@@ -48,6 +54,7 @@ class FdSink : public ByteSink {
  private:
   int fd_;
   std::string name_;
+  int restore_flags_ = -1;  // the descriptor's flags before O_NONBLOCK was added; -1: untouched
 };
 
 // A stream file, or standard input for "" and "-"; or a descriptor already open (a pipe from a

@@ -396,12 +396,16 @@ TEST(Stream, AFailureOfQueuedRecordsIsReportedBySync) {
 }
 
 // A consumer that stalls (reads nothing, never goes away) holds up the writer, and then every
-// record queued after it: a signal must end those waits (the run may hold the source's locks).
+// record queued after it: a signal must end those waits (the run may hold the source's locks),
+// the writer's own too (a write() on a stream thread is not interrupted by the signal), so that
+// the storage ends while the consumer still stalls.
 TEST(Stream, ASignalEndsTheWaitForAStalledConsumer) {
   std::signal(SIGPIPE, SIG_IGN);
-  // The interrupt flag is process-wide and sticky: proved in a child process.
+  // The interrupt flag is process-wide and sticky: proved in a child process, which SIGALRM
+  // ends (a failure) if a wait outlives the signal.
   EXPECT_EXIT(
       {
+        ::alarm(30);
         int fds[2];
         if (::pipe(fds) != 0) std::exit(2);
         FdSink sink(fds[1], "the pipe");
@@ -418,11 +422,28 @@ TEST(Stream, ASignalEndsTheWaitForAStalledConsumer) {
           const std::vector<uint8_t> chunk(stream::kMaxChunk, 7);
           for (int i = 0; i < 1000 && s.is_ok(); ++i) s = (*f)->append(chunk);  // 1000 chunks: far past the pipe
           signal.join();
-          ::close(fds[0]);  // the stalled writer thread gets EPIPE, so the storage can end
         }
+        ::close(fds[0]);
         std::exit(s.code() == ExitCode::kInterrupted ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+// A pipe or socket is non-blocking while a sink writes to it (the waits above), and the
+// descriptor, which a shell or a parent process may share, is given back as it was found.
+TEST(Stream, ASinkGivesItsDescriptorBackAsItFoundIt) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const int before = ::fcntl(fds[1], F_GETFL);
+  {
+    FdSink sink(fds[1], "the pipe");
+    EXPECT_NE(::fcntl(fds[1], F_GETFL) & O_NONBLOCK, 0);
+    const std::vector<uint8_t> bytes(100, 1);
+    EXPECT_TRUE(sink.write(bytes).is_ok());
+  }
+  EXPECT_EQ(::fcntl(fds[1], F_GETFL), before);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 // ---- damage -------------------------------------------------------------------------------------
