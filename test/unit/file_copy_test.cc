@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "libclone/command/restore/restore_plan.h"
 #include "libclone/datadir/delta_file.h"
 #include "libclone/io/directory_storage.h"
 #include "libclone/io/sha256.h"
@@ -379,6 +380,10 @@ Result<size_t> read_delta(const fs::path& delta, const fs::path& source, uint64_
     ++pages;
   }
   file_bytes = reader->file_bytes();
+  const std::string whole = slurp(delta);
+  Sha256 hash;
+  hash.update({reinterpret_cast<const uint8_t*>(whole.data()), whole.size()});
+  EXPECT_EQ(reader->hex_digest(), hash.hex_digest()) << "the reader hashed other bytes than the file's";
   return pages;
 }
 
@@ -400,6 +405,19 @@ TEST_F(FileCopyTest, IncrementalKeepsThePagesAboveTheThreshold) {
   ASSERT_TRUE(pages.is_ok()) << pages.status().message();
   EXPECT_EQ(*pages, 8u);
   EXPECT_EQ(file_bytes, 10u * 16384);
+
+  // restore reads each delta it uses whole before it writes anything, and takes it only with the
+  // SHA-256 its backup recorded (the copy's, f.sha256): a sound delta that is not that one is refused.
+  Plan plan;
+  plan.overlaid.push_back(OverlaidFile{"db/t1.ibd", 5, dst_.string(), "db/t1.ibd", "", 10 * 16384,
+                                       {DeltaLayer{dst_.string(), f.rel_path, f.file_bytes, 0x1000, f.sha256}}});
+  Status checked = check_deltas(plan, 1);
+  EXPECT_TRUE(checked.is_ok()) << checked.message();
+  plan.overlaid[0].deltas[0].sha256 = std::string(64, '0');
+  checked = check_deltas(plan, 1);
+  EXPECT_EQ(checked.code(), ExitCode::kVerifyFailed);
+  EXPECT_NE(checked.message().find("its SHA-256 is not the one its backup records"), std::string::npos)
+      << checked.message();
 
   // Nothing above the threshold: a delta of no pages, still with the file's size.
   fs::remove_all(dst_);

@@ -34,7 +34,7 @@ Result<OverlaidFile> plan_overlay(const std::vector<BackupRecord>& chain, const 
     }
     if (level == 0 || !chain[level].incremental)
       return broken(printable(chain[level].dir) + " has a delta (" + printable(at->path) + ") but is not an incremental");
-    o.deltas.push_back({chain[level].dir, at->path, at->file_bytes, chain[level].threshold_lsn});
+    o.deltas.push_back({chain[level].dir, at->path, at->file_bytes, chain[level].threshold_lsn, at->sha256});
     const ManifestSummary::File* below = indexes[level - 1].find(at->delta_of, o.space_id);
     if (!below)
       return broken("the chain is broken: " + printable(chain[level - 1].dir) + " has no file of tablespace " +
@@ -119,6 +119,11 @@ Status check_deltas(const Plan& plan, unsigned threads) {
     if (reader->file_bytes() != layer->file_bytes)
       return broken(printable(path) + ": its file size " + std::to_string(reader->file_bytes()) +
                     " is not the one its backup records (" + std::to_string(layer->file_bytes) + ")");
+    // Every block and page checked out: what is left is a delta whole and sound that is not the
+    // one this backup wrote (another backup's, put in its place).
+    if (!layer->sha256.empty() && reader->hex_digest() != layer->sha256)
+      return broken(printable(path) + ": its SHA-256 is not the one its backup records (not the delta that "
+                                      "backup wrote)");
     return Status::ok();
   });
 }

@@ -23,6 +23,7 @@ struct DeltaLayer {
   std::string path;     // NAME.delta in `dir`
   uint64_t file_bytes;  // the file's size when that backup read it
   uint64_t threshold;
+  std::string sha256;   // of the delta, as its backup records it (empty: none recorded)
 };
 
 // A tablespace file of the restored backup that incrementals changed: its full backup's copy,
@@ -55,8 +56,8 @@ struct Plan {
 // delta that does not continue its base, or a file its manifest lists that is not there.
 Result<Plan> make_plan(const std::string& backup);
 
-// Reads every delta the plan uses and checks each page (delta_file.h): kVerifyFailed naming the
-// first defect.
+// Reads every delta the plan uses and checks each page (delta_file.h) and its SHA-256 against
+// the one its backup records: kVerifyFailed naming the first defect.
 Status check_deltas(const Plan& plan, unsigned threads);
 
 Status broken(const std::string& what);
