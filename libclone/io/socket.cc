@@ -189,7 +189,9 @@ Result<Socket> tcp_listen(const Endpoint& at) {
   const int one = 1;
   ::setsockopt(s.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (::bind(s.fd(), a.ai_addr, a.ai_addrlen) != 0) return net_error("cannot listen on " + at.text(), errno);
-  if (::listen(s.fd(), 1) != 0) return net_error("cannot listen on " + at.text(), errno);
+  // Room for a few waiting connections: receive takes them one at a time and may be looking at
+  // a stray one (a scanner's) when its sender connects.
+  if (::listen(s.fd(), 16) != 0) return net_error("cannot listen on " + at.text(), errno);
   if (Status st = set_nonblocking(s.fd()); !st.is_ok()) return st;
   return s;
 }
