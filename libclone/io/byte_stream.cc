@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,15 +28,19 @@ void widen_if_pipe(int fd) {
 FdSink::FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
   widen_if_pipe(fd_);
   struct stat st {};
-  const int flags = ::fcntl(fd_, F_GETFL);
-  if (::fstat(fd_, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && flags >= 0 &&
-      !(flags & O_NONBLOCK) && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) == 0)
-    restore_flags_ = flags;
+  if (::fstat(fd_, &st) != 0) return;
+  if (S_ISSOCK(st.st_mode)) {
+    socket_ = true;  // send() takes MSG_DONTWAIT per call
+  } else if (S_ISFIFO(st.st_mode)) {
+    // The pipe opened again through /proc: a description of its own, non-blocking, while the one
+    // `fd` has stays blocking for whoever shares it (stdin may be the same pipe or socket).
+    const int own = ::open(("/proc/self/fd/" + std::to_string(fd_)).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (own >= 0) fd_ = own_fd_ = own;  // else (no /proc) blocking writes, as before
+  }
 }
 
 FdSink::~FdSink() {
-  // The descriptor may be shared (a shell's stdout): it is left as it was found.
-  if (restore_flags_ >= 0) (void)::fcntl(fd_, F_SETFL, restore_flags_);
+  if (own_fd_ >= 0) ::close(own_fd_);
 }
 
 FdSource::FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) { widen_if_pipe(fd_); }
@@ -43,7 +48,8 @@ FdSource::FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
 Status FdSink::write(std::span<const uint8_t> bytes) {
   while (!bytes.empty()) {
     if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete");
-    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    const ssize_t n = socket_ ? ::send(fd_, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL)
+                              : ::write(fd_, bytes.data(), bytes.size());
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       pollfd p{fd_, POLLOUT, 0};
       (void)::poll(&p, 1, 100);  // room, a broken pipe, or 100 ms: the loop looks again

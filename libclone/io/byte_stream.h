@@ -37,9 +37,11 @@ class ByteSource {
 };
 
 // A descriptor the caller keeps open (stdout, a stream file). Writes come from the stream's own
-// threads, where a signal does not interrupt a blocked write(): a pipe or socket is made
-// non-blocking while this sink lives (its flags are given back after) and each wait for room is
-// a poll() in short slices, so SIGINT/SIGTERM end a write to a consumer that stopped reading.
+// threads, where a signal does not interrupt a blocked write(): to a pipe or socket they do not
+// block (a pipe is written through a non-blocking description of its own, a socket with
+// MSG_DONTWAIT; the caller's descriptor, which stdin or a shell may share, is left as it is) and
+// each wait for room is a poll() in short slices, so SIGINT/SIGTERM end a write to a consumer
+// that stopped reading.
 class FdSink : public ByteSink {
  public:
   FdSink(int fd, std::string name);
@@ -52,9 +54,10 @@ class FdSink : public ByteSink {
   const std::string& name() const override { return name_; }
 
  private:
-  int fd_;
+  int fd_;  // what is written to: the caller's descriptor, or own_fd_
   std::string name_;
-  int restore_flags_ = -1;  // the descriptor's flags before O_NONBLOCK was added; -1: untouched
+  int own_fd_ = -1;      // a pipe's own non-blocking description (closed with the sink)
+  bool socket_ = false;  // a socket: send() with MSG_DONTWAIT
 };
 
 // A stream file, or standard input for "" and "-"; or a descriptor already open (a pipe from a

@@ -2,6 +2,7 @@
 // encryption) alone and chained, the damage every reader must catch, and `extract` replaying a
 // stream into a directory.
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -398,8 +399,8 @@ TEST(Stream, AFailureOfQueuedRecordsIsReportedBySync) {
 // A consumer that stalls (reads nothing, never goes away) holds up the writer, and then every
 // record queued after it: a signal must end those waits (the run may hold the source's locks),
 // the writer's own too (a write() on a stream thread is not interrupted by the signal), so that
-// the storage ends while the consumer still stalls.
-TEST(Stream, ASignalEndsTheWaitForAStalledConsumer) {
+// the storage ends while the consumer still stalls. `make_pair`: a pipe, or a socket pair.
+void expect_signal_ends_stalled_consumer(int (*make_pair)(int fds[2])) {
   std::signal(SIGPIPE, SIG_IGN);
   // The interrupt flag is process-wide and sticky: proved in a child process, which SIGALRM
   // ends (a failure) if a wait outlives the signal.
@@ -407,7 +408,7 @@ TEST(Stream, ASignalEndsTheWaitForAStalledConsumer) {
       {
         ::alarm(30);
         int fds[2];
-        if (::pipe(fds) != 0) std::exit(2);
+        if (make_pair(fds) != 0) std::exit(2);
         FdSink sink(fds[1], "the pipe");
         Status s;
         {
@@ -429,21 +430,33 @@ TEST(Stream, ASignalEndsTheWaitForAStalledConsumer) {
       ::testing::ExitedWithCode(0), "");
 }
 
-// A pipe or socket is non-blocking while a sink writes to it (the waits above), and the
-// descriptor, which a shell or a parent process may share, is given back as it was found.
-TEST(Stream, ASinkGivesItsDescriptorBackAsItFoundIt) {
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  const int before = ::fcntl(fds[1], F_GETFL);
-  {
-    FdSink sink(fds[1], "the pipe");
-    EXPECT_NE(::fcntl(fds[1], F_GETFL) & O_NONBLOCK, 0);
-    const std::vector<uint8_t> bytes(100, 1);
-    EXPECT_TRUE(sink.write(bytes).is_ok());
+int pipe_pair(int fds[2]) { return ::pipe(fds); }
+int socket_pair(int fds[2]) { return ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds); }
+
+TEST(Stream, ASignalEndsTheWaitForAStalledConsumer) { expect_signal_ends_stalled_consumer(pipe_pair); }
+TEST(Stream, ASignalEndsTheWaitForAStalledConsumerOnASocket) { expect_signal_ends_stalled_consumer(socket_pair); }
+
+// The sink's own waits do not touch the caller's descriptor: stdin may share its description (a
+// socket from inetd, a pipe pair some tools hand over), and a non-blocking stdin fails a read of
+// the password with EAGAIN.
+TEST(Stream, ASinkLeavesTheCallersDescriptorBlocking) {
+  for (auto make_pair : {pipe_pair, socket_pair}) {
+    int fds[2];
+    ASSERT_EQ(make_pair(fds), 0);
+    const int before = ::fcntl(fds[1], F_GETFL);
+    {
+      FdSink sink(fds[1], "the pipe");
+      EXPECT_EQ(::fcntl(fds[1], F_GETFL), before);
+      const std::vector<uint8_t> bytes(100, 1);
+      EXPECT_TRUE(sink.write(bytes).is_ok());
+      EXPECT_EQ(::fcntl(fds[1], F_GETFL), before);
+    }
+    std::vector<uint8_t> got(100);
+    EXPECT_EQ(::read(fds[0], got.data(), got.size()), 100);
+    EXPECT_EQ(got, std::vector<uint8_t>(100, 1));
+    ::close(fds[0]);
+    ::close(fds[1]);
   }
-  EXPECT_EQ(::fcntl(fds[1], F_GETFL), before);
-  ::close(fds[0]);
-  ::close(fds[1]);
 }
 
 // ---- damage -------------------------------------------------------------------------------------
