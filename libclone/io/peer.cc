@@ -97,59 +97,78 @@ Status refuse_plain_sender(const Socket& s, const std::string& peer, millisecond
                                            "requires TLS: use --peer-insecure on both sides or neither");
 }
 
-// How long a new connection may stay silent before `receive` takes it for a stray and listens
-// on: a sender speaks at once (its TLS ClientHello, or its hello with --peer-insecure).
-constexpr milliseconds kFirstByteWait{10000};
+// How long a new connection may stay silent, before its first byte and at each step of its TLS
+// handshake, before `receive` takes it for a stray and listens on: a sender speaks at once (its
+// TLS ClientHello, or its hello with --peer-insecure) and answers at once.
+constexpr milliseconds kStrayWait{10000};
+// The bytes of a new connection looked at before it is taken: a hello, or a ClientHello whose
+// ALPN names kPeerAlpn (within its first few hundred bytes).
+constexpr size_t kPeekBytes = 4096;
+// What a sender's plain hello starts with, whatever its version.
+constexpr char kHelloStem[] = "MCPEER";
 
-// The first byte of a new connection, left on the socket; none when the connection closed,
-// broke or stayed silent first (`stray` says which). kInterrupted on a signal.
-Result<std::optional<uint8_t>> first_byte(const Socket& s, const std::string& peer, milliseconds timeout,
-                                          std::string& stray) {
-  const Status ready = wait_ready(s.fd(), POLLIN, std::min(timeout, kFirstByteWait), peer);
+// The first bytes of a new connection (at most kPeekBytes, what has come), left on the socket;
+// none when the connection closed, broke or stayed silent first (`stray` says which).
+// kInterrupted on a signal.
+Result<std::string> first_bytes(const Socket& s, const std::string& peer, milliseconds wait, std::string& stray) {
+  const Status ready = wait_ready(s.fd(), POLLIN, wait, peer);
   if (ready.code() == ExitCode::kInterrupted) return ready;
   if (!ready.is_ok()) {
-    stray = "it sent nothing for " + std::to_string(std::min(timeout, kFirstByteWait).count() / 1000) + " s";
-    return std::optional<uint8_t>();
+    stray = "it sent nothing for " + std::to_string(wait.count() / 1000) + " s";
+    return std::string();
   }
-  uint8_t first = 0;
-  const ssize_t n = ::recv(s.fd(), &first, 1, MSG_PEEK);
-  if (n == 1) return std::optional<uint8_t>(first);
+  std::string got(kPeekBytes, '\0');
+  const ssize_t n = ::recv(s.fd(), got.data(), got.size(), MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return got.substr(0, size_t(n));
   stray = n == 0 ? "it closed the connection without a byte" : "its connection broke: " + std::string(std::strerror(errno));
-  return std::optional<uint8_t>();
+  return std::string();
 }
 
 // A new connection made the sender's: the handshake (TLS unless --peer-insecure) and the hellos.
 // Null, with `stray` saying why, when the client is no mysqlclone sender at all: it closed, broke
-// or stayed silent before its first byte, its first byte is neither a TLS handshake's nor a hello's,
-// or (TLS) it ended the handshake without presenting a certificate and without an alert (a sender
-// always presents one, and says so in an alert when it does not trust this side). A sender that
-// fails (not trusted, --peer-insecure on one side only, a hello of another version) is an error.
+// or stayed silent before its first byte; its first bytes are neither a sender's hello nor a TLS
+// hello; or its TLS hello does not name kPeerAlpn (a sender's always does: a browser, a health
+// check or a scanner speaking TLS, whatever it then does — no certificate, or an alert that it
+// does not trust this side's). A sender that fails (not trusted, --peer-insecure on one side only,
+// a hello of another version) is an error. Until its hello is in, a client has kStrayWait (or the
+// --peer-timeout, if shorter) for each step.
 Result<std::unique_ptr<Transport>> take_sender(Socket socket, const std::string& peer, const PeerOptions& options,
                                                const TlsContext& tls, std::string& stray) {
   const milliseconds timeout = options.timeout;
-  auto first = first_byte(socket, peer, timeout, stray);
+  const milliseconds wait = std::min(timeout, kStrayWait);
+  auto first = first_bytes(socket, peer, wait, stray);
   if (!first.is_ok()) return first.status();
-  if (!*first) return std::unique_ptr<Transport>();
-  if (**first != kTlsHandshake && **first != uint8_t(kHello[0])) {
-    stray = fmt::format("its first byte (0x{:02x}) is neither a TLS handshake's nor a sender's hello", **first);
+  if (first->empty()) return std::unique_ptr<Transport>();
+  const std::string& bytes = *first;
+  const size_t stem = std::min(bytes.size(), sizeof kHelloStem - 1);  // what has come of it
+  const bool hello = bytes.compare(0, stem, kHelloStem, stem) == 0;
+  const bool tls_hello = uint8_t(bytes[0]) == kTlsHandshake;
+  if (!hello && !tls_hello) {
+    stray = fmt::format("its first byte (0x{:02x}) is neither a sender's hello nor a TLS hello", uint8_t(bytes[0]));
     return std::unique_ptr<Transport>();
   }
-  std::unique_ptr<Transport> transport;
   if (options.insecure) {
-    transport = std::make_unique<PlainTransport>(std::move(socket), peer, timeout);
-  } else {
-    if (**first != kTlsHandshake) return refuse_plain_sender(socket, peer, timeout);
-    bool stranger = false;
-    auto t = tls_accept(tls, std::move(socket), peer, timeout, stranger);
-    if (!t.is_ok() && stranger) {
-      stray = "its TLS handshake ended before it showed a certificate (" + t.status().message() + ")";
+    // A sender speaking TLS to this plain receiver is told so (receive_hello); other TLS clients are strays.
+    if (tls_hello && bytes.find(kPeerAlpn) == std::string::npos) {
+      stray = "a TLS client whose hello does not name " + std::string(kPeerAlpn) + " (no mysqlclone sender)";
       return std::unique_ptr<Transport>();
     }
-    if (!t.is_ok()) return t.status();
-    transport = std::move(t).value();
+    auto plain = std::make_unique<PlainTransport>(std::move(socket), peer, wait);
+    if (Status s = receive_hello(*plain); !s.is_ok()) return s;
+    plain->set_timeout(timeout);
+    return std::unique_ptr<Transport>(std::move(plain));
   }
-  if (Status s = receive_hello(*transport); !s.is_ok()) return s;
-  return transport;
+  if (hello) return refuse_plain_sender(socket, peer, timeout);
+  bool stranger = false;
+  auto t = tls_accept(tls, std::move(socket), peer, wait, timeout, stranger);
+  if (!t.is_ok() && stranger) {
+    stray = "a TLS client whose hello does not name " + std::string(kPeerAlpn) + " (no mysqlclone sender): " +
+            t.status().message();
+    return std::unique_ptr<Transport>();
+  }
+  if (!t.is_ok()) return t.status();
+  if (Status s = receive_hello(**t); !s.is_ok()) return s;
+  return t;
 }
 
 // A u16 length and the text (cut to kMaxMessage).
@@ -400,7 +419,7 @@ Result<std::unique_ptr<PeerSource>> PeerListener::accept() {
     auto transport = take_sender(std::move(socket).value(), peer, options_, tls_, stray);
     if (!transport.is_ok()) return transport.status();
     if (!*transport) {
-      log_warning("ignored a connection from {}, no mysqlclone sender: {}; still listening", peer, stray);
+      log_warning("ignored a connection from {}: {}; still listening", peer, stray);
       continue;
     }
     socket_ = Socket();  // the one sender is here: nobody else connects

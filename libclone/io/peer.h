@@ -1,6 +1,7 @@
 // The peer connection of `local --to` (the sender) and `receive` (the receiver): one stream
-// (stream_format.h) over TLS (tls.h; plain TCP only with --peer-insecure on both sides), with
-// a thin protocol of its own around the stream's bytes:
+// (stream_format.h) over TLS (tls.h; plain TCP only with --peer-insecure on both sides; the
+// sender's TLS hello names the protocol kPeerAlpn), with a thin protocol of its own around the
+// stream's bytes:
 //
 //   sender → receiver   hello "MCPEER02" (01: before the receiver's keepalives)
 //   receiver → sender   hello "MCPEER02"; or, before closing, "MCPEER!T" (this receiver needs
@@ -116,9 +117,9 @@ class PeerListener {
   uint16_t port() const { return bound_port(socket_); }
   // Waits for the one sender (until a signal): the handshake and hellos of each connection in
   // turn. One that is no mysqlclone sender at all (a port scanner, a health check, a TLS client
-  // without a certificate: see take_sender in peer.cc) is logged and closed, and the wait goes on;
-  // a sender that fails the handshake is an error. Once the sender is in, the listening socket is
-  // closed: nobody else connects.
+  // whose hello does not name kPeerAlpn: see take_sender in peer.cc) is logged and closed, and
+  // the wait goes on; a sender that fails the handshake is an error. Once the sender is in, the
+  // listening socket is closed: nobody else connects.
   Result<std::unique_ptr<PeerSource>> accept();
 
  private:

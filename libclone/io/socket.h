@@ -88,6 +88,7 @@ class PlainTransport : public Transport {
   void close() override;
   const std::string& peer() const override { return peer_; }
   std::string protocol() const override { return "plain TCP"; }
+  void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
 
  private:
   Socket socket_;

@@ -89,11 +89,8 @@ class TlsTransport : public Transport {
           return s;
         continue;
       }
-      // A fatal alert from the peer (OpenSSL's reasons for those start at SSL_AD_REASON_OFFSET).
-      const int reason = ERR_GET_REASON(ERR_peek_last_error());
-      peer_alerted_ = peer_alerted_ || (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256);
       if (!handshake && err == SSL_ERROR_ZERO_RETURN) return 0;
-      if (!handshake && err == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+      if (!handshake && err == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
         last_error();
         return 0;  // the peer went away without close_notify: the peer protocol says whether that was early
       }
@@ -106,11 +103,10 @@ class TlsTransport : public Transport {
     return r.status();
   }
 
-  // After a failed handshake: the peer presented a certificate (trusted or not) or sent an alert.
-  bool peer_showed_itself() const {
-    return peer_alerted_ || SSL_get0_peer_certificate(ssl_.get()) != nullptr ||
-           SSL_get_verify_result(ssl_.get()) != X509_V_OK;
-  }
+  void set_timeout(milliseconds timeout) { timeout_ = timeout; }
+
+  // The server's side: whether the client's hello named kPeerAlpn (set by select_peer_alpn).
+  bool client_named_peer_alpn = false;
 
   Result<size_t> read_some(std::span<uint8_t> out) override {
     auto n = drive([&] { return SSL_read(ssl_.get(), out.data(), int(std::min<size_t>(out.size(), INT_MAX))); }, false);
@@ -149,8 +145,26 @@ class TlsTransport : public Transport {
   std::unique_ptr<SSL, SslFree> ssl_;
   std::string peer_;
   milliseconds timeout_;
-  bool peer_alerted_ = false;
 };
+
+// kPeerAlpn in the wire format of an ALPN list: a length byte, then the name.
+std::string peer_alpn_wire() { return std::string(1, char(sizeof kPeerAlpn - 1)) + kPeerAlpn; }
+
+// The server's ALPN choice: kPeerAlpn when the client offers it (noted on its transport, the
+// SSL's app data), else none (the handshake goes on: its certificate decides).
+int select_peer_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                     unsigned int inlen, void*) {
+  const std::string wire = peer_alpn_wire();
+  for (unsigned int at = 0; at < inlen && at + 1 + in[at] <= inlen; at += 1 + in[at]) {
+    if (in[at] == wire.size() - 1 && std::memcmp(in + at + 1, kPeerAlpn, wire.size() - 1) == 0) {
+      *out = in + at + 1;
+      *outlen = in[at];
+      if (auto* t = static_cast<TlsTransport*>(SSL_get_app_data(ssl))) t->client_named_peer_alpn = true;
+      return SSL_TLSEXT_ERR_OK;
+    }
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
 
 // `stranger` (the server's side only; may be null): see tls_accept.
 Result<std::unique_ptr<Transport>> handshake(const TlsContext& ctx, Socket socket, const std::string& host,
@@ -174,9 +188,11 @@ Result<std::unique_ptr<Transport>> handshake(const TlsContext& ctx, Socket socke
   } else {
     SSL_set_accept_state(ssl.get());
   }
+  SSL* raw = ssl.get();
   auto t = std::make_unique<TlsTransport>(std::move(socket), std::move(ssl), peer, timeout);
+  SSL_set_app_data(raw, t.get());
   if (Status s = t->handshake(); !s.is_ok()) {
-    if (stranger) *stranger = s.code() != ExitCode::kInterrupted && !t->peer_showed_itself();
+    if (stranger) *stranger = s.code() != ExitCode::kInterrupted && !t->client_named_peer_alpn;
     t->close();  // the alert that says why reaches the peer
     return s;
   }
@@ -208,6 +224,14 @@ Result<TlsContext> make_tls_context(TlsRole role, const TlsFiles& files) {
                      role == TlsRole::kServer ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER,
                      nullptr);
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_AUTO_RETRY);
+  if (role == TlsRole::kClient) {
+    const std::string wire = peer_alpn_wire();
+    if (SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(wire.data()),
+                                unsigned(wire.size())) != 0)
+      return Status::error(ExitCode::kInternal, "cannot set up TLS: " + reason_text(last_error()));
+  } else {
+    SSL_CTX_set_alpn_select_cb(ctx.get(), select_peer_alpn, nullptr);
+  }
   // One connection per run, never resumed: no session tickets, which would also be bytes the
   // sender finds waiting on its socket (has_input) that are not the receiver speaking.
   SSL_CTX_set_num_tickets(ctx.get(), 0);
@@ -221,9 +245,11 @@ Result<std::unique_ptr<Transport>> tls_connect(const TlsContext& ctx, Socket soc
 }
 
 Result<std::unique_ptr<Transport>> tls_accept(const TlsContext& ctx, Socket socket, const std::string& peer,
-                                              milliseconds timeout, bool& stranger) {
+                                              milliseconds handshake_timeout, milliseconds timeout, bool& stranger) {
   stranger = false;
-  return handshake(ctx, std::move(socket), "", peer, timeout, TlsRole::kServer, &stranger);
+  auto t = handshake(ctx, std::move(socket), "", peer, handshake_timeout, TlsRole::kServer, &stranger);
+  if (t.is_ok()) static_cast<TlsTransport&>(**t).set_timeout(timeout);
+  return t;
 }
 
 }  // namespace mysqlclone

@@ -17,6 +17,11 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 namespace mysqlclone {
 
+// The protocol a sender names in its TLS hello (ALPN): how a receiver tells a mysqlclone sender
+// from any other TLS client (a browser, a health check, a scanner) before, or without, a
+// certificate. In clear text in the ClientHello.
+inline constexpr char kPeerAlpn[] = "mysqlclone-peer";
+
 struct TlsFiles {
   std::string cert;  // this side's certificate (PEM; a chain may follow it)
   std::string key;   // its private key (PEM)
@@ -38,10 +43,11 @@ Result<TlsContext> make_tls_context(TlsRole role, const TlsFiles& files);
 // trusted (by this side, or the peer's alert that it did not trust ours), no TLS on the other end.
 Result<std::unique_ptr<Transport>> tls_connect(const TlsContext& ctx, Socket socket, const std::string& host,
                                                const std::string& peer, std::chrono::milliseconds timeout);
-// The server's side. When it fails, `stranger` tells whether the client never showed itself a
-// peer: it presented no certificate and sent no alert (it went silent, closed, or spoke TLS badly).
-// A sender always presents one, and one that does not trust this side says so in an alert.
+// The server's side: the handshake bounded by `handshake_timeout` of silence, the session after
+// it by `timeout`. When it fails, `stranger` tells whether the client never named kPeerAlpn in its
+// hello (or sent none): not a mysqlclone sender, whatever the failure.
 Result<std::unique_ptr<Transport>> tls_accept(const TlsContext& ctx, Socket socket, const std::string& peer,
+                                              std::chrono::milliseconds handshake_timeout,
                                               std::chrono::milliseconds timeout, bool& stranger);
 
 }  // namespace mysqlclone
