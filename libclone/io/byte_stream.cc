@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "libclone/base/interrupt.h"
@@ -35,8 +37,25 @@ FdSink::FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
     // The pipe opened again through /proc: a description of its own, non-blocking, while the one
     // `fd` has stays blocking for whoever shares it (stdin may be the same pipe or socket).
     const int own = ::open(("/proc/self/fd/" + std::to_string(fd_)).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (own >= 0) fd_ = own_fd_ = own;  // else (no /proc) blocking writes, as before
+    if (own >= 0) fd_ = own_fd_ = own;
+    else blocking_pipe_ = true;  // no /proc, or another user's pipe (EACCES): see pipe_room()
   }
+}
+
+// What a write to a blocking pipe takes without waiting: the pipe's capacity less what it holds,
+// counted in whole slots (a page each; the first and the last slot in use may be partly empty,
+// hence two more), so that SIGINT/SIGTERM are seen between writes. At least a page once poll()
+// says the pipe has room (a free slot); 0 after 100 ms without.
+size_t FdSink::pipe_room() const {
+  static const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+  const int capacity = ::fcntl(fd_, F_GETPIPE_SZ);
+  int queued = 0;
+  if (capacity > 0 && ::ioctl(fd_, FIONREAD, &queued) == 0) {
+    const size_t used = (size_t(queued) + page - 1) / page * page + 2 * page;
+    if (size_t(capacity) > used + page) return size_t(capacity) - used;
+  }
+  pollfd p{fd_, POLLOUT, 0};
+  return ::poll(&p, 1, 100) > 0 ? page : 0;  // also a reader gone (POLLERR): the write says EPIPE
 }
 
 FdSink::~FdSink() {
@@ -48,8 +67,13 @@ FdSource::FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
 Status FdSink::write(std::span<const uint8_t> bytes) {
   while (!bytes.empty()) {
     if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal; the target is incomplete");
-    const ssize_t n = socket_ ? ::send(fd_, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL)
-                              : ::write(fd_, bytes.data(), bytes.size());
+    size_t want = bytes.size();
+    if (blocking_pipe_) {
+      want = std::min(want, pipe_room());
+      if (want == 0) continue;
+    }
+    const ssize_t n = socket_ ? ::send(fd_, bytes.data(), want, MSG_DONTWAIT | MSG_NOSIGNAL)
+                              : ::write(fd_, bytes.data(), want);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       pollfd p{fd_, POLLOUT, 0};
       (void)::poll(&p, 1, 100);  // room, a broken pipe, or 100 ms: the loop looks again

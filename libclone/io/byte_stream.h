@@ -38,10 +38,11 @@ class ByteSource {
 
 // A descriptor the caller keeps open (stdout, a stream file). Writes come from the stream's own
 // threads, where a signal does not interrupt a blocked write(): to a pipe or socket they do not
-// block (a pipe is written through a non-blocking description of its own, a socket with
-// MSG_DONTWAIT; the caller's descriptor, which stdin or a shell may share, is left as it is) and
-// each wait for room is a poll() in short slices, so SIGINT/SIGTERM end a write to a consumer
-// that stopped reading.
+// block (a pipe is written through a non-blocking description of its own, or where it cannot be
+// opened again, another user's pipe, no more than it has room for; a socket with MSG_DONTWAIT;
+// the caller's descriptor, which stdin or a shell may share, is left as it is) and each wait for
+// room is a poll() in short slices, so SIGINT/SIGTERM end a write to a consumer that stopped
+// reading.
 class FdSink : public ByteSink {
  public:
   FdSink(int fd, std::string name);
@@ -56,8 +57,10 @@ class FdSink : public ByteSink {
  private:
   int fd_;  // what is written to: the caller's descriptor, or own_fd_
   std::string name_;
+  size_t pipe_room() const;
   int own_fd_ = -1;      // a pipe's own non-blocking description (closed with the sink)
   bool socket_ = false;  // a socket: send() with MSG_DONTWAIT
+  bool blocking_pipe_ = false;  // a pipe written through the caller's (blocking) descriptor
 };
 
 // A stream file, or standard input for "" and "-"; or a descriptor already open (a pipe from a

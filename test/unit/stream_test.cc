@@ -399,8 +399,10 @@ TEST(Stream, AFailureOfQueuedRecordsIsReportedBySync) {
 // A consumer that stalls (reads nothing, never goes away) holds up the writer, and then every
 // record queued after it: a signal must end those waits (the run may hold the source's locks),
 // the writer's own too (a write() on a stream thread is not interrupted by the signal), so that
-// the storage ends while the consumer still stalls. `make_pair`: a pipe, or a socket pair.
-void expect_signal_ends_stalled_consumer(int (*make_pair)(int fds[2])) {
+// the storage ends while the consumer still stalls. `make_pair`: a pipe, or a socket pair;
+// `as_other_user`: the process runs as another user than the pipe's (nobody), which may not open
+// it again through /proc (the sink's other way: writes no larger than the pipe's room).
+void expect_signal_ends_stalled_consumer(int (*make_pair)(int fds[2]), bool as_other_user = false) {
   std::signal(SIGPIPE, SIG_IGN);
   // The interrupt flag is process-wide and sticky: proved in a child process, which SIGALRM
   // ends (a failure) if a wait outlives the signal.
@@ -409,6 +411,7 @@ void expect_signal_ends_stalled_consumer(int (*make_pair)(int fds[2])) {
         ::alarm(30);
         int fds[2];
         if (make_pair(fds) != 0) std::exit(2);
+        if (as_other_user && ::setresuid(65534, 65534, 65534) != 0) std::exit(4);  // the tests run as root
         FdSink sink(fds[1], "the pipe");
         Status s;
         {
@@ -435,6 +438,36 @@ int socket_pair(int fds[2]) { return ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
 
 TEST(Stream, ASignalEndsTheWaitForAStalledConsumer) { expect_signal_ends_stalled_consumer(pipe_pair); }
 TEST(Stream, ASignalEndsTheWaitForAStalledConsumerOnASocket) { expect_signal_ends_stalled_consumer(socket_pair); }
+TEST(Stream, ASignalEndsTheWaitForAStalledConsumerOnAnotherUsersPipe) {
+  expect_signal_ends_stalled_consumer(pipe_pair, true);
+}
+
+// Through another user's pipe (written no more than it has room for) every byte arrives, in order.
+TEST(Stream, AnotherUsersPipeCarriesEveryByte) {
+  EXPECT_EXIT(
+      {
+        ::alarm(30);
+        int fds[2];
+        if (::pipe(fds) != 0 || ::setresuid(65534, 65534, 65534) != 0) std::exit(2);
+        std::vector<uint8_t> sent(8 << 20);
+        for (size_t i = 0; i < sent.size(); ++i) sent[i] = uint8_t(i * 7 + i / 4093);
+        std::vector<uint8_t> got;
+        std::thread reader([&] {
+          std::vector<uint8_t> buf(100000);  // reads of odd sizes, so slots are left part full
+          for (ssize_t n; (n = ::read(fds[0], buf.data(), buf.size())) > 0;) got.insert(got.end(), buf.begin(), buf.begin() + n);
+        });
+        Status s;
+        {
+          FdSink sink(fds[1], "the pipe");
+          for (size_t at = 0; at < sent.size() && s.is_ok(); at += 1000003)
+            s = sink.write(std::span<const uint8_t>(sent).subspan(at, std::min<size_t>(1000003, sent.size() - at)));
+        }
+        ::close(fds[1]);
+        reader.join();
+        std::exit(s.is_ok() && got == sent ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
 
 // The sink's own waits do not touch the caller's descriptor: stdin may share its description (a
 // socket from inetd, a pipe pair some tools hand over), and a non-blocking stdin fails a read of
