@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 #include <optional>
+#include <thread>
 
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
@@ -101,55 +102,88 @@ Status refuse_plain_sender(const Socket& s, const std::string& peer, millisecond
 // handshake, before `receive` takes it for a stray and listens on: a sender speaks at once (its
 // TLS ClientHello, or its hello with --peer-insecure) and answers at once.
 constexpr milliseconds kStrayWait{10000};
-// The bytes of a new connection looked at before it is taken: a hello, or a ClientHello whose
-// ALPN names kPeerAlpn (within its first few hundred bytes).
+// The most of a new connection's first bytes looked at before it is taken: a hello, or a TLS
+// ClientHello (a few hundred bytes; a sender's is 273).
 constexpr size_t kPeekBytes = 4096;
 // What a sender's plain hello starts with, whatever its version.
 constexpr char kHelloStem[] = "MCPEER";
 
-// The first bytes of a new connection (at most kPeekBytes, what has come), left on the socket;
-// none when the connection closed, broke or stayed silent first (`stray` says which).
-// kInterrupted on a signal.
-Result<std::string> first_bytes(const Socket& s, const std::string& peer, milliseconds wait, std::string& stray) {
-  const Status ready = wait_ready(s.fd(), POLLIN, wait, peer);
-  if (ready.code() == ExitCode::kInterrupted) return ready;
-  if (!ready.is_ok()) {
-    stray = "it sent nothing for " + std::to_string(wait.count() / 1000) + " s";
-    return std::string();
-  }
+// Whether a connection's first bytes say what it is: a first byte that is neither a hello's nor
+// a TLS record's; the stem of a hello; a TLS record's first byte or, when `whole_tls_record`, the
+// whole record (the ClientHello, up to kPeekBytes).
+bool judgeable(const std::string& b, bool whole_tls_record) {
+  if (b.empty()) return false;
+  if (b[0] == kHelloStem[0]) return b.size() >= sizeof kHelloStem - 1;
+  if (uint8_t(b[0]) != kTlsHandshake || !whole_tls_record || b.size() == kPeekBytes) return true;
+  return b.size() >= 5 && b.size() >= 5 + ((size_t(uint8_t(b[3])) << 8) | uint8_t(b[4]));
+}
+
+// The first bytes of a new connection, left on the socket: as many as judgeable() needs, within
+// `wait`. None when the connection closed, broke, stayed silent or sent too little in that time
+// (`stray` says which). kInterrupted on a signal.
+Result<std::string> first_bytes(const Socket& s, const std::string& peer, milliseconds wait, bool whole_tls_record,
+                                std::string& stray) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + wait;
+  const std::string seconds = std::to_string(wait.count() / 1000) + " s";
   std::string got(kPeekBytes, '\0');
-  const ssize_t n = ::recv(s.fd(), got.data(), got.size(), MSG_PEEK | MSG_DONTWAIT);
-  if (n > 0) return got.substr(0, size_t(n));
-  stray = n == 0 ? "it closed the connection without a byte" : "its connection broke: " + std::string(std::strerror(errno));
-  return std::string();
+  size_t have = 0;
+  while (true) {
+    if (have == 0) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      const Status ready = wait_ready(s.fd(), POLLIN, std::max(left, milliseconds(1)), peer);
+      if (ready.code() == ExitCode::kInterrupted) return ready;
+      if (!ready.is_ok()) {
+        stray = "it sent nothing for " + seconds;
+        return std::string();
+      }
+    } else {
+      // Part of a hello is in: the rest comes at once from a sender.
+      if (interrupted()) return interrupted_status();
+      if (Clock::now() >= deadline) {
+        stray = "it sent " + std::to_string(have) + " bytes in " + seconds + ", less than a hello";
+        return std::string();
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    const ssize_t n = ::recv(s.fd(), got.data(), got.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      stray = n == 0 ? "it closed the connection without a byte"
+                     : "its connection broke: " + std::string(std::strerror(errno));
+      return std::string();
+    }
+    if (n > 0) have = size_t(n);
+    if (judgeable(got.substr(0, have), whole_tls_record)) return got.substr(0, have);
+  }
 }
 
 // A new connection made the sender's: the handshake (TLS unless --peer-insecure) and the hellos.
 // Null, with `stray` saying why, when the client is no mysqlclone sender at all: it closed, broke
-// or stayed silent before its first byte; its first bytes are neither a sender's hello nor a TLS
-// hello; or its TLS hello does not name kPeerAlpn (a sender's always does: a browser, a health
-// check or a scanner speaking TLS, whatever it then does — no certificate, or an alert that it
-// does not trust this side's). A sender that fails (not trusted, --peer-insecure on one side only,
-// a hello of another version) is an error. Until its hello is in, a client has kStrayWait (or the
-// --peer-timeout, if shorter) for each step.
+// or stayed silent before its first bytes, or sent less than a hello; its first bytes are neither
+// a sender's hello nor a TLS hello; or its TLS hello does not name kPeerAlpn (a sender's always
+// does: a browser, a health check or a scanner speaking TLS, whatever it then does — no
+// certificate, or an alert that it does not trust this side's; at a --peer-insecure receiver
+// OpenSSL reads the name out of the ClientHello). A sender that fails (not trusted, --peer-insecure
+// on one side only, a hello of another version) is an error. Until its TLS handshake is done (with
+// --peer-insecure: its hello), a client has kStrayWait (or the --peer-timeout, if shorter) for its
+// first bytes and for each step after.
 Result<std::unique_ptr<Transport>> take_sender(Socket socket, const std::string& peer, const PeerOptions& options,
                                                const TlsContext& tls, std::string& stray) {
   const milliseconds timeout = options.timeout;
   const milliseconds wait = std::min(timeout, kStrayWait);
-  auto first = first_bytes(socket, peer, wait, stray);
+  auto first = first_bytes(socket, peer, wait, options.insecure, stray);
   if (!first.is_ok()) return first.status();
   if (first->empty()) return std::unique_ptr<Transport>();
   const std::string& bytes = *first;
-  const size_t stem = std::min(bytes.size(), sizeof kHelloStem - 1);  // what has come of it
-  const bool hello = bytes.compare(0, stem, kHelloStem, stem) == 0;
+  const bool hello = bytes.starts_with(kHelloStem);
   const bool tls_hello = uint8_t(bytes[0]) == kTlsHandshake;
   if (!hello && !tls_hello) {
-    stray = fmt::format("its first byte (0x{:02x}) is neither a sender's hello nor a TLS hello", uint8_t(bytes[0]));
+    stray = fmt::format("its first bytes (0x{:02x}...) are neither a sender's hello nor a TLS hello", uint8_t(bytes[0]));
     return std::unique_ptr<Transport>();
   }
   if (options.insecure) {
     // A sender speaking TLS to this plain receiver is told so (receive_hello); other TLS clients are strays.
-    if (tls_hello && bytes.find(kPeerAlpn) == std::string::npos) {
+    if (tls_hello && !client_hello_names_peer_alpn({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()})) {
       stray = "a TLS client whose hello does not name " + std::string(kPeerAlpn) + " (no mysqlclone sender)";
       return std::unique_ptr<Transport>();
     }

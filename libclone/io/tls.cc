@@ -150,20 +150,38 @@ class TlsTransport : public Transport {
 // kPeerAlpn in the wire format of an ALPN list: a length byte, then the name.
 std::string peer_alpn_wire() { return std::string(1, char(sizeof kPeerAlpn - 1)) + kPeerAlpn; }
 
+// kPeerAlpn's entry (its length byte) in an ALPN protocol list (entries of a length byte and a
+// name), or null.
+const unsigned char* find_peer_alpn(const unsigned char* list, size_t size) {
+  const size_t name = sizeof kPeerAlpn - 1;
+  for (size_t at = 0; at < size && at + 1 + list[at] <= size; at += 1 + size_t(list[at]))
+    if (list[at] == name && std::memcmp(list + at + 1, kPeerAlpn, name) == 0) return list + at;
+  return nullptr;
+}
+
 // The server's ALPN choice: kPeerAlpn when the client offers it (noted on its transport, the
 // SSL's app data), else none (the handshake goes on: its certificate decides).
 int select_peer_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                      unsigned int inlen, void*) {
-  const std::string wire = peer_alpn_wire();
-  for (unsigned int at = 0; at < inlen && at + 1 + in[at] <= inlen; at += 1 + in[at]) {
-    if (in[at] == wire.size() - 1 && std::memcmp(in + at + 1, kPeerAlpn, wire.size() - 1) == 0) {
-      *out = in + at + 1;
-      *outlen = in[at];
-      if (auto* t = static_cast<TlsTransport*>(SSL_get_app_data(ssl))) t->client_named_peer_alpn = true;
-      return SSL_TLSEXT_ERR_OK;
-    }
+  const unsigned char* entry = find_peer_alpn(in, inlen);
+  if (!entry) return SSL_TLSEXT_ERR_NOACK;
+  *out = entry + 1;
+  *outlen = entry[0];
+  if (auto* t = static_cast<TlsTransport*>(SSL_get_app_data(ssl))) t->client_named_peer_alpn = true;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// client_hello_names_peer_alpn's look at the ClientHello, which it then stops (`named`: a bool).
+int inspect_client_hello(SSL* ssl, int* alert, void* named) {
+  const unsigned char* ext = nullptr;
+  size_t size = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &ext, &size) == 1 &&
+      size >= 2) {
+    const size_t list = (size_t(ext[0]) << 8) | ext[1];
+    if (list <= size - 2 && find_peer_alpn(ext + 2, list)) *static_cast<bool*>(named) = true;
   }
-  return SSL_TLSEXT_ERR_NOACK;
+  *alert = SSL_AD_HANDSHAKE_FAILURE;
+  return SSL_CLIENT_HELLO_ERROR;
 }
 
 // `stranger` (the server's side only; may be null): see tls_accept.
@@ -202,6 +220,24 @@ Result<std::unique_ptr<Transport>> handshake(const TlsContext& ctx, Socket socke
 }  // namespace
 
 void SslCtxFree::operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+
+bool client_hello_names_peer_alpn(std::span<const uint8_t> hello) {
+  bool named = false;
+  TlsContext ctx(SSL_CTX_new(TLS_server_method()));
+  if (ctx) SSL_CTX_set_client_hello_cb(ctx.get(), inspect_client_hello, &named);
+  std::unique_ptr<SSL, SslFree> ssl(ctx ? SSL_new(ctx.get()) : nullptr);
+  BIO* in = ssl ? BIO_new_mem_buf(hello.data(), int(hello.size())) : nullptr;
+  BIO* out = in ? BIO_new(BIO_s_mem()) : nullptr;
+  if (out) {
+    SSL_set_bio(ssl.get(), in, out);  // the SSL owns both from here
+    SSL_set_accept_state(ssl.get());
+    (void)SSL_do_handshake(ssl.get());  // parses the ClientHello, if whole, and stops there
+  } else {
+    BIO_free(in);
+  }
+  ERR_clear_error();
+  return named;
+}
 
 Result<TlsContext> make_tls_context(TlsRole role, const TlsFiles& files) {
   ERR_clear_error();

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "libclone/base/status.h"
@@ -43,6 +44,11 @@ Result<TlsContext> make_tls_context(TlsRole role, const TlsFiles& files);
 // trusted (by this side, or the peer's alert that it did not trust ours), no TLS on the other end.
 Result<std::unique_ptr<Transport>> tls_connect(const TlsContext& ctx, Socket socket, const std::string& host,
                                                const std::string& peer, std::chrono::milliseconds timeout);
+// Whether `hello` (a connection's first bytes, read ahead and left on it) holds a whole TLS
+// ClientHello whose ALPN names kPeerAlpn (parsed by OpenSSL): how a --peer-insecure receiver
+// tells a sender that speaks TLS (told so, and refused) from any other TLS client (a stray).
+bool client_hello_names_peer_alpn(std::span<const uint8_t> hello);
+
 // The server's side: the handshake bounded by `handshake_timeout` of silence, the session after
 // it by `timeout`. When it fails, `stranger` tells whether the client never named kPeerAlpn in its
 // hello (or sent none): not a mysqlclone sender, whatever the failure.

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -218,9 +220,10 @@ int connect_to(int port) {
 }
 
 // Clients that are no mysqlclone sender, each logged and ignored while receive waits for its one
-// sender: a port scanner's connect and close, an HTTP health check, TLS clients (one without a
-// certificate, one that refuses the receiver's), and one that connects and says nothing (held
-// open while the sender comes). The sender comes after them and fails at once (no server at its
+// sender: a port scanner's connect and close, an HTTP health check, an SSDP probe, TLS clients
+// that do not offer the protocol mysqlclone-peer (one without a certificate, one that refuses the
+// receiver's, one naming it as the server), and one that connects and says nothing (held open
+// while the sender comes). The sender comes after them and fails at once (no server at its
 // socket): its error is the receiver's, which shows that receive took it. No server needed.
 TEST(PeerStrays, ReceiveIgnoresClientsThatAreNoSender) {
   it::TempDir work;
@@ -252,6 +255,18 @@ TEST(PeerStrays, ReceiveIgnoresClientsThatAreNoSender) {
     it::run_bounded({"openssl", "s_client", "-connect", r.to(), "-verify_return_error", "-CAfile",
                      certs + "/other-ca.pem"},
                     30);
+    ++strays;
+    // The protocol's name as the server's name, not offered as its protocol (ALPN).
+    it::run_bounded({"openssl", "s_client", "-connect", r.to(), "-servername", "mysqlclone-peer"}, 30);
+    ++strays;
+    // An SSDP probe ("M-SEARCH", a hello's first letter) in two pieces.
+    const int ssdp = connect_to(r.port);
+    ASSERT_GE(ssdp, 0);
+    ASSERT_EQ(::write(ssdp, "M", 1), 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const std::string search = "-SEARCH * HTTP/1.1\r\n\r\n";
+    ASSERT_EQ(::write(ssdp, search.data(), search.size()), ssize_t(search.size()));
+    ::close(ssdp);
     ++strays;
     int silent = -1;
     if (!insecure) {

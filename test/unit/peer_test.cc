@@ -11,9 +11,11 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include "libclone/base/interrupt.h"
 #include "libclone/io/peer.h"
+#include "libclone/io/tls.h"
 #include "test/unit/test_datadir.h"
 
 namespace mysqlclone {
@@ -300,6 +302,46 @@ TEST_F(Peer, KeepalivesCarryABusyButLiveReceiver) {
   receiver.join();
   EXPECT_TRUE(read.is_ok()) << read.message();
   EXPECT_EQ(bytes.size(), 20u);
+}
+
+// The ClientHello an OpenSSL client writes first (made in memory), offering `alpn` (an ALPN
+// list in wire format; empty: none) and naming the server `sni`.
+std::string client_hello(const std::string& alpn, const std::string& sni) {
+  std::string hello;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!alpn.empty()) SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(alpn.data()), unsigned(alpn.size()));
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_tlsext_host_name(ssl, sni.c_str());
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl, BIO_new(BIO_s_mem()), out);
+  SSL_set_connect_state(ssl);
+  (void)SSL_do_handshake(ssl);  // writes the ClientHello, then wants the server's answer
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out, &data);
+  if (size > 0) hello.assign(data, size_t(size));
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return hello;
+}
+
+bool names_peer(const std::string& bytes) {
+  return client_hello_names_peer_alpn({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+}
+
+// How a --peer-insecure receiver tells a sender that speaks TLS from other TLS clients: by the
+// ALPN list of a whole ClientHello, not by the name's bytes anywhere in it.
+TEST(PeerAlpn, OnlyAWholeClientHelloOfferingMysqlclonePeerNamesIt) {
+  const std::string peer = std::string(1, char(sizeof kPeerAlpn - 1)) + kPeerAlpn;
+  EXPECT_TRUE(names_peer(client_hello(peer, "receiver.example")));
+  EXPECT_TRUE(names_peer(client_hello("\x02h2" + peer, "receiver.example")));
+  EXPECT_FALSE(names_peer(client_hello("\x02h2\x08http/1.1", "receiver.example")));
+  EXPECT_FALSE(names_peer(client_hello("", "mysqlclone-peer")));  // the name as the server's, no ALPN
+  EXPECT_FALSE(names_peer(client_hello("\x10mysqlclone-peerX", "receiver.example")));
+  const std::string whole = client_hello(peer, "receiver.example");
+  ASSERT_GT(whole.size(), 100u);
+  EXPECT_FALSE(names_peer(whole.substr(0, whole.size() / 2)));  // not all of it came
+  EXPECT_FALSE(names_peer("GET / HTTP/1.1\r\n\r\n"));
+  EXPECT_FALSE(names_peer(""));
 }
 
 TEST(PeerAddress, HostPortForms) {
