@@ -72,19 +72,19 @@ Status DeltaWriter::flush(bool last, uint64_t file_bytes) {
 }
 
 DeltaReader::DeltaReader(ReadFile file, DeltaHeader header, innodb::TablespaceFormat format,
-                         std::span<const uint8_t> header_block)
+                         std::span<const uint8_t> header_block, bool with_sha256)
     : file_(std::move(file)), header_(header), format_(format),
       buffer_(std::make_unique<AlignedBuffer>(size_t(kDeltaChunkPages + 1) * header.page_size)),
-      hash_(std::make_unique<Sha256>()),
+      hash_(with_sha256 ? std::make_unique<Sha256>() : nullptr),
       offset_(header.page_size) {
-  hash_->update(header_block);
+  if (hash_) hash_->update(header_block);
 }
 
 Status DeltaReader::bad(const std::string& what) const {
   return Status::error(ExitCode::kVerifyFailed, printable(file_.path()) + ": " + what);
 }
 
-Result<DeltaReader> DeltaReader::open(const std::string& path) {
+Result<DeltaReader> DeltaReader::open(const std::string& path, bool with_sha256) {
   auto file = ReadFile::open(path);
   if (!file.is_ok()) return file.status();
   const auto malformed = [&](const std::string& what) {
@@ -113,7 +113,7 @@ Result<DeltaReader> DeltaReader::open(const std::string& path) {
   auto format = innodb::decode_tablespace_flags(h.fsp_flags, h.flavour);
   if (!format || format->physical_size != h.page_size)
     return malformed("its tablespace flags do not match its page size");
-  return DeltaReader(std::move(file).value(), h, *format, block.span());
+  return DeltaReader(std::move(file).value(), h, *format, block.span(), with_sha256);
 }
 
 Result<std::optional<DeltaPage>> DeltaReader::next() {
@@ -136,7 +136,7 @@ Result<std::optional<DeltaPage>> DeltaReader::next() {
     if (*n < p) return bad("it ends before its last chunk (cut short?)");
     if (innodb::read_be32(b) != kChunkMagic || innodb::read_be32(b + p - 4) != block_crc(b, p))
       return bad("the chunk block at byte " + std::to_string(offset_) + " is damaged");
-    hash_->update(std::span<const uint8_t>(b, p));
+    if (hash_) hash_->update(std::span<const uint8_t>(b, p));
     const uint32_t count = innodb::read_be32(b + 4);
     const uint32_t last = innodb::read_be32(b + 8);
     if (count > kDeltaChunkPages || last > 1)
@@ -158,7 +158,7 @@ Result<std::optional<DeltaPage>> DeltaReader::next() {
       n = file_.read_at(offset_ + p, std::span<uint8_t>(b + p, pages_bytes));
       if (!n.is_ok()) return n.status();
       if (*n < pages_bytes) return bad("it ends inside the pages of a chunk (cut short?)");
-      hash_->update(std::span<const uint8_t>(b + p, pages_bytes));
+      if (hash_) hash_->update(std::span<const uint8_t>(b + p, pages_bytes));
     }
     offset_ += p + pages_bytes;
   }

@@ -84,27 +84,29 @@ struct DeltaPage {
 // Reads a delta through a Source, checking every block and page before handing it out: block
 // and page CRC-32Cs, increasing page indexes, and each page judged by the tablespace's own
 // checksum (innodb/page_check.h). Any defect is kVerifyFailed naming the file and the page.
-// It reads the file once from start to end, and hashes what it reads: the SHA-256 its backup's
-// mysqlclone.json records.
+// It reads the file once from start to end; `with_sha256`: it hashes what it reads (the SHA-256
+// its backup's mysqlclone.json records), for the readers that check it (restore's first pass,
+// verify), not for restore's overlay, which reads the deltas checked already.
 class DeltaReader {
  public:
-  static Result<DeltaReader> open(const std::string& path);
+  static Result<DeltaReader> open(const std::string& path, bool with_sha256);
   const DeltaHeader& header() const { return header_; }
   // The next page, or nullopt once the last chunk is read (then file_bytes() is known).
   Result<std::optional<DeltaPage>> next();
   uint64_t file_bytes() const { return file_bytes_; }
-  // The whole file's SHA-256 (hex), once next() has returned nullopt; call once.
+  // The whole file's SHA-256 (hex), once next() has returned nullopt; call once, and only on a
+  // reader opened with_sha256.
   std::string hex_digest() { return hash_->hex_digest(); }
 
  private:
   DeltaReader(ReadFile file, DeltaHeader header, innodb::TablespaceFormat format,
-              std::span<const uint8_t> header_block);
+              std::span<const uint8_t> header_block, bool with_sha256);
   Status bad(const std::string& what) const;
   ReadFile file_;
   DeltaHeader header_;
   innodb::TablespaceFormat format_;
   std::unique_ptr<AlignedBuffer> buffer_;
-  std::unique_ptr<Sha256> hash_;  // of the bytes read so far, which are the file's from its start
+  std::unique_ptr<Sha256> hash_;  // of the bytes read so far, which are the file's from its start (with_sha256)
   uint64_t offset_ = 0;  // next chunk block
   std::vector<std::pair<innodb::PageNo, uint32_t>> entries_;
   size_t next_entry_ = 0;

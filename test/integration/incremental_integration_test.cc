@@ -439,6 +439,31 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
   EXPECT_TRUE(contains(line, fs::path(largest).filename().string())) << line;
   it::flip_byte(largest, 2 * 16384 + 100);
 
+  // A sound delta that is not the one the backup wrote (its recorded SHA-256 says another): verify
+  // and restore refuse it, restore before it writes anything.
+  {
+    const std::string manifest = w + "/inc2/mysqlclone.json";
+    const std::string original = it::read_file(manifest);
+    json doc = parse(original);
+    const std::string rel = fs::relative(largest, w + "/inc2").string();
+    size_t changed = 0;
+    for (json& f : doc["files"])
+      if (f.value("path", "") == rel) {
+        f["sha256"] = std::string(64, '0');
+        ++changed;
+      }
+    ASSERT_EQ(changed, 1u) << rel << " not listed in " << manifest;
+    std::ofstream(manifest, std::ios::trunc) << doc.dump(2);
+    auto v = it::mysqlclone_bounded({"verify", w + "/inc2"}, 300);
+    EXPECT_EQ(v.exit_code, 11) << "verify of an incremental whose delta is not the recorded one\n" << describe(v);
+    EXPECT_TRUE(contains(v.out + v.err, "SHA-256")) << describe(v);
+    const std::string refused = expect_refusal("a delta that is not the recorded one",
+                                               {"restore", "--backup", w + "/inc2", "--target-dir", w + "/bad"}, 11,
+                                               w + "/bad");
+    EXPECT_TRUE(contains(refused, "its SHA-256 is not the one its backup records")) << refused;
+    std::ofstream(manifest, std::ios::trunc) << original;
+  }
+
   // A damaged whole file is found only while it is copied, after DIR exists: DIR is then marked
   // failed and no server starts on it.
   const std::string whole = w + "/inc2/ddl/created2.ibd";

@@ -367,7 +367,7 @@ namespace {
 
 // Every page a delta hands out, checked against the source file; the count.
 Result<size_t> read_delta(const fs::path& delta, const fs::path& source, uint64_t& file_bytes) {
-  auto reader = DeltaReader::open(delta.string());
+  auto reader = DeltaReader::open(delta.string(), true);
   if (!reader.is_ok()) return reader.status();
   const std::string original = slurp(source);
   size_t pages = 0;

@@ -106,7 +106,7 @@ Status check_deltas(const Plan& plan, unsigned threads) {
   return run_parallel(all.size(), threads, [&](size_t i) -> Status {
     const auto& [file, layer] = all[i];
     const std::string path = layer->dir + "/" + layer->path;
-    auto reader = DeltaReader::open(path);
+    auto reader = DeltaReader::open(path, true);
     if (!reader.is_ok()) return reader.status();
     if (reader->header().space_id != file->space_id || reader->header().threshold != layer->threshold)
       return broken(printable(path) + ": its space id or threshold LSN is not the one its backup records");

@@ -40,7 +40,7 @@ Result<std::unique_ptr<RestoredBytes>> RestoredBytes::open(const OverlaidFile& f
   for (size_t i = 0; i < file.deltas.size(); ++i) {
     uint64_t limit = file.final_bytes();
     for (size_t j = i; j < file.deltas.size(); ++j) limit = std::min(limit, file.deltas[j].file_bytes);
-    auto reader = DeltaReader::open(file.deltas[i].dir + "/" + file.deltas[i].path);
+    auto reader = DeltaReader::open(file.deltas[i].dir + "/" + file.deltas[i].path, false);
     if (!reader.is_ok()) return reader.status();
     r->layers_.push_back({std::move(reader).value(), limit, std::nullopt, false});
   }

@@ -157,8 +157,9 @@ std::string recorded_file(const std::string& dir, const std::string& recorded) {
 // arrive out of order from several connections), so only its pages are checked.
 Status check_backup_checksums(const ManifestSummary& meta, VerifyReport& report, unsigned threads) {
   std::vector<std::pair<std::string, std::string>> files;  // path, sha256
+  // A delta's SHA-256 is checked as verify_incremental reads it.
   for (const auto& f : meta.files)
-    if (!f.sha256.empty()) files.emplace_back(recorded_file(report.dir, f.path), f.sha256);
+    if (!f.sha256.empty() && f.delta_of.empty()) files.emplace_back(recorded_file(report.dir, f.path), f.sha256);
   std::vector<std::string> problems(files.size());
   Status s = run_parallel(files.size(), threads, [&](size_t i) -> Status {
     auto digest = file_sha256(report.dir + "/" + files[i].first);
@@ -204,13 +205,14 @@ Result<VerifyReport> verify_incremental(const std::string& dir, const ManifestSu
   for (const auto& f : meta.files)
     if (!f.delta_of.empty()) deltas.push_back(&f);
   std::vector<FileReport> reports(deltas.size());
+  std::vector<uint8_t> checksummed(deltas.size());  // bytes, not vector<bool>'s bits: one thread each
   Status s = run_parallel(deltas.size(), threads, [&](size_t i) -> Status {
     FileReport& r = reports[i];
     r.rel_path = deltas[i]->path;
     r.kind = TablespaceKind::kUser;
     r.bytes = deltas[i]->bytes;
     r.space_id = deltas[i]->space_id;
-    auto reader = DeltaReader::open(dir + "/" + deltas[i]->path);
+    auto reader = DeltaReader::open(dir + "/" + recorded_file(dir, deltas[i]->path), !deltas[i]->sha256.empty());
     if (!reader.is_ok()) {
       if (reader.status().code() != ExitCode::kVerifyFailed && reader.status().code() != ExitCode::kSourceIo)
         return reader.status();
@@ -225,12 +227,18 @@ Result<VerifyReport> verify_incremental(const std::string& dir, const ManifestSu
         r.file_problem = page.status().message();
         break;
       }
-      if (!*page) break;
+      if (!*page) {
+        if (deltas[i]->sha256.empty()) break;
+        if (reader->hex_digest() == deltas[i]->sha256) checksummed[i] = 1;
+        else r.file_problem = "SHA-256 differs from the backup's record";
+        break;
+      }
       ++r.pages.valid;
     }
     return Status::ok();
   });
   if (!s.is_ok()) return s;
+  report.checksummed_files += size_t(std::count(checksummed.begin(), checksummed.end(), uint8_t(1)));
   for (FileReport& r : reports) {
     report.pages.add(r.pages);
     report.bytes += r.bytes;
