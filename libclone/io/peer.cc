@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "libclone/base/interrupt.h"
@@ -105,15 +106,15 @@ constexpr milliseconds kStrayWait{10000};
 // The most of a new connection's first bytes looked at before it is taken: a hello, or a TLS
 // ClientHello (a few hundred bytes; a sender's is 273).
 constexpr size_t kPeekBytes = 4096;
-// What a sender's plain hello starts with, whatever its version.
-constexpr char kHelloStem[] = "MCPEER";
+// What a sender's plain hello starts with, whatever its version (kHello without its "02").
+constexpr std::string_view kHelloStem{kHello, kHelloBytes - 2};
 
 // Whether a connection's first bytes say what it is: a first byte that is neither a hello's nor
 // a TLS record's; the stem of a hello; a TLS record's first byte or, when `whole_tls_record`, the
 // whole record (the ClientHello, up to kPeekBytes).
 bool judgeable(const std::string& b, bool whole_tls_record) {
   if (b.empty()) return false;
-  if (b[0] == kHelloStem[0]) return b.size() >= sizeof kHelloStem - 1;
+  if (b[0] == kHelloStem[0]) return b.size() >= kHelloStem.size();
   if (uint8_t(b[0]) != kTlsHandshake || !whole_tls_record || b.size() == kPeekBytes) return true;
   return b.size() >= 5 && b.size() >= 5 + ((size_t(uint8_t(b[3])) << 8) | uint8_t(b[4]));
 }
