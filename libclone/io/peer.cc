@@ -99,9 +99,9 @@ Status refuse_plain_sender(const Socket& s, const std::string& peer, millisecond
                                            "requires TLS: use --peer-insecure on both sides or neither");
 }
 
-// How long a new connection may stay silent, before its first byte and at each step of its TLS
-// handshake, before `receive` takes it for a stray and listens on: a sender speaks at once (its
-// TLS ClientHello, or its hello with --peer-insecure) and answers at once.
+// How long a new connection may take for its first bytes, and then for its whole TLS handshake,
+// before `receive` takes it for a stray and listens on: a sender speaks at once (its TLS
+// ClientHello, or its hello with --peer-insecure) and answers at once.
 constexpr milliseconds kStrayWait{10000};
 // The most of a new connection's first bytes looked at before it is taken: a hello, or a TLS
 // ClientHello (a few hundred bytes; a sender's is 273).
@@ -167,7 +167,8 @@ Result<std::string> first_bytes(const Socket& s, const std::string& peer, millis
 // OpenSSL reads the name out of the ClientHello). A sender that fails (not trusted, --peer-insecure
 // on one side only, a hello of another version) is an error. Until its TLS handshake is done (with
 // --peer-insecure: its hello), a client has kStrayWait (or the --peer-timeout, if shorter) for its
-// first bytes and for each step after.
+// first bytes, then as long for its whole TLS handshake (with --peer-insecure: for each read of
+// the rest of its hello, two bytes).
 Result<std::unique_ptr<Transport>> take_sender(Socket socket, const std::string& peer, const PeerOptions& options,
                                                const TlsContext& tls, std::string& stray) {
   const milliseconds timeout = options.timeout;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
 
@@ -69,13 +70,16 @@ Status tls_failure(SSL* ssl, int ssl_error, int saved_errno, const std::string& 
 
 class TlsTransport : public Transport {
  public:
+  using Clock = std::chrono::steady_clock;
+
   TlsTransport(Socket socket, std::unique_ptr<SSL, SslFree> ssl, std::string peer, milliseconds timeout)
       : socket_(std::move(socket)), ssl_(std::move(ssl)), peer_(std::move(peer)), timeout_(timeout) {}
 
   // Runs `op` (SSL_read, SSL_write, SSL_do_handshake) until it succeeds, waiting for the socket
-  // as OpenSSL asks. Returns op's positive result, 0 for a clean or abrupt end of the peer's data.
+  // as OpenSSL asks, each wait up to timeout_ and all of them until `deadline`. Returns op's
+  // positive result, 0 for a clean or abrupt end of the peer's data.
   template <typename Op>
-  Result<int> drive(Op op, bool handshake) {
+  Result<int> drive(Op op, bool handshake, Clock::time_point deadline = Clock::time_point::max()) {
     while (true) {
       ERR_clear_error();
       errno = 0;
@@ -84,9 +88,15 @@ class TlsTransport : public Transport {
       const int err = SSL_get_error(ssl_.get(), n);
       const int saved_errno = errno;
       if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-        if (Status s = wait_ready(socket_.fd(), err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, timeout_, peer_);
-            !s.is_ok())
-          return s;
+        const auto left = deadline - Clock::now();
+        const milliseconds wait = left < timeout_ ? std::chrono::ceil<milliseconds>(left) : timeout_;
+        Status s = left > Clock::duration::zero()
+                       ? wait_ready(socket_.fd(), err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, wait, peer_)
+                       : Status::ok();
+        if (s.code() != ExitCode::kInterrupted && Clock::now() >= deadline)
+          return Status::error(ExitCode::kNetwork, "the TLS handshake with " + peer_ + " took more than " +
+                                                       std::to_string(timeout_.count() / 1000) + " s");
+        if (!s.is_ok()) return s;
         continue;
       }
       if (!handshake && err == SSL_ERROR_ZERO_RETURN) return 0;
@@ -98,8 +108,10 @@ class TlsTransport : public Transport {
     }
   }
 
+  // The whole handshake has timeout_, not each step of it: a client that sends a byte now and
+  // then cannot hold a receiver longer.
   Status handshake() {
-    auto r = drive([&] { return SSL_do_handshake(ssl_.get()); }, true);
+    auto r = drive([&] { return SSL_do_handshake(ssl_.get()); }, true, Clock::now() + timeout_);
     return r.status();
   }
 

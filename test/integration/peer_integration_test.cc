@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -222,8 +223,8 @@ int connect_to(int port) {
 // Clients that are no mysqlclone sender, each logged and ignored while receive waits for its one
 // sender: a port scanner's connect and close, an HTTP health check, an SSDP probe, TLS clients
 // that do not offer the protocol mysqlclone-peer (one without a certificate, one that refuses the
-// receiver's, one naming it as the server), and one that connects and says nothing (held open
-// while the sender comes). The sender comes after them and fails at once (no server at its
+// receiver's, one naming it as the server), one that connects and says nothing and one that
+// drips a TLS record (both held open while the sender comes). The sender comes after them and fails at once (no server at its
 // socket): its error is the receiver's, which shows that receive took it. No server needed.
 TEST(PeerStrays, ReceiveIgnoresClientsThatAreNoSender) {
   it::TempDir work;
@@ -268,10 +269,26 @@ TEST(PeerStrays, ReceiveIgnoresClientsThatAreNoSender) {
     ASSERT_EQ(::write(ssdp, search.data(), search.size()), ssize_t(search.size()));
     ::close(ssdp);
     ++strays;
+    // A TLS record's header, then a byte of it every 2 s: its whole handshake has 10 s, not each
+    // byte (before, it held receive for as long as it dripped, and the sender timed out).
+    std::atomic<bool> stop_drip{false};
+    std::thread drip;
     int silent = -1;
     if (!insecure) {
       silent = connect_to(r.port);
       ASSERT_GE(silent, 0);
+      ++strays;
+      const int dripping = connect_to(r.port);
+      ASSERT_GE(dripping, 0);
+      const std::string header = "\x16\x03\x01\x02\x00";
+      ASSERT_EQ(::send(dripping, header.data(), header.size(), MSG_NOSIGNAL), ssize_t(header.size()));
+      drip = std::thread([dripping, &stop_drip] {
+        for (int tick = 0; !stop_drip; ++tick) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          if (tick % 20 == 19 && ::send(dripping, "", 1, MSG_NOSIGNAL) != 1) break;
+        }
+        ::close(dripping);
+      });
       ++strays;
     }
     auto sender = it::run_bounded(std::vector<std::string>{it::mysqlclone_binary(), "--json", "local", "-S",
@@ -280,6 +297,8 @@ TEST(PeerStrays, ReceiveIgnoresClientsThatAreNoSender) {
                                       (insecure ? kInsecure : peer(certs, "sender", "ca")),
                                   120);
     if (silent >= 0) ::close(silent);
+    stop_drip = true;
+    if (drip.joinable()) drip.join();
     EXPECT_EQ(sender.exit_code, 3) << describe(sender);
     ASSERT_TRUE(r.proc.wait_for(60)) << "receive still runs 60 s after the sender failed\n" << describe(r.proc.result());
     expect_network_error(r.proc.result(), "the receiver", "failed: cannot connect");
@@ -288,6 +307,9 @@ TEST(PeerStrays, ReceiveIgnoresClientsThatAreNoSender) {
          at = r.proc.err().find("ignored a connection", at + 1))
       ++ignored;
     EXPECT_EQ(ignored, strays) << r.proc.err();
+    if (!insecure) {
+      EXPECT_TRUE(contains(r.proc.err(), "took more than 10 s")) << r.proc.err();
+    }
     EXPECT_EQ(it::listing(dir), std::vector<std::string>{});
   }
 }
