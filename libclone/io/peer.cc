@@ -441,15 +441,15 @@ Result<std::unique_ptr<PeerListener>> PeerListener::listen(const std::string& ad
   if (!at.is_ok()) return at.status();
   auto tls = peer_tls(TlsRole::kServer, options);
   if (!tls.is_ok()) return tls.status();
-  auto socket = tcp_listen(*at);
-  if (!socket.is_ok()) return socket.status();
-  return std::unique_ptr<PeerListener>(new PeerListener(std::move(socket).value(), options, std::move(tls).value()));
+  auto listening = tcp_listen(*at);
+  if (!listening.is_ok()) return listening.status();
+  return std::unique_ptr<PeerListener>(new PeerListener(std::move(listening).value(), options, std::move(tls).value()));
 }
 
 Result<std::unique_ptr<PeerSource>> PeerListener::accept() {
   while (true) {
     std::string peer;
-    auto socket = tcp_accept(socket_, peer);
+    auto socket = tcp_accept(listening_, peer);
     if (!socket.is_ok()) return socket.status();
     std::string stray;
     auto transport = take_sender(std::move(socket).value(), peer, options_, tls_, stray);
@@ -458,7 +458,7 @@ Result<std::unique_ptr<PeerSource>> PeerListener::accept() {
       log_warning("ignored a connection from {}: {}; still listening", peer, stray);
       continue;
     }
-    socket_ = Socket();  // the one sender is here: nobody else connects
+    listening_.clear();  // the one sender is here: nobody else connects
     log_info("receiving from {} ({})", peer, (*transport)->protocol());
     return std::make_unique<PeerSource>(std::move(transport).value());
   }

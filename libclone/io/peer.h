@@ -109,12 +109,12 @@ class PeerSource : public ByteSource {
   std::thread keepalive_;
 };
 
-// `receive`: listens on one address and takes one sender's connection.
+// `receive`: listens on the addresses of one name and takes one sender's connection.
 class PeerListener {
  public:
   // Loads the TLS files first: a bad file fails before anything listens.
   static Result<std::unique_ptr<PeerListener>> listen(const std::string& address, const PeerOptions& options);
-  uint16_t port() const { return bound_port(socket_); }
+  uint16_t port() const { return port_; }
   // Waits for the one sender (until a signal): the handshake and hellos of each connection in
   // turn. One that is no mysqlclone sender at all (a port scanner, a health check, a TLS client
   // whose hello does not name kPeerAlpn: see take_sender in peer.cc) is logged and closed, and
@@ -123,9 +123,13 @@ class PeerListener {
   Result<std::unique_ptr<PeerSource>> accept();
 
  private:
-  PeerListener(Socket socket, PeerOptions options, TlsContext tls)
-      : socket_(std::move(socket)), options_(std::move(options)), tls_(std::move(tls)) {}
-  Socket socket_;
+  PeerListener(std::vector<Socket> listening, PeerOptions options, TlsContext tls)
+      : listening_(std::move(listening)),
+        port_(bound_port(listening_.front())),
+        options_(std::move(options)),
+        tls_(std::move(tls)) {}
+  std::vector<Socket> listening_;  // never empty until the sender is in
+  uint16_t port_;
   PeerOptions options_;
   TlsContext tls_;
 };

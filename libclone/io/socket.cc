@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "libclone/base/interrupt.h"
+#include "libclone/base/log.h"
 
 namespace mysqlclone {
 namespace {
@@ -180,20 +181,62 @@ Result<Socket> tcp_connect(const Endpoint& to, milliseconds timeout) {
   return last;
 }
 
-Result<Socket> tcp_listen(const Endpoint& at) {
-  auto found = resolve(at, true);
-  if (!found.is_ok()) return found.status();
-  const addrinfo& a = *found->get();
+namespace {
+
+// One listening socket on `a`; errno tells why not.
+Socket listen_one(const addrinfo& a, bool v6_only) {
   Socket s(::socket(a.ai_family, a.ai_socktype | SOCK_CLOEXEC, a.ai_protocol));
-  if (s.fd() < 0) return net_error("cannot create a socket to listen on " + at.text(), errno);
+  if (s.fd() < 0) return s;
   const int one = 1;
   ::setsockopt(s.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(s.fd(), a.ai_addr, a.ai_addrlen) != 0) return net_error("cannot listen on " + at.text(), errno);
+  // Beside an IPv4 address of the same name, an IPv6 one takes IPv6 only (else "::" would also
+  // take IPv4 and the IPv4 bind would fail).
+  if (a.ai_family == AF_INET6 && v6_only) ::setsockopt(s.fd(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   // Room for a few waiting connections: receive takes them one at a time and may be looking at
   // a stray one (a scanner's) when its sender connects.
-  if (::listen(s.fd(), 16) != 0) return net_error("cannot listen on " + at.text(), errno);
-  if (Status st = set_nonblocking(s.fd()); !st.is_ok()) return st;
+  if (::bind(s.fd(), a.ai_addr, a.ai_addrlen) == 0 && ::listen(s.fd(), 16) == 0 && set_nonblocking(s.fd()).is_ok())
+    return s;
+  const int err = errno;
+  s = Socket();
+  errno = err;
   return s;
+}
+
+}  // namespace
+
+Result<std::vector<Socket>> tcp_listen(const Endpoint& at) {
+  auto found = resolve(at, true);
+  if (!found.is_ok()) return found.status();
+  bool has_v4 = false;
+  for (const addrinfo* a = found->get(); a; a = a->ai_next) has_v4 = has_v4 || a->ai_family == AF_INET;
+  std::vector<Socket> listening;
+  std::vector<std::string> bound;
+  std::string skipped;
+  uint16_t port = at.port;
+  for (addrinfo* a = found->get(); a; a = a->ai_next) {
+    if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
+    // Port 0: the kernel's pick for the first address, the same for the others.
+    if (a->ai_family == AF_INET) reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_port = htons(port);
+    else reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_port = htons(port);
+    const std::string name = address_text(a->ai_addr);
+    if (std::find(bound.begin(), bound.end(), name) != bound.end()) continue;  // listed twice
+    Socket s = listen_one(*a, has_v4);
+    if (s.fd() < 0) {
+      // An address of a family this host has switched off (IPv6 disabled: "localhost" still
+      // names ::1) is left out, said; any other failure is the user's to see.
+      if (errno != EAFNOSUPPORT && errno != EADDRNOTAVAIL) return net_error("cannot listen on " + name, errno);
+      skipped += (skipped.empty() ? "" : ", ") + name + " (" + std::strerror(errno) + ")";
+      continue;
+    }
+    port = bound_port(s);
+    bound.push_back(name);
+    listening.push_back(std::move(s));
+  }
+  if (listening.empty())
+    return Status::error(ExitCode::kNetwork, "cannot listen on " + at.text() + ": no address of it can be bound" +
+                                                 (skipped.empty() ? "" : ": " + skipped));
+  if (!skipped.empty()) log_warning("not listening on {}", skipped);
+  return listening;
 }
 
 uint16_t bound_port(const Socket& listener) {
@@ -204,22 +247,25 @@ uint16_t bound_port(const Socket& listener) {
                                  : ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
 
-Result<Socket> tcp_accept(const Socket& listener, std::string& peer) {
+Result<Socket> tcp_accept(const std::vector<Socket>& listening, std::string& peer) {
+  std::vector<pollfd> waiting;
+  for (const Socket& l : listening) waiting.push_back({l.fd(), POLLIN, 0});
   while (true) {
     if (interrupted()) return Status::error(ExitCode::kInterrupted, "interrupted by a signal while waiting for a sender");
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    Socket s(::accept4(listener.fd(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK));
-    if (s.fd() >= 0) {
-      peer = address_text(reinterpret_cast<sockaddr*>(&ss));
-      const int one = 1;
-      ::setsockopt(s.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      return s;
+    for (const Socket& l : listening) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      Socket s(::accept4(l.fd(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK));
+      if (s.fd() >= 0) {
+        peer = address_text(reinterpret_cast<sockaddr*>(&ss));
+        const int one = 1;
+        ::setsockopt(s.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        return s;
+      }
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+        return net_error("cannot accept a connection", errno);
     }
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-      return net_error("cannot accept a connection", errno);
-    pollfd p{listener.fd(), POLLIN, 0};
-    ::poll(&p, 1, int(kSlice.count()));
+    ::poll(waiting.data(), waiting.size(), int(kSlice.count()));
   }
 }
 

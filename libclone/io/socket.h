@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "libclone/base/status.h"
 
@@ -54,11 +55,14 @@ void lingering_close(int fd);
 
 // Connects to the first address of `to` that answers within `timeout` (each).
 Result<Socket> tcp_connect(const Endpoint& to, std::chrono::milliseconds timeout);
-// Listens on `at` (port 0: one the kernel picks; bound_port() tells).
-Result<Socket> tcp_listen(const Endpoint& at);
+// Listens on every address `at` names ("localhost": ::1 and 127.0.0.1), all on one port (port
+// 0: one the kernel picks; bound_port() tells). An address of a family this host does not have
+// is left out with a warning; kNetwork when none, or any other, cannot be bound.
+Result<std::vector<Socket>> tcp_listen(const Endpoint& at);
 uint16_t bound_port(const Socket& listener);
-// Waits (without limit, until a signal) for one connection; `peer` gets its address.
-Result<Socket> tcp_accept(const Socket& listener, std::string& peer);
+// Waits (without limit, until a signal) for one connection on any of `listening`; `peer` gets
+// its address.
+Result<Socket> tcp_accept(const std::vector<Socket>& listening, std::string& peer);
 
 // Bytes over one connection. Not thread-safe: the caller serialises.
 class Transport {

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -311,6 +312,40 @@ TEST(PeerStrays, ReceiveIgnoresClientsThatAreNoSender) {
       EXPECT_TRUE(contains(r.proc.err(), "took more than 10 s")) << r.proc.err();
     }
     EXPECT_EQ(it::listing(dir), std::vector<std::string>{});
+  }
+}
+
+// `receive --listen NAME:PORT` listens on every address NAME has. Before, it listened on the
+// first only: a sender reaching the receiver's host by its other address (IPv4 where the name
+// also has IPv6, a second interface) was refused. NAME here has two addresses (127.0.0.1 and
+// 127.0.0.2, in an /etc/hosts of receive's own mount namespace); a sender to each is taken (it
+// then fails at once, no server: its error is the receiver's). No server needed.
+TEST(PeerStrays, ReceiveListensOnEveryAddressOfItsName) {
+  it::TempDir work;
+  const std::string hosts = work.path() + "/hosts";
+  {
+    std::ofstream f(hosts);
+    f << "127.0.0.1 localhost\n127.0.0.1 mysqlclone-two\n127.0.0.2 mysqlclone-two\n";
+  }
+  for (const std::string address : {"127.0.0.1", "127.0.0.2"}) {
+    SCOPED_TRACE(address);
+    const int port = it::free_port();
+    const std::string dir = work.path() + "/to-" + address;
+    it::Background r(std::vector<std::string>{"unshare", "-m", "--propagation", "private", "--", "sh", "-c",
+                                              "mount --bind \"$0\" /etc/hosts && exec \"$@\"", hosts,
+                                              it::mysqlclone_binary(), "receive", "--listen",
+                                              "mysqlclone-two:" + std::to_string(port), "--target-dir", dir} +
+                     kInsecure);
+    ASSERT_TRUE(it::wait_until(30, [&] { return contains(r.err(), "listening on") || !r.running(); }) && r.running())
+        << describe(r.result());
+    auto sender = it::run_bounded(std::vector<std::string>{it::mysqlclone_binary(), "local", "-S",
+                                                           work.path() + "/no-server.sock", "-u", "mysqlclone",
+                                                           "-pmysqlclone", "--to", address + ":" + std::to_string(port)} +
+                                      kInsecure,
+                                  60);
+    EXPECT_EQ(sender.exit_code, 3) << describe(sender);
+    ASSERT_TRUE(r.wait_for(60)) << "receive still runs 60 s after the sender failed\n" << describe(r.result());
+    expect_network_error(r.result(), "the receiver", "failed: cannot connect");
   }
 }
 
