@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "libclone/base/path.h"
 #include "libclone/base/text.h"
 #include "libclone/manifest/target.h"
 
@@ -34,8 +35,8 @@ Result<uint64_t> lsn_key(const nlohmann::json& j, const char* key, const std::st
 
 Result<BackupRecord> read_backup(const std::string& dir) {
   std::error_code ec;
-  const std::string abs = std::filesystem::absolute(dir, ec).lexically_normal().string();
-  if (ec || !std::filesystem::is_directory(abs, ec))
+  const std::string abs = absolute_dir(dir);
+  if (!std::filesystem::is_directory(abs, ec))
     return Status::error(ExitCode::kPath, "backup " + printable(dir) + " not found (not a directory)");
   auto summary = check_target_finished(abs);
   if (!summary.is_ok()) return summary.status();
@@ -81,6 +82,8 @@ Result<BackupRecord> read_backup(const std::string& dir) {
       if (std::filesystem::exists(beside + "/" + kManifestFile, ec)) b.base_dir = beside;
     }
     b.threshold_lsn = *threshold;
+    b.base_started_at = inc.value("base_started_at", "");
+    if (auto e = inc.find("base_end_lsn"); e != inc.end() && e->is_number_unsigned()) b.base_end_lsn = e->get<uint64_t>();
   } else if (*type != "full") {
     return Status::error(ExitCode::kVerifyFailed, printable(abs) + ": unknown backup_type \"" + printable(*type) + "\"");
   }
@@ -118,6 +121,17 @@ Result<std::vector<BackupRecord>> read_chain(const std::string& newest) {
                                                 printable(base->dir) + " (its threshold LSN " +
                                                 std::to_string(child.threshold_lsn) + " is not that backup's start checkpoint " +
                                                 std::to_string(base->checkpoint_lsn) + ")");
+    // Two backups of one server can start at the same checkpoint (a quiet server): the base's
+    // start time and end LSN tell them apart.
+    const std::string base_started = base->manifest.document.value("started_at", "");
+    if ((!child.base_started_at.empty() && child.base_started_at != base_started) ||
+        (child.base_end_lsn != 0 && child.base_end_lsn != base->end_lsn))
+      return Status::error(ExitCode::kPath, printable(child.dir) + " was taken on another backup than " +
+                                                printable(base->dir) + " (its base started at " +
+                                                printable(child.base_started_at) + " and ended at LSN " +
+                                                std::to_string(child.base_end_lsn) + "; that one started at " +
+                                                printable(base_started) + " and ended at LSN " +
+                                                std::to_string(base->end_lsn) + ")");
     chain.push_back(std::move(base).value());
   }
   std::reverse(chain.begin(), chain.end());

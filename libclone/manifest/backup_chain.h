@@ -35,6 +35,9 @@ struct BackupRecord {
   // An incremental: its base and the threshold (the base's checkpoint_lsn when it was taken).
   std::string base_dir;
   uint64_t threshold_lsn = 0;
+  // What it recorded of its base besides (empty, 0: not recorded), which the base must match.
+  std::string base_started_at;
+  uint64_t base_end_lsn = 0;
 };
 
 // Reads DIR/mysqlclone.json as a backup a chain can use: finished (kVerifyFailed otherwise),
@@ -46,7 +49,8 @@ Result<BackupRecord> read_backup(const std::string& dir);
 Status check_same_server(const BackupRecord& backup, const ServerIdentity& source);
 
 // The chain that ends at `newest`, oldest (the full backup) first; each link checked (same
-// server, threshold = the base's start checkpoint). Bounded: a loop of bases is an error.
+// server; the base's start checkpoint is the threshold, its start time and end LSN what the
+// incremental recorded). Bounded: a loop of bases is an error.
 Result<std::vector<BackupRecord>> read_chain(const std::string& newest);
 
 // The tablespace files of a backup by space id, to find the file of a base that a tablespace

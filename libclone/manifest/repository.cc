@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "libclone/base/path.h"
 #include "libclone/base/text.h"
 #include "libclone/io/directory_storage.h"
 #include "libclone/io/read_file.h"
@@ -100,10 +101,14 @@ Result<RepositoryLock> open_repository(const std::string& repo, const std::strin
 Result<std::vector<RepositoryBackup>> list_repository(const std::string& repo) {
   if (Status s = check_repository(repo); !s.is_ok()) return s;
   std::error_code ec;
-  const std::string root = fs::absolute(repo, ec).lexically_normal().string();
+  const std::string root = absolute_dir(repo);
   std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(root, ec))
-    if (e.is_directory() && e.path().filename().string()[0] != '.') names.push_back(e.path().filename().string());
+  // increment(ec), not a range-for: that throws on a read error.
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    const std::string name = it->path().filename().string();
+    if (it->is_directory(type_ec) && name[0] != '.') names.push_back(name);
+  }
   if (ec) return Status::error(ExitCode::kPath, "cannot list the repository " + printable(repo) + ": " + ec.message());
   std::sort(names.begin(), names.end());
   std::vector<RepositoryBackup> backups;
@@ -152,15 +157,15 @@ ExpirePlan plan_expire(const std::vector<RepositoryBackup>& backups, const Expir
                        std::chrono::system_clock::time_point now) {
   std::map<std::string, const RepositoryBackup*> by_name;
   for (const auto& b : backups) by_name[b.name] = &b;
-  // The full backup at the root of a finished backup's chain ("" when the chain leaves the
-  // repository or is broken).
+  // Where a finished backup's chain ends, down its bases: at its full backup, at a backup that
+  // cannot be read, or null (the chain leaves the repository or is broken).
   auto root_of = [&by_name](const RepositoryBackup& b) {
     const RepositoryBackup* at = &b;
     for (size_t steps = 0; at && at->record && at->record->incremental && steps <= by_name.size(); ++steps) {
       auto it = by_name.find(at->base_name);
       at = it == by_name.end() ? nullptr : it->second;
     }
-    return at && at->record && !at->record->incremental ? at->name : std::string();
+    return at && (at->state == "unreadable" || (at->record && !at->record->incremental)) ? at : nullptr;
   };
   std::vector<std::string> fulls;
   for (const auto& b : backups)
@@ -169,9 +174,15 @@ ExpirePlan plan_expire(const std::vector<RepositoryBackup>& backups, const Expir
   const std::set<std::string> kept_fulls(fulls.begin() + long(first_kept), fulls.end());
 
   std::set<std::string> keep(kept_fulls);
+  for (const auto& b : backups)
+    if (b.state == "unreadable") keep.insert(b.name);
   for (const auto& b : backups) {
-    if (!b.record || !b.record->incremental || !kept_fulls.count(root_of(b))) continue;
-    if (rules.keep_incremental_days) {
+    if (!b.record || !b.record->incremental) continue;
+    const RepositoryBackup* root = root_of(b);
+    // On a backup that cannot be read: whether it is needed cannot be told, so it stays.
+    const bool on_unreadable = root && root->state == "unreadable";
+    if (!on_unreadable && (!root || !kept_fulls.count(root->name))) continue;
+    if (rules.keep_incremental_days && !on_unreadable) {
       auto started = parse_utc(b.started_at);
       if (started && now - *started > std::chrono::hours(24) * *rules.keep_incremental_days) continue;
     }

@@ -28,7 +28,8 @@ inline constexpr const char* kRepositoryMarker = "mysqlclone-repository";
 // One backup directory of a repository, finished or not.
 struct RepositoryBackup {
   std::string name;       // its directory's name
-  std::string state;      // mysqlclone.json "state": complete, failed, in-progress, ...
+  std::string state;      // mysqlclone.json "state": complete, failed, in-progress, ...; or
+                          // "unreadable": no mysqlclone.json, or one this version cannot read
   std::string error;      // of a failed one
   std::optional<BackupRecord> record;  // a finished backup
   std::string base_name;  // an incremental: its base's name ("" when outside the repository)
@@ -74,7 +75,9 @@ Result<std::string> newest_backup(const std::string& repo);
 // What `expire` keeps: the newest `keep_full` full backups and the incrementals built on them,
 // less the incrementals older than `keep_incremental_days` (when set) that no kept incremental
 // needs. Everything else goes, unfinished backups included (a failed or interrupted run is never
-// a base). A backup a kept one needs (its base, and its base's base...) is always kept.
+// a base). A backup a kept one needs (its base, and its base's base...) is always kept, and so
+// is what cannot be read (not mysqlclone's, a newer version's, or a read that failed): expire
+// removes only what it knows it may.
 struct ExpireRules {
   unsigned keep_full = 0;  // at least 1
   std::optional<unsigned> keep_incremental_days;

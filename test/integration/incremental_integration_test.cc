@@ -129,8 +129,10 @@ BackupData expect_good_restore(const it::Server& src, const std::string& what, c
   for (const char* f : {"xtrabackup_binlog_info", "xtrabackup_checkpoints", "backup-my.cnf"})
     EXPECT_FALSE(it::read_file(dir + "/" + f).empty()) << f << " missing or empty";
   EXPECT_TRUE(contains(it::read_file(dir + "/xtrabackup_checkpoints"), "full-backuped"));
-  auto v = it::mysqlclone_bounded({"verify", dir}, 600);
+  auto v = it::mysqlclone_bounded({"--json", "verify", dir}, 600);
   EXPECT_EQ(v.exit_code, 0) << "verify of the restored DIR\n" << describe(v);
+  // Its pages, as of any datadir: it was taken for an incremental (deltas only, no page read).
+  EXPECT_GT(parse(v.out).value("pages", json::object()).value("valid", 0ull), 100u) << v.out;
 
   it::Server copy(src.flavour(), "16k", {"--datadir", dir});
   EXPECT_EQ(it::check_all_tables(copy), "") << "CHECK TABLE on the restored copy";

@@ -2,7 +2,7 @@
 // newest backup), `info`, `restore --repo` of the newest backup (from the repository moved as a
 // whole) into a datadir the stock server starts on with the source's data, a second run refused
 // while one holds the repository, and `expire` keeping the newest chain and removing the older
-// one whole.
+// one whole, whatever the repository's spelling, and leaving alone what it cannot read.
 //
 // The incremental chain itself is proven under load by Incremental.ChainUnderLoadWithDdl; here the
 // source is quiet so that the restored table can be compared row for row. A server that cannot
@@ -96,21 +96,39 @@ TEST_P(Repository, BackupsChainsInfoRestoreLockAndExpire) {
     EXPECT_EQ(copy.sql("SELECT id, v FROM r.t ORDER BY id;"), src.sql("SELECT id, v FROM r.t ORDER BY id;"));
   }
 
-  // A second full backup and its own incremental; expire keeps that chain, removes the first.
+  // A second full backup and its own incremental; expire keeps that chain, removes the first,
+  // however the repository is spelt (a trailing '/' or '.' made it remove the kept chain's
+  // incremental too: its base's directory never equalled "REPO/"), and leaves alone what is not
+  // a backup it can read (a directory of someone else's). What an expire cut short left
+  // (renamed, not yet removed) goes.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   auto full2 = local({});
   ASSERT_EQ(full2.exit_code, 0) << describe(full2);
-  auto dry = it::mysqlclone_bounded({"--json", "expire", "--repo", repo, "--keep-full", "1", "--dry-run"}, 60);
-  ASSERT_EQ(dry.exit_code, 0) << describe(dry);
-  EXPECT_EQ(parse(dry.out).value("removed", json::array()), json::array({full_name, inc_name})) << dry.out;
-  EXPECT_EQ(info().size(), 3u) << "--dry-run removed something";
-  auto expire = it::mysqlclone_bounded({"--json", "expire", "--repo", repo, "--keep-full", "1"}, 60);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto inc2 = local({"--incremental"});
+  ASSERT_EQ(inc2.exit_code, 0) << describe(inc2);
+  fs::create_directories(repo + "/not-a-backup/data");
+  fs::create_directories(repo + "/.expiring-cut-short/x");
+  for (const std::string& spelling : {repo, repo + "/", repo + "/.", repo + "//"}) {
+    auto dry = it::mysqlclone_bounded({"--json", "expire", "--repo", spelling, "--keep-full", "1", "--dry-run"}, 60);
+    ASSERT_EQ(dry.exit_code, 0) << describe(dry);
+    EXPECT_EQ(parse(dry.out).value("removed", json::array()), json::array({full_name, inc_name}))
+        << spelling << ": " << dry.out;
+    EXPECT_TRUE(contains(dry.err, "left " + repo + "/not-a-backup alone")) << describe(dry);
+  }
+  EXPECT_EQ(info().size(), 5u) << "--dry-run removed something";
+  EXPECT_TRUE(fs::exists(repo + "/.expiring-cut-short")) << "--dry-run removed something";
+  auto expire = it::mysqlclone_bounded({"--json", "expire", "--repo", repo + "/", "--keep-full", "1"}, 60);
   ASSERT_EQ(expire.exit_code, 0) << describe(expire);
   EXPECT_EQ(parse(expire.out).value("removed", json::array()), json::array({full_name, inc_name})) << expire.out;
   backups = info();
-  ASSERT_EQ(backups.size(), 1u) << backups.dump();
+  ASSERT_EQ(backups.size(), 3u) << backups.dump();
   EXPECT_EQ(backups[0].value("type", ""), "full");
+  EXPECT_EQ(backups[1].value("type", ""), "incremental");
+  EXPECT_EQ(backups[2].value("name", ""), "not-a-backup");
   EXPECT_FALSE(fs::exists(repo + "/" + full_name));
+  EXPECT_FALSE(fs::exists(repo + "/.expiring-cut-short"));
+  EXPECT_TRUE(fs::exists(repo + "/not-a-backup/data"));
 
   // A backup that is gone: one error line naming it, nothing written.
   auto gone = it::mysqlclone_bounded({"restore", "--repo", repo, "--backup", inc_name, "--target-dir", work.path() + "/gone"}, 60);

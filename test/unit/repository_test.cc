@@ -1,5 +1,6 @@
-// Repositories (repository.h): which backups `expire` keeps (never a base a kept backup needs),
-// the lock that lets one run at a time, and that a repository is never laid over other files.
+// Repositories (repository.h): which backups `expire` keeps (never a base a kept backup needs,
+// nothing it cannot read), the lock that lets one run at a time, that a repository is never laid
+// over other files; and the chain of an incremental's bases (backup_chain.h).
 #include "libclone/manifest/repository.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "libclone/manifest/backup_chain.h"
+#include "libclone/manifest/manifest.h"
 #include "test_datadir.h"
 
 namespace {
@@ -69,6 +72,74 @@ TEST(ExpirePlan, ABrokenChainIsNeverKept) {
   ExpirePlan plan = plan_expire(repo, {5, std::nullopt}, kNow);
   EXPECT_EQ(plan.keep, (Names{"a-full"}));
   EXPECT_EQ(plan.remove, (Names{"b-incr"}));
+}
+
+TEST(ExpirePlan, WhatCannotBeReadIsLeftAloneWithWhatIsBuiltOnIt) {
+  // b cannot be read (a manifest of a newer version, a read that failed, or no mysqlclone.json:
+  // someone else's directory); c and d are built on it. None of them goes, however old; a
+  // readable old chain still does.
+  RepositoryBackup b;
+  b.name = "b-full";
+  b.state = "unreadable";
+  b.error = "no mysqlclone.json";
+  const std::vector<RepositoryBackup> repo{finished("a-full", 40), b, finished("c-incr", 30, "b-full"),
+                                           finished("d-incr", 29, "c-incr"), finished("e-full", 2),
+                                           finished("f-incr", 31, "a-full")};
+  ExpirePlan plan = plan_expire(repo, {1, 7u}, kNow);
+  EXPECT_EQ(plan.keep, (Names{"b-full", "c-incr", "d-incr", "e-full"}));
+  EXPECT_EQ(plan.remove, (Names{"a-full", "f-incr"}));
+}
+
+// DIR/mysqlclone.json of a finished `local` backup of one MySQL server, started at `started`,
+// from checkpoint C to end E; an incremental on `base` (a name beside it) when not empty.
+void write_backup(const fs::path& dir, const std::string& started, uint64_t c, uint64_t e, const std::string& base = "",
+                  const std::string& base_started = "", uint64_t base_end = 0, uint64_t threshold = 0) {
+  fs::create_directories(dir);
+  Manifest m;
+  m.kind = "backup";
+  m.command = "local";
+  m.state = TargetState::kComplete;
+  m.started_at = started;
+  m.sections = {{"backup_type", base.empty() ? "full" : "incremental"},
+                {"flavour", "mysql"},
+                {"server_version", "9.7.4"},
+                {"server_uuid", "u"},
+                {"source", {{"datadir", "/var/lib/mysql"}}},
+                {"checkpoint_lsn", c},
+                {"end_lsn", e}};
+  if (!base.empty())
+    m.sections["incremental"] = {{"base", "/elsewhere/" + base}, {"base_name", base},
+                                 {"base_started_at", base_started}, {"base_end_lsn", base_end},
+                                 {"threshold_lsn", threshold}};
+  std::ofstream(dir / kManifestFile) << manifest_text(m);
+}
+
+TEST(BackupChain, ABaseIsTheOneItsIncrementalRecordedOrRefused) {
+  testpages::ScratchDir scratch;
+  const fs::path r = scratch.path;
+  write_backup(r / "full", "2026-12-01T00:00:00Z", 1000, 2000);
+  write_backup(r / "inc", "2026-12-02T00:00:00Z", 3000, 4000, "full", "2026-12-01T00:00:00Z", 2000, 1000);
+  auto chain = read_chain((r / "inc").string());
+  ASSERT_TRUE(chain.is_ok()) << chain.status().message();
+  ASSERT_EQ(chain->size(), 2u);
+  EXPECT_EQ((*chain)[0].dir, (r / "full").string());
+  // Another backup of the server in the base's place, from the same checkpoint (a quiet server)
+  // but of another time and end: refused, where the checkpoint alone let it through.
+  fs::rename(r / "full", r / "full-real");
+  write_backup(r / "full", "2026-12-01T06:00:00Z", 1000, 2500);
+  chain = read_chain((r / "inc").string());
+  EXPECT_EQ(chain.status().code(), ExitCode::kPath);
+  EXPECT_NE(chain.status().message().find("was taken on another backup than"), std::string::npos)
+      << chain.status().message();
+  // One of another checkpoint: refused as before.
+  write_backup(r / "full", "2026-12-01T00:00:00Z", 1100, 2000);
+  EXPECT_EQ(read_chain((r / "inc").string()).status().code(), ExitCode::kPath);
+  // An incremental of an earlier version recorded no start time nor end: the checkpoint decides.
+  write_backup(r / "old-inc", "2026-12-02T00:00:00Z", 3000, 4000, "full-real", "", 0, 1000);
+  EXPECT_TRUE(read_chain((r / "old-inc").string()).is_ok());
+  // A broken chain: the base is gone.
+  fs::remove_all(r / "full-real");
+  EXPECT_FALSE(read_chain((r / "old-inc").string()).is_ok());
 }
 
 TEST(Repository, OneRunAtATimeAndNeverOverOtherFiles) {

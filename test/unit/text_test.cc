@@ -1,8 +1,13 @@
-// The small text helpers of libclone/base: the one checked number parser, and names made safe
-// for a one-line message.
+// The small text helpers of libclone/base: the one checked number parser, names made safe for
+// a one-line message, and the one form of a directory the user names (path.h).
 #include "libclone/base/text.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "libclone/base/path.h"
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +50,18 @@ TEST(Printable, EscapesControlBytesAndEveryByteAbove0x7e) {
   EXPECT_NO_THROW((void)nlohmann::json(printable("\xff\xfe\xc3")).dump());
   EXPECT_EQ(printable(std::string(300, 'n')).size(), 300u);  // no cap unless asked
   EXPECT_EQ(printable(std::string(300, 'n'), 4), "nnnn... (300 bytes)");
+}
+
+TEST(AbsoluteDir, OneFormForEverySpellingOfADirectory) {
+  // A trailing '/' (tab completion) or '.' made expire take a repository's incrementals for
+  // broken chains: their base's directory, /r, never equalled the repository's, /r/.
+  for (const char* spelling : {"/r", "/r/", "/r/.", "/r//", "/r/./", "/x/../r", "//r"})
+    EXPECT_EQ(absolute_dir(spelling), "/r") << spelling;
+  EXPECT_EQ(absolute_dir("/"), "/");
+  EXPECT_EQ(absolute_dir("/."), "/");
+  EXPECT_EQ(absolute_dir("."), std::filesystem::current_path().string());
+  EXPECT_EQ(absolute_dir("./"), std::filesystem::current_path().string());
+  EXPECT_EQ(absolute_dir("a/b/"), (std::filesystem::current_path() / "a/b").string());
 }
 
 }  // namespace

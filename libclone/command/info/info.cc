@@ -1,14 +1,13 @@
 #include "libclone/command/info/info.h"
 
-#include <filesystem>
+#include "libclone/base/path.h"
 
 namespace mysqlclone {
 
 Result<RepositoryInfo> run_info(const std::string& repo) {
   auto backups = list_repository(repo);
   if (!backups.is_ok()) return backups.status();
-  std::error_code ec;
-  return RepositoryInfo{std::filesystem::absolute(repo, ec).lexically_normal().string(), std::move(backups).value()};
+  return RepositoryInfo{absolute_dir(repo), std::move(backups).value()};
 }
 
 }  // namespace mysqlclone

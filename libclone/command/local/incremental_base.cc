@@ -29,9 +29,12 @@ Status check_base_after_restore(const BackupRecord& base, const nlohmann::json& 
 }
 
 Result<std::shared_ptr<const IncrementalBase>> open_incremental_base(const std::string& dir, const ServerInfo& info, Session& session) {
-  auto backup = read_backup(dir);
-  if (!backup.is_ok()) return backup.status().with_context("--incremental-from");
-  if (Status s = check_same_server(*backup, server_identity(info)); !s.is_ok()) return s.with_context("--incremental-from");
+  // The whole chain, not the base alone: an incremental on a broken chain (a base under it
+  // removed or replaced) would be taken, and then nothing could restore it.
+  auto chain = read_chain(dir);
+  if (!chain.is_ok()) return chain.status().with_context("--incremental-from");
+  BackupRecord backup = std::move(chain->back());
+  if (Status s = check_same_server(backup, server_identity(info)); !s.is_ok()) return s.with_context("--incremental-from");
   const bool mysql = info.flavour == innodb::Flavour::kMysql;
   auto lsn = session.query_value(mysql ? "SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE "
                                          "VARIABLE_NAME = 'Innodb_redo_log_current_lsn'"
@@ -40,17 +43,17 @@ Result<std::shared_ptr<const IncrementalBase>> open_incremental_base(const std::
   if (!lsn.is_ok()) return lsn.status();
   auto current = parse_u64(lsn->value_or(""), "the server's current LSN", UINT64_MAX, ExitCode::kUnsupported);
   if (!current.is_ok()) return current.status();
-  if (*current < backup->end_lsn)
-    return Status::error(ExitCode::kPath, "--incremental-from: " + printable(backup->dir) + " is newer than the server (its end LSN " +
-                                              std::to_string(backup->end_lsn) + " is past the server's current LSN " +
+  if (*current < backup.end_lsn)
+    return Status::error(ExitCode::kPath, "--incremental-from: " + printable(backup.dir) + " is newer than the server (its end LSN " +
+                                              std::to_string(backup.end_lsn) + " is past the server's current LSN " +
                                               std::to_string(*current) +
                                               "): the server was restored or rebuilt since; take a full backup");
   // That catches a base from the history a restore left only until the server's LSN has moved
   // past it again; a datadir that `restore` wrote says so in its mysqlclone.json (unreadable or
   // absent: nothing to say).
   if (auto restored = read_manifest(info.datadir); restored.is_ok() && restored->has_value())
-    if (Status s = check_base_after_restore(*backup, (*restored)->document); !s.is_ok()) return s;
-  return std::shared_ptr<const IncrementalBase>(std::make_shared<const IncrementalBase>(std::move(backup).value()));
+    if (Status s = check_base_after_restore(backup, (*restored)->document); !s.is_ok()) return s;
+  return std::shared_ptr<const IncrementalBase>(std::make_shared<const IncrementalBase>(std::move(backup)));
 }
 
 IncrementalCopy incremental_copy(std::shared_ptr<const IncrementalBase> base) {

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "libclone/base/path.h"
 #include "libclone/command/remote/clone_paths.h"
 #include "libclone/command/remote/clone_transport.h"
 #include "libclone/io/directory_storage.h"
@@ -295,13 +296,11 @@ Result<RemoteCloneResult> clone_into(const RemoteCloneOptions& options, ClonePro
   result.started_at = utc_now_iso8601();
   const auto started = std::chrono::steady_clock::now();
   const auto started_wall = std::chrono::system_clock::now();
-  std::error_code ec;
   result.streamed = options.stream.has_value();
   if (result.streamed) {
     result.target_dir = options.stream->sink->name();
   } else {
-    result.target_dir = fs::absolute(options.target_dir, ec).lexically_normal().string();
-    if (!result.target_dir.empty() && result.target_dir.back() == '/') result.target_dir.pop_back();
+    result.target_dir = absolute_dir(options.target_dir);
     if (Status s = check_target(result.target_dir); !s.is_ok()) return s;
   }
 

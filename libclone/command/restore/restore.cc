@@ -84,7 +84,9 @@ Result<FileOutcome> restore_file(const OpenBytes& open, const std::string& targe
 }
 
 // DIR/mysqlclone.json: the restored backup's document (what it is consistent at, how to
-// replicate from there), as a restore's: its own times, bytes and files, and the chain it came from.
+// replicate from there), as a restore's: its own times, bytes and files, and the chain it came
+// from. Not the backup's type: DIR is a whole datadir, whatever the newest backup was (`verify`
+// checks its pages, not deltas).
 Manifest restored_manifest(const Plan& plan, const std::string& started_at) {
   const BackupRecord& newest = plan.chain.back();
   Manifest m;
@@ -92,7 +94,8 @@ Manifest restored_manifest(const Plan& plan, const std::string& started_at) {
   m.command = "restore";
   m.started_at = started_at;
   static const std::set<std::string> kCommon = {"tool",     "tool_version", "format", "kind",  "command", "state", "error",
-                                                "exit_code", "started_at",  "finished_at", "seconds", "bytes", "files"};
+                                                "exit_code", "started_at",  "finished_at", "seconds", "bytes", "files",
+                                                "backup_type", "incremental"};
   for (const auto& [key, value] : newest.manifest.document.items())
     if (!kCommon.count(key)) m.sections[key] = value;
   nlohmann::json chain = nlohmann::json::array();

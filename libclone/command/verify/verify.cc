@@ -9,6 +9,7 @@
 
 #include "libclone/datadir/datadir_lock.h"
 #include "libclone/datadir/delta_file.h"
+#include "libclone/manifest/backup_chain.h"
 #include "libclone/manifest/target.h"
 #include "libclone/base/parallel.h"
 #include "libclone/base/text.h"
@@ -195,6 +196,8 @@ Status check_backup_checksums(const ManifestSummary& meta, VerifyReport& report,
 // tablespaces new since its base). Every listed file's SHA-256 is checked, and every page of
 // every delta as `restore` checks it (delta_file.h), before restore needs it.
 Result<VerifyReport> verify_incremental(const std::string& dir, const ManifestSummary& meta, unsigned threads) {
+  // Its chain first: an incremental whose base is gone or not its own restores nothing.
+  if (auto chain = read_chain(dir); !chain.is_ok()) return chain.status();
   VerifyReport report;
   report.dir = dir;
   report.is_backup = true;
@@ -260,7 +263,10 @@ Result<VerifyReport> verify_datadir(const VerifyOptions& options, VerifyProgress
   const auto start = std::chrono::steady_clock::now();
   auto meta = check_target_finished(options.dir);
   if (!meta.is_ok()) return meta.status();
-  if (meta->has_value() && (*meta)->document.value("backup_type", "") == "incremental") {
+  // A datadir that `restore` made from an incremental is whole (one of an earlier version still
+  // said "incremental").
+  if (meta->has_value() && (*meta)->document.value("backup_type", "") == "incremental" &&
+      (*meta)->document.value("command", "") != "restore") {
     auto report = verify_incremental(options.dir, **meta, resolve_threads(options.threads));
     if (report.is_ok())
       report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
