@@ -27,7 +27,30 @@ bool is_the_datadir(const std::string& dir, const std::string& datadir) {
   return fs::weakly_canonical(dir, ec) == fs::weakly_canonical(datadir, ec);
 }
 
+// Whether `inner` is `outer` or under it, both as the file system resolves them (symlinks
+// followed as far as they exist).
+bool is_within(const std::string& inner, const std::string& outer) {
+  std::error_code ec;
+  const fs::path in = fs::weakly_canonical(inner, ec), out = fs::weakly_canonical(outer, ec);
+  if (in.empty() || out.empty()) return false;
+  auto [stop, _] = std::mismatch(out.begin(), out.end(), in.begin(), in.end());
+  // "/a/b/" ends in an empty name: a prefix that differs only by it still contains.
+  return stop == out.end() || (std::next(stop) == out.end() && stop->empty());
+}
+
 }  // namespace
+
+Status check_target_outside_server(const std::string& target, const ServerInfo& info) {
+  std::vector<std::pair<std::string, std::string>> dirs{{"datadir", info.datadir}};
+  if (!info.log_bin_basename.empty())
+    dirs.emplace_back("binary log directory", fs::path(info.log_bin_basename).parent_path().string());
+  for (const auto& [what, dir] : dirs)
+    if (!dir.empty() && is_within(target, dir))
+      return Status::error(ExitCode::kPath, printable(target) + " is inside the server's " + what + " " +
+                                                printable(dir) + ": the copy would copy itself, and the server would "
+                                                "find its tables twice; choose a directory outside it");
+  return Status::ok();
+}
 
 Status check_server_supported(const ServerInfo& info) {
   if (info.flavour == innodb::Flavour::kMysql && !info.version.at_least(8, 0, 30))
@@ -74,14 +97,26 @@ Status check_privileges(Session& session, const ServerInfo& info, bool process_n
   const std::set<std::string>& have = *privileges;
   // BACKUP_ADMIN: LOCK INSTANCE FOR BACKUP, performance_schema.log_status, redo consumer.
   // RELOAD: FLUSH TABLES ... WITH READ LOCK (MySQL), BACKUP STAGE (MariaDB).
+  // LOCK TABLES: FLUSH TABLES t, ... WITH READ LOCK of the non-InnoDB tables (MySQL), asked for
+  // even while there are none: a job set up without it would fail, after a whole copy, the day
+  // someone makes a MyISAM table.
   // BINLOG MONITOR: SHOW MASTER STATUS under BLOCK_COMMIT (MariaDB).
-  const std::vector<std::string> needed = info.flavour == innodb::Flavour::kMysql
-                                              ? std::vector<std::string>{"BACKUP_ADMIN", "RELOAD"}
-                                              : std::vector<std::string>{"RELOAD", "BINLOG MONITOR"};
+  const bool mysql = info.flavour == innodb::Flavour::kMysql;
+  const std::vector<std::string> needed = mysql ? std::vector<std::string>{"BACKUP_ADMIN", "RELOAD", "LOCK TABLES"}
+                                                : std::vector<std::string>{"RELOAD", "BINLOG MONITOR"};
   std::string missing;
   for (const auto& p : needed) {
     const bool implied = p == "BINLOG MONITOR" && have.count("SUPER");
     if (!have.count(p) && !implied) missing += (missing.empty() ? "" : ", ") + p;
+  }
+  // performance_schema.log_status (the consistent position) also needs SELECT on it, granted on
+  // *.*, the schema or the table: tried (once BACKUP_ADMIN is there: without it the read fails
+  // for that).
+  std::string table_missing;
+  if (mysql && have.count("BACKUP_ADMIN")) {
+    auto probe = session.query("SELECT 1 FROM performance_schema.log_status WHERE 0");
+    if (!probe.is_ok() && probe.status().code() != ExitCode::kPrivilege) return probe.status();
+    if (!probe.is_ok()) table_missing = "SELECT ON performance_schema.log_status";
   }
   bool process_missing = false;
   if (process_needed && !have.count("PROCESS")) {
@@ -90,11 +125,15 @@ Status check_privileges(Session& session, const ServerInfo& info, bool process_n
     process_missing = !*held;
     if (process_missing) missing += std::string(missing.empty() ? "" : ", ") + "PROCESS";
   }
-  if (!missing.empty()) {
+  if (!missing.empty() || !table_missing.empty()) {
     auto user = session.query_value("SELECT CURRENT_USER()");
+    const std::string grants = (missing.empty() ? "" : "GRANT " + missing + " ON *.* TO ...") +
+                               (missing.empty() || table_missing.empty() ? "" : "; ") +
+                               (table_missing.empty() ? "" : "GRANT " + table_missing + " TO ...");
     return Status::error(ExitCode::kPrivilege,
                          "account " + (user.is_ok() ? user->value_or("?") : "?") + " lacks privileges: " + missing +
-                             " (GRANT " + missing + " ON *.* TO ...)" +
+                             (missing.empty() || table_missing.empty() ? "" : ", ") + table_missing + " (" + grants +
+                             ")" +
                              (process_missing ? "; PROCESS is for --lock-ddl=reduced, the default, which reads the "
                                                 "dictionary's index ids (INFORMATION_SCHEMA.INNODB_INDEXES); "
                                                 "--lock-ddl=full needs none but blocks DDL for the whole copy"

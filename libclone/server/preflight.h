@@ -31,6 +31,11 @@ Result<bool> holds_process_privilege(Session& session);
 // kPath: the datadir is not readable from here, or is not the one this server runs on.
 Status check_datadir(const ServerInfo& info);
 
+// kPath: `target` is the server's datadir or its binary log directory, or under one: the copy
+// would read its own output, and the server would find a second copy of each tablespace in its
+// datadir (MySQL then refuses to start: "Multiple files found for the same tablespace ID").
+Status check_target_outside_server(const std::string& target, const ServerInfo& info);
+
 // kPath: the target exists and is not empty, its parent is missing, it is not writable, or the
 // file system has less than `needed_bytes` free. Creates the (empty) target directory.
 Status prepare_target(const std::string& target, uint64_t needed_bytes);

@@ -605,6 +605,17 @@ TEST_P(LocalBackup, BadInput) {
     EXPECT_EQ(it::listing(w + "/full"), std::vector<std::string>{"keep.txt"});
     EXPECT_EQ(it::read_file(w + "/full/keep.txt"), "precious\n");
   }
+  {  // DIR inside the server's datadir (also through a symlink): refused before anything is
+     // written. It was taken: the copy copied itself, and MySQL then refused to restart ("Multiple
+     // files found for the same tablespace ID").
+    const std::string line = expect_failure("DIR inside the datadir", sock(src.datadir() + "/backup"), 6);
+    EXPECT_TRUE(contains(line, "inside the server's datadir")) << line;
+    EXPECT_FALSE(fs::exists(src.datadir() + "/backup"));
+    fs::create_directory_symlink(src.datadir(), w + "/datadir-link");
+    expect_failure("DIR inside the datadir, through a symlink", sock(w + "/datadir-link/backup"), 6);
+    EXPECT_FALSE(fs::exists(src.datadir() + "/backup"));
+    fs::remove(w + "/datadir-link");
+  }
   {  // The parent of DIR is missing: nothing is created.
     expect_failure("parent of DIR missing", sock(w + "/missing/backup"), 6);
     EXPECT_FALSE(fs::exists(w + "/missing"));
@@ -701,6 +712,19 @@ TEST_P(LocalBackup, BadInput) {
     // ... and the processlist is taken as seen whole (the final phase may skip the dictionary).
     EXPECT_TRUE(contains(r.err, "statement counters read and no statement")) << describe(r);
     EXPECT_TRUE(fs::exists(w + "/noproc/mysqlclone.json"));
+  }
+  if (!mariadb) {  // MySQL: LOCK TABLES (FLUSH TABLES t WITH READ LOCK of the non-InnoDB tables)
+                  // and SELECT on performance_schema.log_status are asked for before DIR is made.
+                  // Without them a copy failed at its end, or at its start naming no GRANT.
+    src.sql(
+        "CREATE USER 'nolock'@'localhost' IDENTIFIED BY 'nolock';\n"
+        "GRANT BACKUP_ADMIN, RELOAD, PROCESS ON *.* TO 'nolock'@'localhost';\n");
+    std::vector<std::string> a{"--target-dir", w + "/nolock"};
+    auto c = via_socket(src, "nolock", "nolock");
+    a.insert(a.end(), c.begin(), c.end());
+    const std::string line = expect_failure("an account without LOCK TABLES and SELECT", a, 4);
+    EXPECT_TRUE(contains(line, "LOCK TABLES") && contains(line, "SELECT ON performance_schema.log_status")) << line;
+    EXPECT_FALSE(fs::exists(w + "/nolock"));
   }
   // Usage errors.
   for (const std::string rate : {"abc", "-1"}) {

@@ -1015,6 +1015,7 @@ Status preflight(Context& c) {
   // The data, the redo written meanwhile (at most the server's capacity), and some room.
   const uint64_t needed = data + data / 20 + info->redo_capacity + (64 << 20);
   if (c.options.stream) return Status::ok();  // the stream's reader has its own target
+  if (Status s = check_target_outside_server(c.result.target_dir, *info); !s.is_ok()) return s;
   return prepare_target(c.result.target_dir, needed);
 }
 
