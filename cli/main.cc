@@ -1,9 +1,11 @@
 // mysqlclone: hot physical copies of MySQL and MariaDB servers.
 // This file only wires the subcommands, signals and exit codes; the work is in libclone.
+#include <fcntl.h>
 #include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -43,7 +45,20 @@ void install_signal_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // A hangup (the ssh session or terminal a run was started from went away) ends a run like
+  // SIGTERM: target marked failed, locks released. Unless the caller ignores it (nohup).
+  struct sigaction hup {};
+  if (sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN) sigaction(SIGHUP, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout/peer becomes an EPIPE error, not a silent death
+}
+
+// A descriptor 0-2 the caller closed (`>&-`) would be taken by the first file or socket opened,
+// the connection to the server, and the stream or the log written into it. Each is held by
+// /dev/null opened the other way round: a write to a closed stdout or stderr (a read of a closed
+// stdin) fails with EBADF instead.
+void hold_closed_std_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) (void)::open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
 }
 
 // Hidden: started by `local` and `remote` themselves (libclone/server/session_guard.h), never by
@@ -64,6 +79,7 @@ void add_guard_command(CLI::App& app, int& exit_code) {
 
 int main(int argc, char** argv) {
   using namespace mysqlclone;
+  hold_closed_std_descriptors();
   install_signal_handlers();
   // Chunks of up to 1 MiB (and stream puts of up to 32 MiB) are allocated and freed all the
   // time. glibc serves such sizes with mmap and trims its heap eagerly, so every chunk cost

@@ -1,5 +1,6 @@
 #include "cli/stream_options.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace mysqlclone {
@@ -36,6 +37,10 @@ Result<StreamOutput> stdout_stream(const StreamArgs& args, bool compress_given) 
   if (::isatty(STDOUT_FILENO))
     return Status::error(ExitCode::kUsage,
                          "--stream writes binary data to stdout, which is a terminal: redirect it to a file or a pipe");
+  // A stdout the caller closed is held read-only (main.cc): nothing to write the stream to.
+  const int mode = ::fcntl(STDOUT_FILENO, F_GETFL);
+  if (mode == -1 || (mode & O_ACCMODE) == O_RDONLY)
+    return Status::error(ExitCode::kUsage, "--stream writes to stdout, which is closed (or open for reading only): redirect it to a file or a pipe");
   return stream_output_to(std::make_shared<FdSink>(STDOUT_FILENO, "stdout"), args, compress_given);
 }
 

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -45,9 +46,21 @@ int hex_value(char c) {
 SecretKey::~SecretKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
 Result<SecretKey> load_key_file(const std::string& path) {
+  // A regular file of a few bytes: a directory, a device or a fifo is no key file (and reading
+  // one could fail in the library's terms or never end).
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Status::error(ExitCode::kPath, "the key file " + printable(path) + " " +
+                                              (ec ? "cannot be read: " + ec.message() : "is not a regular file"));
+  if (std::filesystem::file_size(path, ec) > 4096)
+    return Status::error(ExitCode::kUsage, "the key file " + printable(path) +
+                                               " is too big: it must hold exactly 64 hex digits (make one with: "
+                                               "openssl rand -hex 32)");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::error(ExitCode::kPath, "cannot read the key file " + printable(path));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text(4097, '\0');
+  in.read(text.data(), std::streamsize(text.size()));
+  text.resize(size_t(in.gcount()));
   const auto first = text.find_first_not_of(" \t\r\n");
   const auto last = text.find_last_not_of(" \t\r\n");
   const std::string_view hex =

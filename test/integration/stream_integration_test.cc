@@ -66,8 +66,12 @@ TEST_P(StreamUnderLoad, PipedAndEncryptedStreamsExtractIntoReplicas) {
   const std::string key = work.path() + "/key";
   it::make_key_file(key);
 
-  // A terminal as stdout: refused before it even connects.
+  // A terminal as stdout: refused before it even connects. So is a closed stdout (`>&-`), whose
+  // descriptor the connection to the server took: the stream went into it.
   it::expect_terminal_refused(local_stream(src, ""));
+  auto closed = it::run_bounded({"sh", "-c", local_stream(src, "") + " >&-"}, 60);
+  EXPECT_EQ(closed.exit_code, 2) << describe(closed);
+  EXPECT_TRUE(contains(closed.err, "which is closed")) << describe(closed);
   EXPECT_EQ(it::sessions_of(src, "mysqlclone"), 0u);
 
   it::Load writer = it::nontransactional_writer(src, 600);

@@ -132,6 +132,15 @@ TEST(Cipher, LoadsAHexKeyFileAndNamesBadOnes) {
     }
   }
   EXPECT_EQ(load_key_file((dir.path / "missing").string()).status().code(), ExitCode::kPath);
+  // No regular file: one error naming it, not the library's exception (a directory), nor a read
+  // that never ends (a device).
+  for (const std::string& odd : {dir.path.string(), std::string("/dev/zero")}) {
+    auto k = load_key_file(odd);
+    EXPECT_EQ(k.status().code(), ExitCode::kPath) << odd;
+    EXPECT_NE(k.status().message().find("is not a regular file"), std::string::npos) << k.status().message();
+  }
+  auto big = load_key_file(write("big", std::string(64, 'a') + std::string(5000, ' ')));
+  EXPECT_EQ(big.status().code(), ExitCode::kUsage);
 }
 
 TEST(Filters, ChainCompressThenEncryptRoundTrips) {
