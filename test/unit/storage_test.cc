@@ -1,5 +1,5 @@
-// The directory Storage, the throttle, the manifest and the target lifecycle: the pieces every
-// command writes its target through.
+// The directory Storage (and the hashing one in front of it), the throttle, the manifest and the
+// target lifecycle: the pieces every command writes its target through.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -18,7 +18,9 @@
 #include "libclone/base/interrupt.h"
 #include "libclone/io/directory_storage.h"
 #include "libclone/io/filter.h"
+#include "libclone/io/hashing_storage.h"
 #include "libclone/io/read_file.h"
+#include "libclone/io/sha256.h"
 #include "libclone/io/throttle.h"
 #include "libclone/manifest/manifest.h"
 #include "libclone/manifest/target.h"
@@ -56,6 +58,47 @@ TEST(DirectoryStorage, AppendsWritesAtOffsetsExtendsAndCloses) {
   struct stat st {};
   ASSERT_EQ(::stat((dir.path / "a/b").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0750u);
+}
+
+std::string sha256_of(const std::string& text) {
+  mysqlclone::Sha256 sha;
+  sha.update(bytes(text));
+  return sha.hex_digest();
+}
+
+// What the copy writes besides its files (redo, metadata) goes through a HashingStorage: each
+// file closed whole or put is listed under its last name with its size and SHA-256, equal to
+// what is on disk; a file written at offsets, removed or never closed is not.
+TEST(HashingStorage, ListsEveryFileWrittenInOrderUnderItsLastName) {
+  testpages::ScratchDir dir;
+  DirectoryStorage target(dir.path.string());
+  mysqlclone::HashingStorage storage(target);
+  auto redo = storage.create("#innodb_redo/partial");
+  ASSERT_TRUE(redo.is_ok()) << redo.status().message();
+  ASSERT_TRUE((*redo)->append(bytes("header")).is_ok());
+  ASSERT_TRUE((*redo)->append(bytes(std::string(70000, 'r'))).is_ok());
+  ASSERT_TRUE((*redo)->extend_to(200000).is_ok());  // zeros to the final size, hashed too
+  ASSERT_TRUE((*redo)->close().is_ok());
+  ASSERT_TRUE(storage.rename("#innodb_redo/partial", "#innodb_redo/#ib_redo0").is_ok());
+  ASSERT_TRUE(storage.put("backup-my.cnf", "[mysqld]\n").is_ok());
+  ASSERT_TRUE(storage.put("backup-my.cnf", "[mysqld]\ndatadir=.\n").is_ok());  // replaced: the last counts
+  auto at_offsets = storage.create("blocks");
+  ASSERT_TRUE((*at_offsets)->write_at(4, bytes("b")).is_ok());
+  ASSERT_TRUE((*at_offsets)->close().is_ok());
+  ASSERT_TRUE(storage.put("gone", "x").is_ok());
+  ASSERT_TRUE(storage.remove("gone").is_ok());
+  auto open = storage.create("never-closed");
+  ASSERT_TRUE((*open)->append(bytes("n")).is_ok());
+  ASSERT_TRUE(storage.sync().is_ok());
+
+  const auto files = storage.files();
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].rel_path, "#innodb_redo/#ib_redo0");
+  EXPECT_EQ(files[0].bytes, 200000u);
+  EXPECT_EQ(files[0].sha256, sha256_of(slurp(dir.path / "#innodb_redo/#ib_redo0")));
+  EXPECT_EQ(files[1].rel_path, "backup-my.cnf");
+  EXPECT_EQ(files[1].sha256, sha256_of("[mysqld]\ndatadir=.\n"));
+  EXPECT_EQ(files[1].sha256, sha256_of(slurp(dir.path / "backup-my.cnf")));
 }
 
 // Pages of `path` in the page cache (mincore over a mapping, which itself reads nothing).

@@ -21,6 +21,7 @@
 #include "libclone/datadir/datadir.h"
 #include "libclone/datadir/datadir_files.h"
 #include "libclone/io/directory_storage.h"
+#include "libclone/io/hashing_storage.h"
 #include "libclone/io/stream_storage.h"
 #include "libclone/base/interrupt.h"
 #include "libclone/base/log.h"
@@ -64,6 +65,9 @@ struct Context {
   innodb::TablespaceFormat fallback_format;
   std::unique_ptr<Storage> storage;
   StreamStorage* stream = nullptr;  // `storage`, with --stream
+  // `storage` for what is written besides the copied files (the redo in the server's format,
+  // the binlog index, the metadata): listed in mysqlclone.json with their SHA-256 like the data.
+  std::unique_ptr<HashingStorage> recorded;
   Manifest manifest;
   std::shared_ptr<const IncrementalBase> base;  // --incremental-from
   std::shared_ptr<const ChangedPages> changed_pages;  // an incremental by page tracking
@@ -598,7 +602,7 @@ Status finalize(Context& c) {
                                                     std::to_string(e.lsn));
   for (const std::string& d : c.others.directories)
     if (Status s = c.storage->make_dir(d); !s.is_ok()) return s;
-  return write_compat_files(*c.storage, c.result);
+  return write_compat_files(*c.recorded, c.result);
 }
 
 // ---- MySQL ----------------------------------------------------------------------------------
@@ -694,7 +698,7 @@ Status mysql_copy_binlog(Context& c) {
   if (!copied.is_ok()) return copied.status().with_context("copying the binlog");
   c.add_files({std::move(copied).value()});
   const std::string index = "./" + e.binlog_file + "\n";
-  return c.storage->put(name + ".index", index);
+  return c.recorded->put(name + ".index", index);
 }
 
 // The redo tailer's view of the server's log, on a connection of its own (the tailer's thread
@@ -806,7 +810,7 @@ Status mysql_backup(Context& c) {
   if (Status s = scan_innodb(c); !s.is_ok()) return s;
   auto server_log = server_log_source(c);
   if (!server_log.is_ok()) return server_log.status();
-  RedoArchiverConfig rc{c.info().datadir,      c.storage.get(), c.info().redo_capacity, *server_log, {},
+  RedoArchiverConfig rc{c.info().datadir,      c.recorded.get(), c.info().redo_capacity, *server_log, {},
                         c.options.redo_file_size_mib << 20, &c.progress.redo};
   if (c.options.redo_consumer) {
     auto advance = register_redo_consumer(c);
@@ -937,7 +941,7 @@ Status mariadb_backup(Context& c) {
   // that those read were not overwritten meanwhile.
   auto server_log = server_log_source(c);
   if (!server_log.is_ok()) return server_log.status();
-  RedoArchiverConfig rc{c.info().datadir, c.storage.get(), c.info().redo_capacity, *server_log, {}, 0, &c.progress.redo};
+  RedoArchiverConfig rc{c.info().datadir, c.recorded.get(), c.info().redo_capacity, *server_log, {}, 0, &c.progress.redo};
   if (Status s = start_archiver(c, make_mariadb_redo_archiver(rc)); !s.is_ok()) return s;
   if (Status s = copy_innodb(c); !s.is_ok()) return s;
   if (c.ddl_runs_during_copy()) {
@@ -1032,6 +1036,7 @@ Status begin(Context& c) {
   } else {
     c.storage = std::make_unique<DirectoryStorage>(c.result.target_dir);
   }
+  c.recorded = std::make_unique<HashingStorage>(*c.storage);
   c.manifest = backup_manifest(c.result);
   // MySQL starts on a datadir with no redo as if it were clean (silently wrong): it needs the
   // clone marker until the end. MariaDB refuses a datadir without ib_logfile0.
@@ -1040,6 +1045,13 @@ Status begin(Context& c) {
 
 Status complete(Context& c) {
   if (Status s = c.archiver->publish(); !s.is_ok()) return s;
+  for (HashedFile& h : c.recorded->files()) {
+    CopiedFile f;
+    f.rel_path = std::move(h.rel_path);
+    f.bytes = h.bytes;
+    f.sha256 = std::move(h.sha256);
+    c.result.files.push_back(std::move(f));
+  }
   c.result.finished_at = utc_now_iso8601();
   c.manifest = backup_manifest(c.result);
   if (Status s = complete_target(*c.storage, c.manifest, c.mysql() ? StartGuard::kCloneInProgress : StartGuard::kNone);
@@ -1087,7 +1099,7 @@ Result<LocalBackupResult> run_local_backup(const LocalBackupOptions& given, Back
   if (!params.is_ok()) return params.status();
   auto session = Session::connect(*params);
   if (!session.is_ok()) return session.status();
-  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}, {}, {}, {}, {}};
+  Context c{options, progress, std::move(session).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}, {}, {}, {}, {}};
   const auto start_time = std::chrono::system_clock::now();
   c.result.target_dir =
       options.stream ? options.stream->sink->name() : expand_target_timestamp(options.target_dir, start_time);
