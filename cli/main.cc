@@ -2,6 +2,7 @@
 // This file only wires the subcommands, signals and exit codes; the work is in libclone.
 #include <fcntl.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,6 +82,13 @@ int main(int argc, char** argv) {
   using namespace mysqlclone;
   hold_closed_std_descriptors();
   install_signal_handlers();
+  // Files open at once: every copy thread's source and target, and a restore's every layer of a
+  // long chain for each file in flight (168 hourly incrementals on 8 threads: ~1,400), past the
+  // usual soft limit of 1,024. The hard limit is the administrator's word; the soft one is ours.
+  if (struct rlimit files {}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   // Chunks of up to 1 MiB (and stream puts of up to 32 MiB) are allocated and freed all the
   // time. glibc serves such sizes with mmap and trims its heap eagerly, so every chunk cost
   // fresh zeroed pages: measured on a 1 GiB MySQL copy, `local --stream` spent 2.9 s of 4.7 s

@@ -62,7 +62,7 @@ Result<BackupRecord> read_backup(const std::string& dir) {
   const nlohmann::json source = j.value("source", nlohmann::json::object());
   auto datadir = source.is_object() ? string_key(source, "datadir", abs) : missing(abs, "source");
   if (!datadir.is_ok()) return datadir.status();
-  b.server = {*flavour, *version, j.value("server_uuid", ""), *datadir};
+  b.server = {*flavour, *version, j.value("server_uuid", ""), *datadir, j.value("server_id", "")};
   b.checkpoint_lsn = *checkpoint;
   b.end_lsn = *end;
   if (*type == "incremental") {
@@ -97,6 +97,8 @@ Status check_same_server(const BackupRecord& backup, const ServerIdentity& sourc
   else if (b.server_version != source.server_version) differs = "version " + b.server_version + " vs " + source.server_version;
   else if (b.server_uuid != source.server_uuid) differs = "server_uuid " + b.server_uuid + " vs " + source.server_uuid;
   else if (b.datadir != source.datadir) differs = "datadir " + b.datadir + " vs " + source.datadir;
+  else if (!b.server_id.empty() && !source.server_id.empty() && b.server_id != source.server_id)
+    differs = "server_id " + b.server_id + " vs " + source.server_id;
   if (differs.empty()) return Status::ok();
   return Status::error(ExitCode::kPath, printable(backup.dir) + " is a backup of another server (" + printable(differs) +
                                             "): an incremental builds only on a backup of the same server and version");

@@ -35,7 +35,7 @@ Result<ServerInfo> read_server_info(Session& session) {
       "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('datadir','innodb_page_size','innodb_data_file_path',"
       "'innodb_data_home_dir','innodb_undo_directory','innodb_log_group_home_dir','innodb_redo_log_capacity',"
       "'innodb_log_file_size','innodb_redo_log_encrypt','innodb_encrypt_log','log_bin','log_bin_basename',"
-      "'server_uuid','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces',"
+      "'server_uuid','server_id','innodb_log_checksums','lower_case_table_names','innodb_checksum_algorithm','innodb_undo_tablespaces',"
       "'innodb_undo_log_encrypt','version_comment','version_compile_os','version_compile_machine',"
       "'character_set_server','collation_server','character_set_filesystem','gtid_mode','log_replica_updates',"
       "'log_slave_updates','replica_parallel_workers','myisam_use_mmap')");
@@ -69,6 +69,7 @@ Result<ServerInfo> read_server_info(Session& session) {
   info.log_bin = on(v["log_bin"]);
   info.log_bin_basename = v["log_bin_basename"];
   info.server_uuid = v["server_uuid"];
+  info.server_id = v["server_id"];
   info.lower_case_table_names = unsigned(*lower_case);
   info.checksum_algorithm = v["innodb_checksum_algorithm"];
   info.undo_tablespaces = unsigned(*undo_tablespaces);

@@ -29,6 +29,7 @@ struct ServerInfo {
   bool log_bin = false;
   std::string log_bin_basename;  // full path, MySQL and MariaDB
   std::string server_uuid;       // MySQL
+  std::string server_id;         // @@server_id, as the server says it
   unsigned lower_case_table_names = 0;
   std::string checksum_algorithm;  // innodb_checksum_algorithm
   unsigned undo_tablespaces = 0;   // MariaDB innodb_undo_tablespaces

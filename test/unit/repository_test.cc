@@ -93,7 +93,8 @@ TEST(ExpirePlan, WhatCannotBeReadIsLeftAloneWithWhatIsBuiltOnIt) {
 // DIR/mysqlclone.json of a finished `local` backup of one MySQL server, started at `started`,
 // from checkpoint C to end E; an incremental on `base` (a name beside it) when not empty.
 void write_backup(const fs::path& dir, const std::string& started, uint64_t c, uint64_t e, const std::string& base = "",
-                  const std::string& base_started = "", uint64_t base_end = 0, uint64_t threshold = 0) {
+                  const std::string& base_started = "", uint64_t base_end = 0, uint64_t threshold = 0,
+                  const std::string& server_id = "") {
   fs::create_directories(dir);
   Manifest m;
   m.kind = "backup";
@@ -107,6 +108,7 @@ void write_backup(const fs::path& dir, const std::string& started, uint64_t c, u
                 {"source", {{"datadir", "/var/lib/mysql"}}},
                 {"checkpoint_lsn", c},
                 {"end_lsn", e}};
+  if (!server_id.empty()) m.sections["server_id"] = server_id;
   if (!base.empty())
     m.sections["incremental"] = {{"base", "/elsewhere/" + base}, {"base_name", base},
                                  {"base_started_at", base_started}, {"base_end_lsn", base_end},
@@ -137,6 +139,15 @@ TEST(BackupChain, ABaseIsTheOneItsIncrementalRecordedOrRefused) {
   // An incremental of an earlier version recorded no start time nor end: the checkpoint decides.
   write_backup(r / "old-inc", "2026-12-02T00:00:00Z", 3000, 4000, "full-real", "", 0, 1000);
   EXPECT_TRUE(read_chain((r / "old-inc").string()).is_ok());
+  // A base of another server_id (a MariaDB replica's datadir is its primary's in path, version
+  // and space ids): refused. One of an earlier version recorded none: not compared.
+  write_backup(r / "base-1", "2026-12-03T00:00:00Z", 5000, 6000, "", "", 0, 0, "1");
+  write_backup(r / "inc-2", "2026-12-04T00:00:00Z", 7000, 8000, "base-1", "2026-12-03T00:00:00Z", 6000, 5000, "2");
+  chain = read_chain((r / "inc-2").string());
+  EXPECT_EQ(chain.status().code(), ExitCode::kPath);
+  EXPECT_NE(chain.status().message().find("server_id 1 vs 2"), std::string::npos) << chain.status().message();
+  write_backup(r / "inc-old", "2026-12-04T00:00:00Z", 7000, 8000, "base-1", "2026-12-03T00:00:00Z", 6000, 5000);
+  EXPECT_TRUE(read_chain((r / "inc-old").string()).is_ok());
   // A broken chain: the base is gone.
   fs::remove_all(r / "full-real");
   EXPECT_FALSE(read_chain((r / "old-inc").string()).is_ok());

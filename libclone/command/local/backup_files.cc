@@ -43,6 +43,7 @@ Manifest backup_manifest(const LocalBackupResult& r) {
                              {"shared_bytes", r.shared_bytes}}},
                 {"source", {{"datadir", r.server.datadir}, {"host", r.source_host}, {"port", r.source_port}}}};
   if (!r.server.server_uuid.empty() && mysql) m.sections["server_uuid"] = r.server.server_uuid;
+  if (!r.server.server_id.empty()) m.sections["server_id"] = r.server.server_id;
   m.sections["copied_again_under_lock"] = r.copied_again_under_lock;
   if (r.lock_ddl == LockDdl::kReduced)
     m.sections["concurrent_ddl"] = {{"created", r.ddl.created},   {"renamed", r.ddl.renamed},

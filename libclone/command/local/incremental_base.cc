@@ -7,7 +7,7 @@ namespace mysqlclone {
 
 ServerIdentity server_identity(const ServerInfo& info) {
   return {flavour_name(info.flavour), info.version_string,
-          info.flavour == innodb::Flavour::kMysql ? info.server_uuid : std::string(), info.datadir};
+          info.flavour == innodb::Flavour::kMysql ? info.server_uuid : std::string(), info.datadir, info.server_id};
 }
 
 Status check_base_after_restore(const BackupRecord& base, const nlohmann::json& restored) {
