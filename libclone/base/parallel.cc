@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <new>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -54,7 +57,16 @@ Status run_parallel(size_t n, unsigned threads, const std::function<Status(size_
   Status first_error;
   auto worker = [&] {
     for (size_t i; !failed.load() && (i = next.fetch_add(1)) < n;) {
-      Status s = interrupted() ? interrupted_status() : fn(i);
+      Status s;
+      // What escapes a job on a thread would end the process without a word (std::terminate):
+      // out of memory for a buffer, above all. It fails the run like any error instead.
+      try {
+        s = interrupted() ? interrupted_status() : fn(i);
+      } catch (const std::bad_alloc&) {
+        s = Status::error(ExitCode::kInternal, "out of memory");
+      } catch (const std::exception& e) {
+        s = Status::error(ExitCode::kInternal, std::string("internal error: ") + e.what());
+      }
       if (!s.is_ok()) {
         std::lock_guard lock(mutex);
         if (!failed.exchange(true)) first_error = s;

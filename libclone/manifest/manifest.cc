@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -159,6 +160,22 @@ Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir) {
     s.files.push_back(std::move(file));
   }
   return std::optional<ManifestSummary>(std::move(s));
+}
+
+std::string recorded_file(const std::string& dir, const std::string& recorded) {
+  namespace fs = std::filesystem;
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::error_code ec;
+  if (recorded.find(kReplacement) == std::string::npos || fs::exists(fs::path(dir) / recorded, ec)) return recorded;
+  const auto as_json = [](const std::string& s) {
+    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  const std::string wanted = as_json(recorded);
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string rel = fs::relative(it->path(), dir, ec).string();
+    if (!ec && it->is_regular_file(ec) && as_json(rel) == wanted) return rel;
+  }
+  return recorded;
 }
 
 }  // namespace mysqlclone

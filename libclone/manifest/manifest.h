@@ -77,6 +77,11 @@ struct ManifestSummary {
 // nullopt when DIR has no mysqlclone.json (a plain datadir).
 Result<std::optional<ManifestSummary>> read_manifest(const std::string& dir);
 
+// The file under `dir` that a record of its manifest names. A name that was not UTF-8 is recorded
+// with U+FFFD in place of each bad byte (mysqlclone.json is JSON): such a record names the file
+// whose name, made UTF-8 the same way, is the recorded one.
+std::string recorded_file(const std::string& dir, const std::string& recorded);
+
 // xtrabackup_checkpoints, the file scripts written for XtraBackup read: type "full-backuped"
 // (from 0) or "incremental" (from its threshold); to_lsn is the start checkpoint C: an
 // incremental taken later must copy every page changed after it (pages changed between C and

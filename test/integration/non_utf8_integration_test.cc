@@ -1,6 +1,6 @@
-// File names are bytes, not text: a name that is not UTF-8 must not kill `local` or `verify`
-// (nlohmann's dump() throws on invalid UTF-8). Seen: a stray .ibd whose name holds byte 0xFF in
-// a schema folder of a MySQL 9.7 datadir ended `local` with std::terminate after the copy.
+// File names are bytes, not text: a name that is not UTF-8 must not kill `local`, `verify` or
+// `restore` (nlohmann's dump() throws on invalid UTF-8). Seen: a stray .ibd whose name holds byte
+// 0xFF in a schema folder of a MySQL 9.7 datadir ended `local` with std::terminate after the copy.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -57,6 +57,12 @@ TEST(NonUtf8Names, LocalAndVerifyOnMysql97) {
   EXPECT_EQ(report.value("ok", false), true) << report.dump();
   EXPECT_TRUE(lists(report["file_reports"], "path", kStrayInJson)) << report["file_reports"].dump();
   EXPECT_GT(report.value("checksummed_files", 0), 0) << report.dump();
+
+  // restore takes it too (it refused the backup: "lacks s/stray\xef\xbf\xbd.ibd, which its
+  // mysqlclone.json lists"), under its own name.
+  auto restored = it::mysqlclone_bounded({"restore", "--backup", target, "--target-dir", work.path() + "/restored"}, 600);
+  ASSERT_EQ(restored.exit_code, 0) << describe(restored);
+  EXPECT_TRUE(fs::exists(work.path() + "/restored/" + kStrayRel));
 
   // A failure naming the file: one error line with the byte escaped, and the JSON failure
   // document (a tablespace shorter than one page cannot be read: exit 7).

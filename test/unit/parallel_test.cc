@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <new>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -49,6 +50,23 @@ TEST(Lane, WhatAJobThrowsReachesItsFutureAndTheLaneGoesOn) {
   auto next = lane.run([] { return 7; });
   EXPECT_THROW(failed.get(), std::runtime_error);
   EXPECT_EQ(next.get(), 7);
+}
+
+TEST(RunParallel, WhatAJobThrowsFailsTheRunInsteadOfEndingTheProcess) {
+  // Before, std::terminate: the process died without an error line or a marked target.
+  Status s = run_parallel(8, 3, [](size_t i) -> Status {
+    if (i == 5) throw std::bad_alloc();
+    return Status::ok();
+  });
+  EXPECT_EQ(s.code(), ExitCode::kInternal);
+  EXPECT_EQ(s.message(), "out of memory");
+  s = run_parallel(2, 2, [](size_t i) -> Status {
+    if (i == 1) throw std::runtime_error("disk on fire");
+    return Status::ok();
+  });
+  EXPECT_EQ(s.code(), ExitCode::kInternal);
+  EXPECT_NE(s.message().find("disk on fire"), std::string::npos);
+  EXPECT_TRUE(run_parallel(4, 2, [](size_t) { return Status::ok(); }).is_ok());
 }
 
 }  // namespace

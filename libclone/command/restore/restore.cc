@@ -217,12 +217,20 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
     if (s.is_ok()) s = storage.make_dir(d);
   std::vector<std::string> overlaid_sha256(plan->overlaid.size());
   if (s.is_ok()) {
-    // Largest first, so the copy does not end with one thread on one big file.
+    // Largest first, so the copy does not end with one thread on one big file; but the system
+    // tablespace before all: a MariaDB server finding neither it nor ib_logfile0 (a restore cut
+    // short) takes the directory for a new instance and writes a fresh one into it.
     std::vector<std::pair<uint64_t, size_t>> order;  // (bytes, index: overlaid first, then whole)
-    for (size_t i = 0; i < plan->overlaid.size(); ++i) order.emplace_back(plan->overlaid[i].final_bytes(), i);
-    for (size_t i = 0; i < plan->whole.size(); ++i) order.emplace_back(plan->whole[i].bytes, plan->overlaid.size() + i);
+    const auto key = [](const std::string& path, uint64_t bytes) {
+      return path.starts_with("ibdata") ? UINT64_MAX : bytes;
+    };
+    for (size_t i = 0; i < plan->overlaid.size(); ++i)
+      order.emplace_back(key(plan->overlaid[i].path, plan->overlaid[i].final_bytes()), i);
+    for (size_t i = 0; i < plan->whole.size(); ++i)
+      order.emplace_back(key(plan->whole[i].target, plan->whole[i].bytes), plan->overlaid.size() + i);
     std::sort(order.begin(), order.end(), std::greater<>());
-    for (const auto& [bytes, i] : order) progress.total_bytes += bytes;
+    for (const OverlaidFile& o : plan->overlaid) progress.total_bytes += o.final_bytes();
+    for (const WholeFile& w : plan->whole) progress.total_bytes += w.bytes;
     s = run_parallel(order.size(), threads, [&](size_t k) -> Status {
       const size_t i = order[k].second;
       const bool overlaid = i < plan->overlaid.size();

@@ -59,9 +59,10 @@ Result<Plan> make_plan(const std::string& backup) {
   const BackupRecord& newest = plan.chain.back();
   const bool mariadb = newest.server.flavour == "mariadb";
 
+  // By the name of the file in the directory (a name that was not UTF-8 is recorded otherwise).
   std::map<std::string, const ManifestSummary::File*> listed;
   for (const ManifestSummary::File& f : newest.manifest.files) {
-    listed[f.path] = &f;
+    listed[recorded_file(newest.dir, f.path)] = &f;
     if (f.delta_of.empty()) continue;
     auto o = plan_overlay(plan.chain, indexes, f);
     if (!o.is_ok()) return o.status();

@@ -135,24 +135,6 @@ Result<std::string> file_sha256(const std::string& path) {
   return hash.hex_digest();
 }
 
-// The file under `dir` a backup's record names. A name that was not UTF-8 is recorded with U+FFFD
-// in place of each bad byte (mysqlclone.json is JSON): such a record names the file whose name,
-// made UTF-8 the same way, is the recorded one.
-std::string recorded_file(const std::string& dir, const std::string& recorded) {
-  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
-  std::error_code ec;
-  if (recorded.find(kReplacement) == std::string::npos || fs::exists(fs::path(dir) / recorded, ec)) return recorded;
-  const auto as_json = [](const std::string& s) {
-    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
-  const std::string wanted = as_json(recorded);
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string rel = fs::relative(it->path(), dir, ec).string();
-    if (!ec && it->is_regular_file(ec) && as_json(rel) == wanted) return rel;
-  }
-  return recorded;
-}
-
 // Compares every file the backup lists with its recorded SHA-256; mismatches and missing files
 // become file problems in the report. A clone written by `remote` records none (its blocks
 // arrive out of order from several connections), so only its pages are checked.
