@@ -83,7 +83,8 @@ void add_verify_command(CLI::App& app, const GlobalOptions& global, int& exit_co
   CLI::App* cmd = app.add_subcommand("verify", "Check every page of every InnoDB tablespace under PATH");
   cmd->set_help_flag("--help", "Print this help message and exit");
   cmd->add_option("PATH", options->dir, "A data directory of a stopped server")->required();
-  cmd->add_option("--threads", options->threads, "Parallel readers (default: one per CPU, at least 4)");
+  cmd->add_option("--threads", options->threads, "Parallel readers (default: one per CPU, at least 4)")
+      ->check(CLI::Range(1, 256));
   cmd->add_flag("--allow-running", options->allow_running,
                 "Read the files of a running server anyway (pages may be in flight and reported bad)");
   cmd->callback([options, &global, &exit_code] {
@@ -95,16 +96,22 @@ void add_verify_command(CLI::App& app, const GlobalOptions& global, int& exit_co
       exit_code = fail(report.status(), global);
       return;
     }
-    if (global.json)
-      std::puts(report_json(*report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    else
-      print_human(*report);
-    if (!report->ok()) {
-      log_error("{} of {} files have bad pages or problems", report->bad_files(), report->files.size());
-      exit_code = int(ExitCode::kVerifyFailed);
+    const std::string problem = report->ok() ? std::string()
+                                             : fmt::format("{} of {} files have bad pages or problems",
+                                                           report->bad_files(), report->files.size());
+    if (global.json) {
+      nlohmann::json doc = report_json(*report);
+      // As every failure document has them (status_exit.h).
+      if (!problem.empty()) {
+        doc["error"] = problem;
+        doc["exit_code"] = int(ExitCode::kVerifyFailed);
+      }
+      std::puts(doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
-      exit_code = 0;
+      print_human(*report);
     }
+    if (!problem.empty()) log_error("{}", problem);
+    exit_code = problem.empty() ? 0 : int(ExitCode::kVerifyFailed);
   });
 }
 

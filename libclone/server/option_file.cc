@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "libclone/base/text.h"
+
 namespace mysqlclone {
 namespace fs = std::filesystem;
 namespace {
@@ -59,10 +61,15 @@ struct Reader {
 
   Status read(const std::string& path, bool must_exist, int depth) {
     if (depth > kMaxIncludeDepth) return Status::error(ExitCode::kUsage, path + ": !include nested too deeply");
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {  // opens, and reads as an empty file
+      if (!must_exist) return Status::ok();
+      return Status::error(ExitCode::kUsage, "option file " + printable(path) + " is a directory");
+    }
     std::ifstream in(path);
     if (!in) {
       if (!must_exist) return Status::ok();
-      return Status::error(ExitCode::kUsage, "cannot read option file " + path);
+      return Status::error(ExitCode::kUsage, "cannot read option file " + printable(path));
     }
     const std::string* group = nullptr;
     std::string line;
@@ -71,10 +78,9 @@ struct Reader {
       if (t.empty() || t[0] == '#' || t[0] == ';') continue;
       if (t.rfind("!includedir", 0) == 0) {
         const std::string dir = trim(t.substr(11));
-        std::error_code ec;
         std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(dir, ec))
-          if (e.path().extension() == ".cnf") names.push_back(e.path().string());
+        for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+          if (it->path().extension() == ".cnf") names.push_back(it->path().string());
         std::sort(names.begin(), names.end());
         for (const auto& f : names)
           if (Status s = read(f, true, depth + 1); !s.is_ok()) return s;

@@ -178,24 +178,31 @@ Status check_datadir(const ServerInfo& info) {
 Status prepare_target(const std::string& target, uint64_t needed_bytes) {
   std::error_code ec;
   const fs::path t(target);
+  const std::string name = printable(target);
+  bool created = false;
   if (fs::exists(t, ec)) {
-    if (!fs::is_directory(t, ec)) return Status::error(ExitCode::kPath, target + " exists and is not a directory");
-    if (!fs::is_empty(t, ec)) return Status::error(ExitCode::kPath, target + " exists and is not empty");
+    if (!fs::is_directory(t, ec)) return Status::error(ExitCode::kPath, name + " exists and is not a directory");
+    if (!fs::is_empty(t, ec)) return Status::error(ExitCode::kPath, name + " exists and is not empty");
   } else {
     const fs::path parent = t.has_parent_path() ? t.parent_path() : fs::path(".");
     if (!fs::is_directory(parent, ec))
-      return Status::error(ExitCode::kPath, "the parent directory of " + target + " does not exist");
+      return Status::error(ExitCode::kPath, "the parent directory of " + name + " does not exist");
     if (::mkdir(target.c_str(), 0750) != 0)
-      return Status::error(ExitCode::kPath, "cannot create " + target + ": " + std::strerror(errno));
+      return Status::error(ExitCode::kPath, "cannot create " + name + ": " + std::strerror(errno));
+    created = true;
   }
-  if (::access(target.c_str(), W_OK) != 0)
-    return Status::error(ExitCode::kPath, target + " is not writable: " + std::strerror(errno));
+  // A refusal leaves nothing behind: a directory made here goes again.
+  const auto refuse = [&](const std::string& why) {
+    if (created) ::rmdir(target.c_str());
+    return Status::error(ExitCode::kPath, why);
+  };
+  if (::access(target.c_str(), W_OK) != 0) return refuse(name + " is not writable: " + std::strerror(errno));
   struct statvfs vfs {};
   if (::statvfs(target.c_str(), &vfs) == 0) {
     const uint64_t free_bytes = uint64_t(vfs.f_bavail) * vfs.f_frsize;
     if (free_bytes < needed_bytes)
-      return Status::error(ExitCode::kPath, target + ": not enough free space: the copy needs about " +
-                                                human_bytes(double(needed_bytes)) + ", " + human_bytes(double(free_bytes)) + " free");
+      return refuse(name + ": not enough free space: the copy needs about " + human_bytes(double(needed_bytes)) +
+                    ", " + human_bytes(double(free_bytes)) + " free");
   }
   return Status::ok();
 }

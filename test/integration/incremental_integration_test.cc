@@ -298,6 +298,8 @@ TEST_P(Incremental, ChainUnderLoadWithDdl) {
     for (const auto& a : via_socket(src)) args.push_back(a);
     args.push_back("--page-tracking");
     expect_refusal("--page-tracking on MariaDB", args, 2, w + "/tracked");
+    args.back() = "--redo-file-size=64";  // MySQL's redo files; it was taken and meant nothing
+    expect_refusal("--redo-file-size on MariaDB", args, 2, w + "/tracked");
   }
 
   src.sql("CREATE TABLE ddl.created (id INT PRIMARY KEY, v VARCHAR(80)) ENGINE=InnoDB;\n"

@@ -118,6 +118,10 @@ TEST_P(VerifyOnRealServer, CleanThenOneFlippedByte) {
   ASSERT_EQ(bad.exit_code, 11) << bad.out << bad.err;
   const auto bad_doc = nlohmann::json::parse(bad.out);
   EXPECT_EQ(bad_doc["ok"], false);
+  // Like every failure document: the error line and the exit code (they were missing).
+  EXPECT_EQ(bad_doc.value("exit_code", 0), 11);
+  EXPECT_EQ(bad_doc.value("error", ""), "1 of " + std::to_string(bad_doc.value("files", 0)) +
+                                            " files have bad pages or problems");
   EXPECT_EQ(bad_doc["bad_files"], 1);
   EXPECT_EQ(bad_doc["pages"]["corrupt"], 1);
   const auto* f = file_report(bad_doc, victim);

@@ -107,6 +107,12 @@ TEST_F(OptionFileTest, MissingExplicitFileIsAnError) {
   auto v = mysqlclone::read_option_entries(mysqlclone::option_files(choice), {"client"}, choice);
   ASSERT_FALSE(v.is_ok());
   EXPECT_EQ(v.status().code(), mysqlclone::ExitCode::kUsage);
+  // A directory opens and reads as an empty file: it was taken, and none of the options meant.
+  choice.defaults_file = (dir_ / "conf.d").string();
+  v = mysqlclone::read_option_entries(mysqlclone::option_files(choice), {"client"}, choice);
+  ASSERT_FALSE(v.is_ok());
+  EXPECT_EQ(v.status().code(), mysqlclone::ExitCode::kUsage);
+  EXPECT_NE(v.status().message().find("is a directory"), std::string::npos) << v.status().message();
 }
 
 TEST_F(OptionFileTest, CommandLineWinsThenFilesThenEnvironment) {

@@ -997,6 +997,9 @@ Status preflight(Context& c) {
                                            "incrementals read every page");
   if (c.options.redo_consumer && info->flavour != innodb::Flavour::kMysql)
     return Status::error(ExitCode::kUsage, "--redo-consumer is a MySQL feature; MariaDB has no redo log consumers");
+  if (c.options.redo_file_size_mib && info->flavour != innodb::Flavour::kMysql)
+    return Status::error(ExitCode::kUsage, "--redo-file-size is for MySQL's redo files; a MariaDB copy has one "
+                                           "ib_logfile0, sized to the redo it holds");
   if (Status s = check_privileges(c.session, *info, c.mysql() && c.ddl_runs_during_copy()); !s.is_ok()) return s;
   if (Status s = check_datadir(*info); !s.is_ok()) return s;
   if (!c.options.incremental_from.empty()) {
