@@ -46,21 +46,22 @@ int hex_value(char c) {
 SecretKey::~SecretKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
 Result<SecretKey> load_key_file(const std::string& path) {
-  // A regular file of a few bytes: a directory, a device or a fifo is no key file (and reading
-  // one could fail in the library's terms or never end).
+  // A file, a pipe (<(vault read ...)) or a device, read for at most 4 KiB: a directory opens
+  // and then fails in the library's terms; a device like /dev/zero would never end.
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    return Status::error(ExitCode::kPath, "the key file " + printable(path) + " " +
-                                              (ec ? "cannot be read: " + ec.message() : "is not a regular file"));
-  if (std::filesystem::file_size(path, ec) > 4096)
-    return Status::error(ExitCode::kUsage, "the key file " + printable(path) +
-                                               " is too big: it must hold exactly 64 hex digits (make one with: "
-                                               "openssl rand -hex 32)");
+  if (std::filesystem::is_directory(path, ec))
+    return Status::error(ExitCode::kPath, "the key file " + printable(path) + " is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::error(ExitCode::kPath, "cannot read the key file " + printable(path));
   std::string text(4097, '\0');
   in.read(text.data(), std::streamsize(text.size()));
   text.resize(size_t(in.gcount()));
+  if (text.size() > 4096) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return Status::error(ExitCode::kUsage, "the key file " + printable(path) +
+                                               " is too big: it must hold exactly 64 hex digits (make one with: "
+                                               "openssl rand -hex 32)");
+  }
   const auto first = text.find_first_not_of(" \t\r\n");
   const auto last = text.find_last_not_of(" \t\r\n");
   const std::string_view hex =

@@ -74,8 +74,10 @@ Result<BackupRecord> read_backup(const std::string& dir) {
     if (!threshold.is_ok()) return threshold.status();
     // Beside this backup under its own name first (the chain may have been moved as a whole),
     // else where it was; read_chain checks that the one found is the base (its start checkpoint).
-    b.base_dir = *base;
-    const std::string name = inc.value("base_name", "");
+    b.base_dir = absolute_dir(*base);
+    // Earlier versions recorded an --incremental-from given as "DIR/" as it was, with no name.
+    std::string name = inc.value("base_name", "");
+    if (name.empty()) name = std::filesystem::path(b.base_dir).filename().string();
     if (!name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos) {
       const std::string beside = (std::filesystem::path(abs).parent_path() / name).string();
       std::error_code ec;
@@ -97,7 +99,8 @@ Status check_same_server(const BackupRecord& backup, const ServerIdentity& sourc
   else if (b.server_version != source.server_version) differs = "version " + b.server_version + " vs " + source.server_version;
   else if (b.server_uuid != source.server_uuid) differs = "server_uuid " + b.server_uuid + " vs " + source.server_uuid;
   else if (b.datadir != source.datadir) differs = "datadir " + b.datadir + " vs " + source.datadir;
-  else if (!b.server_id.empty() && !source.server_id.empty() && b.server_id != source.server_id)
+  else if (b.server_uuid.empty() && source.server_uuid.empty() && !b.server_id.empty() && !source.server_id.empty() &&
+           b.server_id != source.server_id)
     differs = "server_id " + b.server_id + " vs " + source.server_id;
   if (differs.empty()) return Status::ok();
   return Status::error(ExitCode::kPath, printable(backup.dir) + " is a backup of another server (" + printable(differs) +

@@ -23,8 +23,9 @@ struct ServerIdentity {
   std::string server_version;
   std::string server_uuid;  // MySQL; "" on MariaDB
   std::string datadir;
-  // @@server_id: MariaDB has no server_uuid, and a replica has the same datadir path, version
-  // and space ids as its primary, but never its server_id. "" in backups of earlier versions.
+  // @@server_id, compared on MariaDB, which has no server_uuid: a replica has the same datadir
+  // path, version and space ids as its primary, but never its server_id. "" in backups of
+  // earlier versions.
   std::string server_id;
 };
 
@@ -49,7 +50,8 @@ struct BackupRecord {
 Result<BackupRecord> read_backup(const std::string& dir);
 
 // kPath naming both when `backup` is not of the server `source` ("a foreign base"). A server_id
-// is compared where both sides have one.
+// is compared where both sides have one and no server_uuid (MariaDB: a MySQL server's uuid says
+// it all, and its server_id may change, as when it becomes a replica).
 Status check_same_server(const BackupRecord& backup, const ServerIdentity& source);
 
 // The chain that ends at `newest`, oldest (the full backup) first; each link checked (same

@@ -24,14 +24,16 @@ namespace {
 bool is_the_datadir(const std::string& dir, const std::string& datadir) {
   if (dir.empty() || dir == "." || dir == "./") return true;
   std::error_code ec;
-  return fs::weakly_canonical(dir, ec) == fs::weakly_canonical(datadir, ec);
+  return fs::weakly_canonical(fs::absolute(dir, ec), ec) == fs::weakly_canonical(fs::absolute(datadir, ec), ec);
 }
 
 // Whether `inner` is `outer` or under it, both as the file system resolves them (symlinks
-// followed as far as they exist).
+// followed as far as they exist; made absolute first: weakly_canonical leaves "bk" relative when
+// it does not exist yet).
 bool is_within(const std::string& inner, const std::string& outer) {
   std::error_code ec;
-  const fs::path in = fs::weakly_canonical(inner, ec), out = fs::weakly_canonical(outer, ec);
+  const fs::path in = fs::weakly_canonical(fs::absolute(inner, ec), ec);
+  const fs::path out = fs::weakly_canonical(fs::absolute(outer, ec), ec);
   if (in.empty() || out.empty()) return false;
   auto [stop, _] = std::mismatch(out.begin(), out.end(), in.begin(), in.end());
   // "/a/b/" ends in an empty name: a prefix that differs only by it still contains.

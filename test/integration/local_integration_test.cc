@@ -611,6 +611,10 @@ TEST_P(LocalBackup, BadInput) {
     const std::string line = expect_failure("DIR inside the datadir", sock(src.datadir() + "/backup"), 6);
     EXPECT_TRUE(contains(line, "inside the server's datadir")) << line;
     EXPECT_FALSE(fs::exists(src.datadir() + "/backup"));
+    // Relative, from within the datadir (a name that does not exist yet stayed relative).
+    expect_failure("DIR inside the datadir, relative", sock("backup-rel"), 6,
+                   {"sh", "-c", "cd \"$0\" && exec \"$@\"", src.datadir()});
+    EXPECT_FALSE(fs::exists(src.datadir() + "/backup-rel"));
     fs::create_directory_symlink(src.datadir(), w + "/datadir-link");
     expect_failure("DIR inside the datadir, through a symlink", sock(w + "/datadir-link/backup"), 6);
     EXPECT_FALSE(fs::exists(src.datadir() + "/backup"));

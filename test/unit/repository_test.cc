@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 
 #include "libclone/manifest/backup_chain.h"
 #include "libclone/manifest/manifest.h"
 #include "test_datadir.h"
+#include "test_files.h"
 
 namespace {
 using namespace mysqlclone;
@@ -94,7 +97,7 @@ TEST(ExpirePlan, WhatCannotBeReadIsLeftAloneWithWhatIsBuiltOnIt) {
 // from checkpoint C to end E; an incremental on `base` (a name beside it) when not empty.
 void write_backup(const fs::path& dir, const std::string& started, uint64_t c, uint64_t e, const std::string& base = "",
                   const std::string& base_started = "", uint64_t base_end = 0, uint64_t threshold = 0,
-                  const std::string& server_id = "") {
+                  const std::string& server_id = "", const std::string& flavour = "mysql") {
   fs::create_directories(dir);
   Manifest m;
   m.kind = "backup";
@@ -102,12 +105,12 @@ void write_backup(const fs::path& dir, const std::string& started, uint64_t c, u
   m.state = TargetState::kComplete;
   m.started_at = started;
   m.sections = {{"backup_type", base.empty() ? "full" : "incremental"},
-                {"flavour", "mysql"},
+                {"flavour", flavour},
                 {"server_version", "9.7.4"},
-                {"server_uuid", "u"},
                 {"source", {{"datadir", "/var/lib/mysql"}}},
                 {"checkpoint_lsn", c},
                 {"end_lsn", e}};
+  if (flavour == "mysql") m.sections["server_uuid"] = "u";
   if (!server_id.empty()) m.sections["server_id"] = server_id;
   if (!base.empty())
     m.sections["incremental"] = {{"base", "/elsewhere/" + base}, {"base_name", base},
@@ -139,15 +142,34 @@ TEST(BackupChain, ABaseIsTheOneItsIncrementalRecordedOrRefused) {
   // An incremental of an earlier version recorded no start time nor end: the checkpoint decides.
   write_backup(r / "old-inc", "2026-12-02T00:00:00Z", 3000, 4000, "full-real", "", 0, 1000);
   EXPECT_TRUE(read_chain((r / "old-inc").string()).is_ok());
-  // A base of another server_id (a MariaDB replica's datadir is its primary's in path, version
-  // and space ids): refused. One of an earlier version recorded none: not compared.
-  write_backup(r / "base-1", "2026-12-03T00:00:00Z", 5000, 6000, "", "", 0, 0, "1");
-  write_backup(r / "inc-2", "2026-12-04T00:00:00Z", 7000, 8000, "base-1", "2026-12-03T00:00:00Z", 6000, 5000, "2");
+  // MariaDB (no server_uuid): a base of another server_id (a replica's datadir is its
+  // primary's in path, version and space ids) is refused; one of an earlier version recorded
+  // none: not compared.
+  write_backup(r / "base-1", "2026-12-03T00:00:00Z", 5000, 6000, "", "", 0, 0, "1", "mariadb");
+  write_backup(r / "inc-2", "2026-12-04T00:00:00Z", 7000, 8000, "base-1", "2026-12-03T00:00:00Z", 6000, 5000, "2",
+               "mariadb");
   chain = read_chain((r / "inc-2").string());
   EXPECT_EQ(chain.status().code(), ExitCode::kPath);
   EXPECT_NE(chain.status().message().find("server_id 1 vs 2"), std::string::npos) << chain.status().message();
-  write_backup(r / "inc-old", "2026-12-04T00:00:00Z", 7000, 8000, "base-1", "2026-12-03T00:00:00Z", 6000, 5000);
+  write_backup(r / "inc-old", "2026-12-04T00:00:00Z", 7000, 8000, "base-1", "2026-12-03T00:00:00Z", 6000, 5000, "",
+               "mariadb");
   EXPECT_TRUE(read_chain((r / "inc-old").string()).is_ok());
+  // MySQL: its server_uuid says which server; a server_id changed since (it became a replica)
+  // does not refuse it.
+  write_backup(r / "my-base", "2026-12-03T00:00:00Z", 5000, 6000, "", "", 0, 0, "1");
+  write_backup(r / "my-inc", "2026-12-04T00:00:00Z", 7000, 8000, "my-base", "2026-12-03T00:00:00Z", 6000, 5000, "2");
+  EXPECT_TRUE(read_chain((r / "my-inc").string()).is_ok());
+  // An incremental of an earlier version that recorded its base as "DIR/" and no name: found.
+  write_backup(r / "slash-inc", "2026-12-04T00:00:00Z", 7000, 8000, "my-base", "2026-12-03T00:00:00Z", 6000, 5000);
+  {
+    auto doc = nlohmann::json::parse(mysqlclone::test::slurp(r / "slash-inc" / kManifestFile));
+    doc["incremental"]["base"] = (r / "my-base").string() + "/";
+    doc["incremental"].erase("base_name");
+    std::ofstream(r / "slash-inc" / kManifestFile) << doc.dump(2);
+  }
+  auto slash = read_chain((r / "slash-inc").string());
+  ASSERT_TRUE(slash.is_ok()) << slash.status().message();
+  EXPECT_EQ(slash->front().dir, (r / "my-base").string());
   // A broken chain: the base is gone.
   fs::remove_all(r / "full-real");
   EXPECT_FALSE(read_chain((r / "old-inc").string()).is_ok());

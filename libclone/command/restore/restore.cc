@@ -220,7 +220,7 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
     // Largest first, so the copy does not end with one thread on one big file; but the system
     // tablespace before all: a MariaDB server finding neither it nor ib_logfile0 (a restore cut
     // short) takes the directory for a new instance and writes a fresh one into it.
-    std::vector<std::pair<uint64_t, size_t>> order;  // (bytes, index: overlaid first, then whole)
+    std::vector<std::pair<uint64_t, size_t>> order;  // (sort key, index: overlaid first, then whole)
     const auto key = [](const std::string& path, uint64_t bytes) {
       return path.starts_with("ibdata") ? UINT64_MAX : bytes;
     };
@@ -246,7 +246,8 @@ Result<RestoreResult> run_restore(const RestoreOptions& options, CopyProgress& p
       written.fetch_add(outcome->written, std::memory_order_relaxed);
       if (options.delta && outcome->written == 0) {
         kept_files.fetch_add(1, std::memory_order_relaxed);
-        kept_bytes.fetch_add(order[k].first, std::memory_order_relaxed);
+        kept_bytes.fetch_add(overlaid ? plan->overlaid[i].final_bytes() : plan->whole[i - plan->overlaid.size()].bytes,
+                             std::memory_order_relaxed);
       }
       pages.fetch_add(outcome->pages, std::memory_order_relaxed);
       return Status::ok();
