@@ -88,6 +88,10 @@ Status LayoutStorage::remove(const std::string& rel_path) { return at(rel_path).
 Status LayoutStorage::remove_dir(const std::string& rel_path) { return at(rel_path).remove_dir(rel_path); }
 Status LayoutStorage::put(const std::string& rel_path, const std::string& contents) { return at(rel_path).put(rel_path, contents); }
 
+Status LayoutStorage::overwrite_in_place(const std::string& rel_path, const std::string& contents) {
+  return at(rel_path).overwrite_in_place(rel_path, contents);
+}
+
 Status LayoutStorage::rename(const std::string& from, const std::string& to) {
   if (route(layout_, from) != route(layout_, to))
     return Status::error(ExitCode::kInternal, "a rename across directories of the layout: " + from + " -> " + to);

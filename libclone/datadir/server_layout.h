@@ -51,6 +51,7 @@ class LayoutStorage : public Storage {
   Status remove_dir(const std::string& rel_path) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status put(const std::string& rel_path, const std::string& contents) override;
+  Status overwrite_in_place(const std::string& rel_path, const std::string& contents) override;
   Status sync() override;
   bool random_access() const override { return true; }
   const std::string& describe() const override { return layout_.datadir; }

@@ -337,6 +337,24 @@ Status DirectoryStorage::put_with_mode(const std::string& rel_path, const std::s
   return sync_directory(parent_of(rel_path).empty() ? root_ : root_ + "/" + parent_of(rel_path));
 }
 
+Status DirectoryStorage::overwrite_in_place(const std::string& rel_path, const std::string& contents) {
+  const std::string path = root_ + "/" + rel_path;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return errno_status(ExitCode::kPath, "cannot open", path, errno);
+  struct stat st {};
+  Status s = ::fstat(fd, &st) == 0 ? Status::ok() : errno_status(ExitCode::kPath, "cannot stat", path, errno);
+  if (s.is_ok() && (!S_ISREG(st.st_mode) || uint64_t(st.st_size) < contents.size()))
+    s = Status::error(ExitCode::kPath, path + " has no room for " + std::to_string(contents.size()) + " bytes");
+  std::string padded = contents;
+  if (s.is_ok()) padded.resize(size_t(st.st_size), ' ');
+  if (s.is_ok())
+    s = pwrite_fully(fd, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(padded.data()), padded.size()), 0,
+                     path);
+  if (s.is_ok() && ::fdatasync(fd) != 0) s = errno_status(ExitCode::kPath, "cannot sync", path, errno);
+  if (::close(fd) != 0 && s.is_ok()) s = errno_status(ExitCode::kPath, "cannot close", path, errno);
+  return s;
+}
+
 // The files closed since the last sync are fdatasynced here, not each at its close: a sync
 // flushes the device's write cache, and on a virtual disk under a copy's load each flush stalled
 // every read and write for 0.1-1 s (iostat: f_await up to 1056 ms, 20-40 MB/s in those seconds).

@@ -30,6 +30,7 @@ class DirectoryStorage : public Storage {
   Status remove_dir(const std::string& rel_path) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status put(const std::string& rel_path, const std::string& contents) override;
+  Status overwrite_in_place(const std::string& rel_path, const std::string& contents) override;
   // put() with the file's permission bits (before the umask); put() itself uses 0640.
   Status put_with_mode(const std::string& rel_path, const std::string& contents, mode_t mode);
   Status sync() override;

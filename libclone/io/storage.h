@@ -75,6 +75,13 @@ class Storage {
   virtual Status rename(const std::string& from, const std::string& to) = 0;
   // Writes a small file whole, replacing any earlier version atomically: metadata and markers.
   virtual Status put(const std::string& rel_path, const std::string& contents) = 0;
+  // Writes `contents` over a small file that exists, in its own blocks, padded with spaces to its
+  // size: no new space is needed, so it works on a full disk (the failure mark after ENOSPC),
+  // though not atomically (a crash may leave it torn: unreadable, never complete). kPath when it
+  // cannot: no such file, `contents` longer than it, a storage that cannot (a stream).
+  virtual Status overwrite_in_place(const std::string& rel_path, const std::string& /*contents*/) {
+    return Status::error(ExitCode::kPath, describe() + " cannot rewrite " + rel_path + " in place");
+  }
   // Makes every file closed and every name created, renamed or removed so far durable.
   virtual Status sync() = 0;
   // Whether StorageFile::write_at works.

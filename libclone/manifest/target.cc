@@ -6,10 +6,19 @@
 #include "libclone/io/directory_storage.h"
 
 namespace mysqlclone {
+namespace {
+
+// Room left (trailing spaces, which JSON allows) in the "in-progress" mysqlclone.json for the
+// failed one to be written over it when the disk is full: the error line and its code.
+constexpr size_t kFailureRoom = 4096;
+
+}  // namespace
 
 Status begin_target(Storage& storage, Manifest& manifest, StartGuard guard) {
   manifest.state = TargetState::kInProgress;
-  if (Status s = storage.put(kManifestFile, manifest_text(manifest)); !s.is_ok()) return s;
+  if (Status s = storage.put(kManifestFile, manifest_text(manifest) + std::string(kFailureRoom, ' ') + "\n");
+      !s.is_ok())
+    return s;
   if (guard == StartGuard::kCloneInProgress)
     if (Status s = storage.put(kCloneInProgress, ""); !s.is_ok()) return s;
   return storage.sync();
@@ -30,7 +39,12 @@ void fail_target(Storage& storage, Manifest& manifest, const Status& error) {
   manifest.state = TargetState::kFailed;
   manifest.error = error.message();
   manifest.exit_code = int(error.code());
-  (void)storage.put(kManifestFile, manifest_text(manifest));
+  if (storage.put(kManifestFile, manifest_text(manifest)).is_ok()) return;
+  // No room for a new file (ENOSPC is a common reason to fail): over the "in-progress" one, in
+  // its own blocks and its room, the error cut to fit; else it stays "in-progress", which is
+  // never complete either.
+  if (manifest.error.size() > kFailureRoom / 2) manifest.error = manifest.error.substr(0, kFailureRoom / 2) + "...";
+  (void)storage.overwrite_in_place(kManifestFile, manifest_text(manifest));
 }
 
 Result<std::optional<ManifestSummary>> check_target_finished(const std::string& dir) {

@@ -4,7 +4,8 @@
 //                    start on a half-written copy, a start guard) before the first data byte
 //   complete_target  after every byte is written: every file and directory durable, then the
 //                    start guard removed, then mysqlclone.json "complete" — the very last write
-//   fail_target      after an error: mysqlclone.json "failed" with the error line
+//   fail_target      after an error: mysqlclone.json "failed" with the error line (on a full disk
+//                    written over the "in-progress" one, which begin_target leaves room in)
 //
 // The start guard is the clone plugin's #clone/#status_in_progress: a MySQL server refuses a
 // datadir holding it ("Incomplete cloned data directory") instead of starting on a datadir with

@@ -645,6 +645,28 @@ TEST_P(LocalBackup, BadInput) {
         expect_failure("no space for the copy", sock(w + "/small/backup"), 6, with_tmpfs(w + "/small", "4m"));
     EXPECT_TRUE(contains(lower(line), "space")) << line;
   }
+  {  // The disk fills during the copy (another writer takes the room the preflight saw): one
+     // error line, exit 6, and mysqlclone.json says "failed" (written over the "in-progress"
+     // one: no new file fits). It stayed "in-progress". The fill and the look at the manifest
+     // run in the tmpfs's own mount namespace.
+    fs::create_directory(w + "/filled");
+    const auto a = via_socket(src);
+    std::vector<std::string> argv{"unshare", "-m", "--propagation", "private", "--", "sh", "-c",
+                                  "mount -t tmpfs -o size=1g mysqlclone-it \"$0\" || exit 99\n"
+                                  "\"$@\" & pid=$!\n"
+                                  "sleep 2; dd if=/dev/zero of=\"$0/fill\" bs=1M 2>/dev/null\n"
+                                  "wait $pid; rc=$?\n"
+                                  "grep -o '\"state\": \"[a-z-]*\"' \"$0/backup/mysqlclone.json\"\n"
+                                  "exit $rc",
+                                  w + "/filled", it::mysqlclone_binary(), "local", "--max-rate", "1", "--target-dir",
+                                  w + "/filled/backup"};
+    argv.insert(argv.end(), a.begin(), a.end());
+    auto r = it::run_bounded(argv, 300);
+    EXPECT_EQ(r.exit_code, 6) << describe(r);
+    EXPECT_EQ(error_lines(r.err).size(), 1u) << describe(r);
+    EXPECT_TRUE(contains(r.err, "No space left on device")) << describe(r);
+    EXPECT_TRUE(contains(r.out, "\"state\": \"failed\"")) << describe(r);
+  }
   {  // The server's datadir is not readable here (as when mysqlclone does not run on the
      // database host): an empty tmpfs hides it from mysqlclone only.
     expect_failure("datadir not readable here", sock(w + "/notlocal"), 6, with_tmpfs(src.datadir(), "1m"));

@@ -347,6 +347,43 @@ TEST(Target, FailedTargetIsRefusedWithItsError) {
   EXPECT_NE(r.status().message().find("redo lost: LSN 5"), std::string::npos) << r.status().message();
 }
 
+// A directory whose disk is full: no new file (put) can be written; what exists can be
+// rewritten in its own blocks.
+class FullDisk : public DirectoryStorage {
+ public:
+  using DirectoryStorage::DirectoryStorage;
+  bool full = false;
+  Status put(const std::string& rel_path, const std::string& contents) override {
+    if (full) return Status::error(ExitCode::kPath, "cannot create " + rel_path + ": No space left on device");
+    return DirectoryStorage::put(rel_path, contents);
+  }
+};
+
+TEST(Target, OnAFullDiskTheFailureIsWrittenOverTheInProgressManifest) {
+  // It stayed "in-progress" after ENOSPC: never complete, but `info` and monitoring said running.
+  testpages::ScratchDir dir;
+  FullDisk storage(dir.path.string());
+  Manifest m = sample();
+  ASSERT_TRUE(mysqlclone::begin_target(storage, m, StartGuard::kNone).is_ok());
+  const auto size = fs::file_size(dir.path / mysqlclone::kManifestFile);
+  storage.full = true;
+  mysqlclone::fail_target(storage, m, Status::error(ExitCode::kPath, "cannot write t.ibd: No space left on device"));
+  EXPECT_EQ(fs::file_size(dir.path / mysqlclone::kManifestFile), size) << "it must fit in its own blocks";
+  auto r = mysqlclone::read_manifest(dir.path.string());
+  ASSERT_TRUE(r.is_ok() && r->has_value()) << (r.is_ok() ? "no manifest" : r.status().message());
+  EXPECT_EQ((*r)->state, "failed");
+  EXPECT_EQ((*r)->error, "cannot write t.ibd: No space left on device");
+  // An error too long for the room is cut, never lost.
+  storage.full = false;
+  ASSERT_TRUE(mysqlclone::begin_target(storage, m, StartGuard::kNone).is_ok());
+  storage.full = true;
+  mysqlclone::fail_target(storage, m, Status::error(ExitCode::kPath, std::string(10000, 'e')));
+  r = mysqlclone::read_manifest(dir.path.string());
+  ASSERT_TRUE(r.is_ok() && r->has_value());
+  EXPECT_EQ((*r)->state, "failed");
+  EXPECT_EQ((*r)->error.substr(0, 10), std::string(10, 'e'));
+}
+
 TEST(Target, AnUnfinishedCloneIsRefusedEvenWithoutAManifest) {
   testpages::ScratchDir dir;
   fs::create_directories(dir.path / "#clone");
