@@ -88,18 +88,18 @@ class TlsTransport : public Transport {
       const int err = SSL_get_error(ssl_.get(), n);
       const int saved_errno = errno;
       if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-        const auto left = deadline - Clock::now();
-        // Waiting less than timeout_: the deadline's, and its end (wait_ready may give up a
-        // fraction of a millisecond early) is the handshake's.
-        const bool to_deadline = left < timeout_;
-        const milliseconds wait = to_deadline ? std::chrono::ceil<milliseconds>(left) : timeout_;
-        Status s = left > Clock::duration::zero()
-                       ? wait_ready(socket_.fd(), err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, wait, peer_)
-                       : Status::error(ExitCode::kNetwork, "");
-        if (!s.is_ok() && s.code() == ExitCode::kNetwork && to_deadline &&
-            Clock::now() + milliseconds(2) >= deadline)
+        // The deadline's end (wait_ready may give up a fraction of a millisecond early) is the
+        // handshake's timeout, not a silence of timeout_.
+        const auto past_deadline = [&] { return Clock::now() + milliseconds(2) >= deadline; };
+        const auto took_too_long = [&] {
           return Status::error(ExitCode::kNetwork, "the TLS handshake with " + peer_ + " took more than " +
                                                        std::to_string(timeout_.count() / 1000) + " s");
+        };
+        if (past_deadline()) return took_too_long();
+        const auto left = deadline - Clock::now();
+        const milliseconds wait = left < timeout_ ? std::chrono::ceil<milliseconds>(left) : timeout_;
+        Status s = wait_ready(socket_.fd(), err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, wait, peer_);
+        if (!s.is_ok() && s.code() == ExitCode::kNetwork && past_deadline()) return took_too_long();
         if (!s.is_ok()) return s;
         continue;
       }
